@@ -1,0 +1,13 @@
+#pragma once
+// Reading a command's input: a named file, or standard input when no file (or "-") is given.
+
+#include <string>
+
+namespace picklejar::cli {
+
+// Throws std::runtime_error naming the file when it cannot be read.
+std::string read_input(const std::string& path);
+// "<stdin>" for "" and "-", the path otherwise.
+std::string input_name(const std::string& path);
+
+}  // namespace picklejar::cli

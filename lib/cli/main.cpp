@@ -1,0 +1,20 @@
+// The picklejar command: look inside pickles (and, later, session files).
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"picklejar: Python pickles and session files, read safely from C++"};
+  app.require_subcommand(1);
+  int status = picklejar::cli::kExitOk;
+  picklejar::cli::add_dump(app, status);
+  picklejar::cli::add_dis(app, status);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : picklejar::cli::kExitUsage;
+  }
+  return status;
+}

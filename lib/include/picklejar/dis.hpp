@@ -1,0 +1,26 @@
+#pragma once
+// A pickle disassembler with the output of Python's pickletools.dis(): one line per opcode
+// with its offset, byte, name and argument, MARK blocks indented, and the same checks (memo
+// use, MARK pairing, stack depth). For looking inside a pickle without decoding it.
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace picklejar {
+
+struct DisassembleOptions {
+  // Blanks added per open MARK, as pickletools.dis(indentlevel=...).
+  int indent_level = 4;
+};
+
+// Appends the listing of the first pickle in `pickle` (through its STOP) to `out`, followed by
+// pickletools' "highest protocol among opcodes = N" line. On a malformed pickle throws
+// DecodeError after appending the lines up to and including the offending opcode, as
+// pickletools prints them before raising.
+void disassemble(std::span<const std::byte> pickle, std::string& out,
+                 const DisassembleOptions& options = {});
+std::string disassemble(std::string_view pickle, const DisassembleOptions& options = {});
+
+}  // namespace picklejar

@@ -1,0 +1,99 @@
+#pragma once
+// The exceptions picklejar throws. Every one derives from picklejar::Error, so a caller that
+// only wants "did it work" catches that; callers that care catch a family below.
+//
+// Families:
+//   DecodeError     the input is not a well-formed pickle (carries byte offset and opcode)
+//     LimitError    a configured limit was exceeded (input size, depth, memo, items, ...)
+//     ForbiddenError the pickle names something the decode policy refuses (a global, a
+//                   persistent id, an out-of-band buffer nobody supplied)
+//   TypeError       a Value of the wrong kind was used (as_int() on a str, unhashable key)
+//   ValueError      a C++ argument has the right kind but an unusable value (bad UTF-8)
+//   LookupError     a key or index that is not there, where the API promised it would be
+//
+// Messages follow "what 'where': why", e.g.
+//   "pickle decode error at offset 12 (opcode 0x58 BINUNICODE): declared length 4294967295
+//    exceeds the 3 bytes remaining"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace picklejar {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+// What went wrong while decoding. Part of the public API: values are never renumbered.
+enum class DecodeErrc : std::uint8_t {
+  truncated = 1,          // input ended inside an opcode, or before STOP
+  unknown_opcode = 2,     // a byte that is not a pickle opcode
+  stack_underflow = 3,    // an opcode needed more values than the stack holds above the MARK
+  mark_missing = 4,       // an opcode needed a MARK and none was open
+  memo_missing = 5,       // GET of a memo index that was never stored
+  bad_utf8 = 6,           // a str argument is not UTF-8 (surrogates are allowed)
+  bad_text = 7,           // a text argument (INT, LONG, FLOAT, STRING, GLOBAL line) is malformed
+  bad_argument = 8,       // a binary argument is impossible (negative length, bad protocol...)
+  wrong_type = 9,         // an opcode applied to the wrong kind of value (APPEND to a dict...)
+  odd_items = 10,         // DICT/SETITEMS with a key and no value
+  unhashable = 11,        // a dict key or set member that cannot be hashed (a list)
+  trailing_data = 12,     // bytes after STOP while the policy rejects them
+  limit_exceeded = 13,    // see LimitError
+  forbidden = 14,         // see ForbiddenError
+  unsupported_protocol = 15,  // PROTO above 5
+  hook_failed = 16,       // a caller-supplied hook (persistent_load) threw
+};
+
+// Where in the input a decode error happened.
+struct DecodePosition {
+  std::uint64_t offset = 0;  // byte offset of the opcode being executed
+  int opcode = -1;           // its byte value, or -1 when the error is not tied to an opcode
+};
+
+class DecodeError : public Error {
+ public:
+  DecodeError(DecodeErrc code, std::optional<DecodePosition> position, const std::string& why);
+
+  DecodeErrc code() const noexcept { return code_; }
+  // Empty when the error concerns the whole input (e.g. it is larger than max_input_bytes).
+  const std::optional<DecodePosition>& position() const noexcept { return position_; }
+  // The reason alone, without the "at offset N (opcode X)" prefix.
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  DecodeErrc code_;
+  std::optional<DecodePosition> position_;
+  std::string reason_;
+};
+
+class LimitError : public DecodeError {
+ public:
+  LimitError(std::optional<DecodePosition> position, const std::string& why)
+      : DecodeError(DecodeErrc::limit_exceeded, position, why) {}
+};
+
+class ForbiddenError : public DecodeError {
+ public:
+  ForbiddenError(std::optional<DecodePosition> position, const std::string& why)
+      : DecodeError(DecodeErrc::forbidden, position, why) {}
+};
+
+class TypeError : public Error {
+ public:
+  using Error::Error;
+};
+
+class ValueError : public Error {
+ public:
+  using Error::Error;
+};
+
+class LookupError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace picklejar

@@ -1,0 +1,111 @@
+#pragma once
+// Reading pickles: picklejar::loads() turns the bytes pickle.dumps() writes (protocols 0-5)
+// into a Value.
+//
+// Safety policy. Decoding never calls, imports or resolves anything:
+//   - A global (class or function reference) becomes an inert Value of kind global; an
+//     instance becomes an inert object recipe. Nothing named in the pickle is ever executed.
+//     With GlobalPolicy::allowlist, any global outside `allowed_globals` is refused with
+//     ForbiddenError instead.
+//   - A handful of well-known forms become native values without running anything: the
+//     protocol 0-3 reduce forms of builtins.set/frozenset/bytearray/bytes, protocol 2's
+//     _codecs.encode(str, 'latin1') for bytes, collections.OrderedDict (a dict flavoured
+//     ordered_dict), and copyreg._reconstructor(cls, object, None) (an object of cls).
+//   - EXT codes resolve only through the caller's registry; persistent ids only through the
+//     caller's hook; out-of-band buffers only from the caller's list. Without them the
+//     opcodes are refused with ForbiddenError.
+//   - Limits bound time and memory whatever the input: declared lengths are checked against
+//     the bytes actually present before anything is allocated, and every structure the
+//     input can grow (stack, memo, containers, object count) has a cap. Exceeding one throws
+//     LimitError naming the limit.
+// Every failure is a DecodeError (or subclass) carrying the byte offset and opcode.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include <picklejar/buffer.hpp>
+#include <picklejar/error.hpp>
+#include <picklejar/extensions.hpp>
+#include <picklejar/value.hpp>
+
+namespace picklejar {
+
+struct DecodeLimits {
+  // Total size of the pickle.
+  std::size_t max_input_bytes = std::size_t{1} << 30;
+  // Values plus open MARKs on the decoder stack at once. Every encoding CPython writes keeps
+  // the stack about as deep as the value is nested, so this bounds nesting.
+  std::size_t max_depth = 10'000;
+  // Distinct memo entries (PUT/BINPUT/LONG_BINPUT/MEMOIZE).
+  std::size_t max_memo_entries = 10'000'000;
+  // Items in one list, tuple, dict, set, frozenset or object.
+  std::size_t max_container_items = 100'000'000;
+  // Bytes of one str, bytes, bytearray or int payload.
+  std::size_t max_allocation_bytes = std::size_t{1} << 30;
+  // Values created while decoding (nodes: str, bytes, containers, big ints, ...), including
+  // ones the pickle discards. Bounds memory against inputs that build and drop objects.
+  std::size_t max_objects = 50'000'000;
+  // Decimal digits in a protocol-0 INT/LONG text, as CPython 3.11's int max str digits.
+  std::size_t max_int_digits = 4300;
+};
+
+enum class GlobalPolicy : std::uint8_t {
+  keep,       // every global becomes an inert Value (default; nothing runs either way)
+  allowlist,  // globals outside allowed_globals throw ForbiddenError
+};
+
+// What Python 2 str opcodes (STRING, BINSTRING, SHORT_BINSTRING) decode to; Python 3's
+// pickle.loads(encoding=...) choice.
+enum class Py2Strings : std::uint8_t {
+  ascii,   // str, non-ASCII is an error (Python's default)
+  latin1,  // str, bytes mapped 1:1 to U+0000..U+00FF (what numpy needs)
+  utf8,    // str, decoded as UTF-8
+  bytes,   // bytes, untouched (Python's encoding='bytes')
+};
+
+enum class TrailingData : std::uint8_t {
+  reject,  // bytes after STOP are an error (default: a stored blob is exactly one pickle)
+  ignore,  // bytes after STOP are left alone, as pickle.loads does
+};
+
+struct DecodeOptions {
+  DecodeLimits limits;
+  GlobalPolicy globals = GlobalPolicy::keep;
+  // "module.qualname" strings allowed under GlobalPolicy::allowlist, matched exactly (after
+  // Python 2 name mapping; no attribute traversal). The well-known forms above are always
+  // allowed because they decode to plain data.
+  std::unordered_set<std::string> allowed_globals;
+  Py2Strings py2_strings = Py2Strings::ascii;
+  // Map Python 2 module/global names to Python 3 ones in protocol 0-2 pickles, as
+  // pickle.loads(fix_imports=True) does.
+  bool fix_imports = true;
+  TrailingData trailing_data = TrailingData::reject;
+  // Resolves EXT1/EXT2/EXT4 codes; none by default (EXT opcodes are refused).
+  const ExtensionRegistry* extensions = nullptr;
+  // Called with the persistent id of PERSID/BINPERSID; its result takes the id's place. Empty
+  // by default (persistent ids are refused). Exceptions it throws are reported as
+  // DecodeError(hook_failed) with the original message.
+  std::function<Value(const Value& persistent_id)> persistent_load;
+  // Out-of-band buffers for protocol 5's NEXT_BUFFER, consumed in order. The decoded values
+  // refer to the buffers' memory without copying it.
+  std::span<const Buffer> buffers;
+};
+
+// Decodes one pickle. Throws DecodeError (LimitError, ForbiddenError) on bad input.
+Value loads(std::span<const std::byte> pickle, const DecodeOptions& options = {});
+Value loads(std::string_view pickle, const DecodeOptions& options = {});
+
+// Decodes the first pickle in `data` and reports how many bytes it used (the rest is left,
+// whatever options.trailing_data says).
+struct LoadResult {
+  Value value;
+  std::size_t consumed = 0;
+};
+LoadResult load_prefix(std::span<const std::byte> data, const DecodeOptions& options = {});
+
+}  // namespace picklejar

@@ -1,0 +1,10 @@
+#pragma once
+// Everything picklejar offers, in one include.
+
+#include <picklejar/buffer.hpp>
+#include <picklejar/dis.hpp>
+#include <picklejar/error.hpp>
+#include <picklejar/extensions.hpp>
+#include <picklejar/pickle.hpp>
+#include <picklejar/repr.hpp>
+#include <picklejar/value.hpp>

@@ -1,0 +1,296 @@
+#include "decoder.hpp"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <cstring>
+
+#include "../value/utf8.hpp"
+#include "byte_order.hpp"
+#include "../value/value_access.hpp"
+
+namespace picklejar::pickle {
+
+Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options)
+    : begin_(reinterpret_cast<const std::uint8_t*>(input.data())),
+      pos_(begin_),
+      end_(begin_ + input.size()),
+      options_(options) {
+  if (input.size() > options.limits.max_input_bytes) {
+    throw LimitError(std::nullopt, fmt::format("input of {} bytes exceeds max_input_bytes ({})",
+                                               input.size(), options.limits.max_input_bytes));
+  }
+  heap_->pause_collection(true);  // the stack and memo hold plain slots
+}
+
+LoadResult Decoder::run() {
+  for (;;) {
+    if (pos_ == end_) {
+      throw DecodeError(DecodeErrc::truncated,
+                        DecodePosition{static_cast<std::uint64_t>(pos_ - begin_), -1},
+                        pos_ == begin_ ? "empty input: no pickle"
+                                       : "input ended before the STOP opcode");
+    }
+    op_offset_ = static_cast<std::size_t>(pos_ - begin_);
+    op_ = *pos_++;
+    if (!step(op_)) break;
+  }
+  // STOP: the result is the top of the stack.
+  Slot result = pop();
+  const auto consumed = static_cast<std::size_t>(pos_ - begin_);
+  heap_->pause_collection(false);
+  return {detail::ValueAccess::handle(result), consumed};
+}
+
+bool Decoder::step(std::uint8_t op) {
+  switch (static_cast<Op>(op)) {
+    // -- control
+    case Op::stop: return false;
+    case Op::proto: {
+      const std::uint8_t p = read_u8();
+      if (p > 5) fail(DecodeErrc::unsupported_protocol, fmt::format("unsupported pickle protocol: {}", p));
+      protocol_ = p;
+      break;
+    }
+    case Op::frame: {
+      const std::uint64_t n = read_u64();
+      if (n > remaining()) {
+        fail(DecodeErrc::truncated,
+             fmt::format("frame of {} bytes exceeds the {} bytes remaining", n, remaining()));
+      }
+      break;  // frames are optional framing for streaming readers; the bytes follow inline
+    }
+    case Op::mark:
+      if (stack_.size() + marks_.size() >= options_.limits.max_depth) depth_exceeded();
+      marks_.push_back(stack_.size());
+      break;
+    case Op::pop:
+      if (stack_.size() > fence()) {
+        stack_.pop_back();
+      } else if (!marks_.empty()) {
+        marks_.pop_back();  // POP of a MARK, as CPython allows
+      } else {
+        underflow();
+      }
+      break;
+    case Op::pop_mark: stack_.resize(pop_mark()); break;
+    case Op::dup: push(top()); break;
+    // -- scalars
+    case Op::none: push(Slot{}); break;
+    case Op::newtrue: push(detail::bool_slot(true)); break;
+    case Op::newfalse: push(detail::bool_slot(false)); break;
+    case Op::binint1: push(detail::int_slot(read_u8())); break;
+    case Op::binint2: push(detail::int_slot(read_u16())); break;
+    case Op::binint: push(detail::int_slot(read_i32())); break;
+    case Op::long1: op_long1(); break;
+    case Op::long4: op_long4(); break;
+    case Op::binfloat: op_binfloat(); break;
+    case Op::short_binunicode: op_binunicode(read_u8()); break;
+    case Op::binunicode: op_binunicode(read_u32()); break;
+    case Op::binunicode8: op_binunicode(read_u64()); break;
+    case Op::short_binbytes: op_binbytes(Kind::bytes, read_u8()); break;
+    case Op::binbytes: op_binbytes(Kind::bytes, read_u32()); break;
+    case Op::binbytes8: op_binbytes(Kind::bytes, read_u64()); break;
+    case Op::bytearray8: op_binbytes(Kind::bytearray, read_u64()); break;
+    case Op::short_binstring: op_binstring(read_u8()); break;
+    case Op::binstring: {
+      const std::int32_t n = read_i32();
+      if (n < 0) fail(DecodeErrc::bad_argument, fmt::format("negative BINSTRING length {}", n));
+      op_binstring(static_cast<std::size_t>(n));
+      break;
+    }
+    // -- protocol 0 text
+    case Op::int_: op_int_text(); break;
+    case Op::long_: op_long_text(); break;
+    case Op::floatnl: op_float_text(); break;
+    case Op::string: op_string_text(); break;
+    case Op::unicode: op_unicode_text(); break;
+    // -- containers
+    case Op::empty_list: push(detail::node_slot(make<detail::SequenceNode>(Kind::list))); break;
+    case Op::empty_tuple: push(make_tuple(nullptr, 0)); break;
+    case Op::empty_dict: push(detail::node_slot(make<detail::TableNode>(Kind::dict))); break;
+    case Op::empty_set: push(detail::node_slot(make<detail::TableNode>(Kind::set))); break;
+    case Op::append: op_append(); break;
+    case Op::appends: op_appends(); break;
+    case Op::list: op_list(); break;
+    case Op::tuple: op_tuple(); break;
+    case Op::tuple1: op_tuple_n(1); break;
+    case Op::tuple2: op_tuple_n(2); break;
+    case Op::tuple3: op_tuple_n(3); break;
+    case Op::dict: op_dict(); break;
+    case Op::setitem: op_setitem(); break;
+    case Op::setitems: op_setitems(); break;
+    case Op::additems: op_additems(); break;
+    case Op::frozenset: op_frozenset(); break;
+    // -- memo
+    case Op::put: op_put(read_memo_index_text()); break;
+    case Op::binput: op_put(read_u8()); break;
+    case Op::long_binput: op_put(read_u32()); break;
+    case Op::memoize: op_memoize(); break;
+    case Op::get: op_get(read_memo_index_text()); break;
+    case Op::binget: op_get(read_u8()); break;
+    case Op::long_binget: op_get(read_u32()); break;
+    // -- globals and objects
+    case Op::global: op_global(); break;
+    case Op::stack_global: op_stack_global(); break;
+    case Op::ext1: op_ext(read_u8()); break;
+    case Op::ext2: op_ext(read_u16()); break;
+    case Op::ext4: op_ext(read_i32()); break;
+    case Op::reduce: op_reduce(); break;
+    case Op::build: op_build(); break;
+    case Op::inst: op_inst(); break;
+    case Op::obj: op_obj(); break;
+    case Op::newobj: op_newobj(); break;
+    case Op::newobj_ex: op_newobj_ex(); break;
+    case Op::persid: op_persid(); break;
+    case Op::binpersid: op_binpersid(); break;
+    case Op::next_buffer: op_next_buffer(); break;
+    case Op::readonly_buffer: op_readonly_buffer(); break;
+    default:
+      fail(DecodeErrc::unknown_opcode, fmt::format("invalid load key, '\\x{:02x}'", op));
+  }
+  return true;
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+void Decoder::fail(DecodeErrc code, const std::string& why) const {
+  throw DecodeError(code, DecodePosition{op_offset_, op_}, why);
+}
+
+void Decoder::fail_limit(const std::string& why) const {
+  throw LimitError(DecodePosition{op_offset_, op_}, why);
+}
+
+void Decoder::fail_forbidden(const std::string& why) const {
+  throw ForbiddenError(DecodePosition{op_offset_, op_}, why);
+}
+
+void Decoder::underflow() const {
+  if (stack_.size() == fence() && !marks_.empty()) {
+    fail(DecodeErrc::stack_underflow, "unpickling stack underflow (a MARK is on top of the stack)");
+  }
+  fail(DecodeErrc::stack_underflow, "unpickling stack underflow");
+}
+
+void Decoder::depth_exceeded() const {
+  fail_limit(fmt::format("stack deeper than max_depth ({} values and marks)",
+                         options_.limits.max_depth));
+}
+
+void Decoder::objects_exceeded() const {
+  fail_limit(fmt::format("more than max_objects ({}) values created", options_.limits.max_objects));
+}
+
+void Decoder::check_items(std::size_t count) const {
+  if (count > options_.limits.max_container_items) {
+    fail_limit(fmt::format("container of {} items exceeds max_container_items ({})", count,
+                           options_.limits.max_container_items));
+  }
+}
+
+// ---- input ----------------------------------------------------------------------------------
+
+const std::uint8_t* Decoder::take(std::size_t n, const char* what) {
+  if (n > remaining()) {
+    fail(DecodeErrc::truncated, fmt::format("pickle data was truncated: {} needs {} bytes, {} remain",
+                                            what, n, remaining()));
+  }
+  const std::uint8_t* p = pos_;
+  pos_ += n;
+  return p;
+}
+
+std::uint16_t Decoder::read_u16() { return load_le<std::uint16_t>(take(2, "argument")); }
+std::uint32_t Decoder::read_u32() { return load_le<std::uint32_t>(take(4, "argument")); }
+std::uint64_t Decoder::read_u64() { return load_le<std::uint64_t>(take(8, "argument")); }
+
+std::string_view Decoder::read_line(const char* what) {
+  const void* nl = std::memchr(pos_, '\n', remaining());
+  if (nl == nullptr) {
+    fail(DecodeErrc::truncated, fmt::format("pickle data was truncated: {} has no newline", what));
+  }
+  const auto* line_end = static_cast<const std::uint8_t*>(nl);
+  std::string_view line(reinterpret_cast<const char*>(pos_), static_cast<std::size_t>(line_end - pos_));
+  pos_ = line_end + 1;
+  return line;
+}
+
+std::size_t Decoder::checked_length(std::uint64_t declared, const char* what) {
+  if (declared > remaining()) {
+    fail(DecodeErrc::truncated,
+         fmt::format("pickle data was truncated: {} declares {} bytes, {} remain", what, declared,
+                     remaining()));
+  }
+  if (declared > options_.limits.max_allocation_bytes) {
+    fail_limit(fmt::format("{} of {} bytes exceeds max_allocation_bytes ({})", what, declared,
+                           options_.limits.max_allocation_bytes));
+  }
+  return static_cast<std::size_t>(declared);
+}
+
+// ---- stack and nodes ------------------------------------------------------------------------
+
+std::size_t Decoder::pop_mark() {
+  if (marks_.empty()) fail(DecodeErrc::mark_missing, "could not find MARK");
+  const std::size_t base = marks_.back();
+  marks_.pop_back();
+  return base;
+}
+
+Slot Decoder::make_str(std::string_view utf8) {
+  if (auto bad = detail::find_invalid_utf8(utf8)) {
+    fail(DecodeErrc::bad_utf8, fmt::format("'utf-8' codec can't decode byte 0x{:02x} in position {}",
+                                           static_cast<unsigned char>(utf8[*bad]), *bad));
+  }
+  return detail::node_slot(make<detail::StrNode>(std::string(utf8)));
+}
+
+Slot Decoder::make_bytes(Kind kind, std::string_view bytes) {
+  return detail::node_slot(make<detail::BytesNode>(kind, std::string(bytes)));
+}
+
+Slot Decoder::make_int(std::span<const std::byte> le_bytes) {
+  auto big = detail::BigInt::from_le_twos_complement(le_bytes);
+  if (auto small = big.to_int64()) return detail::int_slot(*small);
+  return detail::node_slot(make<detail::BigIntNode>(std::move(big)));
+}
+
+Slot Decoder::make_tuple(const Slot* first, std::size_t count) {
+  check_items(count);
+  auto* node = make<detail::SequenceNode>(Kind::tuple);
+  node->items.assign(first, first + count);
+  return detail::node_slot(node);
+}
+
+Slot Decoder::adopt_external(const Value& v) {
+  const Slot& s = detail::ValueAccess::slot(v);
+  heap_.follow(heap_->absorb(s));
+  return s;
+}
+
+}  // namespace picklejar::pickle
+
+namespace picklejar {
+
+LoadResult load_prefix(std::span<const std::byte> data, const DecodeOptions& options) {
+  return pickle::Decoder(data, options).run();
+}
+
+Value loads(std::span<const std::byte> pickle, const DecodeOptions& options) {
+  pickle::Decoder decoder(pickle, options);
+  LoadResult result = decoder.run();
+  if (options.trailing_data == TrailingData::reject && result.consumed != pickle.size()) {
+    throw DecodeError(DecodeErrc::trailing_data,
+                      DecodePosition{result.consumed, -1},
+                      fmt::format("{} bytes of trailing data after the STOP opcode",
+                                  pickle.size() - result.consumed));
+  }
+  return std::move(result.value);
+}
+
+Value loads(std::string_view pickle, const DecodeOptions& options) {
+  return loads(std::as_bytes(std::span(pickle.data(), pickle.size())), options);
+}
+
+}  // namespace picklejar

@@ -1,0 +1,182 @@
+#pragma once
+// The pickle virtual machine: reads opcodes and builds values on a stack, without executing
+// anything. Internal. Opcode families live in separate files:
+//   decoder.cpp             the loop, the stack and the inline reads
+//   decode_scalars.cpp      numbers, strings and bytes in binary form
+//   decode_text.cpp         protocol-0 text forms (INT, LONG, FLOAT, STRING, UNICODE, ...)
+//   decode_containers.cpp   list, tuple, dict, set and frozenset opcodes
+//   decode_memo.cpp         the memo and PUT/GET/MEMOIZE
+//   decode_objects.cpp      globals, REDUCE/BUILD/NEWOBJ/INST/OBJ, EXT, persistent ids, buffers
+
+#include <picklejar/error.hpp>
+#include <picklejar/pickle.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "../value/heap.hpp"
+#include "../value/node.hpp"
+#include "opcodes.hpp"
+
+namespace picklejar::pickle {
+
+using detail::Node;
+using detail::Slot;
+
+// PUT/GET storage. Dense indices live in a vector; a far-away index (LONG_BINPUT 2**31) goes
+// to a map instead of growing the vector to it.
+class Memo {
+ public:
+  // Stores `value` at `index`; returns false when that would exceed `max_entries`.
+  bool put(std::uint64_t index, const Slot& value, std::size_t max_entries);
+  const Slot* get(std::uint64_t index) const noexcept;
+  // Number of distinct indices stored: MEMOIZE's next index.
+  std::size_t size() const noexcept { return count_; }
+
+ private:
+  std::vector<Slot> dense_;  // Tag::erased marks an unused index
+  std::unordered_map<std::uint64_t, Slot> sparse_;
+  std::size_t count_ = 0;
+};
+
+class Decoder {
+ public:
+  Decoder(std::span<const std::byte> input, const DecodeOptions& options);
+  // Runs to STOP. Returns the value and the number of bytes consumed.
+  LoadResult run();
+
+  // ---- used by the opcode families ----------------------------------------------------------
+  [[noreturn]] void fail(DecodeErrc code, const std::string& why) const;
+  [[noreturn]] void fail_limit(const std::string& why) const;
+  [[noreturn]] void fail_forbidden(const std::string& why) const;
+
+ private:
+  // Dispatch one opcode; false at STOP.
+  bool step(std::uint8_t op);
+
+  // Input.
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
+  const std::uint8_t* take(std::size_t n, const char* what);
+  std::uint8_t read_u8() { return *take(1, "argument"); }
+  std::uint16_t read_u16();
+  std::uint32_t read_u32();
+  std::int32_t read_i32() { return static_cast<std::int32_t>(read_u32()); }
+  std::uint64_t read_u64();
+  std::string_view read_line(const char* what);
+  // Checks a declared payload length against the input and the allocation limit.
+  std::size_t checked_length(std::uint64_t declared, const char* what);
+
+  // Stack. The "fence" is the position of the innermost MARK: nothing below it may be popped
+  // except by the opcode that consumes the MARK.
+  std::size_t fence() const noexcept { return marks_.empty() ? 0 : marks_.back(); }
+  void push(const Slot& s) {
+    if (stack_.size() + marks_.size() >= options_.limits.max_depth) depth_exceeded();
+    stack_.push_back(s);
+  }
+  Slot pop() {
+    if (stack_.size() <= fence()) underflow();
+    Slot s = stack_.back();
+    stack_.pop_back();
+    return s;
+  }
+  Slot& top() {
+    if (stack_.size() <= fence()) underflow();
+    return stack_.back();
+  }
+  // Pops the innermost MARK; returns the stack position where its slice starts.
+  std::size_t pop_mark();
+  [[noreturn]] void underflow() const;
+  [[noreturn]] void depth_exceeded() const;
+
+  // Nodes.
+  template <class N, class... Args>
+  N* make(Args&&... args) {
+    if (++objects_ > options_.limits.max_objects) objects_exceeded();
+    return heap_->make<N>(std::forward<Args>(args)...);
+  }
+  [[noreturn]] void objects_exceeded() const;
+  void check_items(std::size_t count) const;
+  Slot make_str(std::string_view utf8);
+  Slot make_bytes(Kind kind, std::string_view bytes);
+  Slot make_int(std::span<const std::byte> le_bytes);
+  Slot make_tuple(const Slot* first, std::size_t count);
+  // Absorbs a value that came from outside (a hook's result) into this decode's heap.
+  Slot adopt_external(const Value& v);
+
+  // decode_scalars.cpp
+  void op_long1();
+  void op_long4();
+  void op_binstring(std::size_t length);
+  void op_binunicode(std::uint64_t length);
+  void op_binbytes(Kind kind, std::uint64_t length);
+  void op_binfloat();
+  void push_py2_string(std::string_view raw);
+
+  // decode_text.cpp
+  void op_int_text();
+  void op_long_text();
+  void op_float_text();
+  void op_string_text();
+  void op_unicode_text();
+  void push_decimal(std::string_view text, const char* what);
+  std::uint64_t read_memo_index_text();
+
+  // decode_containers.cpp
+  void op_append();
+  void op_appends();
+  void op_list();
+  void op_tuple();
+  void op_tuple_n(std::size_t n);
+  void op_dict();
+  void op_setitem();
+  void op_setitems();
+  void op_additems();
+  void op_frozenset();
+  void append_items(Slot& target, const Slot* first, std::size_t count);
+  void set_items(Slot& target, const Slot* first, std::size_t count);
+  void insert_key(detail::TableNode& table, const Slot& key, const Slot& value);
+
+  // decode_memo.cpp
+  void op_put(std::uint64_t index);
+  void op_get(std::uint64_t index);
+  void op_memoize();
+
+  // decode_objects.cpp
+  void op_global();
+  void op_stack_global();
+  void op_ext(std::int64_t code);
+  void op_reduce();
+  void op_build();
+  void op_inst();
+  void op_obj();
+  void op_newobj();
+  void op_newobj_ex();
+  void op_persid();
+  void op_binpersid();
+  void op_next_buffer();
+  void op_readonly_buffer();
+  void push_global(std::string_view module, std::string_view name);
+  void check_global_allowed(std::string_view module, std::string_view name) const;
+  bool reduce_well_known(const Slot& callable, const Slot& args);
+  Slot make_object(ObjectForm form, const Slot& callable, const Slot& args, const Slot& kwargs);
+  void persistent(const Slot& pid);
+
+  const std::uint8_t* begin_;
+  const std::uint8_t* pos_;
+  const std::uint8_t* end_;
+  const DecodeOptions& options_;
+  detail::HeapGuard heap_;
+  std::vector<Slot> stack_;
+  std::vector<std::size_t> marks_;
+  Memo memo_;
+  int protocol_ = 0;
+  std::size_t op_offset_ = 0;  // offset of the opcode being executed, for errors
+  std::uint8_t op_ = 0;
+  std::size_t objects_ = 0;
+  std::size_t next_buffer_ = 0;
+};
+
+}  // namespace picklejar::pickle

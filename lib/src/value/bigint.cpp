@@ -1,0 +1,190 @@
+#include "bigint.hpp"
+
+#include <boost/multiprecision/cpp_int.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <iterator>
+#include <limits>
+
+#include "numeric_hash.hpp"
+
+namespace picklejar::detail {
+namespace {
+
+using boost::multiprecision::cpp_int;
+
+cpp_int to_cpp_int(bool negative, const std::vector<std::uint64_t>& magnitude) {
+  cpp_int v;
+  if (!magnitude.empty()) {
+    boost::multiprecision::import_bits(v, magnitude.begin(), magnitude.end(), 64, false);
+  }
+  return negative ? cpp_int(-v) : v;
+}
+
+std::vector<std::uint64_t> pack_limbs(std::span<const std::uint8_t> le_bytes) {
+  std::vector<std::uint64_t> limbs((le_bytes.size() + 7) / 8, 0);
+  for (std::size_t i = 0; i < le_bytes.size(); ++i) {
+    limbs[i / 8] |= std::uint64_t{le_bytes[i]} << (8 * (i % 8));
+  }
+  return limbs;
+}
+
+}  // namespace
+
+void BigInt::normalize() noexcept {
+  while (!magnitude_.empty() && magnitude_.back() == 0) magnitude_.pop_back();
+  if (magnitude_.empty()) negative_ = false;
+}
+
+BigInt BigInt::from_uint64(std::uint64_t v) {
+  BigInt b;
+  if (v != 0) b.magnitude_.push_back(v);
+  return b;
+}
+
+BigInt BigInt::from_int64(std::int64_t v) {
+  // Negating through unsigned arithmetic keeps INT64_MIN well-defined.
+  std::uint64_t mag = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+  BigInt b = from_uint64(mag);
+  b.negative_ = v < 0;
+  return b;
+}
+
+BigInt BigInt::from_le_twos_complement(std::span<const std::byte> bytes) {
+  BigInt b;
+  if (bytes.empty()) return b;
+  std::vector<std::uint8_t> raw(bytes.size());
+  std::transform(bytes.begin(), bytes.end(), raw.begin(),
+                 [](std::byte x) { return std::to_integer<std::uint8_t>(x); });
+  b.negative_ = (raw.back() & 0x80) != 0;
+  if (b.negative_) {
+    // |value| = 2**(8n) - raw: invert and add one within n bytes.
+    unsigned carry = 1;
+    for (auto& byte : raw) {
+      unsigned sum = static_cast<std::uint8_t>(~byte) + carry;
+      byte = static_cast<std::uint8_t>(sum);
+      carry = sum >> 8;
+    }
+  }
+  b.magnitude_ = pack_limbs(raw);
+  b.normalize();
+  return b;
+}
+
+std::optional<BigInt> BigInt::from_decimal(std::string_view text) {
+  bool negative = false;
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      })) {
+    return std::nullopt;
+  }
+  cpp_int v(std::string(text).c_str());
+  BigInt b;
+  boost::multiprecision::export_bits(v, std::back_inserter(b.magnitude_), 64, false);
+  b.negative_ = negative;
+  b.normalize();
+  return b;
+}
+
+std::optional<BigInt> BigInt::from_double(double d) {
+  if (!std::isfinite(d) || std::trunc(d) != d) return std::nullopt;
+  int exponent = 0;
+  double mantissa = std::frexp(std::fabs(d), &exponent);  // d = mantissa * 2**exponent
+  if (exponent <= 63) return from_int64(static_cast<std::int64_t>(d));
+  // 53 significant bits, shifted left by exponent - 53.
+  auto bits = static_cast<std::uint64_t>(std::ldexp(mantissa, 53));
+  int shift = exponent - 53;
+  BigInt b;
+  b.magnitude_.assign(static_cast<std::size_t>(shift / 64) + 2, 0);
+  const int word = shift / 64, offset = shift % 64;
+  b.magnitude_[word] = bits << offset;
+  if (offset != 0) b.magnitude_[word + 1] = bits >> (64 - offset);
+  b.negative_ = d < 0;
+  b.normalize();
+  return b;
+}
+
+std::vector<std::byte> BigInt::to_le_twos_complement() const {
+  if (magnitude_.empty()) return {};
+  const std::size_t nbytes = (bit_length() >> 3) + 1;
+  std::vector<std::uint8_t> raw(nbytes, 0);
+  for (std::size_t i = 0; i < nbytes && i / 8 < magnitude_.size(); ++i) {
+    raw[i] = static_cast<std::uint8_t>(magnitude_[i / 8] >> (8 * (i % 8)));
+  }
+  if (negative_) {
+    unsigned carry = 1;
+    for (auto& byte : raw) {
+      unsigned sum = static_cast<std::uint8_t>(~byte) + carry;
+      byte = static_cast<std::uint8_t>(sum);
+      carry = sum >> 8;
+    }
+    // encode_long drops a redundant 0xff sign byte.
+    if (nbytes > 1 && raw[nbytes - 1] == 0xff && (raw[nbytes - 2] & 0x80) != 0) raw.pop_back();
+  }
+  std::vector<std::byte> out(raw.size());
+  std::transform(raw.begin(), raw.end(), out.begin(), [](std::uint8_t x) { return std::byte{x}; });
+  return out;
+}
+
+std::string BigInt::to_decimal() const { return to_cpp_int(negative_, magnitude_).str(); }
+
+std::optional<std::int64_t> BigInt::to_int64() const {
+  if (magnitude_.size() > 1) return std::nullopt;
+  const std::uint64_t mag = magnitude_.empty() ? 0 : magnitude_[0];
+  if (!negative_) {
+    if (mag > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return {};
+    return static_cast<std::int64_t>(mag);
+  }
+  if (mag > std::uint64_t{1} << 63) return std::nullopt;
+  return static_cast<std::int64_t>(0 - mag);
+}
+
+double BigInt::to_double() const {
+  // strtod rounds correctly (round-half-even), as Python's int.__float__ does.
+  const std::string text = to_decimal();
+  errno = 0;
+  return std::strtod(text.c_str(), nullptr);
+}
+
+std::size_t BigInt::bit_length() const noexcept {
+  if (magnitude_.empty()) return 0;
+  return 64 * (magnitude_.size() - 1) + std::bit_width(magnitude_.back());
+}
+
+int BigInt::compare(const BigInt& other) const noexcept {
+  if (negative_ != other.negative_) return negative_ ? -1 : 1;
+  int magnitude_order = 0;
+  if (magnitude_.size() != other.magnitude_.size()) {
+    magnitude_order = magnitude_.size() < other.magnitude_.size() ? -1 : 1;
+  } else {
+    for (std::size_t i = magnitude_.size(); i-- > 0;) {
+      if (magnitude_[i] != other.magnitude_[i]) {
+        magnitude_order = magnitude_[i] < other.magnitude_[i] ? -1 : 1;
+        break;
+      }
+    }
+  }
+  return negative_ ? -magnitude_order : magnitude_order;
+}
+
+std::size_t BigInt::python_hash() const noexcept {
+  // |value| mod P, limb by limb from the top: r' = r * 2**64 + limb, and 2**64 = 8 (mod P)
+  // because 2**61 = 1 (mod P).
+  std::uint64_t residue = 0;
+  for (std::size_t i = magnitude_.size(); i-- > 0;) {
+    const std::uint64_t limb = magnitude_[i];
+    const std::uint64_t limb_mod = ((limb & kPythonHashModulus) + (limb >> 61)) % kPythonHashModulus;
+    residue = ((residue * 8) % kPythonHashModulus + limb_mod) % kPythonHashModulus;
+  }
+  return finish_python_hash(residue, negative_);
+}
+
+}  // namespace picklejar::detail

@@ -1,0 +1,51 @@
+#pragma once
+// BigInt: the arbitrary-precision ints that do not fit in int64. The value model only needs
+// exact conversions (pickle bytes, decimal text, double), comparison and Python's hash, not
+// arithmetic, so this stores sign and magnitude directly; decimal text goes through
+// Boost.Multiprecision in bigint.cpp.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace picklejar::detail {
+
+class BigInt {
+ public:
+  BigInt() = default;  // zero
+  static BigInt from_int64(std::int64_t v);
+  static BigInt from_uint64(std::uint64_t v);
+  // Little-endian two's complement, as LONG1/LONG4 carry it. Empty input is zero.
+  static BigInt from_le_twos_complement(std::span<const std::byte> bytes);
+  // Strict decimal text: optional '-' or '+', then digits. Empty on anything else.
+  static std::optional<BigInt> from_decimal(std::string_view text);
+  // The exact value of an integral, finite double; empty otherwise.
+  static std::optional<BigInt> from_double(double d);
+
+  // pickle.encode_long: minimal little-endian two's complement; zero gives no bytes.
+  std::vector<std::byte> to_le_twos_complement() const;
+  std::string to_decimal() const;
+  std::optional<std::int64_t> to_int64() const;
+  // Correctly rounded; +-inf when out of double's range.
+  double to_double() const;
+
+  int sign() const noexcept { return magnitude_.empty() ? 0 : (negative_ ? -1 : 1); }
+  std::size_t bit_length() const noexcept;
+  // -1, 0, 1
+  int compare(const BigInt& other) const noexcept;
+  // Python's hash(int) (modulus 2**61 - 1, -1 mapped to -2), as size_t.
+  std::size_t python_hash() const noexcept;
+
+  friend bool operator==(const BigInt& a, const BigInt& b) noexcept { return a.compare(b) == 0; }
+
+ private:
+  void normalize() noexcept;
+  bool negative_ = false;
+  std::vector<std::uint64_t> magnitude_;  // little-endian limbs, no leading zero limb
+};
+
+}  // namespace picklejar::detail

@@ -1,0 +1,175 @@
+#include "hash.hpp"
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include <picklejar/error.hpp>
+
+#include "numeric_hash.hpp"
+
+namespace picklejar::detail {
+namespace {
+
+std::size_t mix(std::size_t acc, std::size_t h) noexcept {
+  // boost::hash_combine's mixing, good enough for combining already-distributed hashes.
+  return acc ^ (h + 0x9E3779B97F4A7C15ull + (acc << 6) + (acc >> 2));
+}
+
+std::size_t hash_text(std::string_view bytes, std::size_t salt) noexcept {
+  return mix(std::hash<std::string_view>{}(bytes), salt);
+}
+
+bool is_compound(Kind k) noexcept {
+  return k == Kind::tuple || k == Kind::frozenset || k == Kind::global || k == Kind::object;
+}
+
+enum class Simple { ready, unhashable, compound };
+
+// Hashes what needs no children; reports compound nodes whose hash is not cached yet.
+Simple simple_hash(const Slot& s, std::size_t& out) {
+  switch (s.tag) {
+    case Tag::none: out = 0xFCA86420; return Simple::ready;
+    case Tag::boolean: out = s.as.boolean ? 1 : 0; return Simple::ready;
+    case Tag::small_int: out = python_hash_int64(s.as.small_int); return Simple::ready;
+    case Tag::floating: out = python_hash_double(s.as.floating); return Simple::ready;
+    case Tag::erased: return Simple::unhashable;
+    case Tag::node: break;
+  }
+  Node* n = s.as.node;
+  if (n->flags & hash_cached) return out = n->hash, Simple::ready;
+  if (n->flags & unhashable) return Simple::unhashable;
+  switch (n->kind) {
+    case Kind::str: out = hash_text(as_str(n).utf8, 1); break;
+    case Kind::bytes: {
+      auto v = as_bytes(n).view();
+      out = hash_text({reinterpret_cast<const char*>(v.data()), v.size()}, 2);
+      break;
+    }
+    case Kind::integer: out = as_bigint(n).value.python_hash(); break;
+    default:
+      if (is_compound(n->kind)) return Simple::compound;
+      return Simple::unhashable;  // list, dict, set, bytearray
+  }
+  n->hash = out;
+  n->flags |= hash_cached;
+  return Simple::ready;
+}
+
+// The children whose hashes make up a compound node's hash. An object hashes by its callable
+// and args only (its state may change), skipping parts that are unhashable: equal objects
+// have equal parts, so the hash stays consistent with ==.
+template <class Fn>
+void hash_children(Node* n, Fn&& fn) {
+  switch (n->kind) {
+    case Kind::tuple:
+      for (const Slot& s : as_sequence(n).items) fn(s);
+      break;
+    case Kind::frozenset:
+      for (const auto& e : as_table(n).table.entries()) {
+        if (e.key.tag != Tag::erased) fn(e.key);
+      }
+      break;
+    case Kind::global: fn(as_global(n).module), fn(as_global(n).name); break;
+    case Kind::object: fn(as_object(n).callable), fn(as_object(n).args); break;
+    default: break;
+  }
+}
+
+struct Frame {
+  Node* node;
+};
+
+// Combines the (now cached or immediate) child hashes of a compound node.
+std::optional<std::size_t> combine(Node* n) {
+  std::size_t acc = static_cast<std::size_t>(n->kind) * 0x51ED27;
+  std::size_t unordered = 0;
+  bool ok = true;
+  hash_children(n, [&](const Slot& child) {
+    std::size_t h = 0;
+    const bool hashable = simple_hash(child, h) == Simple::ready;
+    if (!hashable) {
+      if (n->kind == Kind::object) return;  // skipped part, see hash_children
+      ok = false;
+      return;
+    }
+    if (n->kind == Kind::frozenset) {
+      unordered += mix(0x2545F491, h);  // order-independent
+    } else {
+      acc = mix(acc, h);
+    }
+  });
+  if (!ok) return std::nullopt;
+  return n->kind == Kind::frozenset ? mix(acc, unordered) : acc;
+}
+
+void mark_unhashable_and_unwind(std::vector<Frame>& stack) {
+  for (Frame& f : stack) {
+    f.node->flags &= ~in_progress;
+    // Tuples and frozensets never change, so their verdict is final. An object's hash skips
+    // unhashable parts, so it never lands here unless a cycle was found.
+    if (f.node->kind != Kind::object) f.node->flags |= unhashable;
+  }
+  stack.clear();
+}
+
+}  // namespace
+
+std::optional<std::size_t> try_slot_hash(const Slot& root) {
+  std::size_t result = 0;
+  const Simple first = simple_hash(root, result);
+  if (first == Simple::ready) return result;
+  if (first == Simple::unhashable) return std::nullopt;
+
+  // Post-order walk with an explicit stack; each compound node is hashed once and cached, so
+  // shared subtrees cost nothing the second time and depth costs no C stack.
+  std::vector<Frame> stack{{root.as.node}};
+  root.as.node->flags |= in_progress;
+  while (!stack.empty()) {
+    Node* n = stack.back().node;
+    Node* pending = nullptr;
+    bool failed = false;
+    hash_children(n, [&](const Slot& child) {
+      if (pending || failed) return;
+      std::size_t ignored = 0;
+      const Simple kind = simple_hash(child, ignored);
+      if (kind == Simple::compound) {
+        if (child.as.node->flags & in_progress) {
+          failed = n->kind != Kind::object;  // a cycle: impossible for real tuples
+          return;
+        }
+        pending = child.as.node;
+      } else if (kind == Simple::unhashable && n->kind != Kind::object) {
+        failed = true;
+      }
+    });
+    if (failed) {
+      mark_unhashable_and_unwind(stack);
+      return std::nullopt;
+    }
+    if (pending) {
+      pending->flags |= in_progress;
+      stack.push_back({pending});
+      continue;
+    }
+    const auto h = combine(n);
+    n->flags &= ~in_progress;
+    stack.pop_back();
+    if (!h) {
+      n->flags |= unhashable;
+      mark_unhashable_and_unwind(stack);
+      return std::nullopt;
+    }
+    n->hash = *h;
+    n->flags |= hash_cached;
+  }
+  return root.as.node->hash;
+}
+
+std::size_t slot_hash(const Slot& s) {
+  if (auto h = try_slot_hash(s)) return *h;
+  throw TypeError("unhashable type: '" + std::string(kind_name(slot_kind(s))) +
+                  "' (or a tuple/frozenset containing one)");
+}
+
+}  // namespace picklejar::detail

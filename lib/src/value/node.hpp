@@ -1,0 +1,197 @@
+#pragma once
+// The nodes behind Value handles. Internal: only lib/src sees this.
+//
+// Ownership model: every node belongs to exactly one Heap. Container nodes refer to their
+// children through plain Slots that do not own anything; the Heap owns all of its nodes. A
+// Value handle counts itself on its node (roots for the collector) and on the node's heap
+// (to free the whole heap at once when the last handle goes). Putting a node of one heap into
+// a container of another merges the two heaps, so every edge stays inside one heap and cycles
+// never keep anything alive on their own.
+
+#include <picklejar/value.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bigint.hpp"
+#include "ordered_table.hpp"
+
+namespace picklejar::detail {
+
+class Heap;
+
+enum NodeFlag : std::uint8_t {
+  hash_cached = 1,  // `hash` holds the node's hash
+  unhashable = 2,   // hashing was tried and failed (only set for immutable nodes)
+  marked = 4,       // collector mark bit
+  in_progress = 8,  // on the current hashing work list (detects impossible cycles)
+};
+
+struct Node {
+  explicit Node(Kind k) noexcept : kind(k) {}
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  Kind kind;
+  std::uint8_t flags = 0;
+  std::uint32_t heap_index = 0;  // position in heap->nodes_
+  std::size_t handles = 0;       // Value handles pointing here
+  std::size_t hash = 0;          // valid when flags & hash_cached
+  Heap* heap = nullptr;
+};
+
+struct StrNode final : Node {
+  explicit StrNode(std::string text) : Node(Kind::str), utf8(std::move(text)) {}
+  std::string utf8;  // validated UTF-8 with surrogatepass
+};
+
+// bytes and bytearray. Either owns its bytes or refers to an out-of-band buffer's memory.
+struct BytesNode final : Node {
+  BytesNode(Kind k, std::string data) : Node(k), owned(std::move(data)) {}
+  BytesNode(Kind k, std::shared_ptr<void> keep_alive, std::byte* data, std::size_t size)
+      : Node(k), external_owner(std::move(keep_alive)), external(data), external_size(size) {}
+
+  std::span<const std::byte> view() const noexcept {
+    if (external_owner) return {external, external_size};
+    return std::as_bytes(std::span(owned.data(), owned.size()));
+  }
+  std::string owned;
+  std::shared_ptr<void> external_owner;
+  std::byte* external = nullptr;
+  std::size_t external_size = 0;
+};
+
+struct BigIntNode final : Node {
+  explicit BigIntNode(BigInt v) : Node(Kind::integer), value(std::move(v)) {}
+  BigInt value;  // never fits in int64 (those are immediate)
+};
+
+struct SequenceNode final : Node {  // list and tuple
+  explicit SequenceNode(Kind k) noexcept : Node(k) {}
+  std::vector<Slot> items;
+};
+
+struct TableNode final : Node {  // dict, set and frozenset
+  explicit TableNode(Kind k) noexcept : Node(k) {}
+  OrderedTable table;
+  DictFlavor flavor = DictFlavor::dict;
+};
+
+// Globals the decoder gives a meaning to without running anything.
+enum class WellKnown : std::uint8_t {
+  none,
+  builtins_set,
+  builtins_frozenset,
+  builtins_bytearray,
+  builtins_bytes,
+  builtins_object,
+  codecs_encode,
+  copyreg_reconstructor,
+  ordered_dict,
+};
+
+struct GlobalNode final : Node {
+  GlobalNode() noexcept : Node(Kind::global) {}
+  Slot module;  // str nodes; kept as nodes so a memoized name string stays shared
+  Slot name;
+  WellKnown well_known = WellKnown::none;
+};
+
+struct ObjectNode final : Node {
+  ObjectNode() noexcept : Node(Kind::object) {}
+  ObjectForm form = ObjectForm::reduce;
+  Slot callable;
+  Slot args;    // tuple
+  Slot kwargs;  // dict or None
+  Slot state;   // None until BUILD
+  std::vector<Slot> listitems;
+  std::vector<std::pair<Slot, Slot>> dictitems;
+};
+
+// Typed views; callers have checked the kind.
+inline StrNode& as_str(Node* n) noexcept { return static_cast<StrNode&>(*n); }
+inline BytesNode& as_bytes(Node* n) noexcept { return static_cast<BytesNode&>(*n); }
+inline BigIntNode& as_bigint(Node* n) noexcept { return static_cast<BigIntNode&>(*n); }
+inline SequenceNode& as_sequence(Node* n) noexcept { return static_cast<SequenceNode&>(*n); }
+inline TableNode& as_table(Node* n) noexcept { return static_cast<TableNode&>(*n); }
+inline GlobalNode& as_global(Node* n) noexcept { return static_cast<GlobalNode&>(*n); }
+inline ObjectNode& as_object(Node* n) noexcept { return static_cast<ObjectNode&>(*n); }
+
+inline Kind slot_kind(const Slot& s) noexcept {
+  switch (s.tag) {
+    case Tag::none: return Kind::none;
+    case Tag::boolean: return Kind::boolean;
+    case Tag::small_int: return Kind::integer;
+    case Tag::floating: return Kind::floating;
+    case Tag::node: return s.as.node->kind;
+    case Tag::erased: break;
+  }
+  return Kind::none;
+}
+
+inline Slot node_slot(Node* n) noexcept {
+  Slot s;
+  s.tag = Tag::node;
+  s.as.node = n;
+  return s;
+}
+inline Slot int_slot(std::int64_t i) noexcept {
+  Slot s;
+  s.tag = Tag::small_int;
+  s.as.small_int = i;
+  return s;
+}
+inline Slot bool_slot(bool b) noexcept {
+  Slot s;
+  s.tag = Tag::boolean;
+  s.as.boolean = b;
+  return s;
+}
+inline Slot float_slot(double d) noexcept {
+  Slot s;
+  s.tag = Tag::floating;
+  s.as.floating = d;
+  return s;
+}
+
+// Calls fn(Slot&) for every child slot of a node (used by the collector, merge and copy).
+template <class Fn>
+void for_each_child(Node* n, Fn&& fn) {
+  switch (n->kind) {
+    case Kind::list:
+    case Kind::tuple:
+      for (Slot& s : as_sequence(n).items) fn(s);
+      break;
+    case Kind::dict:
+    case Kind::set:
+    case Kind::frozenset:
+      for (auto& e : as_table(n).table.entries()) {
+        if (e.key.tag == Tag::erased) continue;
+        fn(e.key);
+        fn(e.value);
+      }
+      break;
+    case Kind::global: {
+      auto& g = as_global(n);
+      fn(g.module);
+      fn(g.name);
+      break;
+    }
+    case Kind::object: {
+      auto& o = as_object(n);
+      fn(o.callable);
+      fn(o.args);
+      fn(o.kwargs);
+      fn(o.state);
+      for (Slot& s : o.listitems) fn(s);
+      for (auto& [k, v] : o.dictitems) fn(k), fn(v);
+      break;
+    }
+    default: break;
+  }
+}
+
+}  // namespace picklejar::detail

@@ -1,0 +1,56 @@
+#pragma once
+// OrderedTable: the insertion-ordered hash table behind dict, set and frozenset, laid out like
+// CPython's compact dict: entries in insertion order plus a sparse index of positions. Keys
+// compare with Python equality (slot_equal); callers pass the key's hash.
+
+#include <picklejar/value.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace picklejar::detail {
+
+class OrderedTable {
+ public:
+  struct Entry {
+    Slot key;  // Tag::erased once removed; the entry stays until the next rebuild
+    Slot value;
+    std::size_t hash = 0;
+  };
+
+  std::size_t size() const noexcept { return live_; }
+  // All entries in insertion order, erased ones included (their key has Tag::erased).
+  std::vector<Entry>& entries() noexcept { return entries_; }
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
+
+  // `nesting` counts lookups inside comparisons inside lookups (see equality.cpp).
+  const Entry* find(const Slot& key, std::size_t hash, unsigned nesting = 0) const;
+  Entry* find(const Slot& key, std::size_t hash, unsigned nesting = 0) {
+    return const_cast<Entry*>(std::as_const(*this).find(key, hash, nesting));
+  }
+  // Adds `key` unless an equal key is present; returns the entry and whether it is new. A new
+  // entry's value is None until the caller sets it.
+  std::pair<Entry*, bool> insert(const Slot& key, std::size_t hash);
+  bool erase(const Slot& key, std::size_t hash);
+  void clear() noexcept;
+  void reserve(std::size_t n);
+  // Number of times the layout changed (insert of a new key, erase, clear): lets iterators
+  // notice that the table changed under them.
+  std::uint64_t version() const noexcept { return version_; }
+
+ private:
+  void rebuild(std::size_t min_entries);
+  std::size_t mask() const noexcept { return index_.size() - 1; }
+
+  std::vector<Entry> entries_;
+  std::vector<std::uint32_t> index_;  // 0 = empty slot, otherwise entry position + 1
+  std::size_t live_ = 0;
+  std::uint64_t version_ = 0;
+};
+
+// Python == between two slots (defined in equality.cpp).
+bool slot_equal(const Slot& a, const Slot& b, unsigned nesting = 0);
+
+}  // namespace picklejar::detail

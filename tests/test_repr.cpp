@@ -1,0 +1,102 @@
+// repr(): must print exactly what CPython 3.11 prints for built-in values.
+
+#include <doctest/doctest.h>
+
+#include <picklejar/error.hpp>
+#include <picklejar/repr.hpp>
+#include <picklejar/value.hpp>
+
+#include <cstring>
+#include <random>
+#include <sstream>
+
+#include "python.hpp"
+#include "value/utf8.hpp"
+
+using picklejar::Value;
+
+TEST_CASE("float repr matches CPython") {
+  const std::string lines = picklejar::test::run_python(R"(
+import random, struct
+random.seed(11)
+values = [0.0, -0.0, 1.0, 1.5, 0.1, 1e16, 1e15, 123456789012345678.0, 1e-4, 1e-5, 0.0001234,
+          5e-324, 1.7976931348623157e308, float('inf'), float('-inf'), float('nan'), 2.5e-7,
+          1e22, 1e21, 9007199254740993.0, 100.0, 1234.5678]
+values += [struct.unpack('<d', random.getrandbits(64).to_bytes(8, 'little'))[0] for _ in range(2000)]
+values += [random.uniform(-1e6, 1e6) for _ in range(500)]
+for v in values:
+    print(struct.pack('>d', v).hex(), repr(v))
+)");
+  std::istringstream in(lines);
+  std::string bits_hex, expected;
+  int checked = 0;
+  while (in >> bits_hex >> expected) {
+    const std::uint64_t bits = std::stoull(bits_hex, nullptr, 16);
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    CAPTURE(expected);
+    CHECK(picklejar::float_repr(d) == expected);
+    ++checked;
+  }
+  CHECK(checked == 2522);
+}
+
+TEST_CASE("str repr escapes exactly the code points CPython escapes") {
+  // One character per code point: '1' when repr(chr(c)) prints the character itself.
+  const std::string printable = picklejar::test::run_python(R"(
+import sys
+sys.stdout.write(''.join('1' if repr(chr(c))[1:-1] == chr(c) else '0' for c in range(0x110000)))
+)");
+  REQUIRE(printable.size() == 0x110000);
+  int mismatches = 0;
+  for (char32_t c = 0; c < 0x110000; ++c) {
+    if (c == '\'' || c == '\\') continue;  // quote and backslash are escaped by rule, not table
+    std::string utf8;
+    picklejar::detail::append_utf8(utf8, c);
+    const bool raw = picklejar::str_repr(utf8) == "'" + utf8 + "'";
+    if (raw != (printable[c] == '1') && ++mismatches < 10) {
+      FAIL_CHECK("code point " << static_cast<unsigned>(c) << " printed differently");
+    }
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("repr of built-in values matches CPython") {
+  struct Case {
+    Value value;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {Value(), "None"},
+      {Value(true), "True"},
+      {Value(-5), "-5"},
+      {Value::integer_from_decimal("-100000000000000000000000"), "-100000000000000000000000"},
+      {Value("it's"), R"("it's")"},
+      {Value("both ' and \""), R"('both \' and "')"},
+      {Value("tab\there\nnul\x01\x7f\xc2\x80\xc2\xa0\xed\xa0\x80"),
+       R"('tab\there\nnul\x01\x7f\x80\xa0\ud800')"},
+      {Value::bytes(std::string_view("a'\x00\xff\\", 5)), R"(b"a'\x00\xff\\")"},
+      {Value::bytearray(""), "bytearray(b'')"},
+      {Value::list({1, Value::tuple({2}), Value::tuple(), Value::tuple({3, 4})}),
+       "[1, (2,), (), (3, 4)]"},
+      {Value::dict({{"a", Value::set()}, {1, Value::frozenset()}}),
+       "{'a': set(), 1: frozenset()}"},
+      {Value::set({3, 1, 2}), "{3, 1, 2}"},
+      {Value::frozenset({"x"}), "frozenset({'x'})"},
+      {Value::global("os", "system"), "<global os.system>"},
+  };
+  for (const Case& c : cases) CHECK(c.value.repr() == c.expected);
+  Value od = Value::dict({{"a", 1}});
+  od.set_dict_flavor(picklejar::DictFlavor::ordered_dict);
+  CHECK(od.repr() == "OrderedDict([('a', 1)])");
+  CHECK(fmt::format("{}", Value::list({1.0, "x"})) == "[1.0, 'x']");
+}
+
+TEST_CASE("repr refuses ints longer than CPython's 4300-digit limit") {
+  const Value huge = Value::integer_from_decimal(std::string(5000, '7'));
+  CHECK_THROWS_AS((void)huge.repr(), picklejar::LimitError);
+  picklejar::ReprOptions unlimited;
+  unlimited.max_int_digits = 0;
+  CHECK(picklejar::repr(huge, unlimited) == std::string(5000, '7'));
+  CHECK(Value::integer_from_decimal(std::string(4300, '9')).repr().size() == 4300);
+}
