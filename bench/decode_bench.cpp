@@ -1,0 +1,241 @@
+// decode_bench: picklejar::loads against CPython's pickle.loads (the C accelerator) on the
+// same bytes, in the same run, shaped after leveldb's db_bench (named workloads, one table).
+//
+//   decode_bench [--benchmarks=mixed,blob_1mb,...] [--repeat=5] [--min_time=0.2]
+//                [--payloads=DIR] [--python=PATH] [--cpython=1]
+//
+// The payloads are pickles that python3 writes (bench/make_payloads.py, protocols 4 and 5),
+// generated into a scratch directory unless --payloads names a directory that already holds
+// them. Both sides are timed the same way, in-process: best of --repeat repeats of a loop
+// count that makes one repeat last at least --min_time seconds. Each timed call includes
+// destroying the decoded value, as dropping pickle.loads' result does in Python.
+// The python used is --python, else $PICKLEJAR_PYTHON, else the one Meson found.
+
+#include <picklejar/pickle.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench_config.hpp"
+#include "harness.hpp"
+
+namespace fs = std::filesystem;
+using picklejar::bench::Timing;
+
+namespace {
+
+// The targets the decoder is held to.
+constexpr double kTargetRatio = 3.0;          // at least 3x faster than CPython
+constexpr double kTargetBlobBytesPerS = 2e9;  // blob_1mb at 2 GB/s or more
+constexpr std::string_view kBlobWorkload = "blob_1mb";
+constexpr int kProtocols[] = {4, 5};
+
+// Same names and order as bench/make_payloads.py, which describes each one.
+constexpr std::string_view kWorkloads[] = {"mixed",   "ints_100k",   "str_dict_10k", "blob_1mb",
+                                           "bigints", "nested_1000", "nonascii_10k"};
+
+struct Flags {
+  std::vector<std::string> benchmarks;  // empty: all
+  int repeat = 5;
+  double min_time = 0.2;
+  std::string payloads;
+  std::string python;
+  bool cpython = true;
+};
+
+struct Row {
+  std::string file;  // "<workload>.p<N>.pkl"
+  std::string_view workload;
+  std::size_t bytes = 0;
+  Timing ours;
+  std::optional<Timing> cpython;
+};
+
+std::vector<std::string> split_commas(std::string_view text) {
+  std::vector<std::string> out;
+  std::stringstream in{std::string(text)};
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+[[noreturn]] void usage(const char* bad) {
+  fmt::print(stderr, "decode_bench: bad flag '{}'\n", bad);
+  fmt::print(stderr,
+             "usage: decode_bench [--benchmarks=NAME,...] [--repeat=N] [--min_time=SECONDS]\n"
+             "                    [--payloads=DIR] [--python=PATH] [--cpython=0|1]\n");
+  std::exit(2);
+}
+
+Flags parse_flags(int argc, char** argv) {
+  Flags flags;
+  if (const char* env = std::getenv("PICKLEJAR_PYTHON")) flags.python = env;
+  if (flags.python.empty()) flags.python = PICKLEJAR_BENCH_PYTHON;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto eq = arg.find('=');
+    if (!arg.starts_with("--") || eq == std::string_view::npos) usage(argv[i]);
+    const std::string_view name = arg.substr(2, eq - 2);
+    const std::string value(arg.substr(eq + 1));
+    try {
+      if (name == "benchmarks")
+        flags.benchmarks = split_commas(value);
+      else if (name == "repeat")
+        flags.repeat = std::stoi(value);
+      else if (name == "min_time")
+        flags.min_time = std::stod(value);
+      else if (name == "payloads")
+        flags.payloads = value;
+      else if (name == "python")
+        flags.python = value;
+      else if (name == "cpython")
+        flags.cpython = std::stoi(value) != 0;
+      else
+        usage(argv[i]);
+    } catch (const std::logic_error&) {  // stoi/stod: not a number
+      usage(argv[i]);
+    }
+  }
+  if (flags.repeat < 1 || flags.min_time <= 0) usage("--repeat/--min_time");
+  return flags;
+}
+
+bool selected(const Flags& flags, std::string_view workload) {
+  if (flags.benchmarks.empty()) return true;
+  for (const auto& b : flags.benchmarks) {
+    if (b == workload) return true;
+  }
+  return false;
+}
+
+Timing time_picklejar(const std::string& pickle, const Flags& flags) {
+  (void)picklejar::loads(pickle);  // warm up, and fail before timing if the bytes are bad
+  return picklejar::bench::best_per_call(
+      [&] { picklejar::Value value = picklejar::loads(pickle); },  // destroyed inside the loop
+      flags.repeat, flags.min_time);
+}
+
+// Runs bench/time_cpython.py on every row's file; fills Row::cpython and returns the version.
+std::string time_cpython(std::vector<Row>& rows, const fs::path& dir, const Flags& flags) {
+  std::vector<std::string> argv = {
+      flags.python, fs::path(PICKLEJAR_BENCH_SCRIPTS) / "time_cpython.py",
+      fmt::format("--repeat={}", flags.repeat), fmt::format("--min-time={}", flags.min_time)};
+  for (const Row& row : rows) argv.push_back(dir / row.file);
+  std::map<std::string, Timing, std::less<>> by_file;
+  std::string version;
+  std::stringstream out(picklejar::bench::run_capture(argv));
+  for (std::string line; std::getline(out, line);) {
+    std::stringstream fields(line);
+    std::string tag, file;
+    std::getline(fields, tag, '\t');
+    if (tag == "python") std::getline(fields, version);
+    if (tag != "cpython") continue;
+    Timing t;
+    std::getline(fields, file, '\t');
+    fields >> t.seconds >> t.loops;
+    by_file[file] = t;
+  }
+  for (Row& row : rows) {
+    if (auto it = by_file.find(row.file); it != by_file.end()) row.cpython = it->second;
+  }
+  return version;
+}
+
+std::string micros(double seconds) { return fmt::format("{:.2f} us", seconds * 1e6); }
+
+// One table line; returns false when the row misses a target.
+bool print_row(const Row& row) {
+  const double bytes_per_s = static_cast<double>(row.bytes) / row.ours.seconds;
+  std::string cpython = "-", ratio = "-", verdict;
+  bool met = true;
+  if (row.cpython) {
+    const double r = row.cpython->seconds / row.ours.seconds;
+    cpython = micros(row.cpython->seconds);
+    ratio = fmt::format("{:.2f}x", r);
+    met = r >= kTargetRatio;
+    verdict = met ? "ok" : fmt::format("below {}x", kTargetRatio);
+  }
+  if (row.workload == kBlobWorkload) {
+    const bool fast = bytes_per_s >= kTargetBlobBytesPerS;
+    verdict += fmt::format("{}{} 2 GB/s", verdict.empty() ? "" : ", ", fast ? ">=" : "below");
+    met = met && fast;
+  }
+  fmt::print("{:<20} {:>9} {:>13} {:>13} {:>9} {:>10.1f}  {}\n", row.file, row.bytes,
+             micros(row.ours.seconds), cpython, ratio, bytes_per_s / 1e6, verdict);
+  return met;
+}
+
+std::string cpu_model() {
+  try {
+    std::stringstream info(picklejar::bench::read_file("/proc/cpuinfo"));
+    for (std::string line; std::getline(info, line);) {
+      if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
+    }
+  } catch (const std::exception&) {
+  }
+  return "unknown";
+}
+
+int run(const Flags& flags) {
+  std::optional<picklejar::bench::ScratchDir> scratch;
+  fs::path dir = flags.payloads;
+  if (dir.empty()) {
+    scratch.emplace();
+    dir = scratch->path();
+    picklejar::bench::run_capture(
+        {flags.python, fs::path(PICKLEJAR_BENCH_SCRIPTS) / "make_payloads.py", dir});
+  }
+  std::vector<Row> rows;
+  for (std::string_view workload : kWorkloads) {
+    if (!selected(flags, workload)) continue;
+    for (int protocol : kProtocols) {
+      Row row;
+      row.file = fmt::format("{}.p{}.pkl", workload, protocol);
+      row.workload = workload;
+      const std::string pickle = picklejar::bench::read_file(dir / row.file);
+      row.bytes = pickle.size();
+      row.ours = time_picklejar(pickle, flags);
+      rows.push_back(std::move(row));
+    }
+  }
+  const std::string version = flags.cpython ? time_cpython(rows, dir, flags) : "";
+
+  fmt::print("CPU:        {}\n", cpu_model());
+  fmt::print("CPython:    {} ({}), pickle.loads = _pickle.loads\n",
+             version.empty() ? "not run" : version, flags.python);
+  fmt::print(
+      "Method:     best of {} repeats, each >= {} s; per loads() call, destroying the "
+      "result included\n",
+      flags.repeat, flags.min_time);
+#ifndef NDEBUG
+  fmt::print("WARNING:    assertions are enabled; build with -Dbuildtype=release to benchmark\n");
+#endif
+  fmt::print("------------------------------------------------\n");
+  fmt::print("{:<20} {:>9} {:>13} {:>13} {:>9} {:>10}  {}\n", "payload", "bytes", "picklejar",
+             "CPython", "CPy/ours", "MB/s", "target (>=3x; blob >=2 GB/s)");
+  int missed = 0;
+  for (const Row& row : rows) missed += print_row(row) ? 0 : 1;
+  fmt::print("{}\n",
+             missed == 0 ? "all targets met" : fmt::format("{} rows miss a target", missed));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse_flags(argc, argv));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "decode_bench: {}\n", e.what());
+    return 1;
+  }
+}

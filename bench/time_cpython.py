@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Times CPython's pickle.loads (the C accelerator, _pickle) on pickle files, in-process.
+
+    python3 bench/time_cpython.py [--repeat N] [--min-time SECONDS] FILE...
+
+Like timeit: for each file, the loop count M doubles until one repeat of M loads takes at
+least --min-time, then the best of N repeats is kept. The garbage collector is off while
+timing, as timeit does (that favours CPython: gc passes over fresh containers would slow it
+down). Each load's result is dropped right away, so deallocation is part of the time.
+
+Prints the interpreter, then one machine-readable line per file:
+    python<TAB><version> <implementation>
+    cpython<TAB><file name><TAB><best seconds per loads()><TAB><loops><TAB><repeats>
+"""
+import argparse
+import gc
+import os
+import pickle
+import platform
+import sys
+import time
+
+
+def time_loop(loads, data, loops):
+    start = time.perf_counter()
+    for _ in range(loops):
+        loads(data)
+    return time.perf_counter() - start
+
+
+def best_per_loop(loads, data, repeat, min_time):
+    loops = 1
+    while True:
+        elapsed = time_loop(loads, data, loops)
+        if elapsed >= min_time:
+            break
+        loops *= 2
+    best = elapsed
+    for _ in range(repeat - 1):
+        best = min(best, time_loop(loads, data, loops))
+    return best / loops, loops
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--min-time", type=float, default=0.2)
+    parser.add_argument("files", nargs="+")
+    args = parser.parse_args()
+
+    import _pickle  # fails loudly if the C accelerator is missing
+    if pickle.loads is not _pickle.loads:
+        sys.exit("time_cpython.py: pickle.loads is not the C accelerator")
+
+    print("python\t%s %s" % (platform.python_version(), platform.python_implementation()))
+    gc.disable()
+    for path in args.files:
+        with open(path, "rb") as f:
+            data = f.read()
+        pickle.loads(data)  # warm up (and fail before timing if the file is bad)
+        seconds, loops = best_per_loop(pickle.loads, data, args.repeat, args.min_time)
+        print("cpython\t%s\t%.9e\t%d\t%d" % (os.path.basename(path), seconds, loops, args.repeat),
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
