@@ -13,12 +13,17 @@ namespace picklejar {
 struct DisassembleOptions {
   // Blanks added per open MARK, as pickletools.dis(indentlevel=...).
   int indent_level = 4;
+  // Stop with LimitError once the listing would exceed this many bytes. Each open MARK indents
+  // every following line, so a hostile pickle of nested MARKs has a listing quadratic in its
+  // size.
+  std::size_t max_output_bytes = std::size_t{256} << 20;
 };
 
 // Appends the listing of the first pickle in `pickle` (through its STOP) to `out`, followed by
 // pickletools' "highest protocol among opcodes = N" line. On a malformed pickle throws
 // DecodeError after appending the lines up to and including the offending opcode, as
-// pickletools prints them before raising.
+// pickletools prints them before raising (DecodeError::reason() is then pickletools' message;
+// the position is the offending opcode's). Stops with LimitError past max_output_bytes.
 void disassemble(std::span<const std::byte> pickle, std::string& out,
                  const DisassembleOptions& options = {});
 std::string disassemble(std::string_view pickle, const DisassembleOptions& options = {});
