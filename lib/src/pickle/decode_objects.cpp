@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <exception>
+#include <optional>
+#include <string>
 
 #include "../value/utf8.hpp"
 #include "../value/value_access.hpp"
@@ -301,12 +303,21 @@ void Decoder::persistent(const Slot& pid) {
   if (!options_.persistent_load) {
     fail_forbidden("persistent id found, but no persistent_load hook was given");
   }
+  // The hook may keep handles into this decode's heap (the id, or earlier results) and put
+  // them into other values, merging heaps and freeing ours. Merges move nodes without freeing
+  // them (collection is paused), so any node of ours leads back to the surviving heap.
+  Node* anchor = pid.tag == Tag::node ? pid.as.node : heap_->make<detail::StrNode>(std::string());
   Value result;
+  std::optional<std::string> failure;
   try {
     result = options_.persistent_load(detail::ValueAccess::handle(pid));
   } catch (const std::exception& e) {
-    fail(DecodeErrc::hook_failed, fmt::format("persistent_load failed: {}", e.what()));
+    failure = e.what();
+  } catch (...) {
+    failure = "an exception not derived from std::exception";
   }
+  heap_.follow(anchor->heap);
+  if (failure) fail(DecodeErrc::hook_failed, fmt::format("persistent_load failed: {}", *failure));
   push(adopt_external(result));
 }
 

@@ -45,6 +45,10 @@ class Memo {
 class Decoder {
  public:
   Decoder(std::span<const std::byte> input, const DecodeOptions& options);
+  // A hook may have merged this decode's heap with a caller's: never leave it paused.
+  ~Decoder() { heap_->pause_collection(false); }
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
   // Runs to STOP. Returns the value and the number of bytes consumed.
   LoadResult run();
 
