@@ -355,7 +355,7 @@ void Decoder::op_readonly_buffer() {
     fail(DecodeErrc::wrong_type, fmt::format("READONLY_BUFFER needs a buffer, got '{}'", kind_of(target)));
   }
   auto& source = detail::as_bytes(target.as.node);
-  if (source.external_owner) {
+  if (source.is_external()) {
     target = detail::node_slot(make<detail::BytesNode>(Kind::bytes, source.external_owner, source.external,
                                                        source.external_size));
   } else {

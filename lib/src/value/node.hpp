@@ -54,8 +54,11 @@ struct BytesNode final : Node {
   BytesNode(Kind k, std::shared_ptr<void> keep_alive, std::byte* data, std::size_t size)
       : Node(k), external_owner(std::move(keep_alive)), external(data), external_size(size) {}
 
+  // External memory is recognised by its pointer, not its owner: a Buffer's owner may be
+  // empty when the caller keeps the memory alive itself.
+  bool is_external() const noexcept { return external != nullptr; }
   std::span<const std::byte> view() const noexcept {
-    if (external_owner) return {external, external_size};
+    if (is_external()) return {external, external_size};
     return std::as_bytes(std::span(owned.data(), owned.size()));
   }
   std::string owned;

@@ -181,7 +181,7 @@ std::string_view Value::as_bytes_view() const { return as_chars(as_bytes()); }
 
 std::span<std::byte> Value::mutable_bytes() {
   auto& node = detail::as_bytes(detail::require_kind(*this, Kind::bytearray, "mutable_bytes"));
-  if (node.external_owner) return {node.external, node.external_size};
+  if (node.is_external()) return {node.external, node.external_size};
   return std::as_writable_bytes(std::span(node.owned.data(), node.owned.size()));
 }
 
