@@ -32,6 +32,28 @@ std::string clip(std::string_view s) {
   return s.size() <= 40 ? std::string(s) : std::string(s.substr(0, 37)) + "...";
 }
 
+// The decimal order of magnitude of a finite float text ("1.5e3" -> 3, "0.02" -> -2) that
+// has a non-zero digit. Exponents are clamped, which keeps the sign right.
+long long decimal_order(std::string_view number) {
+  if (number[0] == '-' || number[0] == '+') number.remove_prefix(1);
+  const std::size_t e = number.find_first_of("eE");
+  long long exponent = 0;
+  if (e != std::string_view::npos) {
+    std::string_view digits = number.substr(e + 1);
+    const bool negative = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    for (char c : digits) exponent = std::min(exponent * 10 + (c - '0'), 1'000'000'000LL);
+    if (negative) exponent = -exponent;
+  }
+  const std::string_view mantissa = number.substr(0, e);
+  const std::size_t point = std::min(mantissa.find('.'), mantissa.size());
+  const std::size_t first = mantissa.find_first_not_of("0.");
+  const auto digits_before = static_cast<long long>(point);
+  const auto position = static_cast<long long>(first);
+  return exponent +
+         (position < digits_before ? digits_before - position - 1 : digits_before - position);
+}
+
 int hex_digit(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -76,10 +98,15 @@ void Decoder::op_float_text() {
   if (number.empty() || end != number.data() + number.size() || number.find('(') != std::string_view::npos) {
     fail(DecodeErrc::bad_text, "invalid FLOAT literal '" + clip(line) + "'");
   }
-  if (ec == std::errc::result_out_of_range && !(std::fabs(value) < 1.0)) {
-    fail(DecodeErrc::bad_text, "FLOAT literal out of range '" + clip(line) + "'");
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars leaves `value` untouched: tell overflow (an error, as CPython's OverflowError)
+    // from underflow (a zero of the text's sign, as in Python).
+    if (decimal_order(number) >= 0) {
+      fail(DecodeErrc::bad_text, "FLOAT literal out of range '" + clip(line) + "'");
+    }
+    value = number[0] == '-' ? -0.0 : 0.0;
   }
-  push(detail::float_slot(value));  // an underflow gives 0 or a subnormal, as in Python
+  push(detail::float_slot(value));
 }
 
 // STRING: a Python 2 str written as repr() writes it: quoted, with backslash escapes
