@@ -103,14 +103,17 @@ std::optional<std::size_t> combine(Node* n) {
   return n->kind == Kind::frozenset ? mix(acc, unordered) : acc;
 }
 
-void mark_unhashable_and_unwind(std::vector<Frame>& stack) {
-  for (Frame& f : stack) {
-    f.node->flags &= ~in_progress;
-    // Tuples and frozensets never change, so their verdict is final. An object's hash skips
-    // unhashable parts, so it never lands here unless a cycle was found.
-    if (f.node->kind != Kind::object) f.node->flags |= unhashable;
+// A tuple or frozenset on top of the walk turned out unhashable: so is every such node above
+// it, up to the innermost object, which skips the unhashable part (see hash_children) and is
+// walked again. Returns false when no object is left: the root itself is unhashable.
+bool unwind_to_object(std::vector<Frame>& stack) {
+  while (!stack.empty() && stack.back().node->kind != Kind::object) {
+    Node* n = stack.back().node;
+    n->flags &= ~in_progress;
+    n->flags |= unhashable;  // tuples and frozensets never change, so the verdict is final
+    stack.pop_back();
   }
-  stack.clear();
+  return !stack.empty();
 }
 
 }  // namespace
@@ -144,8 +147,8 @@ std::optional<std::size_t> try_slot_hash(const Slot& root) {
       }
     });
     if (failed) {
-      mark_unhashable_and_unwind(stack);
-      return std::nullopt;
+      if (!unwind_to_object(stack)) return std::nullopt;
+      continue;
     }
     if (pending) {
       pending->flags |= in_progress;
@@ -157,8 +160,8 @@ std::optional<std::size_t> try_slot_hash(const Slot& root) {
     stack.pop_back();
     if (!h) {
       n->flags |= unhashable;
-      mark_unhashable_and_unwind(stack);
-      return std::nullopt;
+      if (!unwind_to_object(stack)) return std::nullopt;
+      continue;
     }
     n->hash = *h;
     n->flags |= hash_cached;
