@@ -171,8 +171,16 @@ void Decoder::op_unicode_text() {
   utf8.reserve(line.size());
   for (std::size_t i = 0; i < line.size();) {
     const auto c = static_cast<unsigned char>(line[i++]);
-    if (c != '\\' || i == line.size() || (line[i] != 'u' && line[i] != 'U')) {
+    if (c != '\\' || i == line.size()) {
       detail::append_utf8(utf8, c);
+      continue;
+    }
+    if (line[i] != 'u' && line[i] != 'U') {
+      // A backslash escapes nothing else, but it takes the next character with it (as
+      // CPython's decoder does): the text \\u0041 is two backslashes then "u0041", not one
+      // backslash then "A".
+      detail::append_utf8(utf8, c);
+      detail::append_utf8(utf8, static_cast<unsigned char>(line[i++]));
       continue;
     }
     const int count = line[i++] == 'u' ? 4 : 8;
