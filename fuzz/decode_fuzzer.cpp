@@ -1,0 +1,148 @@
+// decode_fuzzer: libFuzzer target feeding arbitrary bytes to picklejar::loads, then using
+// whatever decodes the way an application would (repr, hash, ==, deep_copy) and running the
+// disassembler on the same bytes. Built with ASan and UBSan (see fuzz/meson.build).
+//
+// Expected: a DecodeError (or LimitError/ForbiddenError) from loads and disassemble, a
+// LimitError from a bounded repr, a TypeError from hashing something unhashable. Everything
+// else is a finding: a crash, a sanitizer report, a leak, a timeout or large allocation
+// (scripts/fuzz sets -timeout and -malloc_limit_mb), std::bad_alloc or another exception
+// escaping, or a broken invariant below (a copy that prints or hashes differently).
+
+#include <picklejar/picklejar.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using picklejar::Value;
+
+// Small enough that no input can legitimately take gigabytes or minutes, large enough that
+// every limit is reachable from a few KiB of input.
+picklejar::DecodeLimits fuzz_limits() {
+  picklejar::DecodeLimits limits;
+  limits.max_input_bytes = std::size_t{1} << 20;
+  limits.max_depth = 2'000;
+  limits.max_memo_entries = 1 << 16;
+  limits.max_container_items = 1 << 16;
+  limits.max_allocation_bytes = std::size_t{1} << 20;
+  limits.max_objects = 1 << 16;
+  return limits;
+}
+
+const picklejar::ExtensionRegistry& extensions() {
+  static const picklejar::ExtensionRegistry registry = [] {
+    picklejar::ExtensionRegistry r;
+    r.add(1, "builtins", "set");
+    r.add(2, "collections", "OrderedDict");
+    r.add(0x100, "pkg.mod", "Class");
+    r.add(0x7fffffff, "copyreg", "_reconstructor");
+    return r;
+  }();
+  return registry;
+}
+
+// A persistent_load hook that builds its result outside the decoder's heap (exercising the
+// heap merge) and sometimes fails (exercising hook_failed).
+Value persistent_load(const Value& pid) {
+  if (pid.is_str() && pid.as_str() == "fail") throw std::runtime_error("refused by the hook");
+  return Value::tuple({Value("persistent"), pid});
+}
+
+// Out-of-band buffers for NEXT_BUFFER: one read-only, one writable, created per input so no
+// state carries over between inputs.
+std::array<picklejar::Buffer, 2> make_buffers() {
+  auto writable = std::make_shared<std::array<std::byte, 8>>();
+  return {picklejar::Buffer::copy_of(std::string_view("out-of-band")),
+          picklejar::Buffer(writable, std::span<std::byte>(*writable))};
+}
+
+// The input's length picks an option variant, so every policy gets fuzzed without a selector
+// byte that would turn the seed pickles into something else.
+picklejar::DecodeOptions options_for(std::size_t size, std::span<const picklejar::Buffer> buffers) {
+  picklejar::DecodeOptions options;
+  options.limits = fuzz_limits();
+  options.py2_strings = static_cast<picklejar::Py2Strings>(size % 4);
+  options.trailing_data =
+      (size & 4) ? picklejar::TrailingData::ignore : picklejar::TrailingData::reject;
+  if (size & 8) {
+    options.globals = picklejar::GlobalPolicy::allowlist;
+    options.allowed_globals = {"builtins.list", "collections.OrderedDict", "pkg.mod.Class"};
+    options.fix_imports = false;
+  }
+  options.extensions = &extensions();
+  options.persistent_load = persistent_load;
+  options.buffers = buffers;
+  return options;
+}
+
+[[noreturn]] void finding(const char* what) {
+  std::fprintf(stderr, "decode_fuzzer: %s\n", what);
+  std::abort();
+}
+
+std::optional<std::string> bounded_repr(const Value& v) {
+  picklejar::ReprOptions options;
+  options.max_bytes = 1 << 16;
+  try {
+    return picklejar::repr(v, options);
+  } catch (const picklejar::LimitError&) {
+    return std::nullopt;  // too long to print, or an int over max_int_digits
+  }
+}
+
+std::optional<std::size_t> hash_of(const Value& v) {
+  try {
+    return v.hash();
+  } catch (const picklejar::TypeError&) {
+    return std::nullopt;  // unhashable
+  }
+}
+
+void exercise(const Value& v) {
+  const Value copy = v.deep_copy();
+  // == may legitimately be false (nan != nan), so only that it terminates is checked.
+  [[maybe_unused]] volatile bool same = (v == v) && (v == copy);
+
+  const auto text = bounded_repr(v);
+  if (text && bounded_repr(copy) != text) finding("deep_copy() prints differently");
+  const auto hash = hash_of(v);
+  if (hash_of(copy) != hash) finding("deep_copy() hashes differently");
+  if (hash_of(v) != hash) finding("hashing twice gives different results");
+}
+
+void disassemble(std::span<const std::byte> input) {
+  picklejar::DisassembleOptions options;
+  options.max_output_bytes = 1 << 20;
+  std::string listing;
+  try {
+    picklejar::disassemble(input, listing, options);
+  } catch (const picklejar::DecodeError&) {
+    // a malformed pickle (the listing stops at the offending opcode), or LimitError
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto input = std::as_bytes(std::span(data, size));
+  const auto buffers = make_buffers();
+  const picklejar::DecodeOptions options = options_for(size, buffers);
+  std::optional<Value> value;
+  try {
+    value = picklejar::loads(input, options);
+  } catch (const picklejar::DecodeError&) {
+    // the expected outcome for most inputs
+  }
+  if (value) exercise(*value);
+  disassemble(input);
+  return 0;
+}
