@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "commands.hpp"
@@ -18,50 +19,69 @@
 namespace picklejar::cli {
 namespace {
 
-struct DecodeFlags {
+struct DumpFlags {
   std::string file;
   bool ignore_trailing = false;
   Py2Strings py2_strings = Py2Strings::ascii;
 };
 
-void add_decode_flags(CLI::App& cmd, DecodeFlags& flags) {
-  cmd.add_option("FILE", flags.file, "pickle file (standard input when omitted or '-')");
-  cmd.add_flag("--ignore-trailing", flags.ignore_trailing,
-               "accept bytes after STOP, as pickle.loads does (default: an error)");
-  const std::map<std::string, Py2Strings> encodings{{"ascii", Py2Strings::ascii},
-                                                    {"latin1", Py2Strings::latin1},
-                                                    {"utf8", Py2Strings::utf8},
-                                                    {"bytes", Py2Strings::bytes}};
-  cmd.add_option("--py2-strings", flags.py2_strings,
-                 "how Python 2 str opcodes decode: ascii (default), latin1, utf8 or bytes")
-      ->transform(CLI::CheckedTransformer(encodings, CLI::ignore_case));
+struct DisFlags {
+  std::string file;
+  int indent = 4;
+};
+
+void add_file_argument(CLI::App& cmd, std::string& file) {
+  cmd.add_option("FILE", file, "pickle file (standard input when omitted or '-')");
 }
 
-// One line on stderr, nothing on stdout, exit status 1.
+// Control characters (a newline in a file name or a message) would break the one-line
+// promise: show them escaped.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// One line on stderr, exit status 1. Callers print nothing on stdout before failing.
 int report(const char* verb, const std::string& file, const std::exception& e) {
-  fmt::print(stderr, "picklejar {}: {}: {}\n", verb, input_name(file), e.what());
+  fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(input_name(file)),
+             one_line(e.what()));
   return kExitFailure;
 }
 
-int run_dump(const DecodeFlags& flags) {
+// Writes the whole result at once, so a failure leaves stdout empty; a failed write (a full
+// disk, a closed pipe) is an error too.
+void write_output(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    throw std::runtime_error("cannot write the output");
+  }
+}
+
+int run_dump(const DumpFlags& flags) {
   try {
     const std::string data = read_input(flags.file);
     DecodeOptions options;
     options.trailing_data = flags.ignore_trailing ? TrailingData::ignore : TrailingData::reject;
     options.py2_strings = flags.py2_strings;
-    const std::string text = repr(loads(data, options)) + "\n";
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    write_output(repr(loads(data, options)) + "\n");
     return kExitOk;
   } catch (const std::exception& e) {
     return report("dump", flags.file, e);
   }
 }
 
-int run_dis(const DecodeFlags& flags) {
+int run_dis(const DisFlags& flags) {
   try {
     const std::string data = read_input(flags.file);
-    const std::string text = disassemble(data);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    DisassembleOptions options;
+    options.indent_level = flags.indent;
+    write_output(disassemble(data, options));
     return kExitOk;
   } catch (const std::exception& e) {
     return report("dis", flags.file, e);
@@ -71,19 +91,49 @@ int run_dis(const DecodeFlags& flags) {
 }  // namespace
 
 void add_dump(CLI::App& app, int& status) {
-  auto flags = std::make_shared<DecodeFlags>();
+  auto flags = std::make_shared<DumpFlags>();
   auto* cmd = app.add_subcommand("dump", "Print a pickle's value as Python's repr() would");
-  cmd->footer("Example:\n  python3 -c 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps({1: [2]}))' "
-              "| picklejar dump\n  {1: [2]}");
-  add_decode_flags(*cmd, *flags);
+  cmd->footer(
+      "Example:\n"
+      "  python3 -c 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps({1: [2]}))' "
+      "> a.pickle\n"
+      "  picklejar dump a.pickle\n"
+      "  {1: [2]}\n"
+      "Nothing in the pickle is imported or run. Errors are one line on stderr naming the\n"
+      "file, byte offset and opcode; exit status 1.");
+  add_file_argument(*cmd, flags->file);
+  cmd->add_flag("--ignore-trailing", flags->ignore_trailing,
+                "accept bytes after STOP, as pickle.loads does (default: an error)");
+  const std::map<std::string, Py2Strings> encodings{{"ascii", Py2Strings::ascii},
+                                                    {"latin1", Py2Strings::latin1},
+                                                    {"utf8", Py2Strings::utf8},
+                                                    {"bytes", Py2Strings::bytes}};
+  cmd->add_option("--py2-strings", flags->py2_strings,
+                  "how Python 2 str opcodes decode: ascii (default), latin1, utf8 or bytes")
+      ->transform(CLI::CheckedTransformer(encodings, CLI::ignore_case));
   cmd->callback([flags, &status] { status = run_dump(*flags); });
 }
 
 void add_dis(CLI::App& app, int& status) {
-  auto flags = std::make_shared<DecodeFlags>();
-  auto* cmd = app.add_subcommand("dis", "Disassemble a pickle like python -m pickletools");
-  cmd->footer("Example:\n  picklejar dis state.pickle");
-  cmd->add_option("FILE", flags->file, "pickle file (standard input when omitted or '-')");
+  auto flags = std::make_shared<DisFlags>();
+  auto* cmd = app.add_subcommand("dis", "Disassemble a pickle like python3 -m pickletools");
+  cmd->footer(
+      "Example:\n"
+      "  python3 -c 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps([1], 2))' "
+      "| picklejar dis\n"
+      "      0: \\x80 PROTO      2\n"
+      "      2: ]    EMPTY_LIST\n"
+      "      3: q    BINPUT     0\n"
+      "      5: K    BININT1    1\n"
+      "      7: a    APPEND\n"
+      "      8: .    STOP\n"
+      "  highest protocol among opcodes = 2\n"
+      "The listing and its checks are pickletools.dis()'s. On a malformed pickle nothing is\n"
+      "printed on stdout and one line on stderr names the file, byte offset, opcode and\n"
+      "pickletools' complaint; exit status 1.");
+  add_file_argument(*cmd, flags->file);
+  cmd->add_option("--indent", flags->indent, "blanks per open MARK (default 4), as pickletools -l")
+      ->check(CLI::Range(0, 64));
   cmd->callback([flags, &status] { status = run_dis(*flags); });
 }
 

@@ -5,7 +5,8 @@
 
 namespace picklejar::cli {
 
-// Throws std::runtime_error naming the file when it cannot be read.
+// The whole input. Throws std::runtime_error with the reason ("cannot open: No such file or
+// directory"); the caller names the file.
 std::string read_input(const std::string& path);
 // "<stdin>" for "" and "-", the path otherwise.
 std::string input_name(const std::string& path);
