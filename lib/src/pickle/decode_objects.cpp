@@ -50,6 +50,14 @@ std::vector<Slot> iterable_items(const Slot& s) {
   }
 }
 
+// What NEWOBJ/NEWOBJ_EX accept as the class: a global, or a recipe that may evaluate to one.
+// Below protocol 4 CPython writes a nested class Outer.Inner as getattr(Outer, 'Inner'), a
+// REDUCE, so an instance of it is NEWOBJ on an object recipe.
+bool may_be_class(const Slot& s) {
+  const Kind k = detail::slot_kind(s);
+  return k == Kind::global || k == Kind::object;
+}
+
 bool is_iterable(const Slot& s) {
   const Kind k = detail::slot_kind(s);
   return k == Kind::list || k == Kind::tuple || k == Kind::set || k == Kind::frozenset;
@@ -232,8 +240,9 @@ void Decoder::op_newobj() {
   if (detail::slot_kind(args) != Kind::tuple) {
     fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ expected an arg tuple, got '{}'", kind_of(args)));
   }
-  if (detail::slot_kind(cls) != Kind::global) {
-    fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ class argument must be a global, got '{}'", kind_of(cls)));
+  if (!may_be_class(cls)) {
+    fail(DecodeErrc::wrong_type,
+         fmt::format("NEWOBJ class argument must be a global or an object recipe, got '{}'", kind_of(cls)));
   }
   push(make_object(ObjectForm::newobj, cls, args, Slot{}));
 }
@@ -248,8 +257,9 @@ void Decoder::op_newobj_ex() {
   if (detail::slot_kind(args) != Kind::tuple) {
     fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ_EX args must be a tuple, got '{}'", kind_of(args)));
   }
-  if (detail::slot_kind(cls) != Kind::global) {
-    fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ_EX class argument must be a global, got '{}'", kind_of(cls)));
+  if (!may_be_class(cls)) {
+    fail(DecodeErrc::wrong_type,
+         fmt::format("NEWOBJ_EX class argument must be a global or an object recipe, got '{}'", kind_of(cls)));
   }
   push(make_object(ObjectForm::newobj_ex, cls, args, kwargs));
 }
