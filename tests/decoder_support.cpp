@@ -143,10 +143,7 @@ for v in VALUES:
     const auto second = line.find(' ', first + 1);
     PyDump d;
     d.protocol = std::stoi(line.substr(0, first));
-    const std::string hex_text = line.substr(first + 1, second - first - 1);
-    for (std::size_t i = 0; i + 1 < hex_text.size(); i += 2) {
-      d.pickle.push_back(static_cast<char>(std::stoi(hex_text.substr(i, 2), nullptr, 16)));
-    }
+    d.pickle = unhex(line.substr(first + 1, second - first - 1));
     d.repr = line.substr(second + 1);
     dumps.push_back(std::move(d));
   }
@@ -238,6 +235,14 @@ std::string hex(std::string_view bytes) {
   std::string out;
   out.reserve(2 * bytes.size());
   for (char c : bytes) out += fmt::format("{:02x}", static_cast<unsigned char>(c));
+  return out;
+}
+
+std::string unhex(std::string_view hex_text) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex_text.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex_text.substr(i, 2)), nullptr, 16)));
+  }
   return out;
 }
 

@@ -87,7 +87,9 @@ inline std::string operator""_py(const char* text, std::size_t size) {
 }
 }  // namespace literals
 
-// The bytes of a std::string as lowercase hex (for messages and for passing to Python).
+// The bytes of a std::string as lowercase hex (for messages and for passing to Python), and
+// back.
 std::string hex(std::string_view bytes);
+std::string unhex(std::string_view hex_text);
 
 }  // namespace picklejar::test
