@@ -280,6 +280,9 @@ def _graphs():
     point_cycle.y = [point_cycle]
     left, right = Point(0, None), Point(1, None)
     left.y, right.y = right, left
+    holder = Point(None, None)
+    held = (holder, "t")
+    holder.x = held  # the tuple is reached again through the object's state while it is saved
     odict_cycle = collections.OrderedDict()
     odict_cycle["me"] = odict_cycle
     strs = [str(i) for i in range(300)]  # > 256 memo entries: LONG_BINPUT/LONG_BINGET
@@ -293,6 +296,7 @@ def _graphs():
         ("points_shared", [point, point, {"p": point}]),
         ("object_cycle", point_cycle),
         ("object_mutual_cycle", [left, right]),
+        ("tuple_object_cycle", held),
         ("odict_cycle", odict_cycle),
         ("memo_over_256", [strs, list(reversed(strs)), strs]),
         ("deep_lists", _nested(500, lambda v: [v])),
@@ -352,6 +356,7 @@ def _stdlib():
         ("complex", [complex(1, 2), complex(-0.0, float("inf")), 3j]),
         ("defaultdict", collections.defaultdict(list, {"a": [1]})),
         ("defaultdict_no_factory", collections.defaultdict(None, {1: 2})),
+        ("counter_and_deque", [collections.Counter("abracadabra"), collections.deque([1, 2], maxlen=5)]),
         ("ordered_dict", collections.OrderedDict([("b", 1), ("a", 2)])),
         ("ordered_dict_nested", collections.OrderedDict(
             [("inner", collections.OrderedDict([("x", collections.OrderedDict())])),
