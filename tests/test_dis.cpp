@@ -337,6 +337,24 @@ run(cases)
   check_all(expected, 1000);
 }
 
+TEST_CASE("disassemble agrees with pickletools on CPython's own test pickles") {
+  // Lib/test/pickletester.py: the DATA* fixtures and exception pickles, and the bad inputs of
+  // AbstractUnpickleTests as tests/gen/make_badinput.py extracts them.
+  const auto expected = ask_pickletools(R"(
+import ast
+from test import pickletester
+import make_badinput
+cases = [getattr(pickletester, n) for n in dir(pickletester)
+         if isinstance(getattr(pickletester, n), bytes)]
+funcs = make_badinput.methods(ast.parse(make_badinput.pickletester_source()[1]))
+for family in (make_badinput.extract_bad(funcs), make_badinput.extract_good(funcs)):
+    for inputs in family.values():
+        cases.extend(inputs)
+run(cases)
+)");
+  check_all(expected, 200);
+}
+
 TEST_CASE("disassemble indents MARK blocks by indent_level like pickletools") {
   for (const int indent : {0, 1, 2, 7}) {
     CAPTURE(indent);
