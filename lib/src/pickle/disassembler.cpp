@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "dis_args.hpp"
@@ -21,7 +23,6 @@
 namespace picklejar {
 namespace {
 
-using pickle::ArgType;
 using pickle::Op;
 using pickle::OpcodeInfo;
 using pickle::dis::Argument;
@@ -44,10 +45,13 @@ std::string code_text(std::uint8_t code) {
   return code < 0x80 ? std::string(1, static_cast<char>(code)) : fmt::format("\\x{:02x}", code);
 }
 
-// A check that failed on the current opcode: raised once its line has been printed.
-struct Complaint {
-  DecodeErrc code;
-  std::string message;
+// What dis() works out for one opcode before printing its line: the note after the argument,
+// a failed check (raised once the line is printed), and the stack change.
+struct Effect {
+  std::string note;  // "(MARK at N)", "(as N)", "no MARK exists on stack"
+  std::optional<std::pair<DecodeErrc, std::string>> complaint;
+  std::size_t to_pop = 0;
+  std::vector<StackKind> after;
 };
 
 class Disassembler {
@@ -67,10 +71,10 @@ class Disassembler {
 
  private:
   bool step();
-  void pop_mark_block(const OpcodeInfo& info, std::string& mark_note,
-                      std::optional<Complaint>& complaint, std::size_t& to_pop);
-  void use_memo(const OpcodeInfo& info, const std::optional<Argument>& arg, std::string& mark_note,
-                std::optional<Complaint>& complaint, std::vector<StackKind>& after);
+  const OpcodeInfo& next_opcode(std::optional<Argument>& arg);
+  std::string line_start(const OpcodeInfo& info);
+  void pop_mark_block(const OpcodeInfo& info, Effect& effect);
+  void use_memo(const OpcodeInfo& info, const std::optional<Argument>& arg, Effect& effect);
   std::string stack_text() const;
 
   [[noreturn]] void fail(DecodeErrc code, const std::string& why) const {
@@ -103,107 +107,116 @@ class Disassembler {
   int max_protocol_ = -1;
 };
 
+// One iteration of dis()'s loop; false after STOP.
 bool Disassembler::step() {
+  std::optional<Argument> arg;
+  const OpcodeInfo& info = next_opcode(arg);
+  max_protocol_ = std::max<int>(max_protocol_, info.protocol);
+  emit(fmt::format("{:5d}: ", op_offset_));
+  std::string line = line_start(info);
+
+  Effect effect;
+  effect.to_pop = info.mark_index >= 0 ? 0 : info.pops;
+  const auto pushed = pickle::dis::stack_after(info.code);
+  effect.after.assign(pushed.begin(), pushed.end());
+  pop_mark_block(info, effect);
+  use_memo(info, arg, effect);
+
+  if (arg || !effect.note.empty()) {
+    line.append(info.name.size() < 10 ? 10 - info.name.size() : 0, ' ');  // align arguments
+    if (arg) {
+      if (arg->repr_failure) fail(arg->repr_failure->code(), arg->repr_failure->what());
+      line += ' ' + arg->repr;
+    }
+    if (!effect.note.empty()) line += ' ' + effect.note;
+  }
+  line += '\n';
+  emit(line);
+  if (effect.complaint) fail(effect.complaint->first, effect.complaint->second);
+
+  if (stack_.size() < effect.to_pop) {
+    fail(DecodeErrc::stack_underflow,
+         fmt::format("tries to pop {} items from stack with only {} items", effect.to_pop,
+                     stack_.size()));
+  }
+  stack_.resize(stack_.size() - effect.to_pop);
+  if (is_op(info.code, Op::mark)) marks_.push_back(op_offset_);
+  stack_.insert(stack_.end(), effect.after.begin(), effect.after.end());
+  return !is_op(info.code, Op::stop);
+}
+
+// genops(): the next opcode and its argument. Nothing is printed for an opcode that fails here.
+const OpcodeInfo& Disassembler::next_opcode(std::optional<Argument>& arg) {
   op_offset_ = pos_;
   op_ = -1;
   if (pos_ == data_.size()) fail(DecodeErrc::truncated, "pickle exhausted before seeing STOP");
-  const auto code = static_cast<std::uint8_t>(data_[pos_++]);
-  op_ = code;
-  const OpcodeInfo* info = pickle::opcode_info(code);
+  op_ = static_cast<std::uint8_t>(data_[pos_++]);
+  const OpcodeInfo* info = pickle::opcode_info(static_cast<std::uint8_t>(op_));
   if (info == nullptr) {
     fail(DecodeErrc::unknown_opcode, fmt::format("at position {}, opcode {} unknown", op_offset_,
                                                  bytes_repr(data_.substr(op_offset_, 1))));
   }
-  std::optional<Argument> arg;
   try {
     arg = pickle::dis::read_argument(info->arg, data_, pos_);
   } catch (const Failure& e) {
     fail(e.code(), e.what());
   }
-  max_protocol_ = std::max<int>(max_protocol_, info->protocol);
+  return *info;
+}
 
-  emit(fmt::format("{:5d}: ", op_offset_));
+// "%-4s %s%s" % (code, indentation, name)
+std::string Disassembler::line_start(const OpcodeInfo& info) {
   const std::size_t indent = static_cast<std::size_t>(std::max(options_.indent_level, 0));
   // Deep MARK nesting makes the listing quadratic in the input: check before indenting.
   if (indent != 0 && marks_.size() > options_.max_output_bytes / indent) output_exceeded();
-  std::string line = fmt::format("{:<4} {}{}", code_text(code),
-                                 std::string(indent * marks_.size(), ' '), info->name);
-
-  std::string mark_note;
-  std::optional<Complaint> complaint;
-  std::size_t to_pop = info->mark_index >= 0 ? 0 : info->pops;
-  pop_mark_block(*info, mark_note, complaint, to_pop);
-  const auto pushed = pickle::dis::stack_after(code);
-  std::vector<StackKind> after(pushed.begin(), pushed.end());
-  use_memo(*info, arg, mark_note, complaint, after);
-
-  if (arg || !mark_note.empty()) {
-    line.append(info->name.size() < 10 ? 10 - info->name.size() : 0, ' ');  // align arguments
-    if (arg) {
-      if (arg->repr_failure) fail(arg->repr_failure->code(), arg->repr_failure->what());
-      line += ' ' + arg->repr;
-    }
-    if (!mark_note.empty()) line += ' ' + mark_note;
-  }
-  line += '\n';
-  emit(line);
-  if (complaint) fail(complaint->code, complaint->message);
-
-  if (stack_.size() < to_pop) {
-    fail(DecodeErrc::stack_underflow,
-         fmt::format("tries to pop {} items from stack with only {} items", to_pop, stack_.size()));
-  }
-  stack_.resize(stack_.size() - to_pop);
-  if (is_op(code, Op::mark)) marks_.push_back(op_offset_);
-  stack_.insert(stack_.end(), after.begin(), after.end());
-  return !is_op(code, Op::stop);
+  return fmt::format("{:<4} {}{}", code_text(info.code), std::string(indent * marks_.size(), ' '),
+                     info.name);
 }
 
 // An opcode that consumes a MARK (or a POP that finds one on top) takes the MARK block off.
-void Disassembler::pop_mark_block(const OpcodeInfo& info, std::string& mark_note,
-                                  std::optional<Complaint>& complaint, std::size_t& to_pop) {
+void Disassembler::pop_mark_block(const OpcodeInfo& info, Effect& effect) {
   const bool pop_of_mark =
       is_op(info.code, Op::pop) && !stack_.empty() && stack_.back() == StackKind::mark;
   if (info.mark_index < 0 && !pop_of_mark) return;
   if (marks_.empty()) {
-    mark_note = "no MARK exists on stack";
-    complaint = Complaint{DecodeErrc::mark_missing, mark_note};
+    effect.note = "no MARK exists on stack";
+    effect.complaint.emplace(DecodeErrc::mark_missing, effect.note);
     return;
   }
-  mark_note = fmt::format("(MARK at {})", marks_.back());
+  effect.note = fmt::format("(MARK at {})", marks_.back());
   marks_.pop_back();
   // The MARK may have been taken by an ordinary pop (DUP, POP, APPEND... under an open MARK):
   // pickletools then runs off the bottom of its stack with an IndexError.
   const auto mark = std::find(stack_.rbegin(), stack_.rend(), StackKind::mark);
   if (mark == stack_.rend()) fail(DecodeErrc::mark_missing, "list index out of range");
   stack_.erase(std::prev(mark.base()), stack_.end());
-  to_pop = info.mark_index >= 0 ? static_cast<std::size_t>(info.mark_index) : 0;
+  effect.to_pop = info.mark_index >= 0 ? static_cast<std::size_t>(info.mark_index) : 0;
 }
 
 void Disassembler::use_memo(const OpcodeInfo& info, const std::optional<Argument>& arg,
-                            std::string& mark_note, std::optional<Complaint>& complaint,
-                            std::vector<StackKind>& after) {
+                            Effect& effect) {
   if (is_put(info.code)) {
     const bool memoize = is_op(info.code, Op::memoize);
     const std::string key = memoize ? std::to_string(memo_.size()) : arg->memo_key;
-    if (memoize) mark_note = "(as " + key + ")";
+    if (memoize) effect.note = "(as " + key + ")";
     if (memo_.contains(key)) {
-      complaint = Complaint{DecodeErrc::bad_argument, fmt::format("memo key {} already defined",
-                                                                  memoize ? "None" : arg->repr)};
+      effect.complaint.emplace(DecodeErrc::bad_argument, fmt::format("memo key {} already defined",
+                                                                     memoize ? "None" : arg->repr));
     } else if (stack_.empty()) {
-      complaint = Complaint{DecodeErrc::stack_underflow, "stack is empty -- can't store into memo"};
+      effect.complaint.emplace(DecodeErrc::stack_underflow,
+                               "stack is empty -- can't store into memo");
     } else if (stack_.back() == StackKind::mark) {
-      complaint = Complaint{DecodeErrc::stack_underflow, "can't store markobject in the memo"};
+      effect.complaint.emplace(DecodeErrc::stack_underflow, "can't store markobject in the memo");
     } else {
       memo_.emplace(key, stack_.back());
     }
   } else if (is_get(info.code)) {
     const auto found = memo_.find(arg->memo_key);
     if (found != memo_.end()) {
-      after.assign(1, found->second);
+      effect.after.assign(1, found->second);
     } else {
-      complaint = Complaint{DecodeErrc::memo_missing,
-                            fmt::format("memo key {} has never been stored into", arg->repr)};
+      effect.complaint.emplace(DecodeErrc::memo_missing,
+                               fmt::format("memo key {} has never been stored into", arg->repr));
     }
   }
 }
