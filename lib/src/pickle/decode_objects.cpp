@@ -338,6 +338,7 @@ void Decoder::op_persid() {
       fail(DecodeErrc::bad_text, "persistent IDs in protocol 0 must be ASCII strings");
     }
   }
+  check_allocation(line.size(), "persistent id");
   persistent(make_str(line));
 }
 

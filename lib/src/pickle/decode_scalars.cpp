@@ -53,6 +53,7 @@ void Decoder::op_binstring(std::size_t length) {
 
 // A Python 2 str: bytes whose meaning the caller chooses (DecodeOptions::py2_strings).
 void Decoder::push_py2_string(std::string_view raw) {
+  check_allocation(raw.size(), "Python 2 str payload");  // STRING's text has no declared length
   switch (options_.py2_strings) {
     case Py2Strings::bytes: push(make_bytes(Kind::bytes, raw)); return;
     case Py2Strings::utf8:
@@ -87,6 +88,7 @@ void Decoder::push_py2_string(std::string_view raw) {
       std::string utf8;
       utf8.reserve(raw.size());
       for (char c : raw) detail::append_utf8(utf8, static_cast<unsigned char>(c));
+      check_allocation(utf8.size(), "str");  // bytes 0x80-0xff take two
       push(make_str(utf8));
       return;
     }

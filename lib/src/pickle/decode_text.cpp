@@ -196,10 +196,7 @@ void Decoder::op_unicode_text() {
     if (cp > 0x10FFFF) fail(DecodeErrc::bad_text, "\\Uxxxxxxxx out of range in UNICODE argument");
     detail::append_utf8(utf8, cp);
   }
-  if (utf8.size() > options_.limits.max_allocation_bytes) {
-    fail_limit(fmt::format("str of {} bytes exceeds max_allocation_bytes ({})", utf8.size(),
-                           options_.limits.max_allocation_bytes));
-  }
+  check_allocation(utf8.size(), "str");
   push(detail::node_slot(make<detail::StrNode>(std::move(utf8))));
 }
 

@@ -222,11 +222,15 @@ std::size_t Decoder::checked_length(std::uint64_t declared, const char* what) {
          fmt::format("pickle data was truncated: {} declares {} bytes, {} remain", what, declared,
                      remaining()));
   }
-  if (declared > options_.limits.max_allocation_bytes) {
-    fail_limit(fmt::format("{} of {} bytes exceeds max_allocation_bytes ({})", what, declared,
+  check_allocation(declared, what);
+  return static_cast<std::size_t>(declared);
+}
+
+void Decoder::check_allocation(std::uint64_t size, const char* what) const {
+  if (size > options_.limits.max_allocation_bytes) {
+    fail_limit(fmt::format("{} of {} bytes exceeds max_allocation_bytes ({})", what, size,
                            options_.limits.max_allocation_bytes));
   }
-  return static_cast<std::size_t>(declared);
 }
 
 // ---- stack and nodes ------------------------------------------------------------------------

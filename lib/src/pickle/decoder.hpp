@@ -72,6 +72,8 @@ class Decoder {
   std::string_view read_line(const char* what);
   // Checks a declared payload length against the input and the allocation limit.
   std::size_t checked_length(std::uint64_t declared, const char* what);
+  // Throws LimitError when one payload of `size` bytes exceeds max_allocation_bytes.
+  void check_allocation(std::uint64_t size, const char* what) const;
 
   // Stack. The "fence" is the position of the innermost MARK: nothing below it may be popped
   // except by the opcode that consumes the MARK.
