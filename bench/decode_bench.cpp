@@ -6,9 +6,10 @@
 //
 // The payloads are pickles that python3 writes (bench/make_payloads.py, protocols 4 and 5),
 // generated into a scratch directory unless --payloads names a directory that already holds
-// them. Both sides are timed the same way, in-process: best of --repeat repeats of a loop
-// count that makes one repeat last at least --min_time seconds. Each timed call includes
-// destroying the decoded value, as dropping pickle.loads' result does in Python.
+// them. Both sides are timed the same way, in-process: every payload is decoded once first
+// (warming the allocator), then each gets the best of --repeat repeats of a loop count that
+// makes one repeat last at least --min_time seconds. Each timed call includes destroying the
+// decoded value, as dropping pickle.loads' result does in Python.
 // The python used is --python, else $PICKLEJAR_PYTHON, else the one Meson found.
 
 #include <picklejar/pickle.hpp>
@@ -54,7 +55,7 @@ struct Flags {
 struct Row {
   std::string file;  // "<workload>.p<N>.pkl"
   std::string_view workload;
-  std::size_t bytes = 0;
+  std::string pickle;
   Timing ours;
   std::optional<Timing> cpython;
 };
@@ -118,7 +119,6 @@ bool selected(const Flags& flags, std::string_view workload) {
 }
 
 Timing time_picklejar(const std::string& pickle, const Flags& flags) {
-  (void)picklejar::loads(pickle);  // warm up, and fail before timing if the bytes are bad
   return picklejar::bench::best_per_call(
       [&] { picklejar::Value value = picklejar::loads(pickle); },  // destroyed inside the loop
       flags.repeat, flags.min_time);
@@ -154,7 +154,7 @@ std::string micros(double seconds) { return fmt::format("{:.2f} us", seconds * 1
 
 // One table line; returns false when the row misses a target.
 bool print_row(const Row& row) {
-  const double bytes_per_s = static_cast<double>(row.bytes) / row.ours.seconds;
+  const double bytes_per_s = static_cast<double>(row.pickle.size()) / row.ours.seconds;
   std::string cpython = "-", ratio = "-", verdict;
   bool met = true;
   if (row.cpython) {
@@ -169,7 +169,7 @@ bool print_row(const Row& row) {
     verdict += fmt::format("{}{} 2 GB/s", verdict.empty() ? "" : ", ", fast ? ">=" : "below");
     met = met && fast;
   }
-  fmt::print("{:<20} {:>9} {:>13} {:>13} {:>9} {:>10.1f}  {}\n", row.file, row.bytes,
+  fmt::print("{:<20} {:>9} {:>13} {:>13} {:>9} {:>10.1f}  {}\n", row.file, row.pickle.size(),
              micros(row.ours.seconds), cpython, ratio, bytes_per_s / 1e6, verdict);
   return met;
 }
@@ -201,12 +201,15 @@ int run(const Flags& flags) {
       Row row;
       row.file = fmt::format("{}.p{}.pkl", workload, protocol);
       row.workload = workload;
-      const std::string pickle = picklejar::bench::read_file(dir / row.file);
-      row.bytes = pickle.size();
-      row.ours = time_picklejar(pickle, flags);
+      row.pickle = picklejar::bench::read_file(dir / row.file);
       rows.push_back(std::move(row));
     }
   }
+  // Every payload is decoded once before any is timed, so that every row runs with the
+  // allocator in the same, steady state: glibc raises its mmap and trim thresholds to the
+  // largest block freed so far, which otherwise favours the rows that happen to run later.
+  for (const Row& row : rows) (void)picklejar::loads(row.pickle);
+  for (Row& row : rows) row.ours = time_picklejar(row.pickle, flags);
   const std::string version = flags.cpython ? time_cpython(rows, dir, flags) : "";
 
   fmt::print("CPU:        {}\n", cpu_model());

@@ -3,8 +3,8 @@
 
     python3 bench/time_cpython.py [--repeat N] [--min-time SECONDS] FILE...
 
-Like timeit: for each file, the loop count M doubles until one repeat of M loads takes at
-least --min-time, then the best of N repeats is kept. The garbage collector is off while
+Like timeit: every file is loaded once first, then for each file the loop count M doubles
+until one repeat of M loads takes at least --min-time, and the best of N repeats is kept. The garbage collector is off while
 timing, as timeit does (that favours CPython: gc passes over fresh containers would slow it
 down). Each load's result is dropped right away, so deallocation is part of the time.
 
@@ -54,13 +54,17 @@ def main():
 
     print("python\t%s %s" % (platform.python_version(), platform.python_implementation()))
     gc.disable()
+    payloads = []
     for path in args.files:
         with open(path, "rb") as f:
-            data = f.read()
-        pickle.loads(data)  # warm up (and fail before timing if the file is bad)
+            payloads.append((os.path.basename(path), f.read()))
+    # Every file is loaded once before any is timed (and a bad file fails before timing), so
+    # every row runs with the allocator in the same, steady state, as decode_bench does.
+    for _, data in payloads:
+        pickle.loads(data)
+    for name, data in payloads:
         seconds, loops = best_per_loop(pickle.loads, data, args.repeat, args.min_time)
-        print("cpython\t%s\t%.9e\t%d\t%d" % (os.path.basename(path), seconds, loops, args.repeat),
-              flush=True)
+        print("cpython\t%s\t%.9e\t%d\t%d" % (name, seconds, loops, args.repeat), flush=True)
 
 
 if __name__ == "__main__":
