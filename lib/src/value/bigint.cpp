@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <limits>
 
@@ -23,14 +24,6 @@ cpp_int to_cpp_int(bool negative, const std::vector<std::uint64_t>& magnitude) {
     boost::multiprecision::import_bits(v, magnitude.begin(), magnitude.end(), 64, false);
   }
   return negative ? cpp_int(-v) : v;
-}
-
-std::vector<std::uint64_t> pack_limbs(std::span<const std::uint8_t> le_bytes) {
-  std::vector<std::uint64_t> limbs((le_bytes.size() + 7) / 8, 0);
-  for (std::size_t i = 0; i < le_bytes.size(); ++i) {
-    limbs[i / 8] |= std::uint64_t{le_bytes[i]} << (8 * (i % 8));
-  }
-  return limbs;
 }
 
 }  // namespace
@@ -57,20 +50,34 @@ BigInt BigInt::from_int64(std::int64_t v) {
 BigInt BigInt::from_le_twos_complement(std::span<const std::byte> bytes) {
   BigInt b;
   if (bytes.empty()) return b;
-  std::vector<std::uint8_t> raw(bytes.size());
-  std::transform(bytes.begin(), bytes.end(), raw.begin(),
-                 [](std::byte x) { return std::to_integer<std::uint8_t>(x); });
-  b.negative_ = (raw.back() & 0x80) != 0;
-  if (b.negative_) {
-    // |value| = 2**(8n) - raw: invert and add one within n bytes.
-    unsigned carry = 1;
-    for (auto& byte : raw) {
-      unsigned sum = static_cast<std::uint8_t>(~byte) + carry;
-      byte = static_cast<std::uint8_t>(sum);
-      carry = sum >> 8;
+  const auto byte = [&](std::size_t i) { return std::to_integer<std::uint64_t>(bytes[i]); };
+  b.negative_ = (byte(bytes.size() - 1) & 0x80) != 0;
+  // Whole 64-bit limbs, the top one sign-extended: the same value in 64k-bit two's
+  // complement. (Limb by limb, not byte by byte: LONG1/LONG4 payloads can be megabytes.)
+  const std::size_t full = bytes.size() / 8, tail = bytes.size() % 8;
+  b.magnitude_.resize(full + (tail != 0));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(b.magnitude_.data(), bytes.data(), 8 * full);
+  } else {
+    for (std::size_t k = 0; k < full; ++k) {
+      std::uint64_t limb = 0;
+      for (std::size_t j = 0; j < 8; ++j) limb |= byte(8 * k + j) << (8 * j);
+      b.magnitude_[k] = limb;
     }
   }
-  b.magnitude_ = pack_limbs(raw);
+  if (tail != 0) {
+    std::uint64_t limb = b.negative_ ? ~std::uint64_t{0} << (8 * tail) : 0;
+    for (std::size_t j = 0; j < tail; ++j) limb |= byte(8 * full + j) << (8 * j);
+    b.magnitude_[full] = limb;
+  }
+  if (b.negative_) {
+    // |value| = 2**(64k) - limbs: invert and add one.
+    std::uint64_t carry = 1;
+    for (auto& limb : b.magnitude_) {
+      limb = ~limb + carry;
+      carry = carry != 0 && limb == 0;
+    }
+  }
   b.normalize();
   return b;
 }
