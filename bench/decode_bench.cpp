@@ -10,6 +10,10 @@
 // (warming the allocator), then each gets the best of --repeat repeats of a loop count that
 // makes one repeat last at least --min_time seconds. Each timed call includes destroying the
 // decoded value, as dropping pickle.loads' result does in Python.
+//
+// Neither side's allocator is tuned. glibc's malloc adapts its mmap and trim thresholds to
+// the largest blocks freed so far, so the warm-up above matters, and a run of a few
+// --benchmarks (which warms only those) can differ from a run of the whole set.
 // The python used is --python, else $PICKLEJAR_PYTHON, else the one Meson found.
 
 #include <picklejar/pickle.hpp>
