@@ -58,6 +58,13 @@ bool may_be_class(const Slot& s) {
   return k == Kind::global || k == Kind::object;
 }
 
+// What can stand for something callable: a global, or an object a recipe makes. Plain data
+// (None, numbers, str, containers...) is never callable in Python.
+bool may_be_callable(const Slot& s) {
+  const Kind k = detail::slot_kind(s);
+  return k == Kind::global || k == Kind::object;
+}
+
 bool is_iterable(const Slot& s) {
   const Kind k = detail::slot_kind(s);
   return k == Kind::list || k == Kind::tuple || k == Kind::set || k == Kind::frozenset;
@@ -230,6 +237,9 @@ void Decoder::op_reduce() {
   if (detail::slot_kind(args) != Kind::tuple) {
     fail(DecodeErrc::wrong_type, fmt::format("REDUCE arguments must be a tuple, got '{}'", kind_of(args)));
   }
+  if (!may_be_callable(callable)) {
+    fail(DecodeErrc::wrong_type, fmt::format("'{}' object is not callable", kind_of(callable)));
+  }
   if (reduce_well_known(callable, args)) return;
   push(make_object(ObjectForm::reduce, callable, args, Slot{}));
 }
@@ -279,6 +289,9 @@ void Decoder::op_obj() {
   const std::size_t base = pop_mark();
   if (stack_.size() == base) fail(DecodeErrc::stack_underflow, "OBJ needs a class after the MARK");
   const Slot cls = stack_[base];
+  if (!may_be_callable(cls)) {
+    fail(DecodeErrc::wrong_type, fmt::format("'{}' object is not callable", kind_of(cls)));
+  }
   const Slot args = make_tuple(stack_.data() + base + 1, stack_.size() - base - 1);
   stack_.resize(base);
   push(make_object(ObjectForm::obj, cls, args, Slot{}));
