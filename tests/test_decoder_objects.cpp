@@ -107,6 +107,29 @@ TEST_CASE("decoder: object opcodes record the recipe") {
       CHECK(v.object_kwargs().is_none());
     }
   }
+  SUBCASE("plain data is never callable (CPython's test_bad_reduce and more)") {
+    const std::vector<std::string> bad = {R"(N)R.)"_py,
+                                          R"(K\x01)R.)"_py,
+                                          R"(])R.)"_py,
+                                          R"(X\x01\x00\x00\x00a)R.)"_py,
+                                          R"((K\x01o.)"_py,
+                                          R"((NK\x01o.)"_py,
+                                          R"((]o.)"_py,
+                                          R"(cbuiltins\nint\nNR.)"_py,
+                                          R"(cbuiltins\nint\nN\x81.)"_py,
+                                          R"(cbuiltins\nint\nN}\x92.)"_py,
+                                          R"(cbuiltins\nint\n)N\x92.)"_py};
+    test::check_like_cpython(bad);
+    for (const auto& p : bad) {
+      INFO(test::hex(p));
+      CHECK(test::decode_errc(p) == DecodeErrc::wrong_type);
+    }
+    // A global may be anything: it stays an inert recipe (CPython's int() gives 0).
+    for (const auto& p : {R"(cbuiltins\nint\n)R.)"_py, R"(cbuiltins\nint\n)\x81.)"_py,
+                          R"(cbuiltins\nint\n)}\x92.)"_py}) {
+      CHECK(picklejar::loads(p).is_object());
+    }
+  }
   SUBCASE("APPEND(S) and SETITEM(S) on an object are recorded as its items") {
     const Value v = picklejar::loads(
         R"(\x80\x02cpjtestmod\nTags\n)\x81K\x01a(K\x02K\x03ecpjtestmod\nRegistry\n)\x81K\x04K\x05s(K\x06K\x07u\x86.)"_py);

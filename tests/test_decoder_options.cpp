@@ -139,7 +139,7 @@ TEST_CASE("decoder: DecodeLimits::max_container_items applies to every container
       R"(}K\x01K\x01sK\x02K\x02sK\x03K\x03s.)"_py,
       R"(\x80\x04\x8f(K\x01K\x02K\x03\x90.)"_py,
       R"(\x80\x04(K\x01K\x02K\x03\x91.)"_py,
-      R"(c__builtin__\nset\n]](K\x01K\x02K\x03e\x85R.)"_py,       // set([1, 2, 3]) of one-item args
+      R"(c__builtin__\nset\n](K\x01K\x02K\x03e\x85R.)"_py,        // set([1, 2, 3])
       R"((cpjtestmod\nPoint\nK\x01K\x02K\x03o.)"_py,              // OBJ args
       R"(\x80\x02cpjtestmod\nTags\n)\x81(K\x01K\x02K\x03e.)"_py,  // an object's list items
       R"(\x80\x02cpjtestmod\nBag\n)\x81}(K\x01K\x01K\x02K\x02K\x03K\x03u.)"_py,
