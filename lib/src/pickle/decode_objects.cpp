@@ -106,6 +106,9 @@ void Decoder::push_global(std::string_view module, std::string_view name) {
 void Decoder::op_global() {
   const std::string_view module = read_line("GLOBAL module name");
   const std::string_view name = read_line("GLOBAL qualified name");
+  // CPython decodes GLOBAL's lines as strict UTF-8, INST's as ASCII.
+  require_strict_utf8(module, "a GLOBAL module name");
+  require_strict_utf8(name, "a GLOBAL name");
   push_global(module, name);
 }
 
@@ -277,6 +280,8 @@ void Decoder::op_newobj_ex() {
 void Decoder::op_inst() {
   const std::string_view module = read_line("INST module name");
   const std::string_view name = read_line("INST class name");
+  require_ascii(module, "an INST module name");
+  require_ascii(name, "an INST class name");
   const std::size_t base = pop_mark();
   const Slot args = make_tuple(stack_.data() + base, stack_.size() - base);
   stack_.resize(base);

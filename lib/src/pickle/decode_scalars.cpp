@@ -57,20 +57,7 @@ void Decoder::push_py2_string(std::string_view raw) {
   switch (options_.py2_strings) {
     case Py2Strings::bytes: push(make_bytes(Kind::bytes, raw)); return;
     case Py2Strings::utf8:
-      // Strict UTF-8, as bytes.decode('utf-8'): unlike str opcodes, no encoded surrogates.
-      // (make_str reports text that is not UTF-8 at all.)
-      if (!detail::find_invalid_utf8(raw)) {
-        for (std::size_t pos = 0; pos < raw.size();) {
-          const std::size_t start = pos;
-          const char32_t cp = detail::next_code_point(raw, pos);
-          if (cp >= 0xD800 && cp <= 0xDFFF) {
-            fail(DecodeErrc::bad_utf8,
-                 fmt::format("'utf-8' codec can't decode byte 0x{:02x} in position {} of a Python "
-                             "2 str: surrogates not allowed",
-                             static_cast<unsigned char>(raw[start]), start));
-          }
-        }
-      }
+      require_strict_utf8(raw, "a Python 2 str");
       push(make_str(raw));
       return;
     case Py2Strings::ascii:

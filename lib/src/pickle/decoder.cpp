@@ -250,6 +250,34 @@ Slot Decoder::make_str(std::string_view utf8) {
   return detail::node_slot(make<detail::StrNode>(std::string(utf8)));
 }
 
+void Decoder::require_strict_utf8(std::string_view text, const char* what) const {
+  if (auto bad = detail::find_invalid_utf8(text)) {
+    fail(DecodeErrc::bad_utf8,
+         fmt::format("'utf-8' codec can't decode byte 0x{:02x} in position {} of {}",
+                     static_cast<unsigned char>(text[*bad]), *bad, what));
+  }
+  // In valid UTF-8, 0xED followed by 0xA0-0xBF is exactly an encoded U+D800..U+DFFF.
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) == 0xED &&
+        static_cast<unsigned char>(text[i + 1]) >= 0xA0) {
+      fail(DecodeErrc::bad_utf8,
+           fmt::format(
+               "'utf-8' codec can't decode byte 0xed in position {} of {}: surrogates not allowed",
+               i, what));
+    }
+  }
+}
+
+void Decoder::require_ascii(std::string_view text, const char* what) const {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) {
+      fail(DecodeErrc::bad_utf8,
+           fmt::format("'ascii' codec can't decode byte 0x{:02x} in position {} of {}",
+                       static_cast<unsigned char>(text[i]), i, what));
+    }
+  }
+}
+
 Slot Decoder::make_bytes(Kind kind, std::string_view bytes) {
   return detail::node_slot(make<detail::BytesNode>(kind, std::string(bytes)));
 }

@@ -106,6 +106,10 @@ class Decoder {
   [[noreturn]] void objects_exceeded() const;
   void check_items(std::size_t count) const;
   Slot make_str(std::string_view utf8);
+  // Throws bad_utf8 unless `text` is UTF-8 without encoded surrogates (bytes.decode('utf-8'),
+  // where make_str allows "surrogatepass"), or unless it is ASCII.
+  void require_strict_utf8(std::string_view text, const char* what) const;
+  void require_ascii(std::string_view text, const char* what) const;
   Slot make_bytes(Kind kind, std::string_view bytes);
   Slot make_int(std::span<const std::byte> le_bytes);
   Slot make_tuple(const Slot* first, std::size_t count);
