@@ -41,6 +41,14 @@ TEST_CASE("decoder: GLOBAL and STACK_GLOBAL make inert globals") {
     CHECK(v.global_module() == "os");
     CHECK(v.global_name() == "system");
   }
+  SUBCASE("GLOBAL lines are strict UTF-8 and INST lines ASCII, as CPython decodes them") {
+    const std::vector<std::string> bad = {R"(c\xed\xa0\x80\nx\n.)"_py, R"(cx\n\xed\xbf\xbf\n.)"_py,
+                                          R"(c\xff\nx\n.)"_py, R"((i\xc3\xa9\nx\n.)"_py,
+                                          R"((ix\n\xc3\xa9\n.)"_py};
+    test::check_like_cpython(bad);
+    for (const auto& p : bad) CHECK(test::decode_errc(p) == DecodeErrc::bad_utf8);
+    CHECK(picklejar::loads(R"(c\xc3\xa9\nx\n.)"_py).global_module() == "\u00e9");
+  }
   SUBCASE("STACK_GLOBAL needs two str") {
     CHECK(test::decode_errc(R"(\x80\x04K\x01K\x02\x93.)"_py) == DecodeErrc::wrong_type);
     CHECK(test::decode_errc(R"(\x80\x03cmod\xff\nname\n.)"_py) == DecodeErrc::bad_utf8);
