@@ -50,16 +50,10 @@ std::vector<Slot> iterable_items(const Slot& s) {
   }
 }
 
-// What NEWOBJ/NEWOBJ_EX accept as the class: a global, or a recipe that may evaluate to one.
-// Below protocol 4 CPython writes a nested class Outer.Inner as getattr(Outer, 'Inner'), a
-// REDUCE, so an instance of it is NEWOBJ on an object recipe.
-bool may_be_class(const Slot& s) {
-  const Kind k = detail::slot_kind(s);
-  return k == Kind::global || k == Kind::object;
-}
-
-// What can stand for something callable: a global, or an object a recipe makes. Plain data
-// (None, numbers, str, containers...) is never callable in Python.
+// What can stand for something callable (REDUCE's callable, the class of OBJ, NEWOBJ and
+// NEWOBJ_EX): a global, or an object a recipe makes. Plain data (None, numbers, str,
+// containers...) is never callable in Python. Below protocol 4 CPython writes a nested class
+// Outer.Inner as getattr(Outer, 'Inner'), a REDUCE, so its instances are NEWOBJ on a recipe.
 bool may_be_callable(const Slot& s) {
   const Kind k = detail::slot_kind(s);
   return k == Kind::global || k == Kind::object;
@@ -253,7 +247,7 @@ void Decoder::op_newobj() {
   if (detail::slot_kind(args) != Kind::tuple) {
     fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ expected an arg tuple, got '{}'", kind_of(args)));
   }
-  if (!may_be_class(cls)) {
+  if (!may_be_callable(cls)) {
     fail(DecodeErrc::wrong_type,
          fmt::format("NEWOBJ class argument must be a global or an object recipe, got '{}'", kind_of(cls)));
   }
@@ -270,7 +264,7 @@ void Decoder::op_newobj_ex() {
   if (detail::slot_kind(args) != Kind::tuple) {
     fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ_EX args must be a tuple, got '{}'", kind_of(args)));
   }
-  if (!may_be_class(cls)) {
+  if (!may_be_callable(cls)) {
     fail(DecodeErrc::wrong_type,
          fmt::format("NEWOBJ_EX class argument must be a global or an object recipe, got '{}'", kind_of(cls)));
   }
