@@ -20,6 +20,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -107,6 +108,51 @@ std::optional<std::size_t> hash_of(const Value& v) {
   }
 }
 
+// Walks up to kWalkBudget containers reachable from `root` (a cycle just uses up the budget)
+// through the public API, checking that what iteration yields agrees with size(), find() and
+// contains(). A key that is not equal to itself (it holds a NaN) may legitimately be missing.
+constexpr std::size_t kWalkBudget = 256;
+
+void check_container(const Value& c) {
+  std::size_t count = 0;
+  if (c.is_dict()) {
+    for (const auto& [key, value] : c.items()) {
+      ++count;
+      if (key == key && !c.find(key)) finding("a dict key from items() is not found");
+    }
+  } else {
+    for (const Value& item : c) {
+      ++count;
+      if ((c.is_set() || c.is_frozenset()) && item == item && !c.contains(item)) {
+        finding("a set member from iteration is not contained");
+      }
+    }
+  }
+  if (count != c.size()) finding("iteration and size() disagree");
+}
+
+bool is_container(const Value& v) {
+  return v.is_list() || v.is_tuple() || v.is_dict() || v.is_set() || v.is_frozenset();
+}
+
+void walk(const Value& root) {
+  std::vector<Value> pending;
+  const auto push = [&](const Value& v) {
+    if (is_container(v) && pending.size() < kWalkBudget) pending.push_back(v);
+  };
+  push(root);
+  for (std::size_t budget = kWalkBudget; budget > 0 && !pending.empty(); --budget) {
+    const Value c = std::move(pending.back());
+    pending.pop_back();
+    check_container(c);
+    if (c.is_dict()) {
+      for (const auto& [key, value] : c.items()) push(key), push(value);
+    } else {
+      for (const Value& item : c) push(item);
+    }
+  }
+}
+
 void exercise(const Value& v) {
   const Value copy = v.deep_copy();
   // == may legitimately be false (nan != nan), so only that it terminates is checked.
@@ -117,6 +163,7 @@ void exercise(const Value& v) {
   const auto hash = hash_of(v);
   if (hash_of(copy) != hash) finding("deep_copy() hashes differently");
   if (hash_of(v) != hash) finding("hashing twice gives different results");
+  walk(v);
 }
 
 void disassemble(std::span<const std::byte> input) {
