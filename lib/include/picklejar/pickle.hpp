@@ -38,8 +38,9 @@ namespace picklejar {
 struct DecodeLimits {
   // Total size of the pickle.
   std::size_t max_input_bytes = std::size_t{1} << 30;
-  // Values plus open MARKs on the decoder stack at once. Every encoding CPython writes keeps
-  // the stack about as deep as the value is nested, so this bounds nesting.
+  // How deeply values nest (a list in a list in a list is 3 deep), and how many MARKs are
+  // open at once (each is a container or call still being built). A flat tuple of many items
+  // is not deep: its size is max_container_items' business.
   std::size_t max_depth = 10'000;
   // Distinct memo entries (PUT/BINPUT/LONG_BINPUT/MEMOIZE).
   std::size_t max_memo_entries = 10'000'000;

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "../value/hash.hpp"
 #include "decoder.hpp"
 
@@ -58,15 +60,18 @@ void Decoder::set_items(Slot& target, const Slot* first, std::size_t count) {
 }
 
 void Decoder::op_append() {
-  const Slot item = pop();
+  Depth depth;
+  const Slot item = pop(depth);
   append_items(top(), &item, 1);
+  deepen(stack_.size() - 1, depth + 1);
 }
 
 void Decoder::op_appends() {
   const std::size_t base = pop_mark();
   if (base <= fence() || base > stack_.size()) underflow();
   append_items(stack_[base - 1], stack_.data() + base, stack_.size() - base);
-  stack_.resize(base);
+  deepen(base - 1, slice_depth(base));
+  truncate(base);
 }
 
 void Decoder::op_list() {
@@ -74,22 +79,26 @@ void Decoder::op_list() {
   check_items(stack_.size() - base);
   auto* node = make<detail::SequenceNode>(Kind::list);
   node->items.assign(stack_.begin() + static_cast<std::ptrdiff_t>(base), stack_.end());
-  stack_.resize(base);
-  push(detail::node_slot(node));
+  const Depth depth = slice_depth(base);
+  truncate(base);
+  push(detail::node_slot(node), depth);
 }
 
 void Decoder::op_tuple() {
   const std::size_t base = pop_mark();
   const Slot tuple = make_tuple(stack_.data() + base, stack_.size() - base);
-  stack_.resize(base);
-  push(tuple);
+  const Depth depth = slice_depth(base);
+  truncate(base);
+  push(tuple, depth);
 }
 
 void Decoder::op_tuple_n(std::size_t n) {
   if (stack_.size() < fence() + n) underflow();
-  const Slot tuple = make_tuple(stack_.data() + stack_.size() - n, n);
-  stack_.resize(stack_.size() - n);
-  push(tuple);
+  const std::size_t base = stack_.size() - n;
+  const Slot tuple = make_tuple(stack_.data() + base, n);
+  const Depth depth = slice_depth(base);
+  truncate(base);
+  push(tuple, depth);
 }
 
 void Decoder::op_dict() {
@@ -100,15 +109,18 @@ void Decoder::op_dict() {
   auto* node = make<detail::TableNode>(Kind::dict);
   node->table.reserve(count / 2);
   for (std::size_t i = base; i < stack_.size(); i += 2) insert_key(*node, stack_[i], stack_[i + 1]);
-  stack_.resize(base);
-  push(detail::node_slot(node));
+  const Depth depth = slice_depth(base);
+  truncate(base);
+  push(detail::node_slot(node), depth);
 }
 
 void Decoder::op_setitem() {
-  const Slot value = pop();
-  const Slot key = pop();
+  Depth value_depth, key_depth;
+  const Slot value = pop(value_depth);
+  const Slot key = pop(key_depth);
   const Slot pair[] = {key, value};
   set_items(top(), pair, 2);
+  deepen(stack_.size() - 1, std::max(key_depth, value_depth) + 1);
 }
 
 void Decoder::op_setitems() {
@@ -117,7 +129,8 @@ void Decoder::op_setitems() {
   const std::size_t count = stack_.size() - base;
   if (count % 2 != 0) fail(DecodeErrc::odd_items, "odd number of items for SETITEMS");
   set_items(stack_[base - 1], stack_.data() + base, count);
-  stack_.resize(base);
+  deepen(base - 1, slice_depth(base));
+  truncate(base);
 }
 
 void Decoder::op_additems() {
@@ -130,7 +143,8 @@ void Decoder::op_additems() {
   auto& node = detail::as_table(target.as.node);
   check_items(node.table.size() + stack_.size() - base);
   for (std::size_t i = base; i < stack_.size(); ++i) insert_key(node, stack_[i], Slot{});
-  stack_.resize(base);
+  deepen(base - 1, slice_depth(base));
+  truncate(base);
 }
 
 void Decoder::op_frozenset() {
@@ -138,8 +152,9 @@ void Decoder::op_frozenset() {
   check_items(stack_.size() - base);
   auto* node = make<detail::TableNode>(Kind::frozenset);
   for (std::size_t i = base; i < stack_.size(); ++i) insert_key(*node, stack_[i], Slot{});
-  stack_.resize(base);
-  push(detail::node_slot(node));
+  const Depth depth = slice_depth(base);
+  truncate(base);
+  push(detail::node_slot(node), depth);
 }
 
 }  // namespace picklejar::pickle

@@ -12,10 +12,10 @@ namespace {
 // the vector: LONG_BINPUT 2**31 must not allocate 2**31 slots.
 constexpr std::uint64_t kDenseSlack = 4096;
 
-bool is_unused(const Slot& s) { return s.tag == detail::Tag::erased; }
+bool is_unused(const DepthSlot& v) { return v.slot.tag == detail::Tag::erased; }
 }  // namespace
 
-bool Memo::put(std::uint64_t index, const Slot& value, std::size_t max_entries) {
+bool Memo::put(std::uint64_t index, const DepthSlot& value, std::size_t max_entries) {
   if (index < dense_.size()) {
     if (is_unused(dense_[index])) {
       if (count_ >= max_entries) return false;
@@ -26,8 +26,8 @@ bool Memo::put(std::uint64_t index, const Slot& value, std::size_t max_entries) 
   }
   if (index <= 2 * static_cast<std::uint64_t>(count_) + kDenseSlack && sparse_.empty()) {
     if (count_ >= max_entries) return false;
-    Slot unused;
-    unused.tag = detail::Tag::erased;
+    DepthSlot unused;
+    unused.slot.tag = detail::Tag::erased;
     dense_.resize(static_cast<std::size_t>(index) + 1, unused);
     dense_[index] = value;
     ++count_;
@@ -46,7 +46,7 @@ bool Memo::put(std::uint64_t index, const Slot& value, std::size_t max_entries) 
   return true;
 }
 
-const Slot* Memo::get(std::uint64_t index) const noexcept {
+const DepthSlot* Memo::get(std::uint64_t index) const noexcept {
   if (index < dense_.size()) return is_unused(dense_[index]) ? nullptr : &dense_[index];
   if (sparse_.empty()) return nullptr;
   auto it = sparse_.find(index);
@@ -58,7 +58,7 @@ void Decoder::op_put(std::uint64_t index) {
     fail(DecodeErrc::stack_underflow,
          marks_.empty() ? "empty stack: nothing to store in the memo" : "cannot store a MARK in the memo");
   }
-  if (!memo_.put(index, stack_.back(), options_.limits.max_memo_entries)) {
+  if (!memo_.put(index, {stack_.back(), depths_.back()}, options_.limits.max_memo_entries)) {
     fail_limit(fmt::format("memo would exceed max_memo_entries ({})", options_.limits.max_memo_entries));
   }
 }
@@ -66,7 +66,7 @@ void Decoder::op_put(std::uint64_t index) {
 void Decoder::op_memoize() { op_put(memo_.size()); }
 
 void Decoder::op_get(std::uint64_t index) {
-  const Slot* value = memo_.get(index);
+  const DepthSlot* value = memo_.get(index);
   if (value == nullptr) fail(DecodeErrc::memo_missing, fmt::format("Memo value not found at index {}", index));
   push(*value);
 }

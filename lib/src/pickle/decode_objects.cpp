@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <string>
@@ -148,7 +149,9 @@ Slot Decoder::make_object(ObjectForm form, const Slot& callable, const Slot& arg
 // Turns the well-known reduce forms into native values. Returns false (and the caller keeps
 // the generic recipe) when the callable is not well-known or the arguments are not the shape
 // CPython writes: an unusual shape stays inert data rather than an error.
-bool Decoder::reduce_well_known(const Slot& callable, const Slot& args) {
+bool Decoder::reduce_well_known(const Slot& callable, const Slot& args, Depth args_depth) {
+  // A native container made from the argument tuple holds what the tuple's items hold.
+  const Depth container_depth = std::max<Depth>(args_depth, 2) - 1;
   const WellKnown which = well_known_of(callable);
   if (which == WellKnown::none) return false;
   const auto& a = tuple_items(args);
@@ -162,7 +165,7 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args) {
         check_items(members.size());
         for (const Slot& m : members) insert_key(*node, m, Slot{});
       }
-      push(detail::node_slot(node));
+      push(detail::node_slot(node), container_depth);
       return true;
     }
     case WellKnown::builtins_bytes:
@@ -201,7 +204,7 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args) {
           well_known_of(a[1]) != WellKnown::builtins_object || a[2].tag != Tag::none) {
         return false;
       }
-      push(make_object(ObjectForm::reconstructor, a[0], make_tuple(nullptr, 0), Slot{}));
+      push(make_object(ObjectForm::reconstructor, a[0], make_tuple(nullptr, 0), Slot{}), 2);
       return true;
     }
     case WellKnown::ordered_dict: {
@@ -221,7 +224,7 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args) {
       node->flavor = DictFlavor::ordered_dict;
       check_items(pairs.size() / 2);
       for (std::size_t i = 0; i < pairs.size(); i += 2) insert_key(*node, pairs[i], pairs[i + 1]);
-      push(detail::node_slot(node));
+      push(detail::node_slot(node), container_depth);
       return true;
     }
     default: return false;
@@ -229,21 +232,24 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args) {
 }
 
 void Decoder::op_reduce() {
-  const Slot args = pop();
-  const Slot callable = pop();
+  Depth args_depth, callable_depth;
+  const Slot args = pop(args_depth);
+  const Slot callable = pop(callable_depth);
   if (detail::slot_kind(args) != Kind::tuple) {
     fail(DecodeErrc::wrong_type, fmt::format("REDUCE arguments must be a tuple, got '{}'", kind_of(args)));
   }
   if (!may_be_callable(callable)) {
     fail(DecodeErrc::wrong_type, fmt::format("'{}' object is not callable", kind_of(callable)));
   }
-  if (reduce_well_known(callable, args)) return;
-  push(make_object(ObjectForm::reduce, callable, args, Slot{}));
+  if (reduce_well_known(callable, args, args_depth)) return;
+  push(make_object(ObjectForm::reduce, callable, args, Slot{}),
+       std::max(callable_depth, args_depth) + 1);
 }
 
 void Decoder::op_newobj() {
-  const Slot args = pop();
-  const Slot cls = pop();
+  Depth args_depth, cls_depth;
+  const Slot args = pop(args_depth);
+  const Slot cls = pop(cls_depth);
   if (detail::slot_kind(args) != Kind::tuple) {
     fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ expected an arg tuple, got '{}'", kind_of(args)));
   }
@@ -251,13 +257,14 @@ void Decoder::op_newobj() {
     fail(DecodeErrc::wrong_type,
          fmt::format("NEWOBJ class argument must be a global or an object recipe, got '{}'", kind_of(cls)));
   }
-  push(make_object(ObjectForm::newobj, cls, args, Slot{}));
+  push(make_object(ObjectForm::newobj, cls, args, Slot{}), std::max(cls_depth, args_depth) + 1);
 }
 
 void Decoder::op_newobj_ex() {
-  const Slot kwargs = pop();
-  const Slot args = pop();
-  const Slot cls = pop();
+  Depth kwargs_depth, args_depth, cls_depth;
+  const Slot kwargs = pop(kwargs_depth);
+  const Slot args = pop(args_depth);
+  const Slot cls = pop(cls_depth);
   if (detail::slot_kind(kwargs) != Kind::dict) {
     fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ_EX kwargs must be a dict, got '{}'", kind_of(kwargs)));
   }
@@ -268,7 +275,8 @@ void Decoder::op_newobj_ex() {
     fail(DecodeErrc::wrong_type,
          fmt::format("NEWOBJ_EX class argument must be a global or an object recipe, got '{}'", kind_of(cls)));
   }
-  push(make_object(ObjectForm::newobj_ex, cls, args, kwargs));
+  push(make_object(ObjectForm::newobj_ex, cls, args, kwargs),
+       std::max({cls_depth, args_depth, kwargs_depth}) + 1);
 }
 
 void Decoder::op_inst() {
@@ -278,10 +286,11 @@ void Decoder::op_inst() {
   require_ascii(name, "an INST class name");
   const std::size_t base = pop_mark();
   const Slot args = make_tuple(stack_.data() + base, stack_.size() - base);
-  stack_.resize(base);
+  const Depth args_depth = slice_depth(base);
+  truncate(base);
   push_global(module, name);
   const Slot cls = pop();
-  push(make_object(ObjectForm::inst, cls, args, Slot{}));
+  push(make_object(ObjectForm::inst, cls, args, Slot{}), args_depth + 1);
 }
 
 void Decoder::op_obj() {
@@ -292,17 +301,21 @@ void Decoder::op_obj() {
     fail(DecodeErrc::wrong_type, fmt::format("'{}' object is not callable", kind_of(cls)));
   }
   const Slot args = make_tuple(stack_.data() + base + 1, stack_.size() - base - 1);
-  stack_.resize(base);
-  push(make_object(ObjectForm::obj, cls, args, Slot{}));
+  // The class counts as one of the items here: a recipe can be as deep as its callable.
+  const Depth parts_depth = slice_depth(base);
+  truncate(base);
+  push(make_object(ObjectForm::obj, cls, args, Slot{}), parts_depth + 1);
 }
 
 void Decoder::op_build() {
-  const Slot state = pop();
+  Depth state_depth;
+  const Slot state = pop(state_depth);
   Slot& target = top();
   if (detail::slot_kind(target) != Kind::object) {
     fail(DecodeErrc::wrong_type,
          fmt::format("BUILD target must be an object, got '{}' (setting state on it is refused)", kind_of(target)));
   }
+  deepen(stack_.size() - 1, state_depth + 1);
   auto& object = detail::as_object(target.as.node);
   if (object.state.tag == Tag::none || detail::slot_kind(object.state) != Kind::dict ||
       detail::slot_kind(state) != Kind::dict) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -61,20 +62,25 @@ bool Decoder::step(std::uint8_t op) {
       break;  // frames are optional framing for streaming readers; the bytes follow inline
     }
     case Op::mark:
-      if (stack_.size() + marks_.size() >= options_.limits.max_depth) depth_exceeded();
+      // Every open MARK is a container or call still being built: a level of nesting.
+      if (marks_.size() >= options_.limits.max_depth) depth_exceeded();
       marks_.push_back(stack_.size());
       break;
     case Op::pop:
       if (stack_.size() > fence()) {
-        stack_.pop_back();
+        truncate(stack_.size() - 1);
       } else if (!marks_.empty()) {
         marks_.pop_back();  // POP of a MARK, as CPython allows
       } else {
         underflow();
       }
       break;
-    case Op::pop_mark: stack_.resize(pop_mark()); break;
-    case Op::dup: push(top()); break;
+    case Op::pop_mark:
+      truncate(pop_mark());
+      break;
+    case Op::dup:
+      push(top_value());
+      break;
     // -- scalars
     case Op::none: push(Slot{}); break;
     case Op::newtrue: push(detail::bool_slot(true)); break;
@@ -106,10 +112,18 @@ bool Decoder::step(std::uint8_t op) {
     case Op::string: op_string_text(); break;
     case Op::unicode: op_unicode_text(); break;
     // -- containers
-    case Op::empty_list: push(detail::node_slot(make<detail::SequenceNode>(Kind::list))); break;
-    case Op::empty_tuple: push(make_tuple(nullptr, 0)); break;
-    case Op::empty_dict: push(detail::node_slot(make<detail::TableNode>(Kind::dict))); break;
-    case Op::empty_set: push(detail::node_slot(make<detail::TableNode>(Kind::set))); break;
+    case Op::empty_list:
+      push(detail::node_slot(make<detail::SequenceNode>(Kind::list)), 1);
+      break;
+    case Op::empty_tuple:
+      push(make_tuple(nullptr, 0), 1);
+      break;
+    case Op::empty_dict:
+      push(detail::node_slot(make<detail::TableNode>(Kind::dict)), 1);
+      break;
+    case Op::empty_set:
+      push(detail::node_slot(make<detail::TableNode>(Kind::set)), 1);
+      break;
     case Op::append: op_append(); break;
     case Op::appends: op_appends(); break;
     case Op::list: op_list(); break;
@@ -174,8 +188,8 @@ void Decoder::underflow() const {
 }
 
 void Decoder::depth_exceeded() const {
-  fail_limit(fmt::format("stack deeper than max_depth ({} values and marks)",
-                         options_.limits.max_depth));
+  fail_limit(
+      fmt::format("values or MARKs nested deeper than max_depth ({})", options_.limits.max_depth));
 }
 
 void Decoder::objects_exceeded() const {
@@ -234,6 +248,17 @@ void Decoder::check_allocation(std::uint64_t size, const char* what) const {
 }
 
 // ---- stack and nodes ------------------------------------------------------------------------
+
+Depth Decoder::slice_depth(std::size_t base) const {
+  Depth deepest = 0;
+  for (std::size_t i = base; i < depths_.size(); ++i) deepest = std::max(deepest, depths_[i]);
+  return deepest + 1;
+}
+
+void Decoder::deepen(std::size_t index, Depth depth) {
+  if (depth > options_.limits.max_depth) depth_exceeded();
+  depths_[index] = std::max(depths_[index], depth);
+}
 
 std::size_t Decoder::pop_mark() {
   if (marks_.empty()) fail(DecodeErrc::mark_missing, "could not find MARK");

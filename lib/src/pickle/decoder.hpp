@@ -26,19 +26,28 @@ namespace picklejar::pickle {
 using detail::Node;
 using detail::Slot;
 
+// How deeply a value nests: 0 for a scalar, 1 + its deepest item for a container.
+using Depth = std::size_t;
+
+// A value with its nesting depth, as the stack and the memo hold it.
+struct DepthSlot {
+  Slot slot;
+  Depth depth = 0;
+};
+
 // PUT/GET storage. Dense indices live in a vector; a far-away index (LONG_BINPUT 2**31) goes
 // to a map instead of growing the vector to it.
 class Memo {
  public:
   // Stores `value` at `index`; returns false when that would exceed `max_entries`.
-  bool put(std::uint64_t index, const Slot& value, std::size_t max_entries);
-  const Slot* get(std::uint64_t index) const noexcept;
+  bool put(std::uint64_t index, const DepthSlot& value, std::size_t max_entries);
+  const DepthSlot* get(std::uint64_t index) const noexcept;
   // Number of distinct indices stored: MEMOIZE's next index.
   std::size_t size() const noexcept { return count_; }
 
  private:
-  std::vector<Slot> dense_;  // Tag::erased marks an unused index
-  std::unordered_map<std::uint64_t, Slot> sparse_;
+  std::vector<DepthSlot> dense_;  // Tag::erased marks an unused index
+  std::unordered_map<std::uint64_t, DepthSlot> sparse_;
   std::size_t count_ = 0;
 };
 
@@ -76,22 +85,47 @@ class Decoder {
   void check_allocation(std::uint64_t size, const char* what) const;
 
   // Stack. The "fence" is the position of the innermost MARK: nothing below it may be popped
-  // except by the opcode that consumes the MARK.
+  // except by the opcode that consumes the MARK. Each value's nesting depth travels with it in
+  // depths_ (and in the memo), so max_depth bounds how deeply values and open MARKs nest,
+  // not how many items a flat tuple puts on the stack. The memo keeps the depth a value had
+  // when it was stored, and picklers store a container before filling it, so a GET may bring
+  // back less than the full depth: the bound sees nesting as it is written out the first
+  // time. It guards callers' recursive code; nothing in picklejar recurses on depth.
   std::size_t fence() const noexcept { return marks_.empty() ? 0 : marks_.back(); }
-  void push(const Slot& s) {
-    if (stack_.size() + marks_.size() >= options_.limits.max_depth) depth_exceeded();
+  void push(const Slot& s, Depth depth = 0) {
+    if (depth > options_.limits.max_depth) depth_exceeded();
     stack_.push_back(s);
+    depths_.push_back(depth);
   }
+  void push(const DepthSlot& v) { push(v.slot, v.depth); }
   Slot pop() {
+    Depth ignored;
+    return pop(ignored);
+  }
+  Slot pop(Depth& depth) {
     if (stack_.size() <= fence()) underflow();
     Slot s = stack_.back();
+    depth = depths_.back();
     stack_.pop_back();
+    depths_.pop_back();
     return s;
   }
   Slot& top() {
     if (stack_.size() <= fence()) underflow();
     return stack_.back();
   }
+  DepthSlot top_value() {
+    top();
+    return {stack_.back(), depths_.back()};
+  }
+  void truncate(std::size_t size) {
+    stack_.resize(size);
+    depths_.resize(size);
+  }
+  // The depth of a container holding the values from stack position `base` up.
+  Depth slice_depth(std::size_t base) const;
+  // The value at stack position `index` now holds a container level of `depth`.
+  void deepen(std::size_t index, Depth depth);
   // Pops the innermost MARK; returns the stack position where its slice starts.
   std::size_t pop_mark();
   [[noreturn]] void underflow() const;
@@ -170,7 +204,7 @@ class Decoder {
   void op_readonly_buffer();
   void push_global(std::string_view module, std::string_view name);
   void check_global_allowed(std::string_view module, std::string_view name) const;
-  bool reduce_well_known(const Slot& callable, const Slot& args);
+  bool reduce_well_known(const Slot& callable, const Slot& args, Depth args_depth);
   Slot make_object(ObjectForm form, const Slot& callable, const Slot& args, const Slot& kwargs);
   void persistent(const Slot& pid);
 
@@ -180,6 +214,7 @@ class Decoder {
   const DecodeOptions& options_;
   detail::HeapGuard heap_;
   std::vector<Slot> stack_;
+  std::vector<Depth> depths_;  // parallel to stack_
   std::vector<std::size_t> marks_;
   Memo memo_;
   int protocol_ = 0;
