@@ -101,10 +101,28 @@ TEST_CASE("decoder: DecodeLimits::max_input_bytes") {
   CHECK_THROWS_AS(picklejar::load_prefix(as_bytes(p), options), LimitError);
 }
 
-TEST_CASE("decoder: DecodeLimits::max_depth counts values and MARKs on the stack") {
-  check_boundary(R"(K\x01K\x02K\x03\x87.)"_py, &DecodeLimits::max_depth, 3, 4);
-  check_boundary(R"((((ttt.)"_py, &DecodeLimits::max_depth, 3, 2);
-  check_boundary(R"(](](]]ee.)"_py, &DecodeLimits::max_depth, 6, 5);
+TEST_CASE("decoder: DecodeLimits::max_depth bounds nesting and open MARKs") {
+  const auto max_depth = &DecodeLimits::max_depth;
+  check_boundary(R"(K\x01\x85\x85\x85.)"_py, max_depth, 3, 4);                   // (((1,),),)
+  check_boundary(R"((((ttt.)"_py, max_depth, 3, 2);                              // three MARKs open
+  check_boundary(R"(]]]aa.)"_py, max_depth, 3, 4);                               // [[[]]]
+  check_boundary(R"(](](]]ee.)"_py, max_depth, 3, 7);                            // [[[], []]]
+  check_boundary(R"(}K\x01}K\x02]ss.)"_py, max_depth, 3, 8);                     // {1: {2: []}}
+  check_boundary(R"(\x80\x04(K\x01\x85\x85\x91.)"_py, max_depth, 3, 7);          // frozenset of ...
+  check_boundary(R"(cbuiltins\nlist\n(K\x01\x85tR.)"_py, max_depth, 3, 20);      // a recipe's args
+  check_boundary(R"(cpjtestmod\nEmpty\n)\x81}K\x01]sb.)"_py, max_depth, 3, 24);  // BUILD state
+  check_boundary(R"(]]aq\x00(h\x00t.)"_py, max_depth, 3, 8);  // GET brings the depth along
+  check_boundary(R"(]]a2\x86.)"_py, max_depth, 3, 4);         // and so does DUP
+  SUBCASE("a flat container is not deep, however many items it has (CPython's tuples)") {
+    DecodeOptions options;
+    options.limits.max_depth = 3;
+    for (const auto& d :
+         test::python_dumps("[tuple(range(20000)), frozenset(range(20000)), [tuple(range(20000))],"
+                            " {'k': tuple(str(i) for i in range(20000))}]")) {
+      INFO("protocol " << d.protocol);
+      CHECK(picklejar::loads(d.pickle, options).repr() == d.repr);
+    }
+  }
   SUBCASE("so it bounds the nesting of what CPython writes") {
     for (const auto& d : test::python_dumps("[(lambda n: eval('[' * n + ']' * n))(50)]")) {
       INFO("protocol " << d.protocol);

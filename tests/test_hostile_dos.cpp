@@ -98,7 +98,8 @@ TEST_CASE("hostile: 100,000-deep nesting") {
     SUBCASE(shape.name) {
       const auto e = test::decode_error<LimitError>(shape.pickle);  // max_depth 10,000
       REQUIRE(e);
-      CHECK(e->position()->offset < 10'000 * 20);
+      CHECK(e->position()->offset < shape.pickle.size());
+      CHECK(e->reason().find("max_depth") != std::string::npos);
       DecodeOptions deep;
       deep.limits.max_depth = 3 * kDepth;
       Value a = picklejar::loads(shape.pickle, deep);
