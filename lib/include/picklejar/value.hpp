@@ -253,9 +253,10 @@ class Value {
   // order, nan != nan. Shared and cyclic structures compare in linear time and never overflow
   // the stack. Globals compare by name; objects compare by their recipe.
   friend bool operator==(const Value& a, const Value& b);
-  // Python's hash() for numbers; a fixed, consistent hash for the rest. Hashes of immutable
-  // nodes are cached, so a DAG of shared tuples hashes in linear time. TypeError when
-  // unhashable (list, dict, set, bytearray, or a tuple containing one).
+  // A hash consistent with == (1, 1.0 and True hash alike), keyed with a per-process secret
+  // so that crafted dict keys cannot collide on purpose: values differ between runs. Hashes
+  // of immutable nodes are cached, so a DAG of shared tuples hashes in linear time.
+  // TypeError when unhashable (list, dict, set, bytearray, or a tuple containing one).
   std::size_t hash() const;
   bool is_hashable() const noexcept;
   // Python's repr() for built-in values (see repr.hpp for options and the formatter).

@@ -11,8 +11,6 @@
 #include <iterator>
 #include <limits>
 
-#include "numeric_hash.hpp"
-
 namespace picklejar::detail {
 namespace {
 
@@ -88,9 +86,8 @@ std::optional<BigInt> BigInt::from_decimal(std::string_view text) {
     negative = text.front() == '-';
     text.remove_prefix(1);
   }
-  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      })) {
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
   cpp_int v(std::string(text).c_str());
@@ -180,18 +177,6 @@ int BigInt::compare(const BigInt& other) const noexcept {
     }
   }
   return negative_ ? -magnitude_order : magnitude_order;
-}
-
-std::size_t BigInt::python_hash() const noexcept {
-  // |value| mod P, limb by limb from the top: r' = r * 2**64 + limb, and 2**64 = 8 (mod P)
-  // because 2**61 = 1 (mod P).
-  std::uint64_t residue = 0;
-  for (std::size_t i = magnitude_.size(); i-- > 0;) {
-    const std::uint64_t limb = magnitude_[i];
-    const std::uint64_t limb_mod = ((limb & kPythonHashModulus) + (limb >> 61)) % kPythonHashModulus;
-    residue = ((residue * 8) % kPythonHashModulus + limb_mod) % kPythonHashModulus;
-  }
-  return finish_python_hash(residue, negative_);
 }
 
 }  // namespace picklejar::detail

@@ -1,6 +1,6 @@
 #pragma once
 // BigInt: the arbitrary-precision ints that do not fit in int64. The value model only needs
-// exact conversions (pickle bytes, decimal text, double), comparison and Python's hash, not
+// exact conversions (pickle bytes, decimal text, double) and comparison, not
 // arithmetic, so this stores sign and magnitude directly; decimal text goes through
 // Boost.Multiprecision in bigint.cpp.
 
@@ -37,8 +37,6 @@ class BigInt {
   std::size_t bit_length() const noexcept;
   // -1, 0, 1
   int compare(const BigInt& other) const noexcept;
-  // Python's hash(int) (modulus 2**61 - 1, -1 mapped to -2), as size_t.
-  std::size_t python_hash() const noexcept;
 
   friend bool operator==(const BigInt& a, const BigInt& b) noexcept { return a.compare(b) == 0; }
 

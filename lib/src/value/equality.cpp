@@ -34,8 +34,9 @@ std::optional<std::int64_t> small_int_of(const Slot& s) noexcept {
 bool float_equals_int(double f, const Slot& i) {
   if (!std::isfinite(f) || std::trunc(f) != f) return false;
   if (auto small = small_int_of(i)) {
-    if (std::fabs(f) < 9.2e18) return static_cast<std::int64_t>(f) == *small;
-    return false;  // |f| >= 2**63 > any int64
+    // Integral doubles in [-2**63, 2**63) convert exactly; others are beyond any int64.
+    if (f >= -0x1p63 && f < 0x1p63) return static_cast<std::int64_t>(f) == *small;
+    return false;
   }
   const auto exact = BigInt::from_double(f);
   return exact && *exact == as_bigint(i.as.node).value;
@@ -95,13 +96,19 @@ class Comparison {
     if (!seen_.emplace(x, y).second) return true;  // already compared or in progress
     switch (ka) {
       case Kind::list:
-      case Kind::tuple: return sequences(as_sequence(x).items, as_sequence(y).items);
-      case Kind::dict: return dicts(as_table(x), as_table(y));
+      case Kind::tuple:
+        return sequences(as_sequence(x).items, as_sequence(y).items);
+      case Kind::dict:
+        return dicts(as_table(x), as_table(y));
       case Kind::set:
-      case Kind::frozenset: return sets(as_table(x).table, as_table(y).table);
-      case Kind::global: return globals(as_global(x), as_global(y));
-      case Kind::object: return objects(as_object(x), as_object(y));
-      default: return false;
+      case Kind::frozenset:
+        return sets(as_table(x).table, as_table(y).table);
+      case Kind::global:
+        return globals(as_global(x), as_global(y));
+      case Kind::object:
+        return objects(as_object(x), as_object(y));
+      default:
+        return false;
     }
   }
 

@@ -1,23 +1,49 @@
 #include "hash.hpp"
 
+#include <cmath>
+#include <cstring>
 #include <functional>
 #include <string_view>
 #include <vector>
 
 #include <picklejar/error.hpp>
 
-#include "numeric_hash.hpp"
+#include "bigint.hpp"
+#include "keyed_hash.hpp"
 
 namespace picklejar::detail {
 namespace {
 
-std::size_t mix(std::size_t acc, std::size_t h) noexcept {
-  // boost::hash_combine's mixing, good enough for combining already-distributed hashes.
-  return acc ^ (h + 0x9E3779B97F4A7C15ull + (acc << 6) + (acc >> 2));
+// Domains keep the kinds apart. Numbers share one: equal numbers of any kind (1, 1.0, True)
+// must hash alike, so they hash by their exact integer value when they have one.
+enum Domain : std::uint64_t {
+  number = 1,
+  fraction,  // a float that is not an integer (or inf, nan)
+  text,
+  byte_string,
+  none_value,
+  compound,
+};
+
+std::size_t mix(std::size_t acc, std::size_t h) noexcept { return keyed_combine(acc, h); }
+
+std::size_t hash_int(std::int64_t v) noexcept {
+  return keyed_hash_word(static_cast<std::uint64_t>(v), number);
 }
 
-std::size_t hash_text(std::string_view bytes, std::size_t salt) noexcept {
-  return mix(std::hash<std::string_view>{}(bytes), salt);
+std::size_t hash_bigint(const BigInt& v) {
+  const auto bytes = v.to_le_twos_complement();
+  return keyed_hash_bytes({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, number);
+}
+
+std::size_t hash_float(double d) {
+  if (std::isfinite(d) && std::trunc(d) == d) {
+    if (d >= -0x1p63 && d < 0x1p63) return hash_int(static_cast<std::int64_t>(d));
+    return hash_bigint(*BigInt::from_double(d));
+  }
+  std::uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  return keyed_hash_word(bits, fraction);
 }
 
 bool is_compound(Kind k) noexcept {
@@ -29,24 +55,38 @@ enum class Simple { ready, unhashable, compound };
 // Hashes what needs no children; reports compound nodes whose hash is not cached yet.
 Simple simple_hash(const Slot& s, std::size_t& out) {
   switch (s.tag) {
-    case Tag::none: out = 0xFCA86420; return Simple::ready;
-    case Tag::boolean: out = s.as.boolean ? 1 : 0; return Simple::ready;
-    case Tag::small_int: out = python_hash_int64(s.as.small_int); return Simple::ready;
-    case Tag::floating: out = python_hash_double(s.as.floating); return Simple::ready;
-    case Tag::erased: return Simple::unhashable;
-    case Tag::node: break;
+    case Tag::none:
+      out = keyed_hash_word(0, none_value);
+      return Simple::ready;
+    case Tag::boolean:
+      out = hash_int(s.as.boolean ? 1 : 0);
+      return Simple::ready;
+    case Tag::small_int:
+      out = hash_int(s.as.small_int);
+      return Simple::ready;
+    case Tag::floating:
+      out = hash_float(s.as.floating);
+      return Simple::ready;
+    case Tag::erased:
+      return Simple::unhashable;
+    case Tag::node:
+      break;
   }
   Node* n = s.as.node;
   if (n->flags & hash_cached) return out = n->hash, Simple::ready;
   if (n->flags & unhashable) return Simple::unhashable;
   switch (n->kind) {
-    case Kind::str: out = hash_text(as_str(n).utf8, 1); break;
+    case Kind::str:
+      out = keyed_hash_bytes(as_str(n).utf8, text);
+      break;
     case Kind::bytes: {
       auto v = as_bytes(n).view();
-      out = hash_text({reinterpret_cast<const char*>(v.data()), v.size()}, 2);
+      out = keyed_hash_bytes({reinterpret_cast<const char*>(v.data()), v.size()}, byte_string);
       break;
     }
-    case Kind::integer: out = as_bigint(n).value.python_hash(); break;
+    case Kind::integer:
+      out = hash_bigint(as_bigint(n).value);
+      break;
     default:
       if (is_compound(n->kind)) return Simple::compound;
       return Simple::unhashable;  // list, dict, set, bytearray
@@ -70,9 +110,14 @@ void hash_children(Node* n, Fn&& fn) {
         if (e.key.tag != Tag::erased) fn(e.key);
       }
       break;
-    case Kind::global: fn(as_global(n).module), fn(as_global(n).name); break;
-    case Kind::object: fn(as_object(n).callable), fn(as_object(n).args); break;
-    default: break;
+    case Kind::global:
+      fn(as_global(n).module), fn(as_global(n).name);
+      break;
+    case Kind::object:
+      fn(as_object(n).callable), fn(as_object(n).args);
+      break;
+    default:
+      break;
   }
 }
 
