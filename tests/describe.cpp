@@ -161,6 +161,7 @@ class Describer {
         if (first_visit(v, v.dict_flavor() == DictFlavor::ordered_dict ? "odict" : "dict")) {
           Sequence seq;
           seq.text("{").pairs(sorted_pairs(v.items())).text("}");
+          if (!v.dict_state().is_none()) seq.text("state=").value(v.dict_state());
           schedule(seq);
         }
         return;

@@ -15,7 +15,7 @@ the same way from a decoded picklejar::Value:
     None | True | False
     int:<decimal>              float:<16 hex digits of the IEEE-754 bits, big-endian>
     str:<hex of UTF-8 with surrogatepass>   bytes:<hex>   bytearray#<id>:<hex>
-    list#<id>[a,b]   tuple(a,b)   dict#<id>{k=v,k=v}   odict#<id>{k=v}
+    list#<id>[a,b]   tuple(a,b)   dict#<id>{k=v,k=v}   odict#<id>{k=v}[state=<attributes>]
     set#<id>{a,b}   frozenset{a,b}   global:<module>.<qualname>
     object#<id>:<form>(<callable>;<args>;<kwargs>;<state>;[listitems];{dictitems})
     @<id>                      a node already described (shared reference or cycle)
@@ -113,7 +113,10 @@ class Describer:
             if seen:
                 return seen
             name = "dict" if t is dict else "odict"
-            return name + tag + "{" + self.pairs(obj.items()) + "}"
+            text = name + tag + "{" + self.pairs(obj.items()) + "}"
+            if t is collections.OrderedDict and vars(obj):  # attributes set on the OrderedDict
+                text += "state=" + self(vars(obj))
+            return text
         if t is set:
             seen, tag = self.identity(obj)
             return seen or "set%s{" % tag + ",".join(self(x) for x in obj) + "}"

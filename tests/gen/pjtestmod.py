@@ -298,6 +298,9 @@ def _graphs():
         ("object_mutual_cycle", [left, right]),
         ("tuple_object_cycle", held),
         ("odict_cycle", odict_cycle),
+        # Instances without __eq__ are distinct keys in CPython however alike their recipes.
+        ("alike_instance_keys", {Point(1, "a"): "first", Point(1, "a"): "second"}),
+        ("alike_instance_members", [{Empty(), Empty()}, frozenset({(Empty(), 1), (Empty(), 1)})]),
         ("memo_over_256", [strs, list(reversed(strs)), strs]),
         ("deep_lists", _nested(500, lambda v: [v])),
         ("deep_tuples", _nested(300, lambda v: (v,))),
@@ -362,7 +365,14 @@ def _stdlib():
             [("inner", collections.OrderedDict([("x", collections.OrderedDict())])),
              ("list", [collections.OrderedDict([(1, 2)])])])),
         ("ordered_dict_empty", collections.OrderedDict()),
+        ("ordered_dict_with_attributes", _odict_with_attributes()),
     ]
+
+
+def _odict_with_attributes():
+    od = collections.OrderedDict(a=1)
+    od.note = "an attribute"  # pickled as BUILD on the OrderedDict
+    return od
 
 
 def _compat_globals():

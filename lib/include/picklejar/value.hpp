@@ -245,6 +245,10 @@ class Value {
   void object_set_item(Value key, Value value);
   DictFlavor dict_flavor() const;
   void set_dict_flavor(DictFlavor flavor);
+  // An OrderedDict's instance attributes (what BUILD gave it, usually a dict), None if none.
+  // Like Python's OrderedDict ==, dict equality ignores them.
+  Value dict_state() const;
+  void set_dict_state(Value state);
 
   // ---- identity, equality, hashing, text ----------------------------------------------------
   // Python's `is`: the same node, or the same immediate value.

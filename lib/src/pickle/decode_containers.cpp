@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_set>
+#include <vector>
 
 #include "../value/hash.hpp"
 #include "decoder.hpp"
@@ -11,6 +13,25 @@
 namespace picklejar::pickle {
 namespace {
 std::string_view kind_of(const Slot& s) { return kind_name(detail::slot_kind(s)); }
+
+// Whether a hashable key is or holds an object recipe. Hashable compounds (tuple, frozenset)
+// form a DAG, so a visited set keeps shared parts from being walked twice.
+bool involves_object(const Slot& key) {
+  std::vector<Node*> work;
+  std::unordered_set<Node*> seen;
+  if (key.tag == detail::Tag::node) work.push_back(key.as.node);
+  while (!work.empty()) {
+    Node* n = work.back();
+    work.pop_back();
+    if (n->kind == Kind::object) return true;
+    if (n->kind != Kind::tuple && n->kind != Kind::frozenset) continue;
+    if (!seen.insert(n).second) continue;
+    detail::for_each_child(n, [&](Slot& child) {
+      if (child.tag == detail::Tag::node) work.push_back(child.as.node);
+    });
+  }
+  return false;
+}
 }  // namespace
 
 void Decoder::insert_key(detail::TableNode& table, const Slot& key, const Slot& value) {
@@ -18,11 +39,21 @@ void Decoder::insert_key(detail::TableNode& table, const Slot& key, const Slot& 
   try {
     hash = detail::try_slot_hash(key);
     if (!hash) {
-      fail(DecodeErrc::unhashable, fmt::format("unhashable type: '{}' used as a {} {}", kind_of(key),
-                                               kind_name(table.kind), table.kind == Kind::dict ? "key" : "member"));
+      fail(DecodeErrc::unhashable,
+           fmt::format("unhashable type: '{}' used as a {} {}", kind_of(key), kind_name(table.kind),
+                       table.kind == Kind::dict ? "key" : "member"));
     }
     auto [entry, inserted] = table.table.insert(key, *hash);
-    entry->value = value;  // an equal key keeps the first key object and takes the last value
+    // An equal key keeps the first key object and takes the last value, as in Python. But an
+    // object recipe equals another with the same recipe, while CPython compares instances by
+    // identity unless their class says otherwise: a CPython dict never holds two keys it
+    // thought equal, so a different node here was a different key there. Keep both.
+    if (!inserted && entry->key.tag == detail::Tag::node && key.tag == detail::Tag::node &&
+        entry->key.as.node != key.as.node &&
+        (involves_object(key) || involves_object(entry->key))) {
+      entry = table.table.append_distinct(key, *hash);
+    }
+    entry->value = value;
   } catch (const LimitError& e) {
     if (e.position()) throw;
     fail_limit(e.reason());
@@ -40,7 +71,8 @@ void Decoder::append_items(Slot& target, const Slot* first, std::size_t count) {
     check_items(items.size() + count);
     items.insert(items.end(), first, first + count);
   } else {
-    fail(DecodeErrc::wrong_type, fmt::format("cannot append to a value of type '{}'", kind_of(target)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("cannot append to a value of type '{}'", kind_of(target)));
   }
 }
 
@@ -55,7 +87,8 @@ void Decoder::set_items(Slot& target, const Slot* first, std::size_t count) {
     check_items(items.size() + count / 2);
     for (std::size_t i = 0; i < count; i += 2) items.emplace_back(first[i], first[i + 1]);
   } else {
-    fail(DecodeErrc::wrong_type, fmt::format("cannot set items on a value of type '{}'", kind_of(target)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("cannot set items on a value of type '{}'", kind_of(target)));
   }
 }
 
@@ -138,7 +171,8 @@ void Decoder::op_additems() {
   if (base <= fence() || base > stack_.size()) underflow();
   Slot& target = stack_[base - 1];
   if (detail::slot_kind(target) != Kind::set) {
-    fail(DecodeErrc::wrong_type, fmt::format("cannot add items to a value of type '{}'", kind_of(target)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("cannot add items to a value of type '{}'", kind_of(target)));
   }
   auto& node = detail::as_table(target.as.node);
   check_items(node.table.size() + stack_.size() - base);

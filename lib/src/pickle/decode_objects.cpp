@@ -38,7 +38,8 @@ bool is_str(const Slot& s, std::string_view text) {
 std::vector<Slot> iterable_items(const Slot& s) {
   switch (detail::slot_kind(s)) {
     case Kind::list:
-    case Kind::tuple: return detail::as_sequence(s.as.node).items;
+    case Kind::tuple:
+      return detail::as_sequence(s.as.node).items;
     case Kind::set:
     case Kind::frozenset: {
       std::vector<Slot> items;
@@ -47,7 +48,8 @@ std::vector<Slot> iterable_items(const Slot& s) {
       }
       return items;
     }
-    default: return {};
+    default:
+      return {};
   }
 }
 
@@ -111,8 +113,9 @@ void Decoder::op_stack_global() {
   const Slot name = pop();
   const Slot module = pop();
   if (detail::slot_kind(module) != Kind::str || detail::slot_kind(name) != Kind::str) {
-    fail(DecodeErrc::wrong_type, fmt::format("STACK_GLOBAL requires str module and name, got '{}' and '{}'",
-                                             kind_of(module), kind_of(name)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("STACK_GLOBAL requires str module and name, got '{}' and '{}'",
+                     kind_of(module), kind_of(name)));
   }
   std::string_view module_text = detail::as_str(module.as.node).utf8;
   std::string_view name_text = detail::as_str(name.as.node).utf8;
@@ -127,16 +130,19 @@ void Decoder::op_stack_global() {
 void Decoder::op_ext(std::int64_t code) {
   if (code <= 0) fail(DecodeErrc::bad_argument, fmt::format("EXT specifies code <= 0 ({})", code));
   if (options_.extensions == nullptr) {
-    fail_forbidden(fmt::format("extension code {} used, but no extension registry was given", code));
+    fail_forbidden(
+        fmt::format("extension code {} used, but no extension registry was given", code));
   }
   const GlobalName* name = options_.extensions->find(static_cast<std::int32_t>(code));
-  if (name == nullptr) fail(DecodeErrc::bad_argument, fmt::format("unregistered extension code {}", code));
+  if (name == nullptr)
+    fail(DecodeErrc::bad_argument, fmt::format("unregistered extension code {}", code));
   push_global(name->module, name->qualname);
 }
 
 // ---- objects --------------------------------------------------------------------------------
 
-Slot Decoder::make_object(ObjectForm form, const Slot& callable, const Slot& args, const Slot& kwargs) {
+Slot Decoder::make_object(ObjectForm form, const Slot& callable, const Slot& args,
+                          const Slot& kwargs) {
   check_items(tuple_items(args).size());
   auto* node = make<detail::ObjectNode>();
   node->form = form;
@@ -159,7 +165,8 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args, Depth ar
     case WellKnown::builtins_set:
     case WellKnown::builtins_frozenset: {
       if (a.size() > 1 || (a.size() == 1 && !is_iterable(a[0]))) return false;
-      auto* node = make<detail::TableNode>(which == WellKnown::builtins_set ? Kind::set : Kind::frozenset);
+      auto* node =
+          make<detail::TableNode>(which == WellKnown::builtins_set ? Kind::set : Kind::frozenset);
       if (a.size() == 1) {
         const auto members = iterable_items(a[0]);
         check_items(members.size());
@@ -174,14 +181,17 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args, Depth ar
       return true;
     case WellKnown::builtins_bytearray: {
       if (a.empty()) return push(make_bytes(Kind::bytearray, {})), true;
-      if (a.size() == 1 && (detail::slot_kind(a[0]) == Kind::bytes || detail::slot_kind(a[0]) == Kind::bytearray)) {
+      if (a.size() == 1 &&
+          (detail::slot_kind(a[0]) == Kind::bytes || detail::slot_kind(a[0]) == Kind::bytearray)) {
         auto view = detail::as_bytes(a[0].as.node).view();
-        push(make_bytes(Kind::bytearray, {reinterpret_cast<const char*>(view.data()), view.size()}));
+        push(
+            make_bytes(Kind::bytearray, {reinterpret_cast<const char*>(view.data()), view.size()}));
         return true;
       }
       // Python 2: bytearray(u'...', 'latin-1')
       std::string raw;
-      if (a.size() == 2 && detail::slot_kind(a[0]) == Kind::str && (is_str(a[1], "latin-1") || is_str(a[1], "latin1")) &&
+      if (a.size() == 2 && detail::slot_kind(a[0]) == Kind::str &&
+          (is_str(a[1], "latin-1") || is_str(a[1], "latin1")) &&
           latin1_bytes(detail::as_str(a[0].as.node).utf8, raw)) {
         push(make_bytes(Kind::bytearray, raw));
         return true;
@@ -191,7 +201,8 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args, Depth ar
     case WellKnown::codecs_encode: {
       // Protocol 2 writes bytes as _codecs.encode('<latin-1 decoded text>', 'latin1').
       std::string raw;
-      if (a.size() != 2 || detail::slot_kind(a[0]) != Kind::str || !(is_str(a[1], "latin1") || is_str(a[1], "latin-1")) ||
+      if (a.size() != 2 || detail::slot_kind(a[0]) != Kind::str ||
+          !(is_str(a[1], "latin1") || is_str(a[1], "latin-1")) ||
           !latin1_bytes(detail::as_str(a[0].as.node).utf8, raw)) {
         return false;
       }
@@ -215,7 +226,9 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args, Depth ar
       if (a.size() == 1) {
         for (const Slot& p : detail::as_sequence(a[0].as.node).items) {
           const Kind k = detail::slot_kind(p);
-          if ((k != Kind::list && k != Kind::tuple) || detail::as_sequence(p.as.node).items.size() != 2) return false;
+          if ((k != Kind::list && k != Kind::tuple) ||
+              detail::as_sequence(p.as.node).items.size() != 2)
+            return false;
           pairs.push_back(detail::as_sequence(p.as.node).items[0]);
           pairs.push_back(detail::as_sequence(p.as.node).items[1]);
         }
@@ -227,7 +240,8 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args, Depth ar
       push(detail::node_slot(node), container_depth);
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -236,7 +250,8 @@ void Decoder::op_reduce() {
   const Slot args = pop(args_depth);
   const Slot callable = pop(callable_depth);
   if (detail::slot_kind(args) != Kind::tuple) {
-    fail(DecodeErrc::wrong_type, fmt::format("REDUCE arguments must be a tuple, got '{}'", kind_of(args)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("REDUCE arguments must be a tuple, got '{}'", kind_of(args)));
   }
   if (!may_be_callable(callable)) {
     fail(DecodeErrc::wrong_type, fmt::format("'{}' object is not callable", kind_of(callable)));
@@ -251,11 +266,13 @@ void Decoder::op_newobj() {
   const Slot args = pop(args_depth);
   const Slot cls = pop(cls_depth);
   if (detail::slot_kind(args) != Kind::tuple) {
-    fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ expected an arg tuple, got '{}'", kind_of(args)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("NEWOBJ expected an arg tuple, got '{}'", kind_of(args)));
   }
   if (!may_be_callable(cls)) {
     fail(DecodeErrc::wrong_type,
-         fmt::format("NEWOBJ class argument must be a global or an object recipe, got '{}'", kind_of(cls)));
+         fmt::format("NEWOBJ class argument must be a global or an object recipe, got '{}'",
+                     kind_of(cls)));
   }
   push(make_object(ObjectForm::newobj, cls, args, Slot{}), std::max(cls_depth, args_depth) + 1);
 }
@@ -266,14 +283,17 @@ void Decoder::op_newobj_ex() {
   const Slot args = pop(args_depth);
   const Slot cls = pop(cls_depth);
   if (detail::slot_kind(kwargs) != Kind::dict) {
-    fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ_EX kwargs must be a dict, got '{}'", kind_of(kwargs)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("NEWOBJ_EX kwargs must be a dict, got '{}'", kind_of(kwargs)));
   }
   if (detail::slot_kind(args) != Kind::tuple) {
-    fail(DecodeErrc::wrong_type, fmt::format("NEWOBJ_EX args must be a tuple, got '{}'", kind_of(args)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("NEWOBJ_EX args must be a tuple, got '{}'", kind_of(args)));
   }
   if (!may_be_callable(cls)) {
     fail(DecodeErrc::wrong_type,
-         fmt::format("NEWOBJ_EX class argument must be a global or an object recipe, got '{}'", kind_of(cls)));
+         fmt::format("NEWOBJ_EX class argument must be a global or an object recipe, got '{}'",
+                     kind_of(cls)));
   }
   push(make_object(ObjectForm::newobj_ex, cls, args, kwargs),
        std::max({cls_depth, args_depth, kwargs_depth}) + 1);
@@ -311,25 +331,31 @@ void Decoder::op_build() {
   Depth state_depth;
   const Slot state = pop(state_depth);
   Slot& target = top();
-  if (detail::slot_kind(target) != Kind::object) {
+  Slot* current = nullptr;  // where the target keeps its state
+  if (detail::slot_kind(target) == Kind::object) {
+    current = &detail::as_object(target.as.node).state;
+  } else if (detail::slot_kind(target) == Kind::dict &&
+             detail::as_table(target.as.node).flavor == DictFlavor::ordered_dict) {
+    current = &detail::as_table(target.as.node).state;  // an OrderedDict's instance attributes
+  } else {
     fail(DecodeErrc::wrong_type,
-         fmt::format("BUILD target must be an object, got '{}' (setting state on it is refused)", kind_of(target)));
+         fmt::format("BUILD target must be an object, got '{}' (setting state on it is refused)",
+                     kind_of(target)));
   }
   deepen(stack_.size() - 1, state_depth + 1);
-  auto& object = detail::as_object(target.as.node);
-  if (object.state.tag == Tag::none || detail::slot_kind(object.state) != Kind::dict ||
+  if (current->tag == Tag::none || detail::slot_kind(*current) != Kind::dict ||
       detail::slot_kind(state) != Kind::dict) {
-    object.state = state;
+    *current = state;
     return;
   }
   // A second BUILD with dict state updates the first, as it would update __dict__.
   auto* merged = make<detail::TableNode>(Kind::dict);
-  for (const Slot* source : std::initializer_list<const Slot*>{&object.state, &state}) {
+  for (const Slot* source : std::initializer_list<const Slot*>{current, &state}) {
     for (const auto& e : detail::as_table(source->as.node).table.entries()) {
       if (e.key.tag != Tag::erased) insert_key(*merged, e.key, e.value);
     }
   }
-  object.state = detail::node_slot(merged);
+  *current = detail::node_slot(merged);
 }
 
 // ---- persistent ids and out-of-band buffers -------------------------------------------------
@@ -378,9 +404,9 @@ void Decoder::op_next_buffer() {
   }
   const Buffer& buffer = options_.buffers[next_buffer_++];
   const auto bytes = buffer.bytes();
-  push(detail::node_slot(make<detail::BytesNode>(buffer.readonly() ? Kind::bytes : Kind::bytearray,
-                                                 buffer.owner(), const_cast<std::byte*>(bytes.data()),
-                                                 bytes.size())));
+  push(detail::node_slot(
+      make<detail::BytesNode>(buffer.readonly() ? Kind::bytes : Kind::bytearray, buffer.owner(),
+                              const_cast<std::byte*>(bytes.data()), bytes.size())));
 }
 
 void Decoder::op_readonly_buffer() {
@@ -388,12 +414,13 @@ void Decoder::op_readonly_buffer() {
   const Kind kind = detail::slot_kind(target);
   if (kind == Kind::bytes) return;
   if (kind != Kind::bytearray) {
-    fail(DecodeErrc::wrong_type, fmt::format("READONLY_BUFFER needs a buffer, got '{}'", kind_of(target)));
+    fail(DecodeErrc::wrong_type,
+         fmt::format("READONLY_BUFFER needs a buffer, got '{}'", kind_of(target)));
   }
   auto& source = detail::as_bytes(target.as.node);
   if (source.is_external()) {
-    target = detail::node_slot(make<detail::BytesNode>(Kind::bytes, source.external_owner, source.external,
-                                                       source.external_size));
+    target = detail::node_slot(make<detail::BytesNode>(Kind::bytes, source.external_owner,
+                                                       source.external, source.external_size));
   } else {
     target = detail::node_slot(make<detail::BytesNode>(Kind::bytes, source.owned));
   }

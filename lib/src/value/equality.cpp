@@ -120,8 +120,12 @@ class Comparison {
 
   bool dicts(const TableNode& a, const TableNode& b) {
     if (a.table.size() != b.table.size()) return false;
-    if (a.flavor == DictFlavor::ordered_dict && b.flavor == DictFlavor::ordered_dict) {
-      return ordered_dicts(a.table, b.table);  // OrderedDict == OrderedDict minds the order
+    // OrderedDict == OrderedDict minds the order. A table holding keys that compare equal
+    // (instances CPython kept apart, see OrderedTable::append_distinct) cannot be matched by
+    // lookup either, so it is compared by position.
+    if ((a.flavor == DictFlavor::ordered_dict && b.flavor == DictFlavor::ordered_dict) ||
+        a.table.has_equal_keys() || b.table.has_equal_keys()) {
+      return ordered_dicts(a.table, b.table);
     }
     for (const auto& e : a.table.entries()) {
       if (e.key.tag == Tag::erased) continue;
@@ -149,9 +153,22 @@ class Comparison {
 
   bool sets(const OrderedTable& a, const OrderedTable& b) {
     if (a.size() != b.size()) return false;
+    if (a.has_equal_keys() || b.has_equal_keys()) return ordered_members(a, b);
     for (const auto& e : a.entries()) {
       if (e.key.tag == Tag::erased) continue;
       if (b.find(e.key, e.hash, nested()) == nullptr) return false;
+    }
+    return true;
+  }
+
+  bool ordered_members(const OrderedTable& a, const OrderedTable& b) {
+    std::vector<const Slot*> live_b;
+    for (const auto& e : b.entries()) {
+      if (e.key.tag != Tag::erased) live_b.push_back(&e.key);
+    }
+    std::size_t i = 0;
+    for (const auto& e : a.entries()) {
+      if (e.key.tag != Tag::erased) work_.emplace_back(e.key, *live_b[i++]);
     }
     return true;
   }

@@ -81,6 +81,7 @@ struct TableNode final : Node {  // dict, set and frozenset
   explicit TableNode(Kind k) noexcept : Node(k) {}
   OrderedTable table;
   DictFlavor flavor = DictFlavor::dict;
+  Slot state;  // BUILD state of an OrderedDict (its instance attributes); None otherwise
 };
 
 // Globals the decoder gives a meaning to without running anything.
@@ -176,6 +177,7 @@ void for_each_child(Node* n, Fn&& fn) {
         fn(e.key);
         fn(e.value);
       }
+      fn(as_table(n).state);
       break;
     case Kind::global: {
       auto& g = as_global(n);

@@ -12,11 +12,16 @@ constexpr std::size_t kMinIndex = 8;
 bool trivially_equal(const Slot& a, const Slot& b) noexcept {
   if (a.tag != b.tag) return false;
   switch (a.tag) {
-    case Tag::node: return a.as.node == b.as.node;
-    case Tag::small_int: return a.as.small_int == b.as.small_int;
-    case Tag::boolean: return a.as.boolean == b.as.boolean;
-    case Tag::none: return true;
-    default: return false;
+    case Tag::node:
+      return a.as.node == b.as.node;
+    case Tag::small_int:
+      return a.as.small_int == b.as.small_int;
+    case Tag::boolean:
+      return a.as.boolean == b.as.boolean;
+    case Tag::none:
+      return true;
+    default:
+      return false;
   }
 }
 // Python's numeric hashes are the numbers themselves; spread them before masking.
@@ -28,7 +33,7 @@ std::size_t spread(std::size_t h) noexcept {
 }  // namespace
 
 const OrderedTable::Entry* OrderedTable::find(const Slot& key, std::size_t hash,
-                                               unsigned nesting) const {
+                                              unsigned nesting) const {
   if (index_.empty()) return nullptr;
   for (std::size_t i = spread(hash) & mask();; i = (i + 1) & mask()) {
     const std::uint32_t slot = index_[i];
@@ -41,6 +46,15 @@ const OrderedTable::Entry* OrderedTable::find(const Slot& key, std::size_t hash,
 
 std::pair<OrderedTable::Entry*, bool> OrderedTable::insert(const Slot& key, std::size_t hash) {
   if (Entry* existing = find(key, hash)) return {existing, false};
+  return {append(key, hash), true};
+}
+
+OrderedTable::Entry* OrderedTable::append_distinct(const Slot& key, std::size_t hash) {
+  if (find(key, hash) != nullptr) has_equal_keys_ = true;
+  return append(key, hash);
+}
+
+OrderedTable::Entry* OrderedTable::append(const Slot& key, std::size_t hash) {
   if (entries_.size() >= UINT32_MAX - 1) throw LimitError(std::nullopt, "hash table is full");
   if ((entries_.size() + 1) * 2 > index_.size()) rebuild(entries_.size() + 1);
   entries_.push_back(Entry{key, Slot{}, hash});
@@ -52,7 +66,7 @@ std::pair<OrderedTable::Entry*, bool> OrderedTable::insert(const Slot& key, std:
   }
   ++live_;
   ++version_;
-  return {&entries_.back(), true};
+  return &entries_.back();
 }
 
 bool OrderedTable::erase(const Slot& key, std::size_t hash) {
@@ -71,6 +85,7 @@ void OrderedTable::clear() noexcept {
   entries_.clear();
   index_.clear();
   live_ = 0;
+  has_equal_keys_ = false;
   ++version_;
 }
 

@@ -33,7 +33,14 @@ class OrderedTable {
   // Adds `key` unless an equal key is present; returns the entry and whether it is new. A new
   // entry's value is None until the caller sets it.
   std::pair<Entry*, bool> insert(const Slot& key, std::size_t hash);
+  // Adds `key` even if an equal key is present. Only the decoder does this, for keys CPython
+  // kept apart although our == calls them equal (two instances with the same recipe); see
+  // has_equal_keys().
+  Entry* append_distinct(const Slot& key, std::size_t hash);
   bool erase(const Slot& key, std::size_t hash);
+  // True once append_distinct() was used: lookups then find the first of the equal keys, and
+  // comparisons go by position.
+  bool has_equal_keys() const noexcept { return has_equal_keys_; }
   void clear() noexcept;
   void reserve(std::size_t n);
   // Number of times the layout changed (insert of a new key, erase, clear): lets iterators
@@ -41,6 +48,7 @@ class OrderedTable {
   std::uint64_t version() const noexcept { return version_; }
 
  private:
+  Entry* append(const Slot& key, std::size_t hash);  // no lookup
   void rebuild(std::size_t min_entries);
   std::size_t mask() const noexcept { return index_.size() - 1; }
 
@@ -48,6 +56,7 @@ class OrderedTable {
   std::vector<std::uint32_t> index_;  // 0 = empty slot, otherwise entry position + 1
   std::size_t live_ = 0;
   std::uint64_t version_ = 0;
+  bool has_equal_keys_ = false;
 };
 
 // Python == between two slots (defined in equality.cpp).

@@ -121,20 +121,34 @@ void Value::set_dict_flavor(DictFlavor flavor) {
   detail::as_table(detail::require_kind(*this, Kind::dict, "set_dict_flavor")).flavor = flavor;
 }
 
+Value Value::dict_state() const {
+  return ValueAccess::handle(
+      detail::as_table(detail::require_kind(*this, Kind::dict, "dict_state")).state);
+}
+
+void Value::set_dict_state(Value state) {
+  auto& node = detail::as_table(detail::require_kind(*this, Kind::dict, "set_dict_state"));
+  node.heap->absorb(ValueAccess::slot(state));
+  node.state = ValueAccess::slot(state);
+  node.heap->maybe_collect();
+}
+
 // ---- deep copy ------------------------------------------------------------------------------
 
 namespace {
 
 std::unique_ptr<Node> shallow_clone(Node* n) {
   switch (n->kind) {
-    case Kind::str: return std::make_unique<detail::StrNode>(detail::as_str(n).utf8);
+    case Kind::str:
+      return std::make_unique<detail::StrNode>(detail::as_str(n).utf8);
     case Kind::bytes:
     case Kind::bytearray: {
       auto v = detail::as_bytes(n).view();
       return std::make_unique<detail::BytesNode>(
           n->kind, std::string(reinterpret_cast<const char*>(v.data()), v.size()));
     }
-    case Kind::integer: return std::make_unique<detail::BigIntNode>(detail::as_bigint(n).value);
+    case Kind::integer:
+      return std::make_unique<detail::BigIntNode>(detail::as_bigint(n).value);
     case Kind::list:
     case Kind::tuple: {
       auto copy = std::make_unique<detail::SequenceNode>(n->kind);
@@ -147,6 +161,7 @@ std::unique_ptr<Node> shallow_clone(Node* n) {
       auto copy = std::make_unique<detail::TableNode>(n->kind);
       copy->table = detail::as_table(n).table;  // same hashes and positions: index stays valid
       copy->flavor = detail::as_table(n).flavor;
+      copy->state = detail::as_table(n).state;
       return copy;
     }
     case Kind::global: {
@@ -164,7 +179,8 @@ std::unique_ptr<Node> shallow_clone(Node* n) {
       copy->state = o.state, copy->listitems = o.listitems, copy->dictitems = o.dictitems;
       return copy;
     }
-    default: break;
+    default:
+      break;
   }
   throw TypeError("deep_copy: unexpected node kind");
 }
