@@ -79,11 +79,11 @@ TEST_CASE("repr of built-in values matches CPython") {
       {Value::bytearray(""), "bytearray(b'')"},
       {Value::list({1, Value::tuple({2}), Value::tuple(), Value::tuple({3, 4})}),
        "[1, (2,), (), (3, 4)]"},
-      {Value::dict({{"a", Value::set()}, {1, Value::frozenset()}}),
-       "{'a': set(), 1: frozenset()}"},
+      {Value::dict({{"a", Value::set()}, {1, Value::frozenset()}}), "{'a': set(), 1: frozenset()}"},
       {Value::set({3, 1, 2}), "{3, 1, 2}"},
       {Value::frozenset({"x"}), "frozenset({'x'})"},
       {Value::global("os", "system"), "<global os.system>"},
+      {Value::global("evil\x1b[2J", "x\ny"), R"(<global 'evil\x1b[2J.x\ny'>)"},
   };
   for (const Case& c : cases) CHECK(c.value.repr() == c.expected);
   Value od = Value::dict({{"a", 1}});

@@ -36,10 +36,18 @@ class Printer {
       Task t = tasks_.back();
       tasks_.pop_back();
       switch (t.type) {
-        case Task::Type::text: emit(t.text); break;
-        case Task::Type::value: print(t.slot); break;
-        case Task::Type::callable_name: print_callable_name(t.slot); break;
-        case Task::Type::leave: active_.erase(t.slot.as.node); break;
+        case Task::Type::text:
+          emit(t.text);
+          break;
+        case Task::Type::value:
+          print(t.slot);
+          break;
+        case Task::Type::callable_name:
+          print_callable_name(t.slot);
+          break;
+        case Task::Type::leave:
+          active_.erase(t.slot.as.node);
+          break;
       }
     }
   }
@@ -55,32 +63,50 @@ class Printer {
 
   void print(const Slot& s) {
     switch (s.tag) {
-      case Tag::none: return emit("None");
-      case Tag::boolean: return emit(s.as.boolean ? "True" : "False");
-      case Tag::small_int: return emit(std::to_string(s.as.small_int));
-      case Tag::floating: return emit(float_repr(s.as.floating));
-      case Tag::erased: return;
-      case Tag::node: break;
+      case Tag::none:
+        return emit("None");
+      case Tag::boolean:
+        return emit(s.as.boolean ? "True" : "False");
+      case Tag::small_int:
+        return emit(std::to_string(s.as.small_int));
+      case Tag::floating:
+        return emit(float_repr(s.as.floating));
+      case Tag::erased:
+        return;
+      case Tag::node:
+        break;
     }
     Node* n = s.as.node;
     switch (n->kind) {
-      case Kind::str: return emit(str_repr(detail::as_str(n).utf8));
-      case Kind::bytes: return emit(bytes_repr(bytes_text(n)));
-      case Kind::bytearray: return emit("bytearray(" + bytes_repr(bytes_text(n)) + ")");
-      case Kind::integer: return print_bigint(n);
-      case Kind::global: return emit("<global " + global_name(n) + ">");
-      default: break;
+      case Kind::str:
+        return emit(str_repr(detail::as_str(n).utf8));
+      case Kind::bytes:
+        return emit(bytes_repr(bytes_text(n)));
+      case Kind::bytearray:
+        return emit("bytearray(" + bytes_repr(bytes_text(n)) + ")");
+      case Kind::integer:
+        return print_bigint(n);
+      case Kind::global:
+        return emit("<global " + global_name(n) + ">");
+      default:
+        break;
     }
     if (!active_.insert(n).second) return emit(recursion_marker(n));
     tasks_.push_back({Task::Type::leave, nullptr, s});
     switch (n->kind) {
-      case Kind::list: return sequence(detail::as_sequence(n).items, "[", "]", false);
-      case Kind::tuple: return sequence(detail::as_sequence(n).items, "(", ")", true);
-      case Kind::dict: return dict(detail::as_table(n));
+      case Kind::list:
+        return sequence(detail::as_sequence(n).items, "[", "]", false);
+      case Kind::tuple:
+        return sequence(detail::as_sequence(n).items, "(", ")", true);
+      case Kind::dict:
+        return dict(detail::as_table(n));
       case Kind::set:
-      case Kind::frozenset: return set(detail::as_table(n));
-      case Kind::object: return object(detail::as_object(n));
-      default: return;
+      case Kind::frozenset:
+        return set(detail::as_table(n));
+      case Kind::object:
+        return object(detail::as_object(n));
+      default:
+        return;
     }
   }
 
@@ -89,20 +115,31 @@ class Printer {
     return {reinterpret_cast<const char*>(v.data()), v.size()};
   }
 
+  // module.qualname as written, or quoted and escaped like a str when it holds anything
+  // repr() would escape (a hostile pickle may put control characters in names).
   static std::string global_name(Node* n) {
     const auto& g = detail::as_global(n);
-    return detail::as_str(g.module.as.node).utf8 + "." + detail::as_str(g.name.as.node).utf8;
+    std::string name =
+        detail::as_str(g.module.as.node).utf8 + "." + detail::as_str(g.name.as.node).utf8;
+    std::string quoted = str_repr(name);
+    if (quoted.size() == name.size() + 2 && quoted.compare(1, name.size(), name) == 0) return name;
+    return quoted;
   }
 
   static const char* recursion_marker(Node* n) {
     switch (n->kind) {
-      case Kind::list: return "[...]";
-      case Kind::tuple: return "(...)";
+      case Kind::list:
+        return "[...]";
+      case Kind::tuple:
+        return "(...)";
       case Kind::dict:
         return detail::as_table(n).flavor == DictFlavor::ordered_dict ? "..." : "{...}";
-      case Kind::set: return "set(...)";
-      case Kind::frozenset: return "frozenset(...)";
-      default: return "<...>";
+      case Kind::set:
+        return "set(...)";
+      case Kind::frozenset:
+        return "frozenset(...)";
+      default:
+        return "<...>";
     }
   }
 
@@ -213,7 +250,8 @@ class Printer {
       }
       tasks_.push_back(text(" listitems=["));
     }
-    if (o.state.tag != Tag::none) tasks_.push_back(value(o.state)), tasks_.push_back(text(" state="));
+    if (o.state.tag != Tag::none)
+      tasks_.push_back(value(o.state)), tasks_.push_back(text(" state="));
     if (o.kwargs.tag != Tag::none) {
       tasks_.push_back(value(o.kwargs)), tasks_.push_back(text(" kwargs="));
     }
