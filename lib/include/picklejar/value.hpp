@@ -253,6 +253,10 @@ class Value {
   // ---- identity, equality, hashing, text ----------------------------------------------------
   // Python's `is`: the same node, or the same immediate value.
   bool is(const Value& other) const noexcept;
+  // Like Python's id() for values that are nodes (str, bytes, big int, containers, globals,
+  // objects): equal for shared references, stable while the value lives. 0 for None, bool,
+  // small ints and floats, which have no identity here.
+  std::uintptr_t identity() const noexcept;
   // Python's ==: 1 == 1.0 == True, b'a' == bytearray(b'a'), set == frozenset, dicts ignore
   // order, nan != nan. Shared and cyclic structures compare in linear time and never overflow
   // the stack. Globals compare by name; objects compare by their recipe.

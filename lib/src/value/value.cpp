@@ -210,6 +210,10 @@ bool Value::is(const Value& other) const noexcept {
   }
 }
 
+std::uintptr_t Value::identity() const noexcept {
+  return slot_.tag == Tag::node ? reinterpret_cast<std::uintptr_t>(slot_.as.node) : 0;
+}
+
 bool operator==(const Value& a, const Value& b) {
   return detail::slot_equal(ValueAccess::slot(a), ValueAccess::slot(b));
 }
