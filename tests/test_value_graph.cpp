@@ -127,3 +127,18 @@ TEST_CASE("erasing and re-adding keys keeps a dict consistent") {
   CHECK(d[1].as_int() == 19);
   CHECK_FALSE(d.contains(999));
 }
+
+TEST_CASE("shared frozensets nested as keys compare in bounded time") {
+  // frozenset({F, (F,)}) at every level: each comparison looks members up in the other set,
+  // and without remembering finished lookups the work doubles per level (2**60 here).
+  Value f = Value::frozenset();
+  for (int i = 0; i < 60; ++i) f = Value::frozenset({f, Value::tuple({f})});
+  const Value copy = f.deep_copy();
+  CHECK(f == copy);
+  Value d = Value::dict();
+  d.set(f, 1);
+  CHECK(d.contains(copy));
+  Value different = Value::frozenset({1});
+  for (int i = 0; i < 60; ++i) different = Value::frozenset({different, Value::tuple({different})});
+  CHECK(f != different);
+}

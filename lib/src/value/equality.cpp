@@ -1,8 +1,14 @@
 // Python == over value graphs, without recursion on the C stack: pairs still to compare go on
 // a work list, and pairs of nodes already being compared are assumed equal (which makes shared
 // structures linear and cyclic ones terminate).
+//
+// Dict and set comparison look keys up in the other table, and a lookup compares keys with a
+// comparison of its own. Those nested comparisons start fresh (they assume nothing from the
+// outer one), so their results are facts: the CompareContext caches them for the whole
+// comparison, which keeps keys shared across a DAG from being compared again and again.
 
 #include <cmath>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -16,10 +22,12 @@
 namespace picklejar::detail {
 namespace {
 
-// Dict and set comparison look keys up in the other table, and a lookup compares keys, which
-// may be frozensets or tuples holding more dicts' keys... Each level is a nested comparison;
-// real data never nests keys this deep.
+// Keys inside keys (frozensets of tuples of frozensets...) open one nested comparison per
+// level; real data never nests keys this deep.
 constexpr unsigned kMaxLookupNesting = 200;
+// Pairs compared by nested comparisons, all together. With the cache, shared keys cost
+// linear time; this only bounds what a hostile structure could still make of it.
+constexpr std::size_t kMaxNestedSteps = 50'000'000;
 
 bool is_numeric(Kind k) noexcept {
   return k == Kind::boolean || k == Kind::integer || k == Kind::floating;
@@ -60,15 +68,29 @@ struct PairHash {
   }
 };
 
+}  // namespace
+
+struct CompareContext {
+  unsigned nesting = 0;
+  std::size_t nested_steps = 0;
+  std::unordered_map<std::pair<Node*, Node*>, bool, PairHash> results;
+};
+
+namespace {
+
 class Comparison {
  public:
-  explicit Comparison(unsigned nesting) : nesting_(nesting) {}
+  explicit Comparison(CompareContext& context) : context_(context) {}
 
   bool run(const Slot& a, const Slot& b) {
     work_.emplace_back(a, b);
     while (!work_.empty()) {
       auto [x, y] = work_.back();
       work_.pop_back();
+      if (context_.nesting > 0 && ++context_.nested_steps > kMaxNestedSteps) {
+        throw LimitError(std::nullopt, "comparison of dict keys or set members took more than " +
+                                           std::to_string(kMaxNestedSteps) + " steps");
+      }
       if (!step(x, y)) return false;
     }
     return true;
@@ -129,7 +151,7 @@ class Comparison {
     }
     for (const auto& e : a.table.entries()) {
       if (e.key.tag == Tag::erased) continue;
-      const auto* match = b.table.find(e.key, e.hash, nested());
+      const auto* match = b.table.find(e.key, e.hash, &context_);
       if (match == nullptr) return false;
       work_.emplace_back(e.value, match->value);
     }
@@ -156,7 +178,7 @@ class Comparison {
     if (a.has_equal_keys() || b.has_equal_keys()) return ordered_members(a, b);
     for (const auto& e : a.entries()) {
       if (e.key.tag == Tag::erased) continue;
-      if (b.find(e.key, e.hash, nested()) == nullptr) return false;
+      if (b.find(e.key, e.hash, &context_) == nullptr) return false;
     }
     return true;
   }
@@ -196,23 +218,39 @@ class Comparison {
     return true;
   }
 
-  unsigned nested() const {
-    if (nesting_ + 1 > kMaxLookupNesting) {
-      throw LimitError(std::nullopt, "comparison of dict keys or set members nested deeper than " +
-                                         std::to_string(kMaxLookupNesting) + " levels");
-    }
-    return nesting_ + 1;
-  }
-
-  unsigned nesting_;
+  CompareContext& context_;
   std::vector<std::pair<Slot, Slot>> work_;
   std::unordered_set<std::pair<Node*, Node*>, PairHash> seen_;
 };
 
 }  // namespace
 
-bool slot_equal(const Slot& a, const Slot& b, unsigned nesting) {
-  return Comparison(nesting).run(a, b);
+bool slot_equal(const Slot& a, const Slot& b, CompareContext* context) {
+  if (context == nullptr) {
+    CompareContext root;
+    return Comparison(root).run(a, b);
+  }
+  // A lookup inside a comparison: answer from the cache, or compare and remember.
+  const bool cacheable = a.tag == Tag::node && b.tag == Tag::node;
+  const auto key = std::pair(cacheable ? a.as.node : nullptr, cacheable ? b.as.node : nullptr);
+  if (cacheable) {
+    if (auto it = context->results.find(key); it != context->results.end()) return it->second;
+  }
+  if (context->nesting + 1 > kMaxLookupNesting) {
+    throw LimitError(std::nullopt, "comparison of dict keys or set members nested deeper than " +
+                                       std::to_string(kMaxLookupNesting) + " levels");
+  }
+  ++context->nesting;
+  bool equal = false;
+  try {
+    equal = Comparison(*context).run(a, b);
+  } catch (...) {
+    --context->nesting;
+    throw;
+  }
+  --context->nesting;
+  if (cacheable) context->results.emplace(key, equal);
+  return equal;
 }
 
 }  // namespace picklejar::detail

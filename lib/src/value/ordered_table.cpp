@@ -33,14 +33,14 @@ std::size_t spread(std::size_t h) noexcept {
 }  // namespace
 
 const OrderedTable::Entry* OrderedTable::find(const Slot& key, std::size_t hash,
-                                              unsigned nesting) const {
+                                              CompareContext* context) const {
   if (index_.empty()) return nullptr;
   for (std::size_t i = spread(hash) & mask();; i = (i + 1) & mask()) {
     const std::uint32_t slot = index_[i];
     if (slot == 0) return nullptr;
     const Entry& e = entries_[slot - 1];
     if (e.key.tag == Tag::erased || e.hash != hash) continue;
-    if (trivially_equal(e.key, key) || slot_equal(e.key, key, nesting)) return &e;
+    if (trivially_equal(e.key, key) || slot_equal(e.key, key, context)) return &e;
   }
 }
 

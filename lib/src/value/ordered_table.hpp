@@ -12,6 +12,8 @@
 
 namespace picklejar::detail {
 
+struct CompareContext;
+
 class OrderedTable {
  public:
   struct Entry {
@@ -25,10 +27,10 @@ class OrderedTable {
   std::vector<Entry>& entries() noexcept { return entries_; }
   const std::vector<Entry>& entries() const noexcept { return entries_; }
 
-  // `nesting` counts lookups inside comparisons inside lookups (see equality.cpp).
-  const Entry* find(const Slot& key, std::size_t hash, unsigned nesting = 0) const;
-  Entry* find(const Slot& key, std::size_t hash, unsigned nesting = 0) {
-    return const_cast<Entry*>(std::as_const(*this).find(key, hash, nesting));
+  // `context` is the comparison this lookup is part of, if any (see equality.cpp).
+  const Entry* find(const Slot& key, std::size_t hash, CompareContext* context = nullptr) const;
+  Entry* find(const Slot& key, std::size_t hash, CompareContext* context = nullptr) {
+    return const_cast<Entry*>(std::as_const(*this).find(key, hash, context));
   }
   // Adds `key` unless an equal key is present; returns the entry and whether it is new. A new
   // entry's value is None until the caller sets it.
@@ -59,7 +61,8 @@ class OrderedTable {
   bool has_equal_keys_ = false;
 };
 
-// Python == between two slots (defined in equality.cpp).
-bool slot_equal(const Slot& a, const Slot& b, unsigned nesting = 0);
+// Python == between two slots (defined in equality.cpp). `context` links a comparison made
+// by a lookup inside another comparison to the outer one.
+bool slot_equal(const Slot& a, const Slot& b, CompareContext* context = nullptr);
 
 }  // namespace picklejar::detail
