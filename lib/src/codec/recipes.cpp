@@ -1,0 +1,32 @@
+// Object recipes shared by the datetime, Python-type and class codecs.
+
+#include "recipes.hpp"
+
+#include <fmt/format.h>
+
+#include <picklejar/codec_core.hpp>
+
+namespace picklejar::detail {
+
+bool is_global_named(const Value& v, std::string_view module, std::string_view qualname) {
+  return v.is_global() && v.global_module() == module && v.global_name() == qualname;
+}
+
+Value make_reduce(std::string_view module, std::string_view qualname,
+                  std::initializer_list<Value> args) {
+  return Value::object(Value::global(module, qualname), Value::tuple(args), ObjectForm::reduce);
+}
+
+Value reduce_args(const Value& v, std::string_view module, std::string_view qualname) {
+  if (!v.is_object() || v.object_form() != ObjectForm::reduce ||
+      !is_global_named(v.object_callable(), module, qualname)) {
+    throw_expected(fmt::format("{}.{}", module, qualname), v);
+  }
+  return v.object_args();
+}
+
+void throw_malformed(std::string_view module, std::string_view qualname, std::string_view why) {
+  throw CodecError(fmt::format("malformed {}.{}: {}", module, qualname, why));
+}
+
+}  // namespace picklejar::detail
