@@ -82,6 +82,7 @@ struct Node;
 enum class Tag : std::uint8_t { none, boolean, small_int, floating, node, erased };
 struct Slot {
   Tag tag = Tag::none;
+  std::uint32_t aux = 0;  // scratch for internal passes (the decoder's nesting depth); not data
   union {
     bool boolean;
     std::int64_t small_int;

@@ -81,6 +81,7 @@ void Decoder::set_items(Slot& target, const Slot* first, std::size_t count) {
   if (kind == Kind::dict) {
     auto& node = detail::as_table(target.as.node);
     check_items(node.table.size() + count / 2);
+    node.table.reserve(node.table.size() + count / 2);  // one growth per SETITEMS batch
     for (std::size_t i = 0; i < count; i += 2) insert_key(node, first[i], first[i + 1]);
   } else if (kind == Kind::object) {
     auto& items = detail::as_object(target.as.node).dictitems;

@@ -12,10 +12,16 @@ namespace {
 // the vector: LONG_BINPUT 2**31 must not allocate 2**31 slots.
 constexpr std::uint64_t kDenseSlack = 4096;
 
-bool is_unused(const DepthSlot& v) { return v.slot.tag == detail::Tag::erased; }
+bool is_unused(const Slot& v) { return v.tag == detail::Tag::erased; }
 }  // namespace
 
-bool Memo::put(std::uint64_t index, const DepthSlot& value, std::size_t max_entries) {
+bool Memo::put(std::uint64_t index, const Slot& value, std::size_t max_entries) {
+  if (index == dense_.size() && sparse_.empty()) {  // MEMOIZE, and PUT in CPython's order
+    if (count_ >= max_entries) return false;
+    dense_.push_back(value);
+    ++count_;
+    return true;
+  }
   if (index < dense_.size()) {
     if (is_unused(dense_[index])) {
       if (count_ >= max_entries) return false;
@@ -26,8 +32,8 @@ bool Memo::put(std::uint64_t index, const DepthSlot& value, std::size_t max_entr
   }
   if (index <= 2 * static_cast<std::uint64_t>(count_) + kDenseSlack && sparse_.empty()) {
     if (count_ >= max_entries) return false;
-    DepthSlot unused;
-    unused.slot.tag = detail::Tag::erased;
+    Slot unused;
+    unused.tag = detail::Tag::erased;
     dense_.resize(static_cast<std::size_t>(index) + 1, unused);
     dense_[index] = value;
     ++count_;
@@ -46,29 +52,29 @@ bool Memo::put(std::uint64_t index, const DepthSlot& value, std::size_t max_entr
   return true;
 }
 
-const DepthSlot* Memo::get(std::uint64_t index) const noexcept {
-  if (index < dense_.size()) return is_unused(dense_[index]) ? nullptr : &dense_[index];
-  if (sparse_.empty()) return nullptr;
+const Slot* Memo::get_sparse(std::uint64_t index) const noexcept {
   auto it = sparse_.find(index);
   return it == sparse_.end() ? nullptr : &it->second;
 }
 
 void Decoder::op_put(std::uint64_t index) {
   if (stack_.size() <= fence()) {
-    fail(DecodeErrc::stack_underflow,
-         marks_.empty() ? "empty stack: nothing to store in the memo" : "cannot store a MARK in the memo");
+    fail(DecodeErrc::stack_underflow, marks_.empty() ? "empty stack: nothing to store in the memo"
+                                                     : "cannot store a MARK in the memo");
   }
-  if (!memo_.put(index, {stack_.back(), depths_.back()}, options_.limits.max_memo_entries)) {
-    fail_limit(fmt::format("memo would exceed max_memo_entries ({})", options_.limits.max_memo_entries));
+  if (!memo_.put(index, stack_.back(), options_.limits.max_memo_entries)) {
+    fail_limit(
+        fmt::format("memo would exceed max_memo_entries ({})", options_.limits.max_memo_entries));
   }
 }
 
 void Decoder::op_memoize() { op_put(memo_.size()); }
 
 void Decoder::op_get(std::uint64_t index) {
-  const DepthSlot* value = memo_.get(index);
-  if (value == nullptr) fail(DecodeErrc::memo_missing, fmt::format("Memo value not found at index {}", index));
-  push(*value);
+  const Slot* value = memo_.get(index);
+  if (value == nullptr)
+    fail(DecodeErrc::memo_missing, fmt::format("Memo value not found at index {}", index));
+  push_value(*value);
 }
 
 }  // namespace picklejar::pickle

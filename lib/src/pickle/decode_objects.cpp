@@ -28,18 +28,20 @@ WellKnown well_known_of(const Slot& s) {
   return detail::as_global(s.as.node).well_known;
 }
 
-const std::vector<Slot>& tuple_items(const Slot& s) { return detail::as_sequence(s.as.node).items; }
+std::span<const Slot> tuple_items(const Slot& s) { return detail::as_sequence(s.as.node).items; }
 
 bool is_str(const Slot& s, std::string_view text) {
-  return detail::slot_kind(s) == Kind::str && detail::as_str(s.as.node).utf8 == text;
+  return detail::slot_kind(s) == Kind::str && detail::as_str(s.as.node).text() == text;
 }
 
 // The members of a list/tuple/set/frozenset argument, or nullptr for anything else.
 std::vector<Slot> iterable_items(const Slot& s) {
   switch (detail::slot_kind(s)) {
     case Kind::list:
-    case Kind::tuple:
-      return detail::as_sequence(s.as.node).items;
+    case Kind::tuple: {
+      const auto& items = detail::as_sequence(s.as.node).items;
+      return {items.begin(), items.end()};
+    }
     case Kind::set:
     case Kind::frozenset: {
       std::vector<Slot> items;
@@ -117,8 +119,8 @@ void Decoder::op_stack_global() {
          fmt::format("STACK_GLOBAL requires str module and name, got '{}' and '{}'",
                      kind_of(module), kind_of(name)));
   }
-  std::string_view module_text = detail::as_str(module.as.node).utf8;
-  std::string_view name_text = detail::as_str(name.as.node).utf8;
+  std::string_view module_text = detail::as_str(module.as.node).text();
+  std::string_view name_text = detail::as_str(name.as.node).text();
   const bool remap = protocol_ < 3 && options_.fix_imports && py2_to_py3(module_text, name_text);
   if (remap) return push_global(module_text, name_text);
   check_global_allowed(module_text, name_text);
@@ -192,7 +194,7 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args, Depth ar
       std::string raw;
       if (a.size() == 2 && detail::slot_kind(a[0]) == Kind::str &&
           (is_str(a[1], "latin-1") || is_str(a[1], "latin1")) &&
-          latin1_bytes(detail::as_str(a[0].as.node).utf8, raw)) {
+          latin1_bytes(detail::as_str(a[0].as.node).text(), raw)) {
         push(make_bytes(Kind::bytearray, raw));
         return true;
       }
@@ -203,7 +205,7 @@ bool Decoder::reduce_well_known(const Slot& callable, const Slot& args, Depth ar
       std::string raw;
       if (a.size() != 2 || detail::slot_kind(a[0]) != Kind::str ||
           !(is_str(a[1], "latin1") || is_str(a[1], "latin-1")) ||
-          !latin1_bytes(detail::as_str(a[0].as.node).utf8, raw)) {
+          !latin1_bytes(detail::as_str(a[0].as.node).text(), raw)) {
         return false;
       }
       push(make_bytes(Kind::bytes, raw));
@@ -367,7 +369,7 @@ void Decoder::persistent(const Slot& pid) {
   // The hook may keep handles into this decode's heap (the id, or earlier results) and put
   // them into other values, merging heaps and freeing ours. Merges move nodes without freeing
   // them (collection is paused), so any node of ours leads back to the surviving heap.
-  Node* anchor = pid.tag == Tag::node ? pid.as.node : heap_->make<detail::StrNode>(std::string());
+  Node* anchor = pid.tag == Tag::node ? pid.as.node : heap_->make_str({});
   Value result;
   std::optional<std::string> failure;
   try {

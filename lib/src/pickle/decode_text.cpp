@@ -17,8 +17,7 @@ namespace picklejar::pickle {
 namespace {
 
 bool all_digits(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // [+-]?digits, no leading zero unless every digit is zero (Python's int(text, 0) rule).
@@ -64,7 +63,8 @@ int hex_digit(unsigned char c) {
 }  // namespace
 
 void Decoder::push_decimal(std::string_view text, const char* what) {
-  if (!valid_decimal(text)) fail(DecodeErrc::bad_text, fmt::format("invalid {} literal '{}'", what, clip(text)));
+  if (!valid_decimal(text))
+    fail(DecodeErrc::bad_text, fmt::format("invalid {} literal '{}'", what, clip(text)));
   const std::size_t digits = text.size() - (text[0] == '-' || text[0] == '+');
   if (digits > options_.limits.max_int_digits) {
     fail_limit(fmt::format("{} text of {} digits exceeds max_int_digits ({})", what, digits,
@@ -93,9 +93,10 @@ void Decoder::op_float_text() {
   std::string_view number = line;
   if (number.size() > 1 && number[0] == '+' && number[1] != '-') number.remove_prefix(1);
   double value = 0;
-  const auto [end, ec] =
-      std::from_chars(number.data(), number.data() + number.size(), value, std::chars_format::general);
-  if (number.empty() || end != number.data() + number.size() || number.find('(') != std::string_view::npos) {
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value,
+                                         std::chars_format::general);
+  if (number.empty() || end != number.data() + number.size() ||
+      number.find('(') != std::string_view::npos) {
     fail(DecodeErrc::bad_text, "invalid FLOAT literal '" + clip(line) + "'");
   }
   if (ec == std::errc::result_out_of_range) {
@@ -113,7 +114,8 @@ void Decoder::op_float_text() {
 // (codecs.escape_decode rules).
 void Decoder::op_string_text() {
   const std::string_view line = read_line("STRING argument");
-  if (line.size() < 2 || line.front() != line.back() || (line.front() != '\'' && line.front() != '"')) {
+  if (line.size() < 2 || line.front() != line.back() ||
+      (line.front() != '\'' && line.front() != '"')) {
     fail(DecodeErrc::bad_text, "the STRING opcode argument must be quoted");
   }
   const std::string_view body = line.substr(1, line.size() - 2);
@@ -128,21 +130,46 @@ void Decoder::op_string_text() {
     if (++i == body.size()) fail(DecodeErrc::bad_text, "Trailing \\ in STRING argument");
     const char e = body[i];
     switch (e) {
-      case '\n': break;
-      case '\\': raw.push_back('\\'); break;
-      case '\'': raw.push_back('\''); break;
-      case '"': raw.push_back('"'); break;
-      case 'b': raw.push_back('\b'); break;
-      case 'f': raw.push_back('\f'); break;
-      case 't': raw.push_back('\t'); break;
-      case 'n': raw.push_back('\n'); break;
-      case 'r': raw.push_back('\r'); break;
-      case 'v': raw.push_back('\v'); break;
-      case 'a': raw.push_back('\a'); break;
+      case '\n':
+        break;
+      case '\\':
+        raw.push_back('\\');
+        break;
+      case '\'':
+        raw.push_back('\'');
+        break;
+      case '"':
+        raw.push_back('"');
+        break;
+      case 'b':
+        raw.push_back('\b');
+        break;
+      case 'f':
+        raw.push_back('\f');
+        break;
+      case 't':
+        raw.push_back('\t');
+        break;
+      case 'n':
+        raw.push_back('\n');
+        break;
+      case 'r':
+        raw.push_back('\r');
+        break;
+      case 'v':
+        raw.push_back('\v');
+        break;
+      case 'a':
+        raw.push_back('\a');
+        break;
       case 'x': {
-        const int hi = i + 1 < body.size() ? hex_digit(static_cast<unsigned char>(body[i + 1])) : -1;
-        const int lo = i + 2 < body.size() ? hex_digit(static_cast<unsigned char>(body[i + 2])) : -1;
-        if (hi < 0 || lo < 0) fail(DecodeErrc::bad_text, fmt::format("invalid \\x escape at position {} of STRING argument", i - 1));
+        const int hi =
+            i + 1 < body.size() ? hex_digit(static_cast<unsigned char>(body[i + 1])) : -1;
+        const int lo =
+            i + 2 < body.size() ? hex_digit(static_cast<unsigned char>(body[i + 2])) : -1;
+        if (hi < 0 || lo < 0)
+          fail(DecodeErrc::bad_text,
+               fmt::format("invalid \\x escape at position {} of STRING argument", i - 1));
         raw.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
         break;
@@ -150,7 +177,8 @@ void Decoder::op_string_text() {
       default:
         if (e >= '0' && e <= '7') {
           int value = e - '0';
-          for (int k = 0; k < 2 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7'; ++k) {
+          for (int k = 0; k < 2 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7';
+               ++k) {
             value = value * 8 + (body[++i] - '0');
           }
           raw.push_back(static_cast<char>(value & 0xFF));
@@ -197,12 +225,13 @@ void Decoder::op_unicode_text() {
     detail::append_utf8(utf8, cp);
   }
   check_allocation(utf8.size(), "str");
-  push(detail::node_slot(make<detail::StrNode>(std::move(utf8))));
+  push(detail::node_slot(make_str_node(utf8)));
 }
 
 std::uint64_t Decoder::read_memo_index_text() {
   const std::string_view line = read_line("memo index");
-  if (!line.empty() && line[0] == '-') fail(DecodeErrc::bad_argument, "negative memo index " + clip(line));
+  if (!line.empty() && line[0] == '-')
+    fail(DecodeErrc::bad_argument, "negative memo index " + clip(line));
   std::uint64_t index = 0;
   const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), index);
   if (line.empty() || ec != std::errc{} || end != line.data() + line.size()) {

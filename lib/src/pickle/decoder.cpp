@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "../value/utf8.hpp"
-#include "byte_order.hpp"
 #include "../value/value_access.hpp"
+#include "byte_order.hpp"
 
 namespace picklejar::pickle {
 
@@ -16,7 +16,8 @@ Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options)
     : begin_(reinterpret_cast<const std::uint8_t*>(input.data())),
       pos_(begin_),
       end_(begin_ + input.size()),
-      options_(options) {
+      options_(options),
+      heap_(detail::Heap::Memory::arena, input.size()) {
   if (input.size() > options.limits.max_input_bytes) {
     throw LimitError(std::nullopt, fmt::format("input of {} bytes exceeds max_input_bytes ({})",
                                                input.size(), options.limits.max_input_bytes));
@@ -24,32 +25,15 @@ Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options)
   heap_->pause_collection(true);  // the stack and memo hold plain slots
 }
 
-LoadResult Decoder::run() {
-  for (;;) {
-    if (pos_ == end_) {
-      throw DecodeError(DecodeErrc::truncated,
-                        DecodePosition{static_cast<std::uint64_t>(pos_ - begin_), -1},
-                        pos_ == begin_ ? "empty input: no pickle"
-                                       : "input ended before the STOP opcode");
-    }
-    op_offset_ = static_cast<std::size_t>(pos_ - begin_);
-    op_ = *pos_++;
-    if (!step(op_)) break;
-  }
-  // STOP: the result is the top of the stack.
-  Slot result = pop();
-  const auto consumed = static_cast<std::size_t>(pos_ - begin_);
-  heap_->pause_collection(false);
-  return {detail::ValueAccess::handle(result), consumed};
-}
-
 bool Decoder::step(std::uint8_t op) {
   switch (static_cast<Op>(op)) {
     // -- control
-    case Op::stop: return false;
+    case Op::stop:
+      return false;
     case Op::proto: {
       const std::uint8_t p = read_u8();
-      if (p > 5) fail(DecodeErrc::unsupported_protocol, fmt::format("unsupported pickle protocol: {}", p));
+      if (p > 5)
+        fail(DecodeErrc::unsupported_protocol, fmt::format("unsupported pickle protocol: {}", p));
       protocol_ = p;
       break;
     }
@@ -79,26 +63,60 @@ bool Decoder::step(std::uint8_t op) {
       truncate(pop_mark());
       break;
     case Op::dup:
-      push(top_value());
+      push_value(top());
       break;
     // -- scalars
-    case Op::none: push(Slot{}); break;
-    case Op::newtrue: push(detail::bool_slot(true)); break;
-    case Op::newfalse: push(detail::bool_slot(false)); break;
-    case Op::binint1: push(detail::int_slot(read_u8())); break;
-    case Op::binint2: push(detail::int_slot(read_u16())); break;
-    case Op::binint: push(detail::int_slot(read_i32())); break;
-    case Op::long1: op_long1(); break;
-    case Op::long4: op_long4(); break;
-    case Op::binfloat: op_binfloat(); break;
-    case Op::short_binunicode: op_binunicode(read_u8()); break;
-    case Op::binunicode: op_binunicode(read_u32()); break;
-    case Op::binunicode8: op_binunicode(read_u64()); break;
-    case Op::short_binbytes: op_binbytes(Kind::bytes, read_u8()); break;
-    case Op::binbytes: op_binbytes(Kind::bytes, read_u32()); break;
-    case Op::binbytes8: op_binbytes(Kind::bytes, read_u64()); break;
-    case Op::bytearray8: op_binbytes(Kind::bytearray, read_u64()); break;
-    case Op::short_binstring: op_binstring(read_u8()); break;
+    case Op::none:
+      push(Slot{});
+      break;
+    case Op::newtrue:
+      push(detail::bool_slot(true));
+      break;
+    case Op::newfalse:
+      push(detail::bool_slot(false));
+      break;
+    case Op::binint1:
+      push(detail::int_slot(read_u8()));
+      break;
+    case Op::binint2:
+      push(detail::int_slot(read_u16()));
+      break;
+    case Op::binint:
+      push(detail::int_slot(read_i32()));
+      break;
+    case Op::long1:
+      op_long1();
+      break;
+    case Op::long4:
+      op_long4();
+      break;
+    case Op::binfloat:
+      op_binfloat();
+      break;
+    case Op::short_binunicode:
+      op_binunicode(read_u8());
+      break;
+    case Op::binunicode:
+      op_binunicode(read_u32());
+      break;
+    case Op::binunicode8:
+      op_binunicode(read_u64());
+      break;
+    case Op::short_binbytes:
+      op_binbytes(Kind::bytes, read_u8());
+      break;
+    case Op::binbytes:
+      op_binbytes(Kind::bytes, read_u32());
+      break;
+    case Op::binbytes8:
+      op_binbytes(Kind::bytes, read_u64());
+      break;
+    case Op::bytearray8:
+      op_binbytes(Kind::bytearray, read_u64());
+      break;
+    case Op::short_binstring:
+      op_binstring(read_u8());
+      break;
     case Op::binstring: {
       const std::int32_t n = read_i32();
       if (n < 0) fail(DecodeErrc::bad_argument, fmt::format("negative BINSTRING length {}", n));
@@ -106,11 +124,21 @@ bool Decoder::step(std::uint8_t op) {
       break;
     }
     // -- protocol 0 text
-    case Op::int_: op_int_text(); break;
-    case Op::long_: op_long_text(); break;
-    case Op::floatnl: op_float_text(); break;
-    case Op::string: op_string_text(); break;
-    case Op::unicode: op_unicode_text(); break;
+    case Op::int_:
+      op_int_text();
+      break;
+    case Op::long_:
+      op_long_text();
+      break;
+    case Op::floatnl:
+      op_float_text();
+      break;
+    case Op::string:
+      op_string_text();
+      break;
+    case Op::unicode:
+      op_unicode_text();
+      break;
     // -- containers
     case Op::empty_list:
       push(detail::node_slot(make<detail::SequenceNode>(Kind::list)), 1);
@@ -124,46 +152,132 @@ bool Decoder::step(std::uint8_t op) {
     case Op::empty_set:
       push(detail::node_slot(make<detail::TableNode>(Kind::set)), 1);
       break;
-    case Op::append: op_append(); break;
-    case Op::appends: op_appends(); break;
-    case Op::list: op_list(); break;
-    case Op::tuple: op_tuple(); break;
-    case Op::tuple1: op_tuple_n(1); break;
-    case Op::tuple2: op_tuple_n(2); break;
-    case Op::tuple3: op_tuple_n(3); break;
-    case Op::dict: op_dict(); break;
-    case Op::setitem: op_setitem(); break;
-    case Op::setitems: op_setitems(); break;
-    case Op::additems: op_additems(); break;
-    case Op::frozenset: op_frozenset(); break;
+    case Op::append:
+      op_append();
+      break;
+    case Op::appends:
+      op_appends();
+      break;
+    case Op::list:
+      op_list();
+      break;
+    case Op::tuple:
+      op_tuple();
+      break;
+    case Op::tuple1:
+      op_tuple_n(1);
+      break;
+    case Op::tuple2:
+      op_tuple_n(2);
+      break;
+    case Op::tuple3:
+      op_tuple_n(3);
+      break;
+    case Op::dict:
+      op_dict();
+      break;
+    case Op::setitem:
+      op_setitem();
+      break;
+    case Op::setitems:
+      op_setitems();
+      break;
+    case Op::additems:
+      op_additems();
+      break;
+    case Op::frozenset:
+      op_frozenset();
+      break;
     // -- memo
-    case Op::put: op_put(read_memo_index_text()); break;
-    case Op::binput: op_put(read_u8()); break;
-    case Op::long_binput: op_put(read_u32()); break;
-    case Op::memoize: op_memoize(); break;
-    case Op::get: op_get(read_memo_index_text()); break;
-    case Op::binget: op_get(read_u8()); break;
-    case Op::long_binget: op_get(read_u32()); break;
+    case Op::put:
+      op_put(read_memo_index_text());
+      break;
+    case Op::binput:
+      op_put(read_u8());
+      break;
+    case Op::long_binput:
+      op_put(read_u32());
+      break;
+    case Op::memoize:
+      op_memoize();
+      break;
+    case Op::get:
+      op_get(read_memo_index_text());
+      break;
+    case Op::binget:
+      op_get(read_u8());
+      break;
+    case Op::long_binget:
+      op_get(read_u32());
+      break;
     // -- globals and objects
-    case Op::global: op_global(); break;
-    case Op::stack_global: op_stack_global(); break;
-    case Op::ext1: op_ext(read_u8()); break;
-    case Op::ext2: op_ext(read_u16()); break;
-    case Op::ext4: op_ext(read_i32()); break;
-    case Op::reduce: op_reduce(); break;
-    case Op::build: op_build(); break;
-    case Op::inst: op_inst(); break;
-    case Op::obj: op_obj(); break;
-    case Op::newobj: op_newobj(); break;
-    case Op::newobj_ex: op_newobj_ex(); break;
-    case Op::persid: op_persid(); break;
-    case Op::binpersid: op_binpersid(); break;
-    case Op::next_buffer: op_next_buffer(); break;
-    case Op::readonly_buffer: op_readonly_buffer(); break;
+    case Op::global:
+      op_global();
+      break;
+    case Op::stack_global:
+      op_stack_global();
+      break;
+    case Op::ext1:
+      op_ext(read_u8());
+      break;
+    case Op::ext2:
+      op_ext(read_u16());
+      break;
+    case Op::ext4:
+      op_ext(read_i32());
+      break;
+    case Op::reduce:
+      op_reduce();
+      break;
+    case Op::build:
+      op_build();
+      break;
+    case Op::inst:
+      op_inst();
+      break;
+    case Op::obj:
+      op_obj();
+      break;
+    case Op::newobj:
+      op_newobj();
+      break;
+    case Op::newobj_ex:
+      op_newobj_ex();
+      break;
+    case Op::persid:
+      op_persid();
+      break;
+    case Op::binpersid:
+      op_binpersid();
+      break;
+    case Op::next_buffer:
+      op_next_buffer();
+      break;
+    case Op::readonly_buffer:
+      op_readonly_buffer();
+      break;
     default:
       fail(DecodeErrc::unknown_opcode, fmt::format("invalid load key, '\\x{:02x}'", op));
   }
   return true;
+}
+
+LoadResult Decoder::run() {
+  for (;;) {
+    if (pos_ == end_) {
+      throw DecodeError(
+          DecodeErrc::truncated, DecodePosition{static_cast<std::uint64_t>(pos_ - begin_), -1},
+          pos_ == begin_ ? "empty input: no pickle" : "input ended before the STOP opcode");
+    }
+    op_offset_ = static_cast<std::size_t>(pos_ - begin_);
+    op_ = *pos_++;
+    if (!step(op_)) break;
+  }
+  // STOP: the result is the top of the stack.
+  Slot result = pop();
+  const auto consumed = static_cast<std::size_t>(pos_ - begin_);
+  heap_->pause_collection(false);
+  return {detail::ValueAccess::handle(result), consumed};
 }
 
 // ---- errors ---------------------------------------------------------------------------------
@@ -205,19 +319,10 @@ void Decoder::check_items(std::size_t count) const {
 
 // ---- input ----------------------------------------------------------------------------------
 
-const std::uint8_t* Decoder::take(std::size_t n, const char* what) {
-  if (n > remaining()) {
-    fail(DecodeErrc::truncated, fmt::format("pickle data was truncated: {} needs {} bytes, {} remain",
-                                            what, n, remaining()));
-  }
-  const std::uint8_t* p = pos_;
-  pos_ += n;
-  return p;
+void Decoder::truncated(std::size_t n, const char* what) const {
+  fail(DecodeErrc::truncated, fmt::format("pickle data was truncated: {} needs {} bytes, {} remain",
+                                          what, n, remaining()));
 }
-
-std::uint16_t Decoder::read_u16() { return load_le<std::uint16_t>(take(2, "argument")); }
-std::uint32_t Decoder::read_u32() { return load_le<std::uint32_t>(take(4, "argument")); }
-std::uint64_t Decoder::read_u64() { return load_le<std::uint64_t>(take(8, "argument")); }
 
 std::string_view Decoder::read_line(const char* what) {
   const void* nl = std::memchr(pos_, '\n', remaining());
@@ -225,7 +330,8 @@ std::string_view Decoder::read_line(const char* what) {
     fail(DecodeErrc::truncated, fmt::format("pickle data was truncated: {} has no newline", what));
   }
   const auto* line_end = static_cast<const std::uint8_t*>(nl);
-  std::string_view line(reinterpret_cast<const char*>(pos_), static_cast<std::size_t>(line_end - pos_));
+  std::string_view line(reinterpret_cast<const char*>(pos_),
+                        static_cast<std::size_t>(line_end - pos_));
   pos_ = line_end + 1;
   return line;
 }
@@ -251,13 +357,13 @@ void Decoder::check_allocation(std::uint64_t size, const char* what) const {
 
 Depth Decoder::slice_depth(std::size_t base) const {
   Depth deepest = 0;
-  for (std::size_t i = base; i < depths_.size(); ++i) deepest = std::max(deepest, depths_[i]);
+  for (std::size_t i = base; i < stack_.size(); ++i) deepest = std::max(deepest, stack_[i].aux);
   return deepest + 1;
 }
 
 void Decoder::deepen(std::size_t index, Depth depth) {
   if (depth > options_.limits.max_depth) depth_exceeded();
-  depths_[index] = std::max(depths_[index], depth);
+  stack_[index].aux = std::max(stack_[index].aux, depth);
 }
 
 std::size_t Decoder::pop_mark() {
@@ -269,10 +375,11 @@ std::size_t Decoder::pop_mark() {
 
 Slot Decoder::make_str(std::string_view utf8) {
   if (auto bad = detail::find_invalid_utf8(utf8)) {
-    fail(DecodeErrc::bad_utf8, fmt::format("'utf-8' codec can't decode byte 0x{:02x} in position {}",
-                                           static_cast<unsigned char>(utf8[*bad]), *bad));
+    fail(DecodeErrc::bad_utf8,
+         fmt::format("'utf-8' codec can't decode byte 0x{:02x} in position {}",
+                     static_cast<unsigned char>(utf8[*bad]), *bad));
   }
-  return detail::node_slot(make<detail::StrNode>(std::string(utf8)));
+  return detail::node_slot(make_str_node(utf8));
 }
 
 void Decoder::require_strict_utf8(std::string_view text, const char* what) const {
@@ -338,8 +445,7 @@ Value loads(std::span<const std::byte> pickle, const DecodeOptions& options) {
   pickle::Decoder decoder(pickle, options);
   LoadResult result = decoder.run();
   if (options.trailing_data == TrailingData::reject && result.consumed != pickle.size()) {
-    throw DecodeError(DecodeErrc::trailing_data,
-                      DecodePosition{result.consumed, -1},
+    throw DecodeError(DecodeErrc::trailing_data, DecodePosition{result.consumed, -1},
                       fmt::format("{} bytes of trailing data after the STOP opcode",
                                   pickle.size() - result.consumed));
   }

@@ -19,6 +19,7 @@
 
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
+#include "byte_order.hpp"
 #include "opcodes.hpp"
 
 namespace picklejar::pickle {
@@ -26,28 +27,29 @@ namespace picklejar::pickle {
 using detail::Node;
 using detail::Slot;
 
-// How deeply a value nests: 0 for a scalar, 1 + its deepest item for a container.
-using Depth = std::size_t;
-
-// A value with its nesting depth, as the stack and the memo hold it.
-struct DepthSlot {
-  Slot slot;
-  Depth depth = 0;
-};
+// How deeply a value nests: 0 for a scalar, 1 + its deepest item for a container. The stack
+// and the memo keep each value's depth in its slot's `aux` field.
+using Depth = std::uint32_t;
 
 // PUT/GET storage. Dense indices live in a vector; a far-away index (LONG_BINPUT 2**31) goes
 // to a map instead of growing the vector to it.
 class Memo {
  public:
   // Stores `value` at `index`; returns false when that would exceed `max_entries`.
-  bool put(std::uint64_t index, const DepthSlot& value, std::size_t max_entries);
-  const DepthSlot* get(std::uint64_t index) const noexcept;
+  bool put(std::uint64_t index, const Slot& value, std::size_t max_entries);
+  const Slot* get(std::uint64_t index) const noexcept {
+    if (index < dense_.size()) {
+      return dense_[index].tag == detail::Tag::erased ? nullptr : &dense_[index];
+    }
+    return sparse_.empty() ? nullptr : get_sparse(index);
+  }
   // Number of distinct indices stored: MEMOIZE's next index.
   std::size_t size() const noexcept { return count_; }
 
  private:
-  std::vector<DepthSlot> dense_;  // Tag::erased marks an unused index
-  std::unordered_map<std::uint64_t, DepthSlot> sparse_;
+  const Slot* get_sparse(std::uint64_t index) const noexcept;
+  std::vector<Slot> dense_;  // Tag::erased marks an unused index
+  std::unordered_map<std::uint64_t, Slot> sparse_;
   std::size_t count_ = 0;
 };
 
@@ -67,17 +69,24 @@ class Decoder {
   [[noreturn]] void fail_forbidden(const std::string& why) const;
 
  private:
-  // Dispatch one opcode; false at STOP.
-  bool step(std::uint8_t op);
+  // Dispatch one opcode; false at STOP. Inlined into run()'s loop: it is the hot path.
+  [[gnu::always_inline]] inline bool step(std::uint8_t op);
 
   // Input.
   std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
-  const std::uint8_t* take(std::size_t n, const char* what);
+  const std::uint8_t* take(std::size_t n, const char* what) {
+    if (n > remaining()) [[unlikely]]
+      truncated(n, what);
+    const std::uint8_t* p = pos_;
+    pos_ += n;
+    return p;
+  }
+  [[noreturn]] void truncated(std::size_t n, const char* what) const;
   std::uint8_t read_u8() { return *take(1, "argument"); }
-  std::uint16_t read_u16();
-  std::uint32_t read_u32();
+  std::uint16_t read_u16() { return load_le<std::uint16_t>(take(2, "argument")); }
+  std::uint32_t read_u32() { return load_le<std::uint32_t>(take(4, "argument")); }
   std::int32_t read_i32() { return static_cast<std::int32_t>(read_u32()); }
-  std::uint64_t read_u64();
+  std::uint64_t read_u64() { return load_le<std::uint64_t>(take(8, "argument")); }
   std::string_view read_line(const char* what);
   // Checks a declared payload length against the input and the allocation limit.
   std::size_t checked_length(std::uint64_t declared, const char* what);
@@ -86,42 +95,38 @@ class Decoder {
 
   // Stack. The "fence" is the position of the innermost MARK: nothing below it may be popped
   // except by the opcode that consumes the MARK. Each value's nesting depth travels with it in
-  // depths_ (and in the memo), so max_depth bounds how deeply values and open MARKs nest,
-  // not how many items a flat tuple puts on the stack. The memo keeps the depth a value had
+  // its slot's aux field (also in the memo), so max_depth bounds how deeply values and open MARKs
+  // nest, not how many items a flat tuple puts on the stack. The memo keeps the depth a value had
   // when it was stored, and picklers store a container before filling it, so a GET may bring
   // back less than the full depth: the bound sees nesting as it is written out the first
   // time. It guards callers' recursive code; nothing in picklejar recurses on depth.
   std::size_t fence() const noexcept { return marks_.empty() ? 0 : marks_.back(); }
-  void push(const Slot& s, Depth depth = 0) {
-    if (depth > options_.limits.max_depth) depth_exceeded();
+  void push(Slot s, Depth depth = 0) {
+    if (depth > options_.limits.max_depth) [[unlikely]]
+      depth_exceeded();
+    s.aux = depth;
     stack_.push_back(s);
-    depths_.push_back(depth);
   }
-  void push(const DepthSlot& v) { push(v.slot, v.depth); }
+  // Pushes a value that carries its depth (from the memo or the stack).
+  void push_value(const Slot& v) { push(v, v.aux); }
   Slot pop() {
-    Depth ignored;
-    return pop(ignored);
+    if (stack_.size() <= fence()) [[unlikely]]
+      underflow();
+    Slot s = stack_.back();
+    stack_.pop_back();
+    return s;
   }
   Slot pop(Depth& depth) {
-    if (stack_.size() <= fence()) underflow();
-    Slot s = stack_.back();
-    depth = depths_.back();
-    stack_.pop_back();
-    depths_.pop_back();
+    Slot s = pop();
+    depth = s.aux;
     return s;
   }
   Slot& top() {
-    if (stack_.size() <= fence()) underflow();
+    if (stack_.size() <= fence()) [[unlikely]]
+      underflow();
     return stack_.back();
   }
-  DepthSlot top_value() {
-    top();
-    return {stack_.back(), depths_.back()};
-  }
-  void truncate(std::size_t size) {
-    stack_.resize(size);
-    depths_.resize(size);
-  }
+  void truncate(std::size_t size) { stack_.resize(size); }
   // The depth of a container holding the values from stack position `base` up.
   Depth slice_depth(std::size_t base) const;
   // The value at stack position `index` now holds a container level of `depth`.
@@ -136,6 +141,10 @@ class Decoder {
   N* make(Args&&... args) {
     if (++objects_ > options_.limits.max_objects) objects_exceeded();
     return heap_->make<N>(std::forward<Args>(args)...);
+  }
+  detail::StrNode* make_str_node(std::string_view text) {
+    if (++objects_ > options_.limits.max_objects) objects_exceeded();
+    return heap_->make_str(text);
   }
   [[noreturn]] void objects_exceeded() const;
   void check_items(std::size_t count) const;
@@ -214,7 +223,6 @@ class Decoder {
   const DecodeOptions& options_;
   detail::HeapGuard heap_;
   std::vector<Slot> stack_;
-  std::vector<Depth> depths_;  // parallel to stack_
   std::vector<std::size_t> marks_;
   Memo memo_;
   int protocol_ = 0;

@@ -114,7 +114,7 @@ class Comparison {
     const bool set_a = ka == Kind::set || ka == Kind::frozenset;
     const bool set_b = kb == Kind::set || kb == Kind::frozenset;
     if (!(set_a && set_b) && ka != kb) return false;
-    if (ka == Kind::str) return as_str(x).utf8 == as_str(y).utf8;
+    if (ka == Kind::str) return as_str(x).text() == as_str(y).text();
     if (!seen_.emplace(x, y).second) return true;  // already compared or in progress
     switch (ka) {
       case Kind::list:
@@ -134,7 +134,7 @@ class Comparison {
     }
   }
 
-  bool sequences(const std::vector<Slot>& a, const std::vector<Slot>& b) {
+  bool sequences(std::span<const Slot> a, std::span<const Slot> b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = a.size(); i-- > 0;) work_.emplace_back(a[i], b[i]);
     return true;

@@ -77,7 +77,7 @@ Simple simple_hash(const Slot& s, std::size_t& out) {
   if (n->flags & unhashable) return Simple::unhashable;
   switch (n->kind) {
     case Kind::str:
-      out = keyed_hash_bytes(as_str(n).utf8, text);
+      out = keyed_hash_bytes(as_str(n).text(), text);
       break;
     case Kind::bytes: {
       auto v = as_bytes(n).view();
@@ -163,7 +163,7 @@ bool unwind_to_object(std::vector<Frame>& stack) {
 
 }  // namespace
 
-std::optional<std::size_t> try_slot_hash(const Slot& root) {
+std::optional<std::size_t> compute_slot_hash(const Slot& root) {
   std::size_t result = 0;
   const Simple first = simple_hash(root, result);
   if (first == Simple::ready) return result;

@@ -12,6 +12,11 @@ namespace picklejar::detail {
 // Throws TypeError ("unhashable type: 'list'") when the value cannot be hashed.
 std::size_t slot_hash(const Slot& s);
 // Empty when unhashable.
-std::optional<std::size_t> try_slot_hash(const Slot& s);
+std::optional<std::size_t> compute_slot_hash(const Slot& s);
+inline std::optional<std::size_t> try_slot_hash(const Slot& s) {
+  // Dict keys are mostly memoized strs seen before: their hash is cached on the node.
+  if (s.tag == Tag::node && (s.as.node->flags & hash_cached)) return s.as.node->hash;
+  return compute_slot_hash(s);
+}
 
 }  // namespace picklejar::detail

@@ -5,31 +5,37 @@
 
 namespace picklejar::detail {
 
-Heap* Heap::create() {
+Heap* Heap::create(Memory memory, std::size_t expected_bytes) {
   // The heap owns itself through its handle count (see drop_handles).
-  return std::unique_ptr<Heap>(new Heap()).release();
+  return std::unique_ptr<Heap>(new Heap(memory, expected_bytes)).release();
+}
+
+Heap::~Heap() {
+  // Arena nodes and their contents go with the arenas in one go; only what they hold outside
+  // an arena needs their destructor. Other nodes are freed one by one.
+  if (needs_destroy_count_ == 0) return;  // a decoded value of plain data: nothing to do
+  for (Node* node : nodes_) {
+    if (needs_destroy(node)) destroy_node(node, nullptr);
+  }
 }
 
 void Heap::drop_handles(std::size_t n) noexcept {
   handles_ -= n;
   if (handles_ == 0) {
-    // Nodes hold no owning references, so freeing them is a flat loop whatever the shape.
     std::unique_ptr<Heap> self(this);
   }
 }
 
-void Heap::adopt_node(std::unique_ptr<Node> node) {
-  node->heap = this;
-  node->heap_index = static_cast<std::uint32_t>(nodes_.size());
-  nodes_.push_back(std::move(node));
-}
-
 Heap* Heap::merge(Heap* a, Heap* b) {
   if (a->nodes_.size() < b->nodes_.size()) std::swap(a, b);
-  for (auto& node : b->nodes_) a->adopt_node(std::move(node));
+  for (Node* node : b->nodes_) a->adopt_node(node);  // counts needs_destroy_count_ too
+  // b's nodes keep allocating from (and freeing to) b's arenas: they move along.
+  if (b->arena_) a->absorbed_arenas_.push_back(std::move(b->arena_));
+  for (auto& arena : b->absorbed_arenas_) a->absorbed_arenas_.push_back(std::move(arena));
   a->handles_ += b->handles_;
   a->paused_ = a->paused_ || b->paused_;
   b->nodes_.clear();
+  b->absorbed_arenas_.clear();
   b->handles_ = 0;
   std::unique_ptr<Heap> absorbed(b);
   return a;
@@ -48,10 +54,10 @@ void Heap::maybe_collect() {
 void Heap::collect() {
   if (paused_) return;
   std::vector<Node*> work;
-  for (auto& node : nodes_) {
+  for (Node* node : nodes_) {
     if (node->handles > 0 && !(node->flags & marked)) {
       node->flags |= marked;
-      work.push_back(node.get());
+      work.push_back(node);
     }
   }
   while (!work.empty()) {
@@ -65,15 +71,20 @@ void Heap::collect() {
       work.push_back(child);
     });
   }
+  // Unmarked nodes are unreachable from any handle: destroy them (their memory goes back to
+  // the arena's free lists). Freed arena blocks may come from any arena of this heap: they
+  // all live exactly as long as the heap.
   std::size_t kept = 0;
-  for (auto& node : nodes_) {
+  for (Node* node : nodes_) {
     if (node->flags & marked) {
       node->flags &= ~marked;
-      node->heap_index = static_cast<std::uint32_t>(kept);
-      nodes_[kept++] = std::move(node);
+      nodes_[kept++] = node;
+    } else {
+      if (needs_destroy(node)) --needs_destroy_count_;
+      destroy_node(node, free_arena());
     }
   }
-  nodes_.resize(kept);  // destroys the unmarked nodes
+  nodes_.resize(kept);
   collect_threshold_ = std::max<std::size_t>(1024, 2 * kept);
 }
 

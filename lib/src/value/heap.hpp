@@ -1,32 +1,58 @@
 #pragma once
-// Heap: owns a group of nodes that may refer to each other (see node.hpp for the model).
+// Heap: owns a group of nodes that may refer to each other (see node.hpp for the model), and
+// the arena their memory comes from.
 
+#include <cstring>
 #include <memory>
+#include <new>
 #include <span>
 #include <vector>
 
+#include "arena.hpp"
 #include "node.hpp"
 
 namespace picklejar::detail {
 
 class Heap {
  public:
+  // Whether a new heap gets an arena. Decoding and deep copies build many nodes at once and
+  // want one; a value built through the API (Value("x"), Value::list()) starts as a heap of
+  // one node and is usually merged into another soon, so it uses the global allocator and
+  // costs no arena.
+  enum class Memory { global_allocator, arena };
+
   // A new, empty heap with no handles. It frees itself when its handle count returns to zero,
   // so the first thing a creator does is take a handle (HeapGuard or a Value).
-  static Heap* create();
+  // `expected_bytes` sizes the arena's first chunk (a decoder passes its input size).
+  static Heap* create(Memory memory = Memory::global_allocator, std::size_t expected_bytes = 0);
 
-  // Allocates a node in this heap.
+  // Allocates a node; the heap's arena (or nullptr) is the constructor's first argument.
   template <class N, class... Args>
   N* make(Args&&... args) {
-    auto owned = std::make_unique<N>(std::forward<Args>(args)...);
-    N* raw = owned.get();
-    adopt_node(std::move(owned));
-    return raw;
+    Arena* arena = arena_.get();
+    void* memory = arena ? arena->allocate(sizeof(N)) : ::operator new(sizeof(N));
+    N* node;
+    try {
+      node = ::new (memory) N(arena, std::forward<Args>(args)...);
+    } catch (...) {
+      arena ? arena->deallocate(memory, sizeof(N)) : ::operator delete(memory, sizeof(N));
+      throw;
+    }
+    if (arena) node->flags |= NodeFlag::in_arena;
+    adopt_node(node);
+    return node;
   }
-  Node* adopt(std::unique_ptr<Node> node) {
-    Node* raw = node.get();
-    adopt_node(std::move(node));
-    return raw;
+
+  // A str node holding a copy of `text` (which must be valid UTF-8 with surrogatepass).
+  StrNode* make_str(std::string_view text) {
+    const std::size_t size = StrNode::block_size(text.size());
+    Arena* arena = arena_.get();
+    void* memory = arena ? arena->allocate(size) : ::operator new(size);
+    auto* node = ::new (memory) StrNode(text.size());
+    if (!text.empty()) std::memcpy(node->data(), text.data(), text.size());
+    if (arena) node->flags |= NodeFlag::in_arena;
+    adopt_node(node);
+    return node;
   }
 
   // Makes `child` (if it is a node) belong to this heap, merging its heap into this one.
@@ -34,7 +60,7 @@ class Heap {
   Heap* absorb(const Slot& child);
 
   // Collects unreachable nodes when the heap has grown enough since the last collection.
-  // Roots are nodes with Value handles plus `extra_roots`.
+  // Roots are nodes with Value handles.
   void maybe_collect();
   void collect();
 
@@ -47,12 +73,34 @@ class Heap {
 
   std::size_t node_count() const noexcept { return nodes_.size(); }
 
+  Heap(const Heap&) = delete;
+  Heap& operator=(const Heap&) = delete;
+  ~Heap();
+
  private:
-  Heap() = default;
-  void adopt_node(std::unique_ptr<Node> node);
+  Heap(Memory memory, std::size_t expected_bytes)
+      : arena_(memory == Memory::arena ? std::make_unique<Arena>(expected_bytes) : nullptr) {}
+  void adopt_node(Node* node) {
+    node->heap = this;
+    nodes_.push_back(node);
+    if (needs_destroy(node)) ++needs_destroy_count_;
+  }
+  // Whether the node must be destroyed one by one when the heap dies (see ~Heap).
+  static bool needs_destroy(const Node* node) noexcept {
+    return !(node->flags & NodeFlag::in_arena) || owns_outside_arena(node);
+  }
+  // Where freed arena blocks go: any arena of this heap will do, they all live as long as it.
+  Arena* free_arena() const noexcept {
+    if (arena_) return arena_.get();
+    return absorbed_arenas_.empty() ? nullptr : absorbed_arenas_.front().get();
+  }
   static Heap* merge(Heap* a, Heap* b);
 
-  std::vector<std::unique_ptr<Node>> nodes_;
+  // Declared first so they are destroyed last: arena nodes live in them.
+  std::unique_ptr<Arena> arena_;
+  std::vector<std::unique_ptr<Arena>> absorbed_arenas_;  // from heaps merged into this one
+  std::vector<Node*> nodes_;
+  std::size_t needs_destroy_count_ = 0;  // nodes for which needs_destroy() holds
   std::size_t handles_ = 0;
   std::size_t collect_threshold_ = 1024;
   bool paused_ = false;
@@ -66,7 +114,11 @@ inline Heap* heap_of(const Slot& s) noexcept {
 // out of plain slots.
 class HeapGuard {
  public:
-  HeapGuard() : heap_(Heap::create()) { heap_->add_handles(1); }
+  explicit HeapGuard(Heap::Memory memory = Heap::Memory::global_allocator,
+                     std::size_t expected_bytes = 0)
+      : heap_(Heap::create(memory, expected_bytes)) {
+    heap_->add_handles(1);
+  }
   explicit HeapGuard(Heap* existing) : heap_(existing) { heap_->add_handles(1); }
   ~HeapGuard() { heap_->drop_handles(1); }
   HeapGuard(const HeapGuard&) = delete;

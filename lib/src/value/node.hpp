@@ -12,9 +12,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <string>
-#include <vector>
+#include <span>
+#include <string_view>
 
+#include "arena.hpp"
 #include "bigint.hpp"
 #include "ordered_table.hpp"
 
@@ -27,32 +28,47 @@ enum NodeFlag : std::uint8_t {
   unhashable = 2,   // hashing was tried and failed (only set for immutable nodes)
   marked = 4,       // collector mark bit
   in_progress = 8,  // on the current hashing work list (detects impossible cycles)
+  in_arena = 16,    // the node's memory belongs to an arena (else to the global allocator)
 };
 
+// Nodes are created by Heap::make<N>(args...), which passes the heap's arena (or nullptr for
+// a heap without one) as the first constructor argument, and destroyed by destroy_node() (a
+// switch on the kind; there is no vtable). When a whole heap dies, arena nodes only run their
+// destructors if they hold something outside the arena (owns_outside_arena).
 struct Node {
   explicit Node(Kind k) noexcept : kind(k) {}
-  virtual ~Node() = default;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
   Kind kind;
   std::uint8_t flags = 0;
-  std::uint32_t heap_index = 0;  // position in heap->nodes_
-  std::size_t handles = 0;       // Value handles pointing here
-  std::size_t hash = 0;          // valid when flags & hash_cached
+  std::uint32_t handles = 0;  // Value handles pointing here
+  std::size_t hash = 0;       // valid when flags & hash_cached
   Heap* heap = nullptr;
 };
 
+// A str's text (validated UTF-8 with surrogatepass) follows the node in the same block:
+// Python strs never change, and one block per string halves the allocations of a decode.
+// Made with Heap::make_str().
 struct StrNode final : Node {
-  explicit StrNode(std::string text) : Node(Kind::str), utf8(std::move(text)) {}
-  std::string utf8;  // validated UTF-8 with surrogatepass
+  explicit StrNode(std::size_t length) noexcept : Node(Kind::str), size(length) {}
+  std::string_view text() const noexcept { return {reinterpret_cast<const char*>(this + 1), size}; }
+  char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
+  static std::size_t block_size(std::size_t length) noexcept { return sizeof(StrNode) + length; }
+  std::size_t size;
 };
 
 // bytes and bytearray. Either owns its bytes or refers to an out-of-band buffer's memory.
 struct BytesNode final : Node {
-  BytesNode(Kind k, std::string data) : Node(k), owned(std::move(data)) {}
-  BytesNode(Kind k, std::shared_ptr<void> keep_alive, std::byte* data, std::size_t size)
-      : Node(k), external_owner(std::move(keep_alive)), external(data), external_size(size) {}
+  BytesNode(Arena* arena, Kind k, std::string_view data)
+      : Node(k), owned(data, ArenaAllocator<char>(arena)) {}
+  BytesNode(Arena* arena, Kind k, std::shared_ptr<void> keep_alive, std::byte* data,
+            std::size_t size)
+      : Node(k),
+        owned(ArenaAllocator<char>(arena)),
+        external_owner(std::move(keep_alive)),
+        external(data),
+        external_size(size) {}
 
   // External memory is recognised by its pointer, not its owner: a Buffer's owner may be
   // empty when the caller keeps the memory alive itself.
@@ -61,24 +77,24 @@ struct BytesNode final : Node {
     if (is_external()) return {external, external_size};
     return std::as_bytes(std::span(owned.data(), owned.size()));
   }
-  std::string owned;
+  ArenaString owned;
   std::shared_ptr<void> external_owner;
   std::byte* external = nullptr;
   std::size_t external_size = 0;
 };
 
 struct BigIntNode final : Node {
-  explicit BigIntNode(BigInt v) : Node(Kind::integer), value(std::move(v)) {}
+  BigIntNode(Arena*, BigInt v) : Node(Kind::integer), value(std::move(v)) {}
   BigInt value;  // never fits in int64 (those are immediate)
 };
 
 struct SequenceNode final : Node {  // list and tuple
-  explicit SequenceNode(Kind k) noexcept : Node(k) {}
-  std::vector<Slot> items;
+  SequenceNode(Arena* arena, Kind k) : Node(k), items(ArenaAllocator<Slot>(arena)) {}
+  ArenaVector<Slot> items;
 };
 
 struct TableNode final : Node {  // dict, set and frozenset
-  explicit TableNode(Kind k) noexcept : Node(k) {}
+  TableNode(Arena* arena, Kind k) : Node(k), table(arena) {}
   OrderedTable table;
   DictFlavor flavor = DictFlavor::dict;
   Slot state;  // BUILD state of an OrderedDict (its instance attributes); None otherwise
@@ -98,21 +114,24 @@ enum class WellKnown : std::uint8_t {
 };
 
 struct GlobalNode final : Node {
-  GlobalNode() noexcept : Node(Kind::global) {}
+  explicit GlobalNode(Arena*) noexcept : Node(Kind::global) {}
   Slot module;  // str nodes; kept as nodes so a memoized name string stays shared
   Slot name;
   WellKnown well_known = WellKnown::none;
 };
 
 struct ObjectNode final : Node {
-  ObjectNode() noexcept : Node(Kind::object) {}
+  explicit ObjectNode(Arena* arena)
+      : Node(Kind::object),
+        listitems(ArenaAllocator<Slot>(arena)),
+        dictitems(ArenaAllocator<std::pair<Slot, Slot>>(arena)) {}
   ObjectForm form = ObjectForm::reduce;
   Slot callable;
   Slot args;    // tuple
   Slot kwargs;  // dict or None
   Slot state;   // None until BUILD
-  std::vector<Slot> listitems;
-  std::vector<std::pair<Slot, Slot>> dictitems;
+  ArenaVector<Slot> listitems;
+  ArenaVector<std::pair<Slot, Slot>> dictitems;
 };
 
 // Typed views; callers have checked the kind.
@@ -126,12 +145,18 @@ inline ObjectNode& as_object(Node* n) noexcept { return static_cast<ObjectNode&>
 
 inline Kind slot_kind(const Slot& s) noexcept {
   switch (s.tag) {
-    case Tag::none: return Kind::none;
-    case Tag::boolean: return Kind::boolean;
-    case Tag::small_int: return Kind::integer;
-    case Tag::floating: return Kind::floating;
-    case Tag::node: return s.as.node->kind;
-    case Tag::erased: break;
+    case Tag::none:
+      return Kind::none;
+    case Tag::boolean:
+      return Kind::boolean;
+    case Tag::small_int:
+      return Kind::integer;
+    case Tag::floating:
+      return Kind::floating;
+    case Tag::node:
+      return s.as.node->kind;
+    case Tag::erased:
+      break;
   }
   return Kind::none;
 }
@@ -159,6 +184,14 @@ inline Slot float_slot(double d) noexcept {
   s.tag = Tag::floating;
   s.as.floating = d;
   return s;
+}
+
+// Runs the node's destructor and returns its memory to `arena` (any arena of its heap).
+void destroy_node(Node* node, Arena* arena) noexcept;
+// Whether the node holds memory or references outside its arena (a big int's limbs, an
+// out-of-band buffer's owner): only those need their destructor when the whole heap dies.
+inline bool owns_outside_arena(const Node* n) noexcept {
+  return n->kind == Kind::integer || n->kind == Kind::bytes || n->kind == Kind::bytearray;
 }
 
 // Calls fn(Slot&) for every child slot of a node (used by the collector, merge and copy).
@@ -195,7 +228,8 @@ void for_each_child(Node* n, Fn&& fn) {
       for (auto& [k, v] : o.dictitems) fn(k), fn(v);
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "arena.hpp"
+
 namespace picklejar::detail {
 
 struct CompareContext;
@@ -24,8 +26,11 @@ class OrderedTable {
 
   std::size_t size() const noexcept { return live_; }
   // All entries in insertion order, erased ones included (their key has Tag::erased).
-  std::vector<Entry>& entries() noexcept { return entries_; }
-  const std::vector<Entry>& entries() const noexcept { return entries_; }
+  explicit OrderedTable(Arena* arena)
+      : entries_(ArenaAllocator<Entry>(arena)), index_(ArenaAllocator<std::uint32_t>(arena)) {}
+
+  ArenaVector<Entry>& entries() noexcept { return entries_; }
+  const ArenaVector<Entry>& entries() const noexcept { return entries_; }
 
   // `context` is the comparison this lookup is part of, if any (see equality.cpp).
   const Entry* find(const Slot& key, std::size_t hash, CompareContext* context = nullptr) const;
@@ -54,8 +59,8 @@ class OrderedTable {
   void rebuild(std::size_t min_entries);
   std::size_t mask() const noexcept { return index_.size() - 1; }
 
-  std::vector<Entry> entries_;
-  std::vector<std::uint32_t> index_;  // 0 = empty slot, otherwise entry position + 1
+  ArenaVector<Entry> entries_;
+  ArenaVector<std::uint32_t> index_;  // 0 = empty slot, otherwise entry position + 1
   std::size_t live_ = 0;
   std::uint64_t version_ = 0;
   bool has_equal_keys_ = false;

@@ -79,7 +79,7 @@ class Printer {
     Node* n = s.as.node;
     switch (n->kind) {
       case Kind::str:
-        return emit(str_repr(detail::as_str(n).utf8));
+        return emit(str_repr(detail::as_str(n).text()));
       case Kind::bytes:
         return emit(bytes_repr(bytes_text(n)));
       case Kind::bytearray:
@@ -119,8 +119,9 @@ class Printer {
   // repr() would escape (a hostile pickle may put control characters in names).
   static std::string global_name(Node* n) {
     const auto& g = detail::as_global(n);
-    std::string name =
-        detail::as_str(g.module.as.node).utf8 + "." + detail::as_str(g.name.as.node).utf8;
+    std::string name(detail::as_str(g.module.as.node).text());
+    name += '.';
+    name += detail::as_str(g.name.as.node).text();
     std::string quoted = str_repr(name);
     if (quoted.size() == name.size() + 2 && quoted.compare(1, name.size(), name) == 0) return name;
     return quoted;
@@ -160,7 +161,7 @@ class Printer {
   }
 
   // Pushes the items (reversed, since the work list is a stack) between open and close.
-  void sequence(const std::vector<Slot>& items, const char* open, const char* close,
+  void sequence(std::span<const Slot> items, const char* open, const char* close,
                 bool tuple_comma) {
     emit(open);
     tasks_.push_back(text(close));

@@ -25,20 +25,34 @@ using detail::ValueAccess;
 
 std::string_view kind_name(Kind kind) noexcept {
   switch (kind) {
-    case Kind::none: return "NoneType";
-    case Kind::boolean: return "bool";
-    case Kind::integer: return "int";
-    case Kind::floating: return "float";
-    case Kind::str: return "str";
-    case Kind::bytes: return "bytes";
-    case Kind::bytearray: return "bytearray";
-    case Kind::list: return "list";
-    case Kind::tuple: return "tuple";
-    case Kind::dict: return "dict";
-    case Kind::set: return "set";
-    case Kind::frozenset: return "frozenset";
-    case Kind::global: return "global";
-    case Kind::object: return "object";
+    case Kind::none:
+      return "NoneType";
+    case Kind::boolean:
+      return "bool";
+    case Kind::integer:
+      return "int";
+    case Kind::floating:
+      return "float";
+    case Kind::str:
+      return "str";
+    case Kind::bytes:
+      return "bytes";
+    case Kind::bytearray:
+      return "bytearray";
+    case Kind::list:
+      return "list";
+    case Kind::tuple:
+      return "tuple";
+    case Kind::dict:
+      return "dict";
+    case Kind::set:
+      return "set";
+    case Kind::frozenset:
+      return "frozenset";
+    case Kind::global:
+      return "global";
+    case Kind::object:
+      return "object";
   }
   return "?";
 }
@@ -76,7 +90,8 @@ Value str_value(std::string_view utf8) {
     throw ValueError("str: invalid UTF-8 at byte " + std::to_string(*bad) + " of " +
                      std::to_string(utf8.size()));
   }
-  return detail::make_standalone<StrNode>(std::string(utf8));
+  detail::HeapGuard guard;
+  return ValueAccess::handle(detail::node_slot(guard->make_str(utf8)));
 }
 
 Value int_value(BigInt big) {
@@ -155,10 +170,14 @@ bool Value::fits_int64() const noexcept {
 
 double Value::as_float() const {
   switch (slot_.tag) {
-    case Tag::floating: return slot_.as.floating;
-    case Tag::small_int: return static_cast<double>(slot_.as.small_int);
-    case Tag::boolean: return slot_.as.boolean ? 1.0 : 0.0;
-    default: break;
+    case Tag::floating:
+      return slot_.as.floating;
+    case Tag::small_int:
+      return static_cast<double>(slot_.as.small_int);
+    case Tag::boolean:
+      return slot_.as.boolean ? 1.0 : 0.0;
+    default:
+      break;
   }
   if (kind() != Kind::integer) detail::throw_kind_error("as_float", "float or int", kind());
   const double d = detail::as_bigint(slot_.as.node).value.to_double();
@@ -167,7 +186,7 @@ double Value::as_float() const {
 }
 
 std::string_view Value::as_str() const {
-  return detail::as_str(detail::require_kind(*this, Kind::str, "as_str")).utf8;
+  return detail::as_str(detail::require_kind(*this, Kind::str, "as_str")).text();
 }
 
 std::span<const std::byte> Value::as_bytes() const {
@@ -201,12 +220,16 @@ std::vector<std::byte> Value::int_to_bytes() const {
 bool Value::is(const Value& other) const noexcept {
   if (slot_.tag != other.slot_.tag) return false;
   switch (slot_.tag) {
-    case Tag::node: return slot_.as.node == other.slot_.as.node;
-    case Tag::small_int: return slot_.as.small_int == other.slot_.as.small_int;
-    case Tag::boolean: return slot_.as.boolean == other.slot_.as.boolean;
+    case Tag::node:
+      return slot_.as.node == other.slot_.as.node;
+    case Tag::small_int:
+      return slot_.as.small_int == other.slot_.as.small_int;
+    case Tag::boolean:
+      return slot_.as.boolean == other.slot_.as.boolean;
     case Tag::floating:
       return std::memcmp(&slot_.as.floating, &other.slot_.as.floating, sizeof(double)) == 0;
-    default: return true;
+    default:
+      return true;
   }
 }
 

@@ -47,12 +47,12 @@ Value Value::object(Value callable, Value args, ObjectForm form, Value kwargs) {
 
 std::string_view Value::global_module() const {
   auto& node = detail::as_global(detail::require_kind(*this, Kind::global, "global_module"));
-  return detail::as_str(node.module.as.node).utf8;
+  return detail::as_str(node.module.as.node).text();
 }
 
 std::string_view Value::global_name() const {
   auto& node = detail::as_global(detail::require_kind(*this, Kind::global, "global_name"));
-  return detail::as_str(node.name.as.node).utf8;
+  return detail::as_str(node.name.as.node).text();
 }
 
 namespace {
@@ -137,46 +137,49 @@ void Value::set_dict_state(Value state) {
 
 namespace {
 
-std::unique_ptr<Node> shallow_clone(Node* n) {
+// A copy of `n` in `heap` whose child slots still point at the originals.
+Node* shallow_clone(Node* n, detail::Heap& heap) {
   switch (n->kind) {
     case Kind::str:
-      return std::make_unique<detail::StrNode>(detail::as_str(n).utf8);
+      return heap.make_str(detail::as_str(n).text());
     case Kind::bytes:
     case Kind::bytearray: {
       auto v = detail::as_bytes(n).view();
-      return std::make_unique<detail::BytesNode>(
-          n->kind, std::string(reinterpret_cast<const char*>(v.data()), v.size()));
+      return heap.make<detail::BytesNode>(
+          n->kind, std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
     }
     case Kind::integer:
-      return std::make_unique<detail::BigIntNode>(detail::as_bigint(n).value);
+      return heap.make<detail::BigIntNode>(detail::as_bigint(n).value);
     case Kind::list:
     case Kind::tuple: {
-      auto copy = std::make_unique<detail::SequenceNode>(n->kind);
-      copy->items = detail::as_sequence(n).items;
+      auto* copy = heap.make<detail::SequenceNode>(n->kind);
+      copy->items.assign(detail::as_sequence(n).items.begin(), detail::as_sequence(n).items.end());
       return copy;
     }
     case Kind::dict:
     case Kind::set:
     case Kind::frozenset: {
-      auto copy = std::make_unique<detail::TableNode>(n->kind);
+      auto* copy = heap.make<detail::TableNode>(n->kind);
       copy->table = detail::as_table(n).table;  // same hashes and positions: index stays valid
       copy->flavor = detail::as_table(n).flavor;
       copy->state = detail::as_table(n).state;
       return copy;
     }
     case Kind::global: {
-      auto copy = std::make_unique<GlobalNode>();
+      auto* copy = heap.make<GlobalNode>();
       copy->module = detail::as_global(n).module;
       copy->name = detail::as_global(n).name;
       copy->well_known = detail::as_global(n).well_known;
       return copy;
     }
     case Kind::object: {
-      auto copy = std::make_unique<ObjectNode>();
+      auto* copy = heap.make<ObjectNode>();
       const auto& o = detail::as_object(n);
       copy->form = o.form;
       copy->callable = o.callable, copy->args = o.args, copy->kwargs = o.kwargs;
-      copy->state = o.state, copy->listitems = o.listitems, copy->dictitems = o.dictitems;
+      copy->state = o.state;
+      copy->listitems.assign(o.listitems.begin(), o.listitems.end());
+      copy->dictitems.assign(o.dictitems.begin(), o.dictitems.end());
       return copy;
     }
     default:
@@ -190,7 +193,7 @@ std::unique_ptr<Node> shallow_clone(Node* n) {
 Value Value::deep_copy() const {
   Node* root = ValueAccess::node(*this);
   if (root == nullptr) return *this;
-  detail::HeapGuard guard;
+  detail::HeapGuard guard(detail::Heap::Memory::arena);
   std::unordered_map<Node*, Node*> copies;
   std::vector<Node*> pending{root};
   // Clone every reachable node once (children still point at the originals)...
@@ -198,7 +201,7 @@ Value Value::deep_copy() const {
     Node* n = pending.back();
     pending.pop_back();
     if (copies.contains(n)) continue;
-    Node* raw = guard->adopt(shallow_clone(n));
+    Node* raw = shallow_clone(n, *guard.get());
     copies.emplace(n, raw);
     detail::for_each_child(raw, [&](Slot& s) {
       if (s.tag == Tag::node && !copies.contains(s.as.node)) pending.push_back(s.as.node);

@@ -23,7 +23,7 @@ GlobalNode* make_global_node(Heap& heap, const Slot& module, const Slot& name) {
   auto* node = heap.make<GlobalNode>();
   node->module = module;
   node->name = name;
-  node->well_known = classify_global(as_str(module.as.node).utf8, as_str(name.as.node).utf8);
+  node->well_known = classify_global(as_str(module.as.node).text(), as_str(name.as.node).text());
   return node;
 }
 
