@@ -74,7 +74,7 @@ for line in sys.stdin.read().split():
   return out;
 }
 
-CPython cpython(const std::string& expression, const std::string& setup) {
+CPython cpython_one(const std::string& expression, const std::string& setup) {
   return cpython(std::vector<std::string>{expression}, setup).front();
 }
 

@@ -38,7 +38,7 @@ struct CPython {
 // pjcodec.state are already imported) and pickles the result at every protocol.
 std::vector<CPython> cpython(const std::vector<std::string>& expressions,
                              const std::string& setup = "");
-CPython cpython(const std::string& expression, const std::string& setup = "");
+CPython cpython_one(const std::string& expression, const std::string& setup = "");
 
 // The CodecError message from_value<T>(v) throws, or "" when it succeeds.
 template <class T>

@@ -28,7 +28,7 @@ enum class Letter : char { a = 'a', z = 'z' };
 }  // namespace scalars
 
 TEST_CASE("codec: None, nullptr and std::monostate") {
-  const test::CPython py = test::cpython("None");
+  const test::CPython py = test::cpython_one("None");
   for (const auto& loaded : py.loaded) {
     CHECK(to_value(nullptr) == *loaded);
     CHECK(to_value(std::monostate{}) == *loaded);
