@@ -239,14 +239,12 @@ std::int64_t read_timedelta(const Value& v) {
     if (!a.fits_int64()) throw_micros_range();
     parts[i] = a.as_int();
   }
-  std::int64_t micros = 0, seconds = 0;
-  if (__builtin_mul_overflow(parts[0], kMicrosPerDay, &micros) ||
-      __builtin_mul_overflow(parts[1], kMicrosPerSecond, &seconds) ||
-      __builtin_add_overflow(micros, seconds, &micros) ||
-      __builtin_add_overflow(micros, parts[2], &micros)) {
-    throw_micros_range();
-  }
-  return micros;
+  // Python's timedelta is normalized, so only the total has to fit; the days alone may not.
+  __extension__ using Int128 = __int128;
+  const Int128 micros = static_cast<Int128>(parts[0]) * kMicrosPerDay +
+                        static_cast<Int128>(parts[1]) * kMicrosPerSecond + parts[2];
+  if (micros < INT64_MIN || micros > INT64_MAX) throw_micros_range();
+  return static_cast<std::int64_t>(micros);
 }
 
 Value date_value(const std::chrono::year_month_day& date) {
