@@ -15,13 +15,7 @@ constexpr std::uint64_t kDenseSlack = 4096;
 bool is_unused(const Slot& v) { return v.tag == detail::Tag::erased; }
 }  // namespace
 
-bool Memo::put(std::uint64_t index, const Slot& value, std::size_t max_entries) {
-  if (index == dense_.size() && sparse_.empty()) {  // MEMOIZE, and PUT in CPython's order
-    if (count_ >= max_entries) return false;
-    dense_.push_back(value);
-    ++count_;
-    return true;
-  }
+bool Memo::put_slow(std::uint64_t index, const Slot& value, std::size_t max_entries) {
   if (index < dense_.size()) {
     if (is_unused(dense_[index])) {
       if (count_ >= max_entries) return false;

@@ -17,7 +17,11 @@ Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options)
       pos_(begin_),
       end_(begin_ + input.size()),
       options_(options),
-      heap_(detail::Heap::Memory::arena, input.size()) {
+      heap_(detail::Heap::Memory::arena, input.size()),
+      // Scratch space from the value's arena: when the decoder is done, its blocks go back
+      // to the arena's free lists (large ones to the per-thread cache) for reuse.
+      stack_(detail::ArenaAllocator<Slot>(heap_->arena())),
+      memo_(heap_->arena()) {
   if (input.size() > options.limits.max_input_bytes) {
     throw LimitError(std::nullopt, fmt::format("input of {} bytes exceeds max_input_bytes ({})",
                                                input.size(), options.limits.max_input_bytes));
@@ -336,14 +340,14 @@ std::string_view Decoder::read_line(const char* what) {
   return line;
 }
 
-std::size_t Decoder::checked_length(std::uint64_t declared, const char* what) {
+void Decoder::bad_length(std::uint64_t declared, const char* what) const {
   if (declared > remaining()) {
     fail(DecodeErrc::truncated,
          fmt::format("pickle data was truncated: {} declares {} bytes, {} remain", what, declared,
                      remaining()));
   }
   check_allocation(declared, what);
-  return static_cast<std::size_t>(declared);
+  fail(DecodeErrc::bad_argument, "bad length");  // not reached: one of the above threw
 }
 
 void Decoder::check_allocation(std::uint64_t size, const char* what) const {
@@ -373,13 +377,10 @@ std::size_t Decoder::pop_mark() {
   return base;
 }
 
-Slot Decoder::make_str(std::string_view utf8) {
-  if (auto bad = detail::find_invalid_utf8(utf8)) {
-    fail(DecodeErrc::bad_utf8,
-         fmt::format("'utf-8' codec can't decode byte 0x{:02x} in position {}",
-                     static_cast<unsigned char>(utf8[*bad]), *bad));
-  }
-  return detail::node_slot(make_str_node(utf8));
+void Decoder::bad_utf8(std::string_view utf8) const {
+  const std::size_t bad = *detail::find_invalid_utf8_slow(utf8);
+  fail(DecodeErrc::bad_utf8, fmt::format("'utf-8' codec can't decode byte 0x{:02x} in position {}",
+                                         static_cast<unsigned char>(utf8[bad]), bad));
 }
 
 void Decoder::require_strict_utf8(std::string_view text, const char* what) const {

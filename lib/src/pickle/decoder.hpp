@@ -19,6 +19,7 @@
 
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
+#include "../value/utf8.hpp"
 #include "byte_order.hpp"
 #include "opcodes.hpp"
 
@@ -35,8 +36,16 @@ using Depth = std::uint32_t;
 // to a map instead of growing the vector to it.
 class Memo {
  public:
+  explicit Memo(detail::Arena* arena) : dense_(detail::ArenaAllocator<Slot>(arena)) {}
   // Stores `value` at `index`; returns false when that would exceed `max_entries`.
-  bool put(std::uint64_t index, const Slot& value, std::size_t max_entries);
+  bool put(std::uint64_t index, const Slot& value, std::size_t max_entries) {
+    if (index == dense_.size() && sparse_.empty() && count_ < max_entries) {
+      dense_.push_back(value);  // MEMOIZE, and PUT in CPython's order
+      ++count_;
+      return true;
+    }
+    return put_slow(index, value, max_entries);
+  }
   const Slot* get(std::uint64_t index) const noexcept {
     if (index < dense_.size()) {
       return dense_[index].tag == detail::Tag::erased ? nullptr : &dense_[index];
@@ -47,8 +56,9 @@ class Memo {
   std::size_t size() const noexcept { return count_; }
 
  private:
+  bool put_slow(std::uint64_t index, const Slot& value, std::size_t max_entries);
   const Slot* get_sparse(std::uint64_t index) const noexcept;
-  std::vector<Slot> dense_;  // Tag::erased marks an unused index
+  detail::ArenaVector<Slot> dense_;  // Tag::erased marks an unused index
   std::unordered_map<std::uint64_t, Slot> sparse_;
   std::size_t count_ = 0;
 };
@@ -89,7 +99,13 @@ class Decoder {
   std::uint64_t read_u64() { return load_le<std::uint64_t>(take(8, "argument")); }
   std::string_view read_line(const char* what);
   // Checks a declared payload length against the input and the allocation limit.
-  std::size_t checked_length(std::uint64_t declared, const char* what);
+  std::size_t checked_length(std::uint64_t declared, const char* what) {
+    if (declared > remaining() || declared > options_.limits.max_allocation_bytes) [[unlikely]] {
+      bad_length(declared, what);
+    }
+    return static_cast<std::size_t>(declared);
+  }
+  [[noreturn]] void bad_length(std::uint64_t declared, const char* what) const;
   // Throws LimitError when one payload of `size` bytes exceeds max_allocation_bytes.
   void check_allocation(std::uint64_t size, const char* what) const;
 
@@ -148,7 +164,13 @@ class Decoder {
   }
   [[noreturn]] void objects_exceeded() const;
   void check_items(std::size_t count) const;
-  Slot make_str(std::string_view utf8);
+  Slot make_str(std::string_view utf8) {
+    if (!detail::is_ascii(utf8) && detail::find_invalid_utf8_slow(utf8)) [[unlikely]] {
+      bad_utf8(utf8);
+    }
+    return detail::node_slot(make_str_node(utf8));
+  }
+  [[noreturn]] void bad_utf8(std::string_view utf8) const;
   // Throws bad_utf8 unless `text` is UTF-8 without encoded surrogates (bytes.decode('utf-8'),
   // where make_str allows "surrogatepass"), or unless it is ASCII.
   void require_strict_utf8(std::string_view text, const char* what) const;
@@ -222,7 +244,7 @@ class Decoder {
   const std::uint8_t* end_;
   const DecodeOptions& options_;
   detail::HeapGuard heap_;
-  std::vector<Slot> stack_;
+  detail::ArenaVector<Slot> stack_;
   std::vector<std::size_t> marks_;
   Memo memo_;
   int protocol_ = 0;

@@ -12,10 +12,8 @@
 // a size the creator hints (a decoder knows its input size, so a tiny value gets a tiny
 // chunk) and double up to kChunk.
 //
-// Full-size chunks of dead arenas are kept in a small per-thread cache (at most
-// kCachedChunks) and handed to the next arena: freshly mapped memory costs a page fault per
-// 4 KiB, which made repeated decodes pay more in the kernel than in the decoder. This cache,
-// like malloc's own per-thread caches, is allocator state, never visible to callers.
+// Chunks and large blocks come from the per-thread BlockCache (block_cache.hpp), so a dead
+// arena's memory serves the next decode instead of being mapped afresh.
 //
 // Blocks are 16-byte aligned. Not thread-safe: a heap is used by one thread at a time.
 
@@ -41,7 +39,6 @@ class Arena {
 
   static constexpr std::size_t kMinChunk = 512;
   static constexpr std::size_t kChunk = std::size_t{64} << 10;
-  static constexpr std::size_t kCachedChunks = 64;
 
  private:
   static constexpr std::size_t kGranule = 16;
@@ -56,7 +53,7 @@ class Arena {
   struct LargeBlock {  // header in front of a large block; 32 bytes keeps 16-byte alignment
     LargeBlock* prev;
     LargeBlock* next;
-    std::size_t size;
+    std::size_t size;  // the block's capacity, header included
     std::size_t unused;
   };
 
@@ -74,11 +71,11 @@ class Arena {
   std::array<FreeBlock*, kMediumClasses> medium_free_{};
   std::byte* cursor_ = nullptr;
   std::byte* limit_ = nullptr;
-  struct OwnedChunk {
-    std::unique_ptr<std::byte[]> memory;
-    std::size_t size;
+  struct Chunk {
+    void* memory;
+    std::size_t capacity;
   };
-  std::vector<OwnedChunk> chunks_;
+  std::vector<Chunk> chunks_;
   std::size_t next_chunk_;
   LargeBlock large_{&large_, &large_, 0, 0};  // sentinel of the large-block list
 };

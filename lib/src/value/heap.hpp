@@ -55,6 +55,9 @@ class Heap {
     return node;
   }
 
+  // The arena new nodes come from, or nullptr (see Memory).
+  Arena* arena() const noexcept { return arena_.get(); }
+
   // Makes `child` (if it is a node) belong to this heap, merging its heap into this one.
   // Returns the heap that now holds both (this one or the other, whichever was larger).
   Heap* absorb(const Slot& child);
@@ -79,7 +82,8 @@ class Heap {
 
  private:
   Heap(Memory memory, std::size_t expected_bytes)
-      : arena_(memory == Memory::arena ? std::make_unique<Arena>(expected_bytes) : nullptr) {}
+      : arena_(memory == Memory::arena ? std::make_unique<Arena>(expected_bytes) : nullptr),
+        nodes_(ArenaAllocator<Node*>(arena_.get())) {}
   void adopt_node(Node* node) {
     node->heap = this;
     nodes_.push_back(node);
@@ -99,7 +103,7 @@ class Heap {
   // Declared first so they are destroyed last: arena nodes live in them.
   std::unique_ptr<Arena> arena_;
   std::vector<std::unique_ptr<Arena>> absorbed_arenas_;  // from heaps merged into this one
-  std::vector<Node*> nodes_;
+  ArenaVector<Node*> nodes_;
   std::size_t needs_destroy_count_ = 0;  // nodes for which needs_destroy() holds
   std::size_t handles_ = 0;
   std::size_t collect_threshold_ = 1024;

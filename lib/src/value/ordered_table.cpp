@@ -91,7 +91,9 @@ void OrderedTable::clear() noexcept {
 
 void OrderedTable::reserve(std::size_t n) {
   if (n * 2 > index_.size()) rebuild(n);
-  entries_.reserve(n);
+  // Grow geometrically even when asked batch by batch (SETITEMS), or every batch would copy
+  // all the entries so far.
+  if (n > entries_.capacity()) entries_.reserve(std::max(n, 2 * entries_.capacity()));
 }
 
 void OrderedTable::rebuild(std::size_t min_entries) {

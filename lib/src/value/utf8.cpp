@@ -37,7 +37,7 @@ std::size_t sequence_length(std::string_view text, std::size_t pos) noexcept {
 
 }  // namespace
 
-std::optional<std::size_t> find_invalid_utf8(std::string_view text) noexcept {
+std::optional<std::size_t> find_invalid_utf8_slow(std::string_view text) noexcept {
   std::size_t pos = 0;
   while (pos < text.size()) {
     // ASCII runs are the common case: check eight bytes at a time.
