@@ -2,6 +2,7 @@
 // Everything picklejar offers, in one include.
 
 #include <picklejar/buffer.hpp>
+#include <picklejar/codec.hpp>
 #include <picklejar/dis.hpp>
 #include <picklejar/error.hpp>
 #include <picklejar/extensions.hpp>
