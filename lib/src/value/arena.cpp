@@ -7,7 +7,6 @@
 
 namespace picklejar::detail {
 
-
 Arena::Arena(std::size_t first_chunk) noexcept
     : next_chunk_(std::clamp(std::bit_ceil(first_chunk), kMinChunk, kChunk)) {}
 

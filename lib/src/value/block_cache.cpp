@@ -8,8 +8,8 @@
 namespace picklejar::detail {
 namespace {
 
-constexpr std::size_t kMinBlock = std::size_t{16} << 10;   // this size and smaller: malloc
-constexpr std::size_t kMaxBlock = std::size_t{64} << 20;   // larger ones are not cached
+constexpr std::size_t kMinBlock = std::size_t{16} << 10;    // this size and smaller: malloc
+constexpr std::size_t kMaxBlock = std::size_t{64} << 20;    // larger ones are not cached
 constexpr int kMinShift = 14;                               // log2(kMinBlock)
 constexpr std::size_t kClasses = 4 * (26 - kMinShift + 1);  // up to 2**26 bytes
 

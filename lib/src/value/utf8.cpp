@@ -1,5 +1,7 @@
 #include "utf8.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -37,7 +39,91 @@ std::size_t sequence_length(std::string_view text, std::size_t pos) noexcept {
 
 }  // namespace
 
+namespace {
+
+// A shift-based DFA (one table load and one shift per byte, with no branch in the loop) that
+// accepts UTF-8 plus encoded surrogates. Each state is a multiple of 6; kTransitions[byte]
+// holds, at bit offset `state`, the state reached from `state` on that byte.
+enum State : std::uint64_t {
+  kAccept = 0,
+  kError = 6,
+  kTail1 = 12,    // one continuation byte (80..BF) to go
+  kTail2 = 18,    // two
+  kTail3 = 24,    // three
+  kAfterE0 = 30,  // A0..BF, then one more (no overlong 3-byte forms)
+  kAfterF0 = 36,  // 90..BF, then two more (no overlong 4-byte forms)
+  kAfterF4 = 42,  // 80..8F, then two more (nothing above U+10FFFF)
+};
+
+constexpr std::uint64_t transition(std::uint64_t state, unsigned byte) {
+  const bool cont = byte >= 0x80 && byte <= 0xBF;
+  switch (state) {
+    case kAccept:
+      if (byte < 0x80) return kAccept;
+      if (byte >= 0xC2 && byte <= 0xDF) return kTail1;
+      if (byte == 0xE0) return kAfterE0;
+      if (byte >= 0xE1 && byte <= 0xEF) return kTail2;  // 0xED too: surrogates are allowed
+      if (byte == 0xF0) return kAfterF0;
+      if (byte >= 0xF1 && byte <= 0xF3) return kTail3;
+      if (byte == 0xF4) return kAfterF4;
+      return kError;
+    case kTail1:
+      return cont ? kAccept : kError;
+    case kTail2:
+      return cont ? kTail1 : kError;
+    case kTail3:
+      return cont ? kTail2 : kError;
+    case kAfterE0:
+      return byte >= 0xA0 && byte <= 0xBF ? kTail1 : kError;
+    case kAfterF0:
+      return byte >= 0x90 && byte <= 0xBF ? kTail2 : kError;
+    case kAfterF4:
+      return byte >= 0x80 && byte <= 0x8F ? kTail2 : kError;
+    default:
+      return kError;
+  }
+}
+
+constexpr auto kTransitions = [] {
+  std::array<std::uint64_t, 256> table{};
+  for (unsigned byte = 0; byte < 256; ++byte) {
+    for (std::uint64_t state = 0; state <= kAfterF4; state += 6) {
+      table[byte] |= transition(state, byte) << state;
+    }
+  }
+  return table;
+}();
+
+// The state keeps garbage above its low 6 bits; masking inside the shift costs nothing (x86
+// shifts mask their count anyway), leaving one shift per byte on the critical path.
+std::uint64_t step(std::uint64_t state, char c) noexcept {
+  return kTransitions[static_cast<unsigned char>(c)] >> (state & 63);
+}
+
+bool valid_by_dfa(std::string_view text) noexcept {
+  // Two halves, split at a character boundary, run as two independent chains.
+  std::size_t mid = text.size() / 2;
+  if (text.size() >= 32) {
+    for (int k = 0; k < 3 && is_continuation(static_cast<unsigned char>(text[mid])); ++k) ++mid;
+  } else {
+    mid = 0;
+  }
+  const std::string_view first = text.substr(0, mid), second = text.substr(mid);
+  std::uint64_t a = kAccept, b = kAccept;
+  const std::size_t common = std::min(first.size(), second.size());
+  for (std::size_t i = 0; i < common; ++i) {
+    a = step(a, first[i]);
+    b = step(b, second[i]);
+  }
+  for (std::size_t i = common; i < first.size(); ++i) a = step(a, first[i]);
+  for (std::size_t i = common; i < second.size(); ++i) b = step(b, second[i]);
+  return (a & 63) == kAccept && (b & 63) == kAccept;
+}
+
+}  // namespace
+
 std::optional<std::size_t> find_invalid_utf8_slow(std::string_view text) noexcept {
+  if (valid_by_dfa(text)) return std::nullopt;  // the usual answer, fast; else find where
   std::size_t pos = 0;
   while (pos < text.size()) {
     // ASCII runs are the common case: check eight bytes at a time.
