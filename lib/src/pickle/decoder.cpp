@@ -416,7 +416,17 @@ Slot Decoder::make_bytes(Kind kind, std::string_view bytes) {
 }
 
 Slot Decoder::make_int(std::span<const std::byte> le_bytes) {
-  auto big = detail::BigInt::from_le_twos_complement(le_bytes);
+  if (le_bytes.size() <= 8) {  // fits in int64: sign-extend, no big int at all
+    std::uint64_t bits = 0;
+    for (std::size_t i = le_bytes.size(); i-- > 0;)
+      bits = bits << 8 | std::to_integer<std::uint64_t>(le_bytes[i]);
+    if (!le_bytes.empty() && le_bytes.size() < 8 &&
+        (std::to_integer<unsigned>(le_bytes.back()) & 0x80)) {
+      bits |= ~std::uint64_t{0} << (8 * le_bytes.size());
+    }
+    return detail::int_slot(static_cast<std::int64_t>(bits));
+  }
+  auto big = detail::BigInt::from_le_twos_complement(le_bytes, heap_->arena());
   if (auto small = big.to_int64()) return detail::int_slot(*small);
   return detail::node_slot(make<detail::BigIntNode>(std::move(big)));
 }

@@ -16,7 +16,7 @@ namespace {
 
 using boost::multiprecision::cpp_int;
 
-cpp_int to_cpp_int(bool negative, const std::vector<std::uint64_t>& magnitude) {
+cpp_int to_cpp_int(bool negative, std::span<const std::uint64_t> magnitude) {
   cpp_int v;
   if (!magnitude.empty()) {
     boost::multiprecision::import_bits(v, magnitude.begin(), magnitude.end(), 64, false);
@@ -45,8 +45,8 @@ BigInt BigInt::from_int64(std::int64_t v) {
   return b;
 }
 
-BigInt BigInt::from_le_twos_complement(std::span<const std::byte> bytes) {
-  BigInt b;
+BigInt BigInt::from_le_twos_complement(std::span<const std::byte> bytes, Arena* arena) {
+  BigInt b(arena);
   if (bytes.empty()) return b;
   const auto byte = [&](std::size_t i) { return std::to_integer<std::uint64_t>(bytes[i]); };
   b.negative_ = (byte(bytes.size() - 1) & 0x80) != 0;

@@ -12,15 +12,23 @@
 #include <string_view>
 #include <vector>
 
+#include "arena.hpp"
+
 namespace picklejar::detail {
 
 class BigInt {
  public:
-  BigInt() = default;  // zero
+  // Zero, with limbs to come from `arena` (the global allocator when null).
+  explicit BigInt(Arena* arena = nullptr) noexcept
+      : magnitude_(ArenaAllocator<std::uint64_t>(arena)) {}
+  // The same value with its limbs in `arena`.
+  BigInt(BigInt&& other, Arena* arena)
+      : negative_(other.negative_),
+        magnitude_(std::move(other.magnitude_), ArenaAllocator<std::uint64_t>(arena)) {}
   static BigInt from_int64(std::int64_t v);
   static BigInt from_uint64(std::uint64_t v);
   // Little-endian two's complement, as LONG1/LONG4 carry it. Empty input is zero.
-  static BigInt from_le_twos_complement(std::span<const std::byte> bytes);
+  static BigInt from_le_twos_complement(std::span<const std::byte> bytes, Arena* arena = nullptr);
   // Strict decimal text: optional '-' or '+', then digits. Empty on anything else.
   static std::optional<BigInt> from_decimal(std::string_view text);
   // The exact value of an integral, finite double; empty otherwise.
@@ -43,7 +51,7 @@ class BigInt {
  private:
   void normalize() noexcept;
   bool negative_ = false;
-  std::vector<std::uint64_t> magnitude_;  // little-endian limbs, no leading zero limb
+  ArenaVector<std::uint64_t> magnitude_;  // little-endian limbs, no leading zero limb
 };
 
 }  // namespace picklejar::detail

@@ -84,7 +84,7 @@ struct BytesNode final : Node {
 };
 
 struct BigIntNode final : Node {
-  BigIntNode(Arena*, BigInt v) : Node(Kind::integer), value(std::move(v)) {}
+  BigIntNode(Arena* arena, BigInt v) : Node(Kind::integer), value(std::move(v), arena) {}
   BigInt value;  // never fits in int64 (those are immediate)
 };
 
@@ -188,10 +188,10 @@ inline Slot float_slot(double d) noexcept {
 
 // Runs the node's destructor and returns its memory to `arena` (any arena of its heap).
 void destroy_node(Node* node, Arena* arena) noexcept;
-// Whether the node holds memory or references outside its arena (a big int's limbs, an
-// out-of-band buffer's owner): only those need their destructor when the whole heap dies.
+// Whether the node holds memory or references outside its arena (an out-of-band buffer's
+// owner): only those need their destructor when the whole heap dies.
 inline bool owns_outside_arena(const Node* n) noexcept {
-  return n->kind == Kind::integer || n->kind == Kind::bytes || n->kind == Kind::bytearray;
+  return n->kind == Kind::bytes || n->kind == Kind::bytearray;
 }
 
 // Calls fn(Slot&) for every child slot of a node (used by the collector, merge and copy).
