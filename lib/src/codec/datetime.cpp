@@ -21,9 +21,19 @@ namespace {
 constexpr std::int64_t kMicrosPerSecond = 1'000'000;
 constexpr std::int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
 
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+// Whole days (rounded down) and the microseconds into the last one, without overflowing
+// for any int64 (days * kMicrosPerDay can be below INT64_MIN when micros is near it).
+struct DaysAndMicros {
+  std::int64_t days;
+  std::int64_t in_day;  // 0 .. kMicrosPerDay - 1
+};
+constexpr DaysAndMicros split_days(std::int64_t micros) {
+  DaysAndMicros out{micros / kMicrosPerDay, micros % kMicrosPerDay};
+  if (out.in_day < 0) {
+    out.in_day += kMicrosPerDay;
+    --out.days;
+  }
+  return out;
 }
 
 constexpr std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
@@ -184,8 +194,7 @@ Value datetime_value(std::int64_t micros, bool utc) {
   if (micros < kMinMicros || micros > kMaxMicros) {
     throw CodecError("time point outside datetime's range (years 1 to 9999)");
   }
-  const std::int64_t days = floor_div(micros, kMicrosPerDay);
-  const std::int64_t in_day = micros - days * kMicrosPerDay;
+  const auto [days, in_day] = split_days(micros);
   const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(days))};
   const auto y = static_cast<unsigned>(static_cast<int>(date.year()));
   const auto seconds = static_cast<unsigned>(in_day / kMicrosPerSecond);
@@ -220,8 +229,7 @@ std::int64_t read_naive_datetime(const Value& v) {
 }
 
 Value timedelta_value(std::int64_t micros) {
-  const std::int64_t days = floor_div(micros, kMicrosPerDay);
-  const std::int64_t in_day = micros - days * kMicrosPerDay;
+  const auto [days, in_day] = split_days(micros);
   return make_reduce(
       "datetime", "timedelta",
       {Value(days), Value(in_day / kMicrosPerSecond), Value(in_day % kMicrosPerSecond)});
