@@ -25,9 +25,14 @@ TEST_CASE("codec: std::string is str, UTF-8 checked") {
   test::check_like_cpython(std::string("plain"), py[0], 0);
   test::check_like_cpython(std::string("h\xc3\xa9llo \xe2\x98\x83 \xf0\x9f\x98\x80"), py[1], 0);
   test::check_like_cpython(std::string(), py[2], 0);
-  SUBCASE("string_view and const char* write the same str") {
+  SUBCASE("string_view, const char* and char arrays write the same str") {
     CHECK(to_value(std::string_view("plain")) == *py[0].loaded[4]);
     CHECK(to_value(static_cast<const char*>("plain")) == *py[0].loaded[4]);
+    CHECK(to_value("plain") == *py[0].loaded[4]);
+    const char buffer[16] = "plain";
+    CHECK(to_value(buffer) == *py[0].loaded[4]);
+    const char full[5] = {'p', 'l', 'a', 'i', 'n'};
+    CHECK(to_value(full) == *py[0].loaded[4]);
   }
   SUBCASE("a lone surrogate comes back as surrogatepass writes it") {
     for (int protocol = 1; protocol < 6; ++protocol) {  // protocol 0 cannot hold it

@@ -4,7 +4,8 @@
 //   C++                                      Python   back from Python
 //   std::string                              str      str (UTF-8; lone surrogates as Python's
 //                                                     "surrogatepass" writes them)
-//   std::string_view, const char*            str      (write only: a view cannot own the text)
+//   std::string_view, const char*, char[N]   str      (write only: a view cannot own the text;
+//                                                     char[N] stops at the first NUL)
 //   std::vector<B>, std::array<B, N> where   bytes    bytes or bytearray; std::array checks N
 //     B is std::byte, unsigned char
 //     (std::uint8_t) or char
@@ -58,6 +59,15 @@ struct codec<std::string_view> {
 template <>
 struct codec<const char*> {
   static Value to_value(const char* s) { return detail::str_value(s); }
+};
+
+// A string literal, or a fixed char buffer: the text up to the first NUL (write only).
+template <std::size_t N>
+struct codec<char[N]> {
+  static Value to_value(const char (&s)[N]) {
+    const std::string_view all(s, N);
+    return detail::str_value(all.substr(0, all.find('\0')));
+  }
 };
 
 template <detail::ByteLike B, class Allocator>
