@@ -100,6 +100,10 @@ struct DecodeOptions {
 // Decodes one pickle. Throws DecodeError (LimitError, ForbiddenError) on bad input.
 Value loads(std::span<const std::byte> pickle, const DecodeOptions& options = {});
 Value loads(std::string_view pickle, const DecodeOptions& options = {});
+// Decodes a pickle held in a shared buffer. When the buffer is read-only, bytes payloads of
+// 4 KiB and more are not copied: the values refer into the buffer and keep it alive (through
+// its owner) for as long as they live. A writable buffer is decoded by copying, as above.
+Value loads(const Buffer& pickle, const DecodeOptions& options = {});
 
 // Decodes the first pickle in `data` and reports how many bytes it used (the rest is left,
 // whatever options.trailing_data says).

@@ -24,7 +24,8 @@ void Decoder::op_long1() {
 
 void Decoder::op_long4() {
   const std::int32_t declared = read_i32();
-  if (declared < 0) fail(DecodeErrc::bad_argument, fmt::format("LONG pickle has negative byte count {}", declared));
+  if (declared < 0)
+    fail(DecodeErrc::bad_argument, fmt::format("LONG pickle has negative byte count {}", declared));
   const std::size_t n = checked_length(static_cast<std::uint64_t>(declared), "LONG4 payload");
   const std::uint8_t* p = take(n, "LONG4 payload");
   push(make_int(std::as_bytes(std::span(p, n))));
@@ -42,8 +43,16 @@ void Decoder::op_binunicode(std::uint64_t length) {
 }
 
 void Decoder::op_binbytes(Kind kind, std::uint64_t length) {
-  const std::size_t n = checked_length(length, kind == Kind::bytes ? "bytes payload" : "bytearray payload");
-  push(make_bytes(kind, chars(take(n, "bytes payload"), n)));
+  const std::size_t n =
+      checked_length(length, kind == Kind::bytes ? "bytes payload" : "bytearray payload");
+  const std::uint8_t* payload = take(n, "bytes payload");
+  if (kind == Kind::bytes && input_owner_ && n >= kZeroCopyBytes) {
+    // Refer into the caller's read-only input rather than copy a big payload.
+    auto* data = const_cast<std::byte*>(reinterpret_cast<const std::byte*>(payload));
+    push(detail::node_slot(make<detail::BytesNode>(Kind::bytes, input_owner_, data, n)));
+    return;
+  }
+  push(make_bytes(kind, chars(payload, n)));
 }
 
 void Decoder::op_binstring(std::size_t length) {
@@ -55,7 +64,9 @@ void Decoder::op_binstring(std::size_t length) {
 void Decoder::push_py2_string(std::string_view raw) {
   check_allocation(raw.size(), "Python 2 str payload");  // STRING's text has no declared length
   switch (options_.py2_strings) {
-    case Py2Strings::bytes: push(make_bytes(Kind::bytes, raw)); return;
+    case Py2Strings::bytes:
+      push(make_bytes(Kind::bytes, raw));
+      return;
     case Py2Strings::utf8:
       require_strict_utf8(raw, "a Python 2 str");
       push(make_str(raw));

@@ -12,7 +12,8 @@
 
 namespace picklejar::pickle {
 
-Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options)
+Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options,
+                 std::shared_ptr<void> input_owner)
     : begin_(reinterpret_cast<const std::uint8_t*>(input.data())),
       pos_(begin_),
       end_(begin_ + input.size()),
@@ -21,7 +22,8 @@ Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options)
       // Scratch space from the value's arena: when the decoder is done, its blocks go back
       // to the arena's free lists (large ones to the per-thread cache) for reuse.
       stack_(detail::ArenaAllocator<Slot>(heap_->arena())),
-      memo_(heap_->arena()) {
+      memo_(heap_->arena()),
+      input_owner_(std::move(input_owner)) {
   if (input.size() > options.limits.max_input_bytes) {
     throw LimitError(std::nullopt, fmt::format("input of {} bytes exceeds max_input_bytes ({})",
                                                input.size(), options.limits.max_input_bytes));
@@ -452,8 +454,10 @@ LoadResult load_prefix(std::span<const std::byte> data, const DecodeOptions& opt
   return pickle::Decoder(data, options).run();
 }
 
-Value loads(std::span<const std::byte> pickle, const DecodeOptions& options) {
-  pickle::Decoder decoder(pickle, options);
+namespace {
+Value load_whole(std::span<const std::byte> pickle, const DecodeOptions& options,
+                 std::shared_ptr<void> owner) {
+  pickle::Decoder decoder(pickle, options, std::move(owner));
   LoadResult result = decoder.run();
   if (options.trailing_data == TrailingData::reject && result.consumed != pickle.size()) {
     throw DecodeError(DecodeErrc::trailing_data, DecodePosition{result.consumed, -1},
@@ -461,6 +465,16 @@ Value loads(std::span<const std::byte> pickle, const DecodeOptions& options) {
                                   pickle.size() - result.consumed));
   }
   return std::move(result.value);
+}
+}  // namespace
+
+Value loads(std::span<const std::byte> pickle, const DecodeOptions& options) {
+  return load_whole(pickle, options, {});
+}
+
+Value loads(const Buffer& pickle, const DecodeOptions& options) {
+  // Zero copy only from read-only memory: a writable buffer could change under the values.
+  return load_whole(pickle.bytes(), options, pickle.readonly() ? pickle.owner() : nullptr);
 }
 
 Value loads(std::string_view pickle, const DecodeOptions& options) {

@@ -32,6 +32,10 @@ using detail::Slot;
 // and the memo keep each value's depth in its slot's `aux` field.
 using Depth = std::uint32_t;
 
+// Bytes payloads from this size up refer into a shared, read-only input (loads(Buffer))
+// instead of being copied. Below it a copy is cheaper than keeping the whole input alive.
+inline constexpr std::size_t kZeroCopyBytes = 4096;
+
 // PUT/GET storage. Dense indices live in a vector; a far-away index (LONG_BINPUT 2**31) goes
 // to a map instead of growing the vector to it.
 class Memo {
@@ -65,7 +69,10 @@ class Memo {
 
 class Decoder {
  public:
-  Decoder(std::span<const std::byte> input, const DecodeOptions& options);
+  // `input_owner`, when given, keeps the input alive and lets large bytes payloads refer
+  // into it instead of being copied (the input must not change while they live).
+  Decoder(std::span<const std::byte> input, const DecodeOptions& options,
+          std::shared_ptr<void> input_owner = {});
   // A hook may have merged this decode's heap with a caller's: never leave it paused.
   ~Decoder() { heap_->pause_collection(false); }
   Decoder(const Decoder&) = delete;
@@ -252,6 +259,7 @@ class Decoder {
   std::uint8_t op_ = 0;
   std::size_t objects_ = 0;
   std::size_t next_buffer_ = 0;
+  std::shared_ptr<void> input_owner_;
 };
 
 }  // namespace picklejar::pickle
