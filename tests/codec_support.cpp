@@ -12,16 +12,6 @@
 namespace picklejar::test {
 namespace {
 
-std::string hex(const std::string& text) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : text) {
-    out += kDigits[static_cast<unsigned char>(c) >> 4];
-    out += kDigits[static_cast<unsigned char>(c) & 15];
-  }
-  return out;
-}
-
 std::string unhex(const std::string& text) {
   std::string out;
   for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
@@ -31,6 +21,16 @@ std::string unhex(const std::string& text) {
 }
 
 }  // namespace
+
+std::string hex(const std::string& text) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : text) {
+    out += kDigits[static_cast<unsigned char>(c) >> 4];
+    out += kDigits[static_cast<unsigned char>(c) & 15];
+  }
+  return out;
+}
 
 std::vector<CPython> cpython(const std::vector<std::string>& expressions,
                              const std::string& setup) {

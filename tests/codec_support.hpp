@@ -40,6 +40,9 @@ std::vector<CPython> cpython(const std::vector<std::string>& expressions,
                              const std::string& setup = "");
 CPython cpython_one(const std::string& expression, const std::string& setup = "");
 
+// Lowercase hex of the bytes of `text`, for passing bytes to Python as bytes.fromhex(...).
+std::string hex(const std::string& text);
+
 // The CodecError message from_value<T>(v) throws, or "" when it succeeds.
 template <class T>
 std::string from_value_error(const Value& v) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <picklejar/codec.hpp>
+#include <picklejar/pickle.hpp>
 
 #include "codec_support.hpp"
 
@@ -174,6 +175,22 @@ TEST_CASE("codec: PICKLEJAR_CLASS builds what Python 3 pickles for a plain insta
     CHECK(py[0].loaded[0]->object_form() == ObjectForm::reconstructor);
     CHECK(py[0].loaded[1]->object_form() == ObjectForm::reconstructor);
   }
+}
+
+TEST_CASE("codec: Python 2's INST and OBJ instances are read too") {
+  // Written by hand as Python 2 would; CPython 3 loads them to the same Window.
+  const std::string inst =
+      "(ipjcodec.state\nWindow\n(dp1\nS'width'\nI3\nsS'height'\nI4\nsS'title'\nS't'\nsb.";
+  const std::string obj =
+      "(cpjcodec.state\nWindow\no}(U\x05widthK\x03U\x06heightK\x04U\x05titleU\x01tub.";
+  const auto py = test::cpython({"pickle.loads(bytes.fromhex('" + test::hex(inst) + "'))",
+                                 "pickle.loads(bytes.fromhex('" + test::hex(obj) + "'))"});
+  test::check_like_cpython(app::Window{3, 4, "t"}, py[0]);
+  test::check_like_cpython(app::Window{3, 4, "t"}, py[1]);
+  CHECK(picklejar::loads(inst).object_form() == ObjectForm::inst);
+  CHECK(picklejar::loads(obj).object_form() == ObjectForm::obj);
+  CHECK(from_value<app::Window>(picklejar::loads(inst)) == app::Window{3, 4, "t"});
+  CHECK(from_value<app::Window>(picklejar::loads(obj)) == app::Window{3, 4, "t"});
 }
 
 TEST_CASE("codec: a session struct nests classes, paths, variants and datetimes") {
