@@ -2,7 +2,7 @@
 // The customization point behind to_value() and from_value(): how a C++ type becomes a Value
 // and comes back. codec.hpp includes this with the mappings picklejar provides; read it first.
 //
-// A type T is mapped by exactly one of (the first that applies wins):
+// A type T is mapped by the first of these that exists (per type, not per direction):
 //   1. a specialization of picklejar::codec<T>, for types you don't own:
 //        template <> struct picklejar::codec<Rgb> {
 //          static picklejar::Value to_value(const Rgb& c);
@@ -21,7 +21,7 @@
 // Errors. Everything that goes wrong while mapping throws CodecError, a TypeError whose message
 // names the place inside the value: `["window"]["size"][1]: expected int, got str`. Container
 // codecs add their part of the path while the error travels out (list index `[1]`, dict key
-// `["size"]` or `[3]`, attribute `.width`, set member `{'a'}`), so a codec only says what is
+// `["size"]` or `[3]`, attribute `.width`, set member `{"a"}`), so a codec only says what is
 // wrong at its own level: throw CodecError("expected ..."), or call picklejar::from_value on
 // the parts and let their errors through. TypeError, ValueError and LookupError thrown by
 // Value's own accessors inside a codec become CodecErrors with the path; any other exception
