@@ -19,10 +19,15 @@
 namespace picklejar::cli {
 namespace {
 
+const std::map<std::string, Py2Strings> kPy2Strings{{"ascii", Py2Strings::ascii},
+                                                    {"latin1", Py2Strings::latin1},
+                                                    {"utf8", Py2Strings::utf8},
+                                                    {"bytes", Py2Strings::bytes}};
+
 struct DumpFlags {
   std::string file;
   bool ignore_trailing = false;
-  Py2Strings py2_strings = Py2Strings::ascii;
+  std::string py2_strings = "ascii";  // one of kPy2Strings' names
 };
 
 struct DisFlags {
@@ -68,7 +73,7 @@ int run_dump(const DumpFlags& flags) {
     const std::string data = read_input(flags.file);
     DecodeOptions options;
     options.trailing_data = flags.ignore_trailing ? TrailingData::ignore : TrailingData::reject;
-    options.py2_strings = flags.py2_strings;
+    options.py2_strings = kPy2Strings.at(flags.py2_strings);
     write_output(repr(loads(data, options)) + "\n");
     return kExitOk;
   } catch (const std::exception& e) {
@@ -104,13 +109,9 @@ void add_dump(CLI::App& app, int& status) {
   add_file_argument(*cmd, flags->file);
   cmd->add_flag("--ignore-trailing", flags->ignore_trailing,
                 "accept bytes after STOP, as pickle.loads does (default: an error)");
-  const std::map<std::string, Py2Strings> encodings{{"ascii", Py2Strings::ascii},
-                                                    {"latin1", Py2Strings::latin1},
-                                                    {"utf8", Py2Strings::utf8},
-                                                    {"bytes", Py2Strings::bytes}};
   cmd->add_option("--py2-strings", flags->py2_strings,
                   "how Python 2 str opcodes decode: ascii (default), latin1, utf8 or bytes")
-      ->transform(CLI::CheckedTransformer(encodings, CLI::ignore_case));
+      ->transform(CLI::IsMember({"ascii", "latin1", "utf8", "bytes"}, CLI::ignore_case));
   cmd->callback([flags, &status] { status = run_dump(*flags); });
 }
 
