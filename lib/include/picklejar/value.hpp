@@ -134,8 +134,11 @@ class Value {
   // Later duplicates of an equal key replace the value but keep the first key, as in Python.
   // Throws TypeError for an unhashable key.
   static Value dict(std::initializer_list<std::pair<Value, Value>> items = {});
+  static Value dict(std::vector<std::pair<Value, Value>> items);
   static Value set(std::initializer_list<Value> members = {});
+  static Value set(std::vector<Value> members);
   static Value frozenset(std::initializer_list<Value> members = {});
+  static Value frozenset(std::vector<Value> members);
   static Value bytes(std::span<const std::byte> data);
   static Value bytes(std::string_view data);
   static Value bytearray(std::span<const std::byte> data);

@@ -37,12 +37,12 @@ Value hashable(Value key) {
     case Kind::bytearray:
       return Value::bytes(key.as_bytes());
     case Kind::set:
-    case Kind::frozenset:
-      // Value::frozenset() only takes an initializer_list, so a frozenset of members known
-      // at run time cannot be built yet.
-      throw CodecError(
-          "a set cannot be a dict key or set member yet (no frozenset of "
-          "run-time size in the Value API)");
+    case Kind::frozenset: {
+      std::vector<Value> members;
+      members.reserve(key.size());
+      for (const Value& member : key) members.push_back(hashable(member));
+      return Value::frozenset(std::move(members));
+    }
     default:
       throw CodecError("unhashable type: '" + type_name(key) +
                        "' cannot be a dict key or set member");

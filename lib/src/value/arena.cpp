@@ -12,7 +12,10 @@ Arena::Arena(std::size_t first_chunk) noexcept
 
 Arena::~Arena() {
   while (large_.next != &large_) deallocate_large(large_.next + 1);
-  for (const Chunk& chunk : chunks_) free_block(chunk.memory, chunk.capacity);
+  for (const Chunk& chunk : chunks_) {
+    unpoison(chunk.memory, chunk.capacity);
+    free_block(chunk.memory, chunk.capacity);
+  }
 }
 
 void* Arena::bump_slow(std::size_t rounded) {
@@ -23,10 +26,12 @@ void* Arena::bump_slow(std::size_t rounded) {
   chunk.memory = allocate_block(size, chunk.capacity);
   chunks_.push_back(chunk);
   cursor_ = static_cast<std::byte*>(chunk.memory);
+  poison(chunk.memory, chunk.capacity);  // unpoisoned block by block as bump() hands it out
   limit_ = cursor_ + size;
   next_chunk_ = std::min(next_chunk_ * 2, kChunk);
   void* block = cursor_;
   cursor_ += rounded;
+  unpoison(block, rounded);
   return block;
 }
 
@@ -34,6 +39,7 @@ void* Arena::allocate_medium(std::size_t bytes) {
   if (bytes > kMediumMax) return allocate_large(bytes);
   const std::size_t c = medium_class(bytes);
   if (FreeBlock* block = medium_free_[c]) {
+    unpoison(block, std::size_t{2048} << c);
     medium_free_[c] = block->next;
     return block;
   }

@@ -24,7 +24,35 @@
 #include <string>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PICKLEJAR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PICKLEJAR_ASAN 1
+#endif
+#endif
+#ifdef PICKLEJAR_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace picklejar::detail {
+
+// Under AddressSanitizer, arena memory that is not handed out is poisoned, so a use after
+// free inside an arena is reported like one outside it.
+inline void poison(void* block, std::size_t size) noexcept {
+#ifdef PICKLEJAR_ASAN
+  __asan_poison_memory_region(block, size);
+#else
+  (void)block, (void)size;
+#endif
+}
+inline void unpoison(void* block, std::size_t size) noexcept {
+#ifdef PICKLEJAR_ASAN
+  __asan_unpoison_memory_region(block, size);
+#else
+  (void)block, (void)size;
+#endif
+}
 
 class Arena {
  public:
@@ -84,6 +112,7 @@ inline void* Arena::bump(std::size_t rounded) {
   if (static_cast<std::size_t>(limit_ - cursor_) < rounded) return bump_slow(rounded);
   void* block = cursor_;
   cursor_ += rounded;
+  unpoison(block, rounded);
   return block;
 }
 
@@ -91,6 +120,7 @@ inline void* Arena::allocate(std::size_t bytes) {
   if (bytes > kSmallMax) return allocate_medium(bytes);
   const std::size_t c = (bytes + kGranule - 1) / kGranule;
   if (FreeBlock* block = small_free_[c]) {
+    unpoison(block, c * kGranule);
     small_free_[c] = block->next;
     return block;
   }
@@ -99,16 +129,20 @@ inline void* Arena::allocate(std::size_t bytes) {
 
 inline void Arena::deallocate(void* block, std::size_t bytes) noexcept {
   FreeBlock** list;
+  std::size_t size;
   if (bytes <= kSmallMax) {
-    list = &small_free_[(bytes + kGranule - 1) / kGranule];
+    size = (bytes + kGranule - 1) / kGranule * kGranule;
+    list = &small_free_[size / kGranule];
   } else if (bytes <= kMediumMax) {
     list = &medium_free_[medium_class(bytes)];
+    size = std::size_t{2048} << medium_class(bytes);
   } else {
     return deallocate_large(block);
   }
   auto* free_block = static_cast<FreeBlock*>(block);
   free_block->next = *list;
   *list = free_block;
+  poison(block, size);
 }
 
 // A standard allocator drawing from an arena, for the vectors and strings inside nodes; with

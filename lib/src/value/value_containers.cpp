@@ -44,7 +44,7 @@ Value make_sequence(Kind kind, std::span<const Value> items) {
   return result;
 }
 
-Value make_set(Kind kind, std::initializer_list<Value> members) {
+Value make_set(Kind kind, std::span<const Value> members) {
   Value result = detail::make_standalone<TableNode>(kind);
   auto& node = detail::as_table(ValueAccess::node(result));
   for (const Value& m : members) detail::table_set(node, ValueAccess::slot(m), Slot{});
@@ -85,7 +85,8 @@ Value Value::tuple(std::initializer_list<Value> items) {
 }
 Value Value::tuple(std::vector<Value> items) { return make_sequence(Kind::tuple, items); }
 
-Value Value::dict(std::initializer_list<std::pair<Value, Value>> items) {
+namespace {
+Value make_dict(std::span<const std::pair<Value, Value>> items) {
   Value result = detail::make_standalone<TableNode>(Kind::dict);
   auto& node = detail::as_table(ValueAccess::node(result));
   for (const auto& [k, v] : items) {
@@ -93,11 +94,20 @@ Value Value::dict(std::initializer_list<std::pair<Value, Value>> items) {
   }
   return result;
 }
+}  // namespace
 
-Value Value::set(std::initializer_list<Value> members) { return make_set(Kind::set, members); }
-Value Value::frozenset(std::initializer_list<Value> members) {
-  return make_set(Kind::frozenset, members);
+Value Value::dict(std::initializer_list<std::pair<Value, Value>> items) {
+  return make_dict({items.begin(), items.size()});
 }
+Value Value::dict(std::vector<std::pair<Value, Value>> items) { return make_dict(items); }
+Value Value::set(std::initializer_list<Value> members) {
+  return make_set(Kind::set, {members.begin(), members.size()});
+}
+Value Value::set(std::vector<Value> members) { return make_set(Kind::set, members); }
+Value Value::frozenset(std::initializer_list<Value> members) {
+  return make_set(Kind::frozenset, {members.begin(), members.size()});
+}
+Value Value::frozenset(std::vector<Value> members) { return make_set(Kind::frozenset, members); }
 
 std::size_t Value::size() const {
   const Kind k = kind();
@@ -202,9 +212,13 @@ bool Value::erase(const Value& key) {
 
 void Value::clear() {
   switch (kind()) {
-    case Kind::list: detail::as_sequence(slot_.as.node).items.clear(); break;
+    case Kind::list:
+      detail::as_sequence(slot_.as.node).items.clear();
+      break;
     case Kind::dict:
-    case Kind::set: detail::as_table(slot_.as.node).table.clear(); break;
+    case Kind::set:
+      detail::as_table(slot_.as.node).table.clear();
+      break;
     case Kind::bytearray: {
       auto& node = detail::as_bytes(slot_.as.node);
       node.owned.clear();
@@ -213,7 +227,8 @@ void Value::clear() {
       node.external_size = 0;
       break;
     }
-    default: detail::throw_kind_error("clear", "list, dict, set or bytearray", kind());
+    default:
+      detail::throw_kind_error("clear", "list, dict, set or bytearray", kind());
   }
 }
 
