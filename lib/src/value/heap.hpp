@@ -35,7 +35,7 @@ class Heap {
     try {
       node = ::new (memory) N(arena, std::forward<Args>(args)...);
     } catch (...) {
-      arena ? arena->deallocate(memory, sizeof(N)) : ::operator delete(memory, sizeof(N));
+      arena ? arena->deallocate(memory, sizeof(N)) : ::operator delete(memory);
       throw;
     }
     if (arena) node->flags |= NodeFlag::in_arena;

@@ -7,7 +7,7 @@ void destroy_as(Node* node, Arena* arena, std::size_t size = sizeof(N)) noexcept
   const bool in_arena = node->flags & NodeFlag::in_arena;
   static_cast<N*>(node)->~N();
   if (!in_arena) {
-    ::operator delete(node, size);
+    ::operator delete(node);
   } else if (arena != nullptr) {
     arena->deallocate(node, size);
   }
