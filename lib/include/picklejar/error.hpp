@@ -10,6 +10,7 @@
 //   TypeError       a Value of the wrong kind was used (as_int() on a str, unhashable key)
 //   ValueError      a C++ argument has the right kind but an unusable value (bad UTF-8)
 //   LookupError     a key or index that is not there, where the API promised it would be
+//   EncodeError     a value the chosen pickle protocol cannot express
 //
 // Messages follow "what 'where': why", e.g.
 //   "pickle decode error at offset 12 (opcode 0x58 BINUNICODE): declared length 4294967295
@@ -29,22 +30,22 @@ class Error : public std::runtime_error {
 
 // What went wrong while decoding. Part of the public API: values are never renumbered.
 enum class DecodeErrc : std::uint8_t {
-  truncated = 1,          // input ended inside an opcode, or before STOP
-  unknown_opcode = 2,     // a byte that is not a pickle opcode
-  stack_underflow = 3,    // an opcode needed more values than the stack holds above the MARK
-  mark_missing = 4,       // an opcode needed a MARK and none was open
-  memo_missing = 5,       // GET of a memo index that was never stored
-  bad_utf8 = 6,           // a str argument is not UTF-8 (surrogates are allowed)
-  bad_text = 7,           // a text argument (INT, LONG, FLOAT, STRING, GLOBAL line) is malformed
-  bad_argument = 8,       // a binary argument is impossible (negative length, bad protocol...)
-  wrong_type = 9,         // an opcode applied to the wrong kind of value (APPEND to a dict...)
-  odd_items = 10,         // DICT/SETITEMS with a key and no value
-  unhashable = 11,        // a dict key or set member that cannot be hashed (a list)
-  trailing_data = 12,     // bytes after STOP while the policy rejects them
-  limit_exceeded = 13,    // see LimitError
-  forbidden = 14,         // see ForbiddenError
+  truncated = 1,        // input ended inside an opcode, or before STOP
+  unknown_opcode = 2,   // a byte that is not a pickle opcode
+  stack_underflow = 3,  // an opcode needed more values than the stack holds above the MARK
+  mark_missing = 4,     // an opcode needed a MARK and none was open
+  memo_missing = 5,     // GET of a memo index that was never stored
+  bad_utf8 = 6,         // a str argument is not UTF-8 (surrogates are allowed)
+  bad_text = 7,         // a text argument (INT, LONG, FLOAT, STRING, GLOBAL line) is malformed
+  bad_argument = 8,     // a binary argument is impossible (negative length, bad protocol...)
+  wrong_type = 9,       // an opcode applied to the wrong kind of value (APPEND to a dict...)
+  odd_items = 10,       // DICT/SETITEMS with a key and no value
+  unhashable = 11,      // a dict key or set member that cannot be hashed (a list)
+  trailing_data = 12,   // bytes after STOP while the policy rejects them
+  limit_exceeded = 13,  // see LimitError
+  forbidden = 14,       // see ForbiddenError
   unsupported_protocol = 15,  // PROTO above 5
-  hook_failed = 16,       // a caller-supplied hook (persistent_load) threw
+  hook_failed = 16,           // a caller-supplied hook (persistent_load) threw
 };
 
 // Where in the input a decode error happened.
@@ -92,6 +93,13 @@ class ValueError : public Error {
 };
 
 class LookupError : public Error {
+ public:
+  using Error::Error;
+};
+
+// What dumps() cannot write: "what 'where': why", e.g. "cannot pickle int at [\"big\"] with
+// protocol 1: more than 4300 digits".
+class EncodeError : public Error {
  public:
   using Error::Error;
 };

@@ -1,6 +1,6 @@
 #pragma once
-// Reading pickles: picklejar::loads() turns the bytes pickle.dumps() writes (protocols 0-5)
-// into a Value.
+// Reading and writing pickles: picklejar::loads() turns the bytes pickle.dumps() writes
+// (protocols 0-5) into a Value; picklejar::dumps() writes a Value the way pickle.dumps() does.
 //
 // Safety policy. Decoding never calls, imports or resolves anything:
 //   - A global (class or function reference) becomes an inert Value of kind global; an
@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include <picklejar/buffer.hpp>
 #include <picklejar/error.hpp>
@@ -112,5 +113,55 @@ struct LoadResult {
   std::size_t consumed = 0;
 };
 LoadResult load_prefix(std::span<const std::byte> data, const DecodeOptions& options = {});
+
+// ---- writing ---------------------------------------------------------------------------------
+//
+// Byte-identity. dumps() writes what CPython's C pickler (3.8-3.14, checked against 3.11)
+// writes for the same object graph: the same opcodes, memo indices, batches and frames.
+// Python memoizes by object identity, so the guarantee is stated on graphs: for bytes p that
+// pickle.dumps(obj, N) wrote, dumps(loads(p), N) == p, because loads() keeps every shared
+// node shared. A value built in C++ has the sharing the program gave it (each Value::list()
+// is a new node, str included); Python loads its encoding to an equal object.
+
+// CPython changed how it splits APPENDS/SETITEMS/ADDITEMS batches in 3.15.
+enum class BatchingProfile : std::uint8_t {
+  // CPython 3.8-3.14's C pickler: a 1-item list or dict uses APPEND/SETITEM; otherwise every
+  // batch is MARK...APPENDS/SETITEMS, even a trailing batch of one item, and a dict or set
+  // whose size is a multiple of 1000 ends with an empty batch.
+  cpython_3_8,
+  // CPython 3.15+ (and the pure-Python pickler): one-item batches use APPEND/SETITEM and
+  // there are no empty batches.
+  cpython_3_15,
+};
+
+struct EncodeOptions {
+  // 0-5. The default, 4, is what Python 3.8-3.13 writes by default and every Python >= 3.4
+  // reads; 5 adds BYTEARRAY8 and out-of-band buffers (Python >= 3.8).
+  int protocol = 4;
+  BatchingProfile batching = BatchingProfile::cpython_3_8;
+  // Write Python 2 names (__builtin__ for builtins, ...) in protocol 0-2 pickles, as
+  // pickle.dumps(fix_imports=True) does.
+  bool fix_imports = true;
+  // Globals registered here are written as EXT1/EXT2/EXT4 codes at protocol 2 and above.
+  const ExtensionRegistry* extensions = nullptr;
+  // Protocol 5 only: called for every bytes or bytearray payload of at least
+  // out_of_band_min_bytes. Returning false writes it out of band (NEXT_BUFFER, plus
+  // READONLY_BUFFER for bytes): the caller keeps the buffer and passes it, in order, to
+  // DecodeOptions::buffers when decoding. The Buffer shares the value's memory. Returning
+  // true writes the payload in band as usual. Python's buffer_callback, applied to bytes.
+  std::function<bool(const Buffer& payload)> buffer_callback;
+  std::size_t out_of_band_min_bytes = std::size_t{64} << 10;
+};
+
+// Writes `value` as a pickle. Throws EncodeError when the protocol cannot express something
+// (naming it and its path inside the value) and ValueError for a bad protocol number.
+std::string dumps(const Value& value, const EncodeOptions& options = {});
+// The same, appending to `out`.
+void dump(const Value& value, std::string& out, const EncodeOptions& options = {});
+void dump(const Value& value, std::vector<std::byte>& out, const EncodeOptions& options = {});
+// The same, handing the pickle to `write` piece by piece (frame by frame at protocol 4+;
+// large payloads are passed straight from the value's memory).
+void dump(const Value& value, const std::function<void(std::span<const std::byte>)>& write,
+          const EncodeOptions& options = {});
 
 }  // namespace picklejar
