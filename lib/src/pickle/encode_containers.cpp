@@ -1,0 +1,228 @@
+// Tuples, lists, dicts, sets and frozensets (_pickle.c save_tuple, save_list, save_dict,
+// save_set, save_frozenset), and the batching of their items (batch_list_exact,
+// batch_dict_exact, batch_list, batch_dict), one item per task.
+
+#include <fmt/format.h>
+
+#include "encoder.hpp"
+#include "opcodes.hpp"
+
+namespace picklejar::pickle {
+namespace {
+
+constexpr std::uint32_t kBatch = 1000;
+
+// How a container's items are split into batches.
+enum Rule : std::uint8_t {
+  one_at_a_time,  // protocol 0: APPEND/SETITEM after every item
+  iterator,       // batch_list/batch_dict (and CPython 3.15+): a 1-item batch is APPEND/SETITEM
+  exact_list,     // batch_list_exact: APPEND only for a 1-item list; no empty batch
+  exact_dict,     // batch_dict_exact: SETITEM only for a 1-item dict; empty batch at 1000*k
+  exact_set,      // save_set: always MARK...ADDITEMS; empty batch at 1000*k
+  python_set,     // pickle.py's save_set (and 3.15+): no empty batch
+};
+
+}  // namespace
+
+// ---- tuple ----------------------------------------------------------------------------------
+
+void Encoder::save_tuple(Node* n) {
+  const auto& items = detail::as_sequence(n).items;
+  const std::size_t len = items.size();
+  if (len == 0) {  // never memoized
+    return proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_tuple)) : out_.write("(t");
+  }
+  const bool short_form = len <= 3 && proto_ >= 2;
+  if (!short_form) out_.write(static_cast<char>(Op::mark));
+  Task end{TaskKind::tuple_end,
+           static_cast<std::uint8_t>(short_form),
+           0,
+           {},
+           0,
+           0,
+           detail::node_slot(n),
+           n};
+  push(end);
+  for (std::size_t i = len; i-- > 0;) push_save(items[i]);
+}
+
+// After the items: a tuple that got memoized while its items were saved contains itself
+// (through a list or dict); throw away what was pushed and fetch it from the memo.
+void Encoder::tuple_end(const Task& t) {
+  Node* n = t.slot.as.node;
+  const std::size_t len = detail::as_sequence(n).items.size();
+  const bool short_form = t.a != 0;
+  if (memoized(n)) {
+    if (short_form) {
+      for (std::size_t i = 0; i < len; ++i) out_.write(static_cast<char>(Op::pop));
+    } else if (proto_ >= 1) {
+      out_.write(static_cast<char>(Op::pop_mark));
+    } else {
+      for (std::size_t i = 0; i <= len; ++i) out_.write(static_cast<char>(Op::pop));
+    }
+    memo_get(n);
+    return;
+  }
+  if (short_form) {
+    out_.write(static_cast<char>(static_cast<int>(Op::tuple1) + static_cast<int>(len) - 1));
+  } else {
+    out_.write(static_cast<char>(Op::tuple));
+  }
+  memo_put(n);
+}
+
+// ---- list, dict, set ------------------------------------------------------------------------
+
+void Encoder::save_list(Node* n) {
+  proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_list)) : out_.write("(l");
+  memo_put(n);
+  start_items(ItemsSource::list, detail::node_slot(n), detail::as_sequence(n).items.size());
+}
+
+void Encoder::save_dict(Node* n) {
+  proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_dict)) : out_.write("(d");
+  memo_put(n);
+  start_items(ItemsSource::dict, detail::node_slot(n), detail::as_table(n).table.size());
+}
+
+// Protocol 4+ (earlier protocols are rewritten to a set(...) recipe).
+void Encoder::save_set(Node* n) {
+  out_.write(static_cast<char>(Op::empty_set));
+  memo_put(n);
+  start_items(ItemsSource::set, detail::node_slot(n), detail::as_table(n).table.size());
+}
+
+// Protocol 4+: MARK, members, FROZENSET, not batched.
+void Encoder::save_frozenset(Node* n) {
+  out_.write(static_cast<char>(Op::mark));
+  push(Task{TaskKind::frozenset_end, 0, 0, {}, 0, 0, detail::node_slot(n), n});
+  const auto& entries = detail::as_table(n).table.entries();
+  for (std::size_t i = entries.size(); i-- > 0;) {
+    if (entries[i].key.tag != detail::Tag::erased) push_save(entries[i].key);
+  }
+}
+
+void Encoder::frozenset_end(const Task& t) {
+  Node* n = t.slot.as.node;
+  if (memoized(n)) {  // it contains itself (through an object): as for tuples
+    out_.write(static_cast<char>(Op::pop_mark));
+    memo_get(n);
+    return;
+  }
+  out_.write(static_cast<char>(Op::frozenset));
+  memo_put(n);
+}
+
+// ---- batches --------------------------------------------------------------------------------
+
+void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t count) {
+  if (count == 0) return;
+  Rule rule = iterator;
+  const bool c38 = options_.batching == BatchingProfile::cpython_3_8;
+  if (proto_ == 0) {
+    rule = one_at_a_time;
+  } else if (source == ItemsSource::list) {
+    rule = c38 ? exact_list : iterator;
+  } else if (source == ItemsSource::dict) {
+    rule = c38 ? exact_dict : iterator;
+  } else if (source == ItemsSource::set) {
+    rule = c38 ? exact_set : python_set;
+  }
+  push(
+      Task{TaskKind::items, static_cast<std::uint8_t>(source), rule, {}, 0, 0, container, nullptr});
+}
+
+void Encoder::item(const Task& t) {
+  Node* n = t.slot.as.node;
+  const auto source = static_cast<ItemsSource>(t.a);
+  const auto rule = static_cast<Rule>(t.b);
+  std::size_t count = 0, position = t.position;
+  Slot first, second;
+  bool pair = false;
+  switch (source) {
+    case ItemsSource::list:
+      count = detail::as_sequence(n).items.size();
+      first = detail::as_sequence(n).items[t.index];
+      break;
+    case ItemsSource::object_list:
+      count = detail::as_object(n).listitems.size();
+      first = detail::as_object(n).listitems[t.index];
+      break;
+    case ItemsSource::object_dict:
+      count = detail::as_object(n).dictitems.size();
+      first = detail::as_object(n).dictitems[t.index].first;
+      second = detail::as_object(n).dictitems[t.index].second;
+      pair = true;
+      break;
+    case ItemsSource::dict:
+    case ItemsSource::set: {
+      const auto& table = detail::as_table(n).table;
+      count = table.size();
+      const auto& entries = table.entries();
+      while (entries[position].key.tag == detail::Tag::erased) ++position;
+      first = entries[position].key;
+      second = entries[position].value;
+      pair = source == ItemsSource::dict;
+      break;
+    }
+  }
+  const std::size_t i = t.index;
+  const std::size_t batch_start = i - i % kBatch;
+  const std::size_t batch_length = std::min<std::size_t>(kBatch, count - batch_start);
+  const bool single =
+      rule == one_at_a_time ||
+      (batch_length == 1 &&
+       (rule == iterator || ((rule == exact_list || rule == exact_dict) && count == 1)));
+  if (!single && i == batch_start) out_.write(static_cast<char>(Op::mark));
+  Task after = t;
+  after.kind = TaskKind::items_after;
+  after.position = position;
+  after.ops[0] = static_cast<char>(single);
+  push(after);
+  if (pair) push_save(second);
+  push_save(first);
+}
+
+void Encoder::item_after(const Task& t) {
+  Node* n = t.slot.as.node;
+  const auto source = static_cast<ItemsSource>(t.a);
+  const auto rule = static_cast<Rule>(t.b);
+  const bool is_dict = source == ItemsSource::dict || source == ItemsSource::object_dict;
+  const bool is_set = source == ItemsSource::set;
+  std::size_t count = 0;
+  switch (source) {
+    case ItemsSource::list:
+      count = detail::as_sequence(n).items.size();
+      break;
+    case ItemsSource::object_list:
+      count = detail::as_object(n).listitems.size();
+      break;
+    case ItemsSource::object_dict:
+      count = detail::as_object(n).dictitems.size();
+      break;
+    default:
+      count = detail::as_table(n).table.size();
+      break;
+  }
+  const std::size_t i = t.index;
+  const std::size_t batch_start = i - i % kBatch;
+  const std::size_t batch_length = std::min<std::size_t>(kBatch, count - batch_start);
+  const char many = static_cast<char>(is_set ? Op::additems : is_dict ? Op::setitems : Op::appends);
+  if (t.ops[0]) {
+    out_.write(static_cast<char>(is_dict ? Op::setitem : Op::append));
+  } else if (i == batch_start + batch_length - 1) {
+    out_.write(many);
+  }
+  if (i + 1 < count) {
+    Task next = t;
+    next.kind = TaskKind::items;
+    next.index = static_cast<std::uint32_t>(i + 1);
+    next.position = t.position + 1;
+    push(next);
+  } else if ((rule == exact_dict || rule == exact_set) && count % kBatch == 0) {
+    const char empty_batch[2] = {static_cast<char>(Op::mark), many};  // CPython 3.8-3.14
+    out_.write(std::string_view(empty_batch, 2));
+  }
+}
+
+}  // namespace picklejar::pickle

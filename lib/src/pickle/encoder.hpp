@@ -1,0 +1,146 @@
+#pragma once
+// The pickler: writes a Value the way CPython's C pickler (Modules/_pickle.c, 3.8-3.14)
+// writes the equal object graph. Internal. Files:
+//   encoder.cpp            the work loop, save() dispatch, memo
+//   encode_scalars.cpp     None, bool, int, float, str, bytes, bytearray
+//   encode_containers.cpp  tuple, list, dict, set, frozenset and their batches
+//   encode_objects.cpp     globals, object recipes, and the rewrites of values that a
+//                          protocol has no opcode for into the recipes CPython writes
+//
+// CPython's save() is recursive; this encoder keeps an explicit stack of small tasks, so a
+// value a million levels deep is written without touching the C stack. Tasks run in the exact
+// order CPython's calls would, which is what makes the bytes (memo indices, batches, frame
+// boundaries) come out identical.
+
+#include <picklejar/error.hpp>
+#include <picklejar/pickle.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "../value/heap.hpp"
+#include "../value/node.hpp"
+#include "output.hpp"
+
+namespace picklejar::pickle {
+
+using detail::Node;
+using detail::Slot;
+
+class Encoder {
+ public:
+  Encoder(Output& out, const EncodeOptions& options);
+  void run(const Value& root);
+
+ private:
+  // ---- tasks -------------------------------------------------------------------------------
+  enum class TaskKind : std::uint8_t {
+    save,       // save(slot), CPython's save()
+    write,      // write up to 2 opcode bytes
+    memoize,    // memo_put(key)
+    tuple_end,  // finish a tuple whose items are saved (TUPLEn, or POPs + GET)
+    frozenset_end,
+    reduce_end,   // callable and args are saved: REDUCE/NEWOBJ/..., memo, then items and state
+    global_end,   // STACK_GLOBAL after module and name, then memo_put
+    items,        // one item of a batched container
+    items_after,  // what follows that item: APPENDS/SETITEMS/ADDITEMS, the next item
+  };
+  // Where batched items come from and which opcodes frame them.
+  enum class ItemsSource : std::uint8_t { list, dict, set, object_list, object_dict };
+  struct Task {
+    TaskKind kind;
+    std::uint8_t a = 0;  // write: byte count; items: source; tuple_end: tuple length flag
+    std::uint8_t b = 0;
+    char ops[2] = {0, 0};       // write: the bytes
+    std::uint32_t index = 0;    // items: live item number
+    std::size_t position = 0;   // items: entry position in a table
+    Slot slot;                  // the value (save), the container (items), the recipe (reduce)
+    const void* key = nullptr;  // memoize / reduce_end: the memo key; save: an override
+  };
+
+  void push(const Task& t) { tasks_.push_back(t); }
+  // `key`, when given, is the memo key to use instead of the node itself.
+  void push_save(const Slot& s, const void* key = nullptr) {
+    push(Task{TaskKind::save, 0, 0, {}, 0, 0, s, key});
+  }
+  void push_write(char op) { push(Task{TaskKind::write, 1, 0, {op, 0}, 0, 0, {}, nullptr}); }
+  void push_write(char op1, char op2) {
+    push(Task{TaskKind::write, 2, 0, {op1, op2}, 0, 0, {}, nullptr});
+  }
+  void push_memoize(const void* key) { push(Task{TaskKind::memoize, 0, 0, {}, 0, 0, {}, key}); }
+  void execute(const Task& t);
+
+  // ---- save() and the memo (encoder.cpp) ---------------------------------------------------
+  void save(const Slot& s, const void* key_override);
+  // memo_put: remembers `key` (a node, a global's name, or nullptr for something nothing
+  // will refer to again) under the next index and writes the PUT/BINPUT/MEMOIZE opcode.
+  void memo_put(const void* key);
+  bool memo_get(const void* key);  // writes the GET and returns true if memoized
+  bool memoized(const void* key) const { return memo_.contains(key); }
+  void write_get(std::uint32_t index);
+
+  // ---- scalars (encode_scalars.cpp) --------------------------------------------------------
+  void save_bool(bool b);
+  void save_int(std::int64_t i);
+  void save_bigint(Node* n);
+  void save_float(double d);
+  void save_str(Node* n);
+  void save_bytes(Node* n);
+  void save_bytearray(Node* n);
+  bool out_of_band(Node* n);
+
+  // ---- containers (encode_containers.cpp) --------------------------------------------------
+  void save_tuple(Node* n);
+  void tuple_end(const Task& t);
+  void save_list(Node* n);
+  void save_dict(Node* n);
+  void save_set(Node* n);
+  void save_frozenset(Node* n);
+  void frozenset_end(const Task& t);
+  void start_items(ItemsSource source, const Slot& container, std::size_t count);
+  void item(const Task& t);
+  void item_after(const Task& t);
+
+  // ---- globals and objects (encode_objects.cpp) --------------------------------------------
+  void save_global(Node* n);
+  void global_end(const Task& t);
+  void save_object(Node* recipe, const void* memo_key);
+  void reduce_end(const Task& t);
+  // A recipe CPython writes for something this protocol has no opcode for, or nullptr.
+  Node* rewrite(Node* n);
+  Node* rewrite_object(Node* n);
+  const void* global_key(std::string_view module, std::string_view name);
+  // The str node of every synthesized global name with this text (CPython's are interned).
+  Node* name_string(std::string_view text);
+
+  // Synthesized values, in a scratch heap that lives as long as the encoder.
+  Slot scratch_str(std::string_view text);
+  Slot scratch_global(std::string_view module, std::string_view name);
+  Slot scratch_tuple(std::initializer_list<Slot> items);
+  Node* scratch_object(ObjectForm form, const Slot& callable, const Slot& args);
+
+  // EncodeError naming what could not be written, the protocol, and where `node` sits in
+  // the value being written (found by a search from the root, only when failing).
+  [[noreturn]] void fail(const std::string& why, const Node* node = nullptr) const;
+
+  Output& out_;
+  const EncodeOptions& options_;
+  const int proto_;
+  Slot root_;
+  std::vector<Task> tasks_;
+  std::unordered_map<const void*, std::uint32_t> memo_;
+  std::uint32_t memo_size_ = 0;
+  // Globals are memoized by name: CPython memoizes the class object, of which there is one
+  // per name; keys are stable strings owned here.
+  std::unordered_map<std::string, std::unique_ptr<std::string>> global_keys_;
+  std::unordered_map<std::string, Node*> name_strings_;
+  detail::HeapGuard scratch_;
+  Slot latin1_;  // the one 'latin1' str of _codecs.encode(..., 'latin1'), as in CPython
+};
+
+}  // namespace picklejar::pickle
