@@ -11,6 +11,12 @@
 //   ValueError      a C++ argument has the right kind but an unusable value (bad UTF-8)
 //   LookupError     a key or index that is not there, where the API promised it would be
 //   EncodeError     a value the chosen pickle protocol cannot express
+//   StoreError      a session file problem, naming the file (and the key, when one is)
+//     FormatError   not a picklejar file, or a format/app schema version it cannot open
+//     IntegrityError an entry's digest or HMAC does not match
+//     LockTimeout   the lock file stayed locked past the timeout
+//     ConflictError strict mode: another process changed keys this session is saving
+//     SqliteError   SQLite failed (I/O, full disk, corruption); carries SQLite's code
 //
 // Messages follow "what 'where': why", e.g.
 //   "pickle decode error at offset 12 (opcode 0x58 BINUNICODE): declared length 4294967295
@@ -20,6 +26,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace picklejar {
 
@@ -102,6 +110,66 @@ class LookupError : public Error {
 class EncodeError : public Error {
  public:
   using Error::Error;
+};
+
+// Errors of session files. Each names the file; key() is set when one entry is concerned.
+class StoreError : public Error {
+ public:
+  StoreError(std::string path, std::optional<std::string> key, const std::string& message)
+      : Error(message), path_(std::move(path)), key_(std::move(key)) {}
+
+  const std::string& path() const noexcept { return path_; }
+  const std::optional<std::string>& key() const noexcept { return key_; }
+
+ private:
+  std::string path_;
+  std::optional<std::string> key_;
+};
+
+// Not a picklejar file (another SQLite database, random bytes, empty or truncated), or a
+// file format / app schema this program cannot open as asked. The file is left untouched.
+class FormatError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// An entry whose digest or HMAC does not match its pickle, or a file written with another
+// integrity key. Raised before a single byte of the entry is decoded.
+class IntegrityError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// The session's lock file could not be locked within the configured timeout.
+class LockTimeout : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// save() in strict conflict mode found keys another process changed since this session
+// last looked at them.
+class ConflictError : public StoreError {
+ public:
+  ConflictError(std::string path, std::vector<std::string> keys, const std::string& message)
+      : StoreError(std::move(path), std::nullopt, message), keys_(std::move(keys)) {}
+
+  const std::vector<std::string>& keys() const noexcept { return keys_; }
+
+ private:
+  std::vector<std::string> keys_;
+};
+
+// SQLite itself failed (I/O error, disk full, corrupt database...); code() is SQLite's
+// extended result code.
+class SqliteError : public StoreError {
+ public:
+  SqliteError(std::string path, int code, const std::string& message)
+      : StoreError(std::move(path), std::nullopt, message), code_(code) {}
+
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
 };
 
 }  // namespace picklejar
