@@ -1,12 +1,16 @@
 // decode_fuzzer: libFuzzer target feeding arbitrary bytes to picklejar::loads, then using
-// whatever decodes the way an application would (repr, hash, ==, deep_copy) and running the
-// disassembler on the same bytes. Built with ASan and UBSan (see fuzz/meson.build).
+// whatever decodes the way an application would (repr, hash, ==, deep_copy), re-encoding it
+// at every protocol and decoding that back, and running the disassembler on the same bytes.
+// Built with ASan and UBSan (see fuzz/meson.build).
 //
 // Expected: a DecodeError (or LimitError/ForbiddenError) from loads and disassemble, a
 // LimitError from a bounded repr, a TypeError from hashing something unhashable. Everything
 // else is a finding: a crash, a sanitizer report, a leak, a timeout or large allocation
 // (scripts/fuzz sets -timeout and -malloc_limit_mb), std::bad_alloc or another exception
-// escaping, or a broken invariant below (a copy that prints or hashes differently).
+// escaping, or a broken invariant below (a copy that prints or hashes differently; a value
+// whose encoding does not decode, decodes to something that prints differently, or encodes
+// differently the second time). The encoder may refuse a value a protocol cannot express
+// with EncodeError.
 
 #include <picklejar/picklejar.hpp>
 
@@ -188,6 +192,42 @@ void exercise(const Value& v) {
   walk(v);
 }
 
+// dumps() at every protocol: what it writes must decode (with room for the nesting the
+// protocol 0-3 rewrites add) to a value that encodes to the same bytes and, from protocol 4
+// on, prints the same.
+// Python 2 names are not mapped either way: a global literally named __builtin__.len (kept
+// when a PROTO 3 opcode came first) would otherwise come back as builtins.len.
+void round_trip(const Value& v, const std::optional<std::string>& text) {
+  picklejar::DecodeOptions options;
+  options.fix_imports = false;
+  options.limits.max_depth = 100'000;
+  options.limits.max_input_bytes = std::size_t{1} << 30;
+  for (int protocol = 0; protocol <= 5; ++protocol) {
+    picklejar::EncodeOptions encode;
+    encode.protocol = protocol;
+    encode.fix_imports = false;
+    std::string bytes;
+    try {
+      bytes = picklejar::dumps(v, encode);
+    } catch (const picklejar::EncodeError&) {
+      continue;  // e.g. a NEWOBJ_EX recipe with a non-global class below protocol 4
+    }
+    Value back;
+    try {
+      back = picklejar::loads(bytes, options);
+    } catch (const picklejar::DecodeError& e) {
+      std::fprintf(stderr, "protocol %d: %s\n", protocol, e.what());
+      finding("the encoder wrote a pickle the decoder refuses");
+    }
+    // Below protocol 4 an object built with keyword arguments becomes a functools.partial
+    // recipe, a legitimately different value; from 4 on nothing is rewritten.
+    if (protocol >= 4 && text && bounded_repr(back) != text) {
+      finding("a re-encoded value prints differently");
+    }
+    if (picklejar::dumps(back, encode) != bytes) finding("encoding is not stable");
+  }
+}
+
 void disassemble(std::span<const std::byte> input) {
   picklejar::DisassembleOptions options;
   options.max_output_bytes = 1 << 20;
@@ -211,7 +251,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const picklejar::DecodeError&) {
     // the expected outcome for most inputs
   }
-  if (value) exercise(*value);
+  if (value) {
+    exercise(*value);
+    round_trip(*value, bounded_repr(*value));
+  }
   disassemble(input);
   return 0;
 }
