@@ -110,6 +110,12 @@ void Encoder::save_global(Node* n) {
            n);
     }
   }
+  // GLOBAL ends each name at a newline: a name holding one would be read back cut in two.
+  if (module.find('\n') != std::string_view::npos || name.find('\n') != std::string_view::npos) {
+    fail(fmt::format("global {:?} has a newline in its name, which protocols 0-3 cannot write",
+                     fmt::format("{}.{}", module, name)),
+         n);
+  }
   out_.write(fmt::format("c{}\n{}\n", module, name));
   memo_put(key);
 }
