@@ -8,4 +8,5 @@
 #include <picklejar/extensions.hpp>
 #include <picklejar/pickle.hpp>
 #include <picklejar/repr.hpp>
+#include <picklejar/session.hpp>
 #include <picklejar/value.hpp>

@@ -1,0 +1,229 @@
+#include "format.hpp"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+
+#include <picklejar/error.hpp>
+
+#include "picklejar_version.hpp"
+
+namespace picklejar::store {
+namespace {
+
+// docs/FORMAT.md "Schema" holds the same statements; tests compare the two.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta (
+  name TEXT PRIMARY KEY NOT NULL,
+  value
+) WITHOUT ROWID;
+CREATE TABLE entries (
+  key TEXT PRIMARY KEY NOT NULL CHECK (typeof(key) = 'text'),
+  pickle BLOB NOT NULL CHECK (typeof(pickle) = 'blob'),
+  protocol INTEGER NOT NULL CHECK (typeof(protocol) = 'integer'),
+  digest BLOB NOT NULL CHECK (typeof(digest) = 'blob' AND length(digest) = 32),
+  revision INTEGER NOT NULL CHECK (typeof(revision) = 'integer' AND revision >= 1),
+  modified_us INTEGER NOT NULL
+);
+CREATE INDEX entries_revision ON entries (revision);
+CREATE TABLE tombstones (
+  key TEXT PRIMARY KEY NOT NULL,
+  revision INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tombstones_revision ON tombstones (revision);
+)sql";
+
+[[noreturn]] void not_picklejar(const Db& db, std::string_view why) {
+  throw FormatError(db.path(), std::nullopt,
+                    fmt::format("not a picklejar file '{}': {}", db.path(), why));
+}
+
+bool is_damage(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
+}
+
+std::int64_t pragma_int(Db& db, const char* sql) {
+  auto q = db.query(sql);
+  if (!q->step()) db.fail(SQLITE_ERROR, "no result from a pragma on");
+  return q->column_int(0);
+}
+
+// SQLite reports most truncations as corruption when page 1 is read; a file cut inside its
+// last page still reads, so compare the size page 1 declares with the file's. With a
+// non-empty WAL the file may legitimately lag behind, so the check is skipped.
+void check_not_truncated(Db& db) {
+  const std::int64_t pages = pragma_int(db, "PRAGMA page_count");
+  const std::int64_t page_size = pragma_int(db, "PRAGMA page_size");
+  struct stat file {};
+  struct stat wal {};
+  if (::stat(db.path().c_str(), &file) != 0) return;
+  const std::string wal_path = db.path() + "-wal";
+  if (::stat(wal_path.c_str(), &wal) == 0 && wal.st_size > 0) return;
+  if (file.st_size < pages * page_size)
+    not_picklejar(db, fmt::format("truncated: page 1 declares {} pages of {} bytes, the file "
+                                  "has {} bytes",
+                                  pages, page_size, static_cast<std::int64_t>(file.st_size)));
+}
+
+struct MetaValue {
+  int type = SQLITE_NULL;
+  std::int64_t integer = 0;
+  std::string text;
+};
+using MetaRows = std::map<std::string, MetaValue, std::less<>>;
+
+MetaRows read_meta_rows(Db& db) {
+  MetaRows rows;
+  auto q = db.query("SELECT name, value FROM meta");
+  while (q->step()) {
+    MetaValue v{q->column_type(1), q->column_int(1), std::string(q->column_text(1))};
+    rows[std::string(q->column_text(0))] = std::move(v);
+  }
+  return rows;
+}
+
+const MetaValue& meta_row(const Db& db, const MetaRows& rows, std::string_view name, int type,
+                          bool nullable = false) {
+  const auto it = rows.find(name);
+  if (it == rows.end()) not_picklejar(db, fmt::format("meta row '{}' is missing", name));
+  if (it->second.type != type && !(nullable && it->second.type == SQLITE_NULL))
+    not_picklejar(db, fmt::format("meta row '{}' has the wrong type", name));
+  return it->second;
+}
+
+std::int64_t meta_int(const Db& db, const MetaRows& rows, std::string_view name) {
+  return meta_row(db, rows, name, SQLITE_INTEGER).integer;
+}
+
+std::string meta_text(const Db& db, const MetaRows& rows, std::string_view name) {
+  return meta_row(db, rows, name, SQLITE_TEXT).text;
+}
+
+// The tables must have the columns this library reads; preparing the queries checks that.
+void check_tables(Db& db) {
+  db.query("SELECT key, pickle, protocol, digest, revision, modified_us FROM entries LIMIT 0");
+  db.query("SELECT key, revision FROM tombstones LIMIT 0");
+}
+
+Inspection inspect_in_transaction(Db& db) {
+  Inspection found;
+  if (pragma_int(db, "PRAGMA page_count") == 0) {
+    found.kind = Inspection::Kind::empty;
+    return found;
+  }
+  const std::int64_t app_id = pragma_int(db, "PRAGMA application_id");
+  if (app_id != kApplicationId)
+    not_picklejar(db, fmt::format("an SQLite database with application_id 0x{:08x} (picklejar "
+                                  "files have 0x{:08x}, \"PJAR\")",
+                                  static_cast<std::uint32_t>(app_id),
+                                  static_cast<std::uint32_t>(kApplicationId)));
+  check_not_truncated(db);
+  found.kind = Inspection::Kind::picklejar;
+  found.format_version = pragma_int(db, "PRAGMA user_version");
+  if (found.format_version < 1)
+    not_picklejar(db, fmt::format("file format version {} was never written by picklejar",
+                                  found.format_version));
+  if (found.format_version > kFormatVersion) {
+    // Every format keeps the meta table and these two rows. Whether the rest can be read is
+    // what min_reader_version says.
+    const MetaRows rows = read_meta_rows(db);
+    found.meta.format_version = meta_int(db, rows, "format_version");
+    found.meta.min_reader_version = meta_int(db, rows, "min_reader_version");
+    if (found.meta.min_reader_version > kFormatVersion) return found;
+  }
+  found.meta = read_meta(db);
+  check_tables(db);
+  if (found.meta.format_version != found.format_version)
+    not_picklejar(db, fmt::format("PRAGMA user_version is {} but meta format_version is {}",
+                                  found.format_version, found.meta.format_version));
+  return found;
+}
+
+}  // namespace
+
+std::string_view library_version() noexcept { return PICKLEJAR_VERSION; }
+
+std::int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Inspection inspect(Db& db) {
+  try {
+    Transaction txn(db, Transaction::Kind::read);
+    Inspection found = inspect_in_transaction(db);
+    txn.commit();
+    return found;
+  } catch (const SqliteError& e) {
+    if (is_damage(e.code())) not_picklejar(db, sqlite3_errstr(e.code()));
+    if ((e.code() & 0xff) == SQLITE_ERROR)  // a missing table or column
+      not_picklejar(db, fmt::format("damaged or foreign schema ({})", e.what()));
+    throw;
+  }
+}
+
+Meta read_meta(Db& db) {
+  const MetaRows rows = read_meta_rows(db);
+  Meta meta;
+  meta.format_version = meta_int(db, rows, "format_version");
+  meta.min_reader_version = meta_int(db, rows, "min_reader_version");
+  meta.app_schema_version = meta_int(db, rows, "app_schema_version");
+  meta.default_protocol = meta_int(db, rows, "default_protocol");
+  meta.revision = meta_int(db, rows, "revision");
+  meta.purged_revision = meta_int(db, rows, "purged_revision");
+  meta.created_us = meta_int(db, rows, "created_us");
+  meta.modified_us = meta_int(db, rows, "modified_us");
+  meta.created_by = meta_text(db, rows, "created_by");
+  meta.writer_name = meta_text(db, rows, "writer_name");
+  meta.writer_version = meta_text(db, rows, "writer_version");
+  meta.writer_app = meta_text(db, rows, "writer_app");
+  meta.integrity_scheme = meta_text(db, rows, "integrity_scheme");
+  const MetaValue& key_id = meta_row(db, rows, "key_id", SQLITE_TEXT, true);
+  if (key_id.type == SQLITE_TEXT) meta.key_id = key_id.text;
+  return meta;
+}
+
+void write_meta(Db& db, std::string_view name, std::int64_t value) {
+  db.query("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)")
+      ->bind_text(1, name)
+      .bind(2, value)
+      .run();
+}
+
+void write_meta(Db& db, std::string_view name, std::string_view value) {
+  db.query("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)")
+      ->bind_text(1, name)
+      .bind_text(2, value)
+      .run();
+}
+
+void create_schema(Db& db, const Meta& meta) {
+  db.exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};", kApplicationId,
+                      meta.format_version)
+              .c_str());
+  db.exec(kSchema);
+  write_meta(db, "format_version", meta.format_version);
+  write_meta(db, "min_reader_version", meta.min_reader_version);
+  write_meta(db, "app_schema_version", meta.app_schema_version);
+  write_meta(db, "default_protocol", meta.default_protocol);
+  write_meta(db, "revision", meta.revision);
+  write_meta(db, "purged_revision", meta.purged_revision);
+  write_meta(db, "created_us", meta.created_us);
+  write_meta(db, "modified_us", meta.modified_us);
+  write_meta(db, "created_by", meta.created_by);
+  write_meta(db, "writer_name", meta.writer_name);
+  write_meta(db, "writer_version", meta.writer_version);
+  write_meta(db, "writer_app", meta.writer_app);
+  write_meta(db, "integrity_scheme", meta.integrity_scheme);
+  if (meta.key_id) {
+    write_meta(db, "key_id", *meta.key_id);
+  } else {
+    db.query("INSERT OR REPLACE INTO meta (name, value) VALUES ('key_id', NULL)")->run();
+  }
+}
+
+}  // namespace picklejar::store

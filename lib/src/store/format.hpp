@@ -1,0 +1,73 @@
+#pragma once
+// The session file's layout (internal; docs/FORMAT.md is the contract): identification
+// pragmas, the three tables, the meta rows, and the read-only inspection that decides whether
+// a file may be opened at all.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sqlite.hpp"
+
+namespace picklejar::store {
+
+// Part of the on-disk format; never change.
+inline constexpr std::int32_t kApplicationId = 0x504A4152;  // "PJAR", PRAGMA application_id
+// The file format this library reads and writes (PRAGMA user_version, meta format_version).
+inline constexpr std::int64_t kFormatVersion = 1;
+// What files written by this library record as min_reader_version.
+inline constexpr std::int64_t kMinReaderVersion = 1;
+// A save at revision R deletes tombstones of revisions <= R - kTombstoneRetention.
+inline constexpr std::int64_t kTombstoneRetention = 10'000;
+inline constexpr std::string_view kWriterName = "picklejar-cpp";
+std::string_view library_version() noexcept;
+
+// The meta table's rows (docs/FORMAT.md "Meta rows").
+struct Meta {
+  std::int64_t format_version = kFormatVersion;
+  std::int64_t min_reader_version = kMinReaderVersion;
+  std::int64_t app_schema_version = 0;
+  std::int64_t default_protocol = 4;
+  std::int64_t revision = 0;
+  std::int64_t purged_revision = 0;
+  std::int64_t created_us = 0;
+  std::int64_t modified_us = 0;
+  std::string created_by;
+  std::string writer_name;
+  std::string writer_version;
+  std::string writer_app;
+  std::string integrity_scheme;
+  std::optional<std::string> key_id;
+};
+
+// What a path holds, found by reading only.
+struct Inspection {
+  enum class Kind { missing, empty, picklejar };
+  Kind kind = Kind::missing;
+  // For picklejar files: the format version. When it is newer than kFormatVersion and
+  // needs a newer reader (min_reader_version), only those two rows of `meta` are read.
+  std::int64_t format_version = 0;
+  Meta meta;
+};
+
+// Reads what `db` holds (page 1, the meta table, the tables' columns) inside a read
+// transaction. Throws FormatError naming the file for anything that is not a picklejar file
+// (another database, random bytes, a truncated or damaged file, a malformed meta table);
+// SqliteError for other SQLite failures (I/O, busy).
+Inspection inspect(Db& db);
+
+// Inside a write transaction on an empty database: sets the pragmas, creates the tables and
+// indexes and writes `meta`.
+void create_schema(Db& db, const Meta& meta);
+
+// Reads every meta row, checking the documented type of each. Throws FormatError.
+Meta read_meta(Db& db);
+void write_meta(Db& db, std::string_view name, std::int64_t value);
+void write_meta(Db& db, std::string_view name, std::string_view value);
+
+// Microseconds since the Unix epoch, the unit of every time in the file.
+std::int64_t now_us();
+
+}  // namespace picklejar::store

@@ -1,0 +1,122 @@
+#include "integrity.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <fmt/format.h>
+
+#include <picklejar/error.hpp>
+
+namespace picklejar::store {
+namespace {
+
+[[noreturn]] void crypto_failed(std::string_view what) {
+  throw Error(fmt::format("OpenSSL failed: {}", what));
+}
+
+struct MacDeleter {
+  void operator()(EVP_MAC* mac) const noexcept { EVP_MAC_free(mac); }
+  void operator()(EVP_MAC_CTX* ctx) const noexcept { EVP_MAC_CTX_free(ctx); }
+};
+using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacDeleter>;
+
+// An HMAC-SHA256 context initialised with `key`, ready for updates.
+MacCtxPtr new_hmac(std::string_view key) {
+  std::unique_ptr<EVP_MAC, MacDeleter> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  if (!mac) crypto_failed("no HMAC");
+  MacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
+  if (!ctx) crypto_failed("cannot allocate an HMAC context");
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+      OSSL_PARAM_construct_end()};
+  // OpenSSL refuses a null key pointer even for an empty key.
+  static const unsigned char empty = 0;
+  const auto* key_bytes = key.empty() ? &empty : reinterpret_cast<const unsigned char*>(key.data());
+  if (EVP_MAC_init(ctx.get(), key_bytes, key.size(), params) != 1) crypto_failed("HMAC init");
+  return ctx;
+}
+
+void mac_update(EVP_MAC_CTX* ctx, std::string_view data) {
+  if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1)
+    crypto_failed("HMAC update");
+}
+
+Digest mac_final(EVP_MAC_CTX* ctx) {
+  Digest out{};
+  std::size_t size = 0;
+  if (EVP_MAC_final(ctx, out.data(), &size, out.size()) != 1 || size != out.size())
+    crypto_failed("HMAC final");
+  return out;
+}
+
+}  // namespace
+
+std::string_view scheme_name(IntegrityScheme scheme) noexcept {
+  return scheme == IntegrityScheme::sha256 ? "sha256" : "hmac-sha256";
+}
+
+std::optional<IntegrityScheme> parse_scheme(std::string_view name) noexcept {
+  if (name == "sha256") return IntegrityScheme::sha256;
+  if (name == "hmac-sha256") return IntegrityScheme::hmac_sha256;
+  return std::nullopt;
+}
+
+Digest sha256(std::string_view data) {
+  Digest out{};
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_sha256(), nullptr) != 1 ||
+      size != out.size())
+    crypto_failed("SHA-256");
+  return out;
+}
+
+std::string key_id(std::string_view key) {
+  const MacCtxPtr ctx = new_hmac(key);
+  mac_update(ctx.get(), "picklejar key id");
+  const Digest mac = mac_final(ctx.get());
+  std::string hex;
+  for (std::size_t i = 0; i < 8; ++i) hex += fmt::format("{:02x}", mac[i]);
+  return hex;
+}
+
+struct Signer::MacContext {
+  MacCtxPtr keyed;  // initialised with the key; duplicated for every digest
+};
+
+Signer::Signer(std::optional<std::string_view> key) {
+  if (!key) return;
+  mac_ = std::make_unique<MacContext>(MacContext{new_hmac(*key)});
+  key_id_ = store::key_id(*key);
+}
+
+Signer::Signer(Signer&&) noexcept = default;
+Signer& Signer::operator=(Signer&&) noexcept = default;
+Signer::~Signer() = default;
+
+IntegrityScheme Signer::scheme() const noexcept {
+  return mac_ ? IntegrityScheme::hmac_sha256 : IntegrityScheme::sha256;
+}
+
+Digest Signer::digest(std::string_view name, std::string_view pickle) const {
+  if (!mac_) return sha256(pickle);
+  const MacCtxPtr ctx(EVP_MAC_CTX_dup(mac_->keyed.get()));
+  if (!ctx) crypto_failed("cannot copy an HMAC context");
+  const auto n = static_cast<std::uint32_t>(name.size());
+  const char length[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                          static_cast<char>(n >> 8), static_cast<char>(n)};
+  mac_update(ctx.get(), std::string_view(length, 4));
+  mac_update(ctx.get(), name);
+  mac_update(ctx.get(), pickle);
+  return mac_final(ctx.get());
+}
+
+bool Signer::verify(std::string_view name, std::string_view pickle, std::string_view stored) const {
+  if (stored.size() != kDigestSize) return false;
+  const Digest expected = digest(name, pickle);
+  return CRYPTO_memcmp(expected.data(), stored.data(), kDigestSize) == 0;
+}
+
+}  // namespace picklejar::store

@@ -1,0 +1,304 @@
+// Session: the dictionary interface over the in-memory view, and lazy verified decoding.
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <picklejar/session.hpp>
+
+#include "../value/utf8.hpp"
+#include "session_impl.hpp"
+
+namespace picklejar {
+namespace {
+
+// Python str keys must survive SQLite's UTF-8 TEXT: valid UTF-8, and no lone surrogates
+// (which Python's sqlite3 module cannot encode either).
+void check_key(std::string_view key) {
+  if (const auto bad = detail::find_invalid_utf8(key))
+    throw ValueError(fmt::format("session key is not UTF-8: bad byte at offset {}", *bad));
+  for (std::size_t i = 0; i + 1 < key.size(); ++i) {
+    if (static_cast<unsigned char>(key[i]) == 0xED &&
+        static_cast<unsigned char>(key[i + 1]) >= 0xA0)
+      throw ValueError(fmt::format("session key holds a lone surrogate at offset {}", i));
+  }
+}
+
+// Rethrows a decode error of an entry with the entry named, keeping its type.
+[[noreturn]] void rethrow_decode_error(const std::string& where) {
+  try {
+    throw;
+  } catch (const ForbiddenError& e) {
+    throw ForbiddenError(e.position(), where + e.reason());
+  } catch (const LimitError& e) {
+    throw LimitError(e.position(), where + e.reason());
+  } catch (const DecodeError& e) {
+    throw DecodeError(e.code(), e.position(), where + e.reason());
+  }
+}
+
+}  // namespace
+
+// ---- SessionState ------------------------------------------------------------------------------
+
+store::SessionState::SessionState(const std::filesystem::path& file, const SessionOptions& given)
+    : path(file),
+      path_text(file.string()),
+      options(given),
+      signer(given.integrity_key ? std::optional<std::string_view>(*given.integrity_key)
+                                 : std::nullopt),
+      pid(::getpid()),
+      read_only(given.mode == OpenMode::read_only) {
+  if (options.integrity_key) {
+    std::fill(options.integrity_key->begin(), options.integrity_key->end(), '\0');
+    options.integrity_key.reset();
+  }
+}
+
+store::FileLock store::SessionState::lock(store::LockMode mode) const {
+  return store::FileLock::acquire(
+      store::lock_path_for(path), mode, options.lock_timeout,
+      read_only ? store::MissingLockFile::read_unlocked : store::MissingLockFile::fail);
+}
+
+const Value& store::SessionState::decoded(std::string_view key, const store::Entry& entry) const {
+  if (entry.value) return *entry.value;
+  if (!signer.verify(key, entry.pickle, entry.digest)) {
+    const bool keyed = signer.scheme() == store::IntegrityScheme::hmac_sha256;
+    throw IntegrityError(
+        path_text, std::string(key),
+        fmt::format("integrity check failed for key '{}' in '{}': {}", key, path_text,
+                    keyed ? "its HMAC-SHA256 does not match its name and pickle (changed, "
+                            "moved from another key, or written with another key)"
+                          : "its SHA-256 does not match its pickle"));
+  }
+  try {
+    entry.value = loads(entry.pickle, options.decode);
+  } catch (const DecodeError&) {
+    rethrow_decode_error(fmt::format("key '{}' in '{}': ", key, path_text));
+  }
+  return *entry.value;
+}
+
+void store::SessionState::require_writable(std::string_view what) const {
+  if (read_only)
+    throw StoreError(path_text, std::nullopt,
+                     fmt::format("cannot {} '{}': the session is read-only", what, path_text));
+}
+
+void store::SessionState::require_outside_transaction(std::string_view what) const {
+  if (in_transaction)
+    throw StoreError(
+        path_text, std::nullopt,
+        fmt::format("cannot {} '{}' inside transact() or a migration", what, path_text));
+}
+
+void store::SessionState::before_change(const std::string& key) {
+  const auto in_view = view.find(key);
+  const auto in_pending = pending.find(key);
+  if (undo && !undo->contains(key)) {
+    store::Undo& record = (*undo)[key];
+    if (in_view != view.end()) record.view = in_view->second;
+    if (in_pending != pending.end()) record.pending = in_pending->second;
+  }
+  if (in_pending != pending.end()) return;
+  store::Pending change;
+  if (in_view != view.end()) {
+    change.disk = in_view->second;
+    change.base_revision = in_view->second->revision;
+  }
+  pending.emplace(key, std::move(change));
+}
+
+int store::SessionState::write_protocol() const {
+  return options.protocol ? *options.protocol : static_cast<int>(meta.default_protocol);
+}
+
+void store::SessionState::put(const std::string& key, const Value& value, int protocol) {
+  auto entry = std::make_shared<store::Entry>();
+  EncodeOptions encode;
+  encode.protocol = protocol;
+  try {
+    entry->pickle = dumps(value, encode);
+  } catch (const EncodeError& e) {
+    throw EncodeError(fmt::format("cannot save key '{}' in '{}': {}", key, path_text, e.what()));
+  }
+  const store::Digest digest = signer.digest(key, entry->pickle);
+  entry->digest.assign(reinterpret_cast<const char*>(digest.data()), digest.size());
+  entry->protocol = protocol;
+  entry->value = value;
+  before_change(key);
+  view[key] = std::move(entry);
+}
+
+void store::SessionState::rollback_undo() noexcept {
+  if (!undo) return;
+  for (auto& [key, record] : *undo) {
+    if (record.view) {
+      view[key] = record.view;
+    } else {
+      view.erase(key);
+    }
+    if (record.pending) {
+      pending[key] = *record.pending;
+    } else {
+      pending.erase(key);
+    }
+  }
+  undo.reset();
+}
+
+// ---- Session -----------------------------------------------------------------------------------
+
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&& other) noexcept {
+  if (this != &other) {
+    Session doomed(std::move(*this));  // closes ours the way the destructor does
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Session::~Session() {
+  if (impl_ && impl_->db && impl_->pid != ::getpid()) impl_->db->abandon();
+}
+
+store::SessionState& Session::impl() const {
+  if (!impl_) throw StoreError("", std::nullopt, "session is closed (or was moved from)");
+  if (impl_->pid != ::getpid())
+    throw StoreError(impl_->path_text, std::nullopt,
+                     fmt::format("session '{}' was opened by process {} and cannot be used in "
+                                 "process {}, a child made by fork(): open a new Session there",
+                                 impl_->path_text, impl_->pid, ::getpid()));
+  return *impl_;
+}
+
+void Session::close() {
+  impl();  // checks it is open and ours
+  std::unique_ptr<store::SessionState> closing = std::move(impl_);
+  closing->db->close();
+}
+
+const std::filesystem::path& Session::path() const noexcept {
+  static const std::filesystem::path none;
+  return impl_ ? impl_->path : none;
+}
+
+std::optional<Value> Session::find(std::string_view key) const {
+  store::SessionState& s = impl();
+  const auto it = s.view.find(key);
+  if (it == s.view.end()) return std::nullopt;
+  return s.decoded(key, *it->second);
+}
+
+Value Session::get(std::string_view key) const {
+  std::optional<Value> value = find(key);
+  if (!value) throw LookupError(fmt::format("key '{}' not in session '{}'", key, impl_->path_text));
+  return std::move(*value);
+}
+
+bool Session::contains(std::string_view key) const { return impl().view.contains(key); }
+
+std::size_t Session::size() const { return impl().view.size(); }
+
+std::vector<std::string> Session::keys() const {
+  std::vector<std::string> out;
+  const store::SessionState& s = impl();
+  out.reserve(s.view.size());
+  for (const auto& [key, entry] : s.view) out.push_back(key);
+  return out;
+}
+
+std::optional<std::string> Session::next_key(std::string_view after, bool inclusive) const {
+  const store::SessionState& s = impl();
+  const auto it = inclusive ? s.view.lower_bound(after) : s.view.upper_bound(after);
+  if (it == s.view.end()) return std::nullopt;
+  return it->first;
+}
+
+Session::Iterator Session::begin() const { return Iterator(this, next_key("", true)); }
+Session::Iterator Session::end() const { return Iterator(this, std::nullopt); }
+
+Session::Iterator::value_type Session::Iterator::operator*() const {
+  return {*key_, session_->get(*key_)};
+}
+
+Session::Iterator& Session::Iterator::operator++() {
+  key_ = session_->next_key(*key_, false);
+  return *this;
+}
+
+std::optional<EntryInfo> Session::entry_info(std::string_view key) const {
+  const store::SessionState& s = impl();
+  const auto it = s.view.find(key);
+  if (it == s.view.end()) return std::nullopt;
+  const store::Entry& e = *it->second;
+  EntryInfo info;
+  info.protocol = e.protocol;
+  info.pickle_size = e.pickle.size();
+  info.revision = e.revision;
+  info.modified = std::chrono::system_clock::time_point(std::chrono::microseconds(e.modified_us));
+  return info;
+}
+
+SessionFileInfo Session::file_info() const {
+  const store::SessionState& s = impl();
+  SessionFileInfo info;
+  info.format_version = s.meta.format_version;
+  info.app_schema_version = s.meta.app_schema_version;
+  info.revision = s.seen;
+  info.default_protocol = static_cast<int>(s.meta.default_protocol);
+  info.integrity_scheme = s.meta.integrity_scheme;
+  info.key_id = s.meta.key_id;
+  info.journal_mode = s.journal_mode;
+  info.synchronous = s.synchronous;
+  info.read_only = s.read_only;
+  info.created_by = s.meta.created_by;
+  info.writer = s.meta.writer_name + " " + s.meta.writer_version;
+  info.writer_app = s.meta.writer_app;
+  using std::chrono::microseconds;
+  info.created = std::chrono::system_clock::time_point(microseconds(s.meta.created_us));
+  info.modified = std::chrono::system_clock::time_point(microseconds(s.meta.modified_us));
+  return info;
+}
+
+void Session::set(std::string_view key, const Value& value) {
+  store::SessionState& s = impl();
+  s.require_writable("set a key in");
+  check_key(key);
+  s.put(std::string(key), value, s.write_protocol());
+}
+
+bool Session::erase(std::string_view key) {
+  store::SessionState& s = impl();
+  s.require_writable("erase a key from");
+  const auto it = s.view.find(key);
+  if (it == s.view.end()) return false;
+  const std::string name(key);
+  s.before_change(name);
+  s.view.erase(name);
+  return true;
+}
+
+bool Session::has_unsaved_changes() const { return !impl().pending.empty(); }
+
+std::vector<std::string> Session::unsaved_keys() const {
+  std::vector<std::string> out;
+  for (const auto& [key, change] : impl().pending) out.push_back(key);
+  return out;
+}
+
+void Session::discard() {
+  store::SessionState& s = impl();
+  s.require_outside_transaction("discard changes to");
+  for (const auto& [key, change] : s.pending) {
+    if (change.disk) {
+      s.view[key] = change.disk;
+    } else {
+      s.view.erase(key);
+    }
+  }
+  s.pending.clear();
+}
+
+}  // namespace picklejar

@@ -1,0 +1,119 @@
+#pragma once
+// Session's state (internal), shared by the files that implement it:
+//   session.cpp           the dictionary interface, lazy decode, typed errors
+//   session_open.cpp      opening: inspection, the open plan, creation, configuration
+//   session_sync.cpp      load / save / transact / convert_protocol and the refresh
+//   migrations.cpp        the app's schema migrations and the file format upgrade steps
+//
+// The view is what the session shows: the file's entries as last seen plus unsaved changes.
+// `pending` remembers, for every changed key, the file's entry (to discard the change) and
+// the state the change was based on (to detect conflicts).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <picklejar/session.hpp>
+
+#include "file_lock.hpp"
+#include "format.hpp"
+#include "integrity.hpp"
+#include "sqlite.hpp"
+
+namespace picklejar::store {
+
+struct Entry {
+  std::string pickle;
+  std::string digest;  // as stored (32 bytes when well-formed)
+  int protocol = 4;
+  std::int64_t revision = 0;  // 0 while unsaved
+  std::int64_t modified_us = 0;
+  // The decoded value, set once the digest verified and the pickle decoded.
+  mutable std::optional<Value> value;
+};
+using EntryPtr = std::shared_ptr<Entry>;
+
+struct Pending {
+  EntryPtr disk;  // the file's entry as last seen; null when the file has none
+  // The entry revision the change was based on; empty when the key was absent then.
+  std::optional<std::int64_t> base_revision;
+};
+
+// What a key looked like before a transact()/migration touched it, to undo fn's changes.
+struct Undo {
+  EntryPtr view;                   // null: not in the view
+  std::optional<Pending> pending;  // empty: not pending
+};
+
+// A revision write_pending() wrote, to be applied once its transaction commits.
+struct Written {
+  std::int64_t revision = 0;
+  std::int64_t modified_us = 0;
+  std::int64_t purged_revision = 0;
+};
+
+template <class V>
+using KeyMap = std::map<std::string, V, std::less<>>;
+
+// Everything a Session holds.
+struct SessionState {
+  SessionState(const std::filesystem::path& path, const SessionOptions& options);
+
+  std::filesystem::path path;
+  std::string path_text;
+  SessionOptions options;  // integrity_key removed: the signer holds the key
+  store::Signer signer;
+  std::unique_ptr<store::Db> db;
+  pid_t pid;
+  bool read_only;
+  std::string journal_mode;
+  std::string synchronous;
+
+  store::Meta meta;        // the meta rows as last seen
+  bool have_meta = false;  // false until the first refresh
+  std::int64_t seen = 0;   // the global revision the view is current with
+  store::KeyMap<store::EntryPtr> view;
+  store::KeyMap<store::Pending> pending;
+  // Inside transact()/a migration/convert_protocol(): the undo log of keys fn touched.
+  std::optional<store::KeyMap<store::Undo>> undo;
+  // Inside fn of transact() or a migration: save/load/discard are refused.
+  bool in_transaction = false;
+
+  // ---- session.cpp ---------------------------------------------------------------------------
+  // The lock file, within the lock timeout. A read-only session on read-only media, where
+  // the lock file cannot be created, reads unlocked (SQLite's read transaction still gives
+  // it a consistent snapshot).
+  FileLock lock(LockMode mode) const;
+  const Value& decoded(std::string_view key, const store::Entry& entry) const;
+  void require_writable(std::string_view what) const;
+  void require_outside_transaction(std::string_view what) const;
+  // Records `key` in the undo log and as pending before it changes.
+  void before_change(const std::string& key);
+  void put(const std::string& key, const Value& value, int protocol);
+  int write_protocol() const;
+  void rollback_undo() noexcept;
+
+  // ---- session_sync.cpp ----------------------------------------------------------------------
+  // Inside a transaction: reads what changed since `seen` and applies it to the view.
+  void refresh();
+  // Inside a write transaction after refresh(): checks conflicts (strict), writes every
+  // pending change and the meta rows as revision meta.revision + 1. `force` writes a revision
+  // even with nothing pending (a meta change). Empty when nothing was written. Changes no
+  // state of the session.
+  std::optional<store::Written> write_pending(bool force);
+  // After the commit of what write_pending wrote: marks everything saved.
+  void finish_save(const store::Written& written) noexcept;
+
+  // ---- migrations.cpp ------------------------------------------------------------------------
+  // Under the exclusive lock: migrates the file's app schema to options.schema_version in one
+  // write transaction, running the steps on `self`.
+  void migrate(Session& self);
+};
+
+}  // namespace picklejar::store

@@ -1,0 +1,267 @@
+// Opening a session: check the file with reads only, decide what opening it takes (create,
+// upgrade, migrate, or refuse), then do that under the right lock.
+
+#include <fmt/format.h>
+
+#include <set>
+#include <system_error>
+
+#include <picklejar/session.hpp>
+
+#include "file_lock.hpp"
+#include "filesystem.hpp"
+#include "migrations.hpp"
+#include "session_impl.hpp"
+
+namespace picklejar {
+namespace {
+
+using store::Db;
+using store::Inspection;
+
+void validate_options(const SessionOptions& options) {
+  if (options.protocol && (*options.protocol < 0 || *options.protocol > 5))
+    throw ValueError(
+        fmt::format("SessionOptions::protocol must be 0-5, not {}", *options.protocol));
+  if (options.lock_timeout.count() < 0)
+    throw ValueError("SessionOptions::lock_timeout must not be negative");
+  if (!options.migrations.empty() && !options.schema_version)
+    throw ValueError("SessionOptions::migrations need a schema_version to migrate to");
+  std::set<std::int64_t> froms;
+  for (const Migration& m : options.migrations) {
+    if (m.to <= m.from || !m.apply)
+      throw ValueError(
+          fmt::format("migration {} -> {} must go up and have a function", m.from, m.to));
+    if (!froms.insert(m.from).second)
+      throw ValueError(fmt::format("two migrations start at schema version {}", m.from));
+  }
+}
+
+bool file_exists(const std::string& path) {
+  std::error_code error;
+  const bool exists = std::filesystem::exists(path, error);
+  if (error)
+    throw StoreError(path, std::nullopt,
+                     fmt::format("cannot open '{}': {}", path, error.message()));
+  return exists;
+}
+
+// A read-only connection reads the file. SQLite's crash recovery (a hot journal, a WAL
+// without its index) needs write access; a writable session then reads through a read-write
+// connection instead, which still writes nothing of its own before the check passes.
+Inspection inspect_path(const std::string& path, OpenMode mode) {
+  if (!file_exists(path)) return Inspection{};
+  try {
+    return store::inspect(*Db::open(path, Db::Access::read_only));
+  } catch (const SqliteError& e) {
+    const int code = e.code();
+    const bool needs_recovery = code == SQLITE_READONLY_ROLLBACK ||
+                                code == SQLITE_READONLY_RECOVERY ||
+                                code == SQLITE_READONLY_CANTINIT || code == SQLITE_CANTOPEN;
+    if (!needs_recovery || mode == OpenMode::read_only) throw;
+  }
+  return store::inspect(*Db::open(path, Db::Access::read_write));
+}
+
+void check_integrity_key(const store::SessionState& s, const store::Meta& meta) {
+  const auto scheme = store::parse_scheme(meta.integrity_scheme);
+  if (!scheme)
+    throw FormatError(s.path_text, std::nullopt,
+                      fmt::format("cannot open '{}': unknown integrity scheme '{}'", s.path_text,
+                                  meta.integrity_scheme));
+  const bool have_key = s.signer.scheme() == store::IntegrityScheme::hmac_sha256;
+  std::string why;
+  if (*scheme == store::IntegrityScheme::hmac_sha256 && !have_key) {
+    why = fmt::format("it was written with an integrity key (key id {}) and none was given",
+                      meta.key_id.value_or("?"));
+  } else if (*scheme == store::IntegrityScheme::sha256 && have_key) {
+    why = "it was written without an integrity key, so nothing in it can be verified with one";
+  } else if (have_key && meta.key_id != s.signer.key_id()) {
+    why = fmt::format(
+        "it was written with another integrity key (key id {}, the given key's "
+        "is {})",
+        meta.key_id.value_or("?"), s.signer.key_id());
+  }
+  if (!why.empty())
+    throw IntegrityError(s.path_text, std::nullopt,
+                         fmt::format("cannot open '{}': {}", s.path_text, why));
+}
+
+struct Plan {
+  bool create = false;
+  bool upgrade = false;  // an older file format
+  bool migrate = false;  // an older app schema
+  bool writes() const { return create || upgrade || migrate; }
+};
+
+void check_format_version(const store::SessionState& s, const Inspection& found, Plan& plan) {
+  const std::int64_t version = found.format_version;
+  const std::string& path = s.path_text;
+  if (version > store::kFormatVersion) {
+    const bool readable = store::kFormatVersion >= found.meta.min_reader_version;
+    if (readable && s.read_only) return;
+    throw FormatError(
+        path, std::nullopt,
+        fmt::format("cannot open '{}': its file format version {} is newer than this "
+                    "picklejar's ({}); {}",
+                    path, version, store::kFormatVersion,
+                    readable ? "it may be opened read_only"
+                             : fmt::format("reading it needs format version {} or later",
+                                           found.meta.min_reader_version)));
+  }
+  if (version < store::kFormatVersion) {
+    if (s.read_only)
+      throw FormatError(path, std::nullopt,
+                        fmt::format("cannot open '{}' read_only: its file format version {} "
+                                    "must first be upgraded to {} (open it read_write)",
+                                    path, version, store::kFormatVersion));
+    plan.upgrade = true;
+  }
+}
+
+void check_app_schema(const store::SessionState& s, const store::Meta& meta, Plan& plan) {
+  if (!s.options.schema_version) return;
+  const std::int64_t file = meta.app_schema_version;
+  const std::int64_t app = *s.options.schema_version;
+  if (file > app && !s.read_only)
+    throw FormatError(s.path_text, std::nullopt,
+                      fmt::format("cannot open '{}': its app schema version {} is newer than "
+                                  "this program's ({}); it may be opened read_only",
+                                  s.path_text, file, app));
+  if (file < app) {
+    if (s.read_only)
+      throw FormatError(s.path_text, std::nullopt,
+                        fmt::format("cannot open '{}' read_only: its app schema version {} "
+                                    "must first be migrated to {} (open it read_write)",
+                                    s.path_text, file, app));
+    store::migration_path(s.options.migrations, file, app, s.path_text);  // throws if none
+    plan.migrate = true;
+  }
+}
+
+Plan decide(const store::SessionState& s, const Inspection& found) {
+  Plan plan;
+  const OpenMode mode = s.options.mode;
+  switch (found.kind) {
+    case Inspection::Kind::missing:
+      if (mode != OpenMode::create)
+        throw StoreError(s.path_text, std::nullopt,
+                         fmt::format("cannot open '{}': no such file", s.path_text));
+      plan.create = true;
+      return plan;
+    case Inspection::Kind::empty:
+      if (mode != OpenMode::create)
+        throw FormatError(s.path_text, std::nullopt,
+                          fmt::format("not a picklejar file '{}': it is empty (OpenMode::create "
+                                      "makes an empty file a new session)",
+                                      s.path_text));
+      plan.create = true;
+      return plan;
+    case Inspection::Kind::picklejar:
+      break;
+  }
+  check_format_version(s, found, plan);
+  check_integrity_key(s, found.meta);
+  check_app_schema(s, found.meta, plan);
+  return plan;
+}
+
+bool use_rollback_journal(const store::SessionState& s) {
+  switch (s.options.filesystem) {
+    case FilesystemCheck::local:
+      return false;
+    case FilesystemCheck::network:
+      return true;
+    case FilesystemCheck::detect:
+      break;
+  }
+  const auto type = store::filesystem_type(s.path);
+  return type && store::is_network_filesystem(*type);
+}
+
+std::string pragma_text(Db& db, const char* sql) {
+  auto q = db.query(sql);
+  if (!q->step()) db.fail(SQLITE_ERROR, "no result from a pragma on");
+  return std::string(q->column_text(0));
+}
+
+void open_connection(store::SessionState& s, bool create) {
+  using Access = Db::Access;
+  s.db = Db::open(s.path,
+                  s.read_only ? Access::read_only : (create ? Access::create : Access::read_write));
+  sqlite3_busy_timeout(s.db->handle(), static_cast<int>(s.options.lock_timeout.count()));
+  if (s.read_only) {
+    s.db->exec("PRAGMA query_only = 1");
+  } else if (use_rollback_journal(s)) {
+    s.db->exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL");
+  } else {
+    s.db->exec("PRAGMA journal_mode = WAL");
+    s.db->exec(s.options.durability == Durability::durable ? "PRAGMA synchronous = FULL"
+                                                           : "PRAGMA synchronous = NORMAL");
+  }
+  s.journal_mode = pragma_text(*s.db, "PRAGMA journal_mode");
+  static constexpr const char* kSynchronous[] = {"off", "normal", "full", "extra"};
+  const std::string level = pragma_text(*s.db, "PRAGMA synchronous");
+  s.synchronous = level.size() == 1 && level[0] >= '0' && level[0] <= '3'
+                      ? kSynchronous[level[0] - '0']
+                      : level;
+}
+
+void create_file(store::SessionState& s) {
+  store::Meta meta;
+  meta.app_schema_version = s.options.schema_version.value_or(0);
+  meta.default_protocol = s.options.protocol.value_or(4);
+  meta.created_us = meta.modified_us = store::now_us();
+  meta.created_by = fmt::format("{} {}", store::kWriterName, store::library_version());
+  meta.writer_name = std::string(store::kWriterName);
+  meta.writer_version = std::string(store::library_version());
+  meta.writer_app = s.options.app_name;
+  meta.integrity_scheme = std::string(store::scheme_name(s.signer.scheme()));
+  if (!s.signer.key_id().empty()) meta.key_id = s.signer.key_id();
+  store::Transaction txn(*s.db, store::Transaction::Kind::write);
+  store::create_schema(*s.db, meta);
+  txn.commit();
+}
+
+void upgrade_file(store::SessionState& s, std::int64_t from) {
+  store::Transaction txn(*s.db, store::Transaction::Kind::write);
+  store::upgrade_format(*s.db, from, store::kFormatVersion, store::format_steps());
+  txn.commit();
+}
+
+}  // namespace
+
+Session::Session(const std::filesystem::path& path, const SessionOptions& options) {
+  validate_options(options);
+  impl_ = std::make_unique<store::SessionState>(path, options);
+  store::SessionState& s = *impl_;
+  const bool exists = file_exists(s.path_text);
+  if (!exists && options.mode != OpenMode::create)
+    throw StoreError(s.path_text, std::nullopt,
+                     fmt::format("cannot open '{}': no such file", s.path_text));
+  // Reading needs the shared lock; creating, upgrading or migrating the exclusive one, and
+  // the file must be looked at again once that is held: another process may have done it.
+  auto mode = exists ? store::LockMode::shared : store::LockMode::exclusive;
+  for (;;) {
+    const store::FileLock lock = s.lock(mode);
+    const Inspection found = inspect_path(s.path_text, options.mode);
+    const Plan plan = decide(s, found);
+    if (plan.writes() && mode == store::LockMode::shared) {
+      mode = store::LockMode::exclusive;
+      continue;
+    }
+    open_connection(s, plan.create);
+    if (plan.create) create_file(s);
+    if (plan.upgrade) upgrade_file(s, found.format_version);
+    if (plan.migrate) {
+      s.migrate(*this);
+    } else {
+      store::Transaction txn(*s.db, store::Transaction::Kind::read);
+      s.refresh();
+      txn.commit();
+    }
+    return;
+  }
+}
+
+}  // namespace picklejar

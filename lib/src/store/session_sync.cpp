@@ -1,0 +1,289 @@
+// Synchronizing a session with its file: the incremental refresh, writing a revision, and
+// load / save / transact / convert_protocol on top of them.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include <picklejar/session.hpp>
+
+#include "file_lock.hpp"
+#include "session_impl.hpp"
+
+namespace picklejar {
+namespace {
+
+using store::EntryPtr;
+using store::FileLock;
+using store::LockMode;
+using store::Transaction;
+
+std::int64_t file_revision(store::Db& db) {
+  auto q = db.query("SELECT value FROM meta WHERE name = 'revision'");
+  return q->step() ? q->column_int(0) : -1;
+}
+
+EntryPtr read_entry(const store::Statement& row) {
+  auto entry = std::make_shared<store::Entry>();
+  entry->pickle = std::string(row.column_blob(1));
+  entry->protocol = static_cast<int>(row.column_int(2));
+  entry->digest = std::string(row.column_blob(3));
+  entry->revision = row.column_int(4);
+  entry->modified_us = row.column_int(5);
+  return entry;
+}
+
+// Keys the session believes are in the file (not counting its own unsaved entries).
+std::vector<std::string> keys_on_disk(const store::SessionState& s) {
+  std::vector<std::string> keys;
+  for (const auto& [key, entry] : s.view)
+    if (!s.pending.contains(key)) keys.push_back(key);
+  for (const auto& [key, change] : s.pending)
+    if (change.disk) keys.push_back(key);
+  return keys;
+}
+
+// Keys this session knows of that are no longer in the file, found by listing the file's
+// keys: used when tombstones this session needs were purged.
+std::vector<std::string> vanished_keys(store::SessionState& s) {
+  std::vector<std::string> file_keys;
+  {
+    auto q = s.db->query("SELECT key FROM entries");
+    while (q->step()) file_keys.emplace_back(q->column_text(0));
+  }
+  std::sort(file_keys.begin(), file_keys.end());
+  std::vector<std::string> gone;
+  for (std::string& key : keys_on_disk(s))
+    if (!std::binary_search(file_keys.begin(), file_keys.end(), key)) gone.push_back(key);
+  return gone;
+}
+
+void check_meta_change(const store::SessionState& s, const store::Meta& fresh) {
+  if (fresh.format_version != s.meta.format_version)
+    throw FormatError(s.path_text, std::nullopt,
+                      fmt::format("'{}' changed to file format version {} while open (this "
+                                  "session uses {}): open it again",
+                                  s.path_text, fresh.format_version, s.meta.format_version));
+  if (s.options.schema_version && !s.read_only &&
+      fresh.app_schema_version > *s.options.schema_version)
+    throw FormatError(
+        s.path_text, std::nullopt,
+        fmt::format("'{}' was migrated to app schema version {} by another "
+                    "program while open (this program knows {})",
+                    s.path_text, fresh.app_schema_version, *s.options.schema_version));
+}
+
+void check_conflicts(const store::SessionState& s) {
+  std::vector<std::string> keys;
+  for (const auto& [key, change] : s.pending) {
+    const std::optional<std::int64_t> now =
+        change.disk ? std::optional(change.disk->revision) : std::nullopt;
+    if (now != change.base_revision) keys.push_back(key);
+  }
+  if (keys.empty()) return;
+  std::string list;
+  for (const std::string& key : keys) list += (list.empty() ? "'" : ", '") + key + "'";
+  throw ConflictError(s.path_text, keys,
+                      fmt::format("cannot save '{}': another session changed {} since this one "
+                                  "saw {}: {}",
+                                  s.path_text, keys.size() == 1 ? "a key" : "keys",
+                                  keys.size() == 1 ? "it" : "them", list));
+}
+
+void write_entry(store::Db& db, const std::string& key, const store::Entry& entry,
+                 std::int64_t revision, std::int64_t now) {
+  db.query(
+        "INSERT INTO entries (key, pickle, protocol, digest, revision, modified_us) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET "
+        "pickle = excluded.pickle, protocol = excluded.protocol, digest = excluded.digest, "
+        "revision = excluded.revision, modified_us = excluded.modified_us")
+      ->bind_text(1, key)
+      .bind_blob(2, entry.pickle)
+      .bind(3, entry.protocol)
+      .bind_blob(4, entry.digest)
+      .bind(5, revision)
+      .bind(6, now)
+      .run();
+  db.query("DELETE FROM tombstones WHERE key = ?1")->bind_text(1, key).run();
+}
+
+void erase_entry(store::Db& db, const std::string& key, std::int64_t revision) {
+  db.query("DELETE FROM entries WHERE key = ?1")->bind_text(1, key).run();
+  if (db.changes() == 0) return;  // nothing there: nobody needs to hear of it
+  db.query("INSERT OR REPLACE INTO tombstones (key, revision) VALUES (?1, ?2)")
+      ->bind_text(1, key)
+      .bind(2, revision)
+      .run();
+}
+
+// Deletes tombstones too old to keep; returns the new purged_revision.
+std::int64_t purge_tombstones(store::Db& db, std::int64_t revision, std::int64_t purged) {
+  const std::int64_t limit = revision - store::kTombstoneRetention;
+  if (limit <= purged) return purged;
+  db.query("DELETE FROM tombstones WHERE revision <= ?1")->bind(1, limit).run();
+  if (db.changes() == 0) return purged;
+  store::write_meta(db, "purged_revision", limit);
+  return limit;
+}
+
+}  // namespace
+
+// ---- SessionState: refresh and write -----------------------------------------------------------
+
+void store::SessionState::refresh() {
+  if (have_meta && file_revision(*db) == seen) return;
+  store::Meta fresh = store::read_meta(*db);
+  if (have_meta) check_meta_change(*this, fresh);
+  // Read everything first, apply after: a failed read leaves the session as it was.
+  std::vector<std::pair<std::string, EntryPtr>> changed;
+  {
+    auto q = db->query(seen == 0 ? "SELECT key, pickle, protocol, digest, revision, "
+                                   "modified_us FROM entries"
+                                 : "SELECT key, pickle, protocol, digest, revision, "
+                                   "modified_us FROM entries WHERE revision > ?1");
+    if (seen != 0) q->bind(1, seen);
+    while (q->step()) changed.emplace_back(std::string(q->column_text(0)), read_entry(*q));
+  }
+  std::vector<std::string> erased;
+  if (seen != 0 && seen < fresh.purged_revision) {
+    erased = vanished_keys(*this);
+  } else if (seen != 0) {
+    auto q = db->query("SELECT key FROM tombstones WHERE revision > ?1");
+    q->bind(1, seen);
+    while (q->step()) erased.emplace_back(q->column_text(0));
+  }
+  const auto apply = [this](const std::string& key, EntryPtr entry) {
+    if (const auto it = pending.find(key); it != pending.end()) {
+      it->second.disk = std::move(entry);
+    } else if (entry) {
+      view[key] = std::move(entry);
+    } else {
+      view.erase(key);
+    }
+  };
+  for (auto& [key, entry] : changed) apply(key, std::move(entry));
+  for (const std::string& key : erased) apply(key, nullptr);
+  meta = std::move(fresh);
+  have_meta = true;
+  seen = meta.revision;
+}
+
+std::optional<store::Written> store::SessionState::write_pending(bool force) {
+  if (pending.empty() && !force) return std::nullopt;
+  if (options.conflicts == ConflictPolicy::strict) check_conflicts(*this);
+  store::Written written;
+  written.revision = meta.revision + 1;
+  written.modified_us = store::now_us();
+  for (const auto& [key, change] : pending) {
+    if (const auto it = view.find(key); it != view.end()) {
+      write_entry(*db, key, *it->second, written.revision, written.modified_us);
+    } else {
+      erase_entry(*db, key, written.revision);
+    }
+  }
+  written.purged_revision = purge_tombstones(*db, written.revision, meta.purged_revision);
+  store::write_meta(*db, "revision", written.revision);
+  store::write_meta(*db, "modified_us", written.modified_us);
+  store::write_meta(*db, "writer_name", store::kWriterName);
+  store::write_meta(*db, "writer_version", store::library_version());
+  store::write_meta(*db, "writer_app", options.app_name);
+  return written;
+}
+
+void store::SessionState::finish_save(const store::Written& written) noexcept {
+  for (const auto& [key, change] : pending) {
+    if (const auto it = view.find(key); it != view.end()) {
+      it->second->revision = written.revision;
+      it->second->modified_us = written.modified_us;
+    }
+  }
+  pending.clear();
+  meta.revision = written.revision;
+  meta.modified_us = written.modified_us;
+  meta.purged_revision = written.purged_revision;
+  meta.writer_name = std::string(store::kWriterName);
+  meta.writer_version = std::string(store::library_version());
+  meta.writer_app = options.app_name;
+  seen = written.revision;
+}
+
+// ---- Session -----------------------------------------------------------------------------------
+
+void Session::load() {
+  store::SessionState& s = impl();
+  s.require_outside_transaction("load");
+  const FileLock held = s.lock(LockMode::shared);
+  Transaction txn(*s.db, Transaction::Kind::read);
+  s.refresh();
+  txn.commit();
+}
+
+void Session::save() {
+  store::SessionState& s = impl();
+  s.require_writable("save");
+  s.require_outside_transaction("save");
+  if (s.pending.empty()) return;
+  const FileLock held = s.lock(LockMode::exclusive);
+  Transaction txn(*s.db, Transaction::Kind::write);
+  s.refresh();
+  const auto written = s.write_pending(false);
+  txn.commit();
+  if (written) s.finish_save(*written);
+}
+
+void Session::transact(const std::function<void(Session&)>& fn) {
+  store::SessionState& s = impl();
+  if (s.in_transaction) {  // joins the outer transact()
+    fn(*this);
+    return;
+  }
+  s.require_writable("transact on");
+  const FileLock held = s.lock(LockMode::exclusive);
+  Transaction txn(*s.db, Transaction::Kind::write);
+  s.refresh();
+  s.undo.emplace();
+  s.in_transaction = true;
+  try {
+    fn(*this);
+    s.in_transaction = false;
+    const auto written = s.write_pending(false);
+    txn.commit();
+    s.undo.reset();
+    if (written) s.finish_save(*written);
+  } catch (...) {
+    s.in_transaction = false;
+    s.rollback_undo();
+    throw;
+  }
+}
+
+void Session::convert_protocol(int protocol) {
+  store::SessionState& s = impl();
+  if (protocol < 0 || protocol > 5)
+    throw ValueError(fmt::format("convert_protocol: protocol must be 0-5, not {}", protocol));
+  s.require_writable("convert the protocol of");
+  s.require_outside_transaction("convert the protocol of");
+  if (!s.pending.empty())
+    throw StoreError(s.path_text, std::nullopt,
+                     fmt::format("cannot convert the protocol of '{}' with unsaved changes: "
+                                 "save() or discard() first",
+                                 s.path_text));
+  const FileLock held = s.lock(LockMode::exclusive);
+  Transaction txn(*s.db, Transaction::Kind::write);
+  s.refresh();
+  s.undo.emplace();
+  try {
+    for (const std::string& key : keys()) s.put(key, s.decoded(key, *s.view.at(key)), protocol);
+    store::write_meta(*s.db, "default_protocol", protocol);
+    const auto written = s.write_pending(true);
+    txn.commit();
+    s.undo.reset();
+    s.meta.default_protocol = protocol;
+    s.finish_save(*written);
+  } catch (...) {
+    s.rollback_undo();
+    throw;
+  }
+}
+
+}  // namespace picklejar

@@ -1,0 +1,128 @@
+#pragma once
+// A thin RAII layer over SQLite's C API for the session store (internal): a connection that
+// caches its prepared statements, a statement handle that resets itself when the caller is
+// done with it, and a transaction that rolls back unless committed. Every failure throws
+// SqliteError naming the database file and carrying SQLite's extended result code.
+//
+// Thread safety: a Db and its statements are used by one thread at a time (connections are
+// opened with SQLITE_OPEN_NOMUTEX).
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace picklejar::store {
+
+class Db;
+
+// A prepared statement. Bind parameters (1-based), step through rows, read columns
+// (0-based). Text and blob views stay valid until the next step() or reset().
+class Statement {
+ public:
+  Statement(const Db& db, std::string_view sql);
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind_text(int index, std::string_view text);
+  Statement& bind_blob(int index, std::span<const std::byte> blob);
+  Statement& bind_blob(int index, std::string_view blob);
+  Statement& bind_null(int index);
+
+  // Runs to the next row: true when a row is ready, false when the statement is done.
+  bool step();
+  // Steps to completion, ignoring rows (for statements that return none).
+  void run();
+  // Back to the start, bindings cleared. Never throws: a failed step already reported.
+  void reset() noexcept;
+
+  int column_type(int column) const noexcept;  // SQLITE_INTEGER, SQLITE_TEXT, ...
+  bool column_is_null(int column) const noexcept;
+  std::int64_t column_int(int column) const noexcept;
+  std::string_view column_text(int column) const noexcept;
+  std::string_view column_blob(int column) const noexcept;
+
+ private:
+  struct Finalizer {
+    void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+  };
+  const Db* db_;
+  std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+};
+
+// A cached statement on loan: resets (and so ends any read it holds open) when destroyed.
+class Query {
+ public:
+  explicit Query(Statement& statement) noexcept : statement_(&statement) {}
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  ~Query() { statement_->reset(); }
+  Statement* operator->() const noexcept { return statement_; }
+  Statement& operator*() const noexcept { return *statement_; }
+
+ private:
+  Statement* statement_;
+};
+
+class Db {
+ public:
+  enum class Access { read_only, read_write, create };
+
+  // Opens (or, with Access::create, creates) the database. Extended result codes are on.
+  // Throws SqliteError when SQLite cannot open the file.
+  static std::unique_ptr<Db> open(const std::filesystem::path& path, Access access);
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  // Closes the connection (finalizing cached statements first); errors are ignored.
+  ~Db();
+  // Closes now; SqliteError when SQLite reports a failure. Afterwards only destruction.
+  void close();
+
+  sqlite3* handle() const noexcept { return db_; }
+  const std::string& path() const noexcept { return path_; }
+
+  // Runs SQL that returns no rows (one or more statements).
+  void exec(const char* sql);
+  // A statement prepared once per connection and kept. `sql` must be a string literal (or
+  // otherwise outlive the Db): the cache is keyed by its address.
+  Query query(const char* sql);
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  std::int64_t changes() const noexcept { return sqlite3_changes(db_); }
+
+  // Throws SqliteError for `rc`: "<what> '<path>': <SQLite's message> (<code name>)".
+  [[noreturn]] void fail(int rc, std::string_view what) const;
+
+  // For a child process after fork(): forget the connection without closing it, since
+  // closing could checkpoint or delete files the parent's connection still uses.
+  void abandon() noexcept;
+
+ private:
+  Db(sqlite3* db, std::string path) noexcept : db_(db), path_(std::move(path)) {}
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;
+};
+
+// BEGIN (a read snapshot, taken at the first read) or BEGIN IMMEDIATE (the write lock now,
+// waiting up to the connection's busy timeout). Rolls back when destroyed uncommitted.
+class Transaction {
+ public:
+  enum class Kind { read, write };
+  Transaction(Db& db, Kind kind);
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+  void commit();
+
+ private:
+  Db& db_;
+  bool open_ = true;
+};
+
+}  // namespace picklejar::store
