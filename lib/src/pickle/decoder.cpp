@@ -391,15 +391,11 @@ void Decoder::require_strict_utf8(std::string_view text, const char* what) const
          fmt::format("'utf-8' codec can't decode byte 0x{:02x} in position {} of {}",
                      static_cast<unsigned char>(text[*bad]), *bad, what));
   }
-  // In valid UTF-8, 0xED followed by 0xA0-0xBF is exactly an encoded U+D800..U+DFFF.
-  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
-    if (static_cast<unsigned char>(text[i]) == 0xED &&
-        static_cast<unsigned char>(text[i + 1]) >= 0xA0) {
-      fail(DecodeErrc::bad_utf8,
-           fmt::format(
-               "'utf-8' codec can't decode byte 0xed in position {} of {}: surrogates not allowed",
-               i, what));
-    }
+  if (auto surrogate = detail::find_surrogate(text)) {
+    fail(DecodeErrc::bad_utf8,
+         fmt::format(
+             "'utf-8' codec can't decode byte 0xed in position {} of {}: surrogates not allowed",
+             *surrogate, what));
   }
 }
 

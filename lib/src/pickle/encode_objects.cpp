@@ -110,6 +110,11 @@ void Encoder::save_global(Node* n) {
            n);
     }
   }
+  if (proto_ == 3 && (detail::find_surrogate(module) || detail::find_surrogate(name))) {
+    fail(fmt::format("global {:?} has a lone surrogate, which protocol 3 cannot write in UTF-8",
+                     fmt::format("{}.{}", module, name)),
+         n);
+  }
   // GLOBAL ends each name at a newline: a name holding one would be read back cut in two.
   if (module.find('\n') != std::string_view::npos || name.find('\n') != std::string_view::npos) {
     fail(fmt::format("global {:?} has a newline in its name, which protocols 0-3 cannot write",

@@ -141,6 +141,18 @@ std::optional<std::size_t> find_invalid_utf8_slow(std::string_view text) noexcep
   return std::nullopt;
 }
 
+std::optional<std::size_t> find_surrogate(std::string_view text) noexcept {
+  if (is_ascii(text)) return std::nullopt;
+  // In valid UTF-8, 0xED followed by 0xA0-0xBF is exactly an encoded U+D800..U+DFFF.
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) == 0xED &&
+        static_cast<unsigned char>(text[i + 1]) >= 0xA0) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
 std::size_t count_code_points(std::string_view text) noexcept {
   std::size_t count = 0;
   for (char c : text) count += !is_continuation(static_cast<unsigned char>(c));

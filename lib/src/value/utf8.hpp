@@ -40,6 +40,10 @@ inline std::optional<std::size_t> find_invalid_utf8(std::string_view text) noexc
   return find_invalid_utf8_slow(text);
 }
 
+// Offset of the first lone surrogate (U+D800..U+DFFF) in valid text, or empty: what strict
+// UTF-8 (as opposed to surrogatepass) refuses.
+std::optional<std::size_t> find_surrogate(std::string_view text) noexcept;
+
 // Number of code points in valid text.
 std::size_t count_code_points(std::string_view text) noexcept;
 
