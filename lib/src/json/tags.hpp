@@ -1,0 +1,42 @@
+#pragma once
+// The tag names of picklejar's JSON form (docs/JSON.md). Part of the format: a name is never
+// renamed, removed or given another meaning.
+
+#include <cstdint>
+#include <string_view>
+
+namespace picklejar::json {
+
+enum class TagName : std::uint8_t {
+  id,         // "$id": n        -- names the node this tagged object defines
+  ref,        // "$ref": n       -- the node defined with "$id": n
+  interned,   // "$interned": s  -- the one str node of plain dict keys / global names "s"
+  str,        // "$str": s | [chunks]  -- a str (with $id, or with lone surrogates)
+  integer,    // "$int": "digits" | "0x..."  -- an int beyond 64 bits
+  floating,   // "$float": "nan" | "-nan" | "inf" | "-inf" | "0x<16 hex digits of bits>"
+  bytes,      // "$bytes": base64
+  bytearray,  // "$bytearray": base64
+  list,       // "$list": [...]  -- a list with $id
+  tuple,      // "$tuple": [...]
+  set,        // "$set": [...]
+  frozenset,  // "$frozenset": [...]
+  dict,       // "$dict": {...} | [[k, v], ...]
+  odict,      // "$odict": {...} | [[k, v], ...]  -- collections.OrderedDict
+  state,      // "$state": v  -- next to "$odict": the OrderedDict's instance attributes
+  global,     // "$global": [module, qualname]
+  object,     // "$object": {"form": ..., "callable": ..., "args": [...], ...}
+  unknown,
+};
+
+// The name without its '$' ("$tuple" -> TagName::tuple); unknown for anything else.
+TagName tag_name(std::string_view key) noexcept;
+// "$tuple" for TagName::tuple.
+std::string_view tag_text(TagName tag) noexcept;
+
+// A dict key that starts with '$' is written with one more '$' in a JSON object, so that keys
+// starting with a single '$' are always tags.
+inline bool is_tag_key(std::string_view key) noexcept {
+  return !key.empty() && key[0] == '$' && (key.size() == 1 || key[1] != '$');
+}
+
+}  // namespace picklejar::json
