@@ -75,17 +75,21 @@ def main():
         with open(path, "rb") as f:
             payloads.append((os.path.basename(path), f.read()))
     # Every file is loaded once before any is timed (and a bad file fails before timing), so
-    # every row runs with the allocator in the same, steady state, as decode_bench does.
-    for _, data in payloads:
-        pickle.loads(data)
+    # every row runs with the allocator in the same, steady state, as decode_bench does;
+    # with --dumps, every object is also pickled once before any is timed.
+    jobs = []  # (name, function timed, its argument)
     for name, data in payloads:
         if args.dumps:
             obj = pickle.loads(data)
-            fn = functools.partial(pickle.dumps, protocol=protocol_of(data))
-            fn(obj)  # warm up, as the loads above did
-            seconds, loops = best_per_loop(fn, obj, args.repeat, args.min_time)
+            jobs.append((name, functools.partial(pickle.dumps, protocol=protocol_of(data)), obj))
         else:
-            seconds, loops = best_per_loop(pickle.loads, data, args.repeat, args.min_time)
+            pickle.loads(data)
+            jobs.append((name, pickle.loads, data))
+    if args.dumps:
+        for _, dumps, obj in jobs:
+            dumps(obj)
+    for name, fn, arg in jobs:
+        seconds, loops = best_per_loop(fn, arg, args.repeat, args.min_time)
         print("cpython\t%s\t%.9e\t%d\t%d" % (name, seconds, loops, args.repeat), flush=True)
 
 
