@@ -44,8 +44,9 @@ class LockEntry {
   // --- Owned by the registry, under its mutex. ---
   FileId id;
   bool writable;
-  int references = 0;          // FileLocks and acquisitions in progress using this entry
-  std::vector<int> spare_fds;  // other descriptors of this file: closed with fd_, never before
+  int references = 0;                // FileLocks and acquisitions in progress using this entry
+  unsigned long long last_used = 0;  // when it went idle, by the registry's clock
+  std::vector<int> spare_fds;        // other descriptors of this file: closed only when idle
   // Makes a read-write descriptor the one used for locking (after the lock file became
   // writable); the read-only one is kept open, since closing it would drop our locks.
   void adopt_writable(int fd);

@@ -69,24 +69,25 @@ std::optional<FileId> file_id_of(const fs::path& path) noexcept {
 }
 
 std::optional<OpenedLockFile> open_lock_file(const fs::path& path, bool may_be_missing) {
-  // O_EXCL first, so we know whether we created the file and may set its mode.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | kOpenFlags, 0666);
-  if (fd >= 0) {
-    mirror_database(fd, path);
-    return checked(fd, true, path);
-  }
+  int fd = ::open(path.c_str(), O_RDWR | kOpenFlags);
+  if (fd >= 0) return checked(fd, true, path);
   int why = errno;
-  const char* doing = "cannot create lock file";
-  if (why == EEXIST) {
-    // It exists, or it is a dangling symlink whose target this creates (0666 & ~umask), or it
-    // was deleted since: O_CREAT without O_EXCL covers all three.
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | kOpenFlags, 0666);
+  const char* doing = "cannot open lock file";
+  if (why == ENOENT) {
+    // O_EXCL, so we know we created the file and may set its mode. EEXIST: created by someone
+    // else since, or a dangling symlink, whose target O_CREAT alone creates (0666 & ~umask).
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | kOpenFlags, 0666);
+    if (fd >= 0) {
+      mirror_database(fd, path);
+      return checked(fd, true, path);
+    }
+    if (errno == EEXIST) fd = ::open(path.c_str(), O_RDWR | O_CREAT | kOpenFlags, 0666);
     if (fd >= 0) return checked(fd, true, path);
     why = errno;
-    doing = "cannot open lock file";
+    doing = "cannot create lock file";
   }
   if (!is_read_only_error(why)) fail(path, doing, why);
-  // We may not write it (or create it): shared locks need only read access.
+  // We may not write it, or not create it: shared locks need only read access.
   fd = ::open(path.c_str(), O_RDONLY | kOpenFlags);
   if (fd >= 0) return checked(fd, false, path);
   if (errno != ENOENT) fail(path, "cannot open lock file", errno);

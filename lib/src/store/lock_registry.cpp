@@ -48,30 +48,34 @@ LockEntry* LockRegistry::ref(const std::filesystem::path& path, LockMode mode,
                              bool may_be_missing) {
   std::lock_guard lock(mutex_);
   if (auto id = file_id_of(path)) {
-    auto it = entries_.find(*id);
-    if (it != entries_.end() && (mode == LockMode::shared || it->second->writable)) {
-      ++it->second->references;
-      return it->second.get();
-    }
+    if (LockEntry* entry = find(*id, mode)) return take(*entry);
   }
-  // No entry, the path was replaced since, or we hold a read-only descriptor but need write.
+  // No entry, or we hold a read-only descriptor but need a writable one.
   auto file = open_lock_file(path, may_be_missing);
   if (!file) return nullptr;
   LockEntry& entry = adopt(*file);
+  LockEntry* taken = take(entry);
   if (mode == LockMode::exclusive && !entry.writable) {
-    if (entry.references == 0) erase(entry);
+    unref_locked(entry);
     throw StoreError(path.string(), std::nullopt,
                      "cannot take an exclusive lock on '" + path.string() +
                          "': the lock file is read-only to this process");
   }
-  ++entry.references;
-  return &entry;
+  return taken;
+}
+
+LockEntry* LockRegistry::find(const FileId& id, LockMode mode) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || (mode == LockMode::exclusive && !it->second->writable))
+    return nullptr;
+  return it->second.get();
 }
 
 LockEntry& LockRegistry::adopt(const OpenedLockFile& file) {
   auto it = entries_.find(file.id);
   if (it == entries_.end()) {
     it = entries_.emplace(file.id, std::make_unique<LockEntry>(file)).first;
+    ++idle_;  // until take()
   } else if (file.writable && !it->second->writable) {
     it->second->adopt_writable(file.fd);
   } else {
@@ -80,15 +84,35 @@ LockEntry& LockRegistry::adopt(const OpenedLockFile& file) {
   return *it->second;
 }
 
-void LockRegistry::unref(LockEntry* entry) noexcept {
-  std::lock_guard lock(mutex_);
-  if (--entry->references == 0) erase(*entry);
+LockEntry* LockRegistry::take(LockEntry& entry) noexcept {
+  if (entry.references++ == 0) --idle_;
+  return &entry;
 }
 
-void LockRegistry::erase(LockEntry& entry) noexcept {
-  const FileId id = entry.id;  // erasing destroys the entry, and the key with it
-  close_all(entry);
-  entries_.erase(id);
+void LockRegistry::unref(LockEntry* entry) noexcept {
+  std::lock_guard lock(mutex_);
+  unref_locked(*entry);
+}
+
+// No FileLock uses the entry, so this process holds no lock on the file: closing is safe.
+void LockRegistry::unref_locked(LockEntry& entry) noexcept {
+  if (--entry.references > 0) return;
+  for (int fd : entry.spare_fds) ::close(fd);
+  entry.spare_fds.clear();
+  entry.last_used = ++clock_;
+  if (++idle_ > kIdleLimit) evict_idle();
+}
+
+void LockRegistry::evict_idle() noexcept {
+  auto oldest = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->second->references == 0 &&
+        (oldest == entries_.end() || it->second->last_used < oldest->second->last_used))
+      oldest = it;
+  }
+  close_all(*oldest->second);
+  entries_.erase(oldest);
+  --idle_;
 }
 
 std::optional<LockCounts> LockRegistry::inspect(const std::filesystem::path& path) {

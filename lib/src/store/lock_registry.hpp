@@ -5,9 +5,12 @@
 // in-process lock.
 //
 // POSIX record locks belong to the process and vanish when it closes ANY descriptor of the
-// file, so a descriptor is closed only with its entry, when no FileLock uses it (no lock is
-// held then), and a descriptor opened for a file that already has an entry is kept as that
-// entry's spare rather than closed. The lookup is a stat() of the path, not an open.
+// file, so descriptors are closed only while no FileLock uses the entry (no lock is held
+// then), and a descriptor opened for a file that already has an entry is kept as that
+// entry's spare rather than closed. The lookup is a stat() of the path, never an open.
+//
+// Idle entries (no FileLock) keep their descriptor open, up to kIdleLimit of them, least
+// recently used closed first: reopening would cost four more system calls per acquire.
 //
 // fork(): the child holds none of the parent's record locks (fcntl(2): "Record locks are not
 // inherited by a child created via fork(2)"), so pthread_atfork gives it a fresh, empty
@@ -36,17 +39,22 @@ class LockRegistry {
   // cannot be created and `may_be_missing`. Throws StoreError.
   LockEntry* ref(const std::filesystem::path& path, LockMode mode, bool may_be_missing);
 
-  // Gives a reference back; the last one closes the file's descriptors.
+  // Gives a reference back; the last one makes the entry idle (spare descriptors closed).
   void unref(LockEntry* entry) noexcept;
 
+  static constexpr int kIdleLimit = 8;  // idle entries whose descriptor stays open
+
   // Test hook: the in-process state of the lock file `path` names; nullopt when this process
-  // has no entry for it (so its descriptors are closed).
+  // has no entry for it (so no descriptor of it is open).
   std::optional<LockCounts> inspect(const std::filesystem::path& path);
 
  private:
   LockRegistry() = default;
+  LockEntry* find(const FileId& id, LockMode mode);
   LockEntry& adopt(const OpenedLockFile& file);
-  void erase(LockEntry& entry) noexcept;
+  LockEntry* take(LockEntry& entry) noexcept;
+  void unref_locked(LockEntry& entry) noexcept;
+  void evict_idle() noexcept;
 
   static void prepare_fork() noexcept;
   static void parent_after_fork() noexcept;
@@ -54,6 +62,8 @@ class LockRegistry {
 
   std::mutex mutex_;
   std::map<FileId, std::unique_ptr<LockEntry>> entries_;
+  int idle_ = 0;                    // entries without references
+  unsigned long long clock_ = 0;    // orders idle entries by last use
   LockRegistry* parent_ = nullptr;  // in a forked child: the parent's, kept reachable
 };
 
