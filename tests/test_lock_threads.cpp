@@ -28,6 +28,7 @@ using picklejar::StoreError;
 using picklejar::store::FileLock;
 using picklejar::store::LockMode;
 using picklejar::store::LockRegistry;
+using picklejar::test::descriptors_of;
 using picklejar::test::TempDir;
 using picklejar::test::wait_for;
 
@@ -47,6 +48,12 @@ bool other_thread_can_lock(const fs::path& path, LockMode mode) {
   bool result = false;
   std::thread([&] { result = can_lock(path, mode); }).join();
   return result;
+}
+
+// The registry has an idle entry for the file: its descriptor is open, no lock is held.
+bool nothing_held(const fs::path& path) {
+  const auto counts = LockRegistry::current().inspect(path);
+  return counts && counts->shared == 0 && !counts->exclusive && counts->waiting == 0;
 }
 
 std::string contents(const fs::path& path) {
@@ -76,8 +83,9 @@ TEST_CASE("FileLock holds until released, moved or destroyed") {
     CHECK_FALSE(other_thread_can_lock(path, LockMode::shared));
     lock.release();
     CHECK_FALSE(lock.held());
-    lock.release();                                   // idempotent
-    CHECK_FALSE(registry.inspect(path).has_value());  // last FileLock gone: descriptor closed
+    lock.release();  // idempotent
+    CHECK(nothing_held(path));
+    CHECK(descriptors_of(path) == 1);  // kept open for the next FileLock
     CHECK(other_thread_can_lock(path, LockMode::exclusive));
   }
   SUBCASE("move construction and assignment") {
@@ -92,14 +100,34 @@ TEST_CASE("FileLock holds until released, moved or destroyed") {
     FileLock third = FileLock::acquire(other, LockMode::exclusive, 0ms);
     third = std::move(second);  // releases the exclusive lock on `other`
     CHECK(third.held());
-    CHECK_FALSE(registry.inspect(other).has_value());
+    CHECK(nothing_held(other));
     CHECK(other_thread_can_lock(other, LockMode::exclusive));
     CHECK_FALSE(other_thread_can_lock(path, LockMode::exclusive));
   }
   SUBCASE("destruction") {
     { FileLock lock = FileLock::acquire(path, LockMode::exclusive, 0ms); }
-    CHECK_FALSE(registry.inspect(path).has_value());
+    CHECK(nothing_held(path));
     CHECK(other_thread_can_lock(path, LockMode::exclusive));
+  }
+}
+
+TEST_CASE("FileLock keeps the descriptors of the most recently used idle lock files open") {
+  TempDir dir;
+  constexpr int kIdle = LockRegistry::kIdleLimit;
+  const auto file = [&](int i) { return dir / ("f" + std::to_string(i) + ".lock"); };
+  for (int round = 0; round < 2; ++round) {  // the second round reuses the cached ones
+    for (int i = 0; i < kIdle + 3; ++i) {
+      FileLock lock = FileLock::acquire(file(i), LockMode::exclusive, 0ms);
+      CHECK(descriptors_of(file(i)) == 1);
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    CHECK_FALSE(LockRegistry::current().inspect(file(i)).has_value());
+    CHECK(descriptors_of(file(i)) == 0);
+  }
+  for (int i = 3; i < kIdle + 3; ++i) {
+    CHECK(nothing_held(file(i)));
+    CHECK(descriptors_of(file(i)) == 1);
   }
 }
 
@@ -228,7 +256,8 @@ TEST_CASE("FileLock: threads incrementing a plain counter lose nothing") {
   }
   for (auto& thread : threads) thread.join();
   CHECK(counter == kThreads * kIncrements);
-  CHECK_FALSE(LockRegistry::current().inspect(path).has_value());
+  CHECK(nothing_held(path));
+  CHECK(descriptors_of(path) == 1);
 }
 
 TEST_CASE("FileLock: different spellings of one lock file exclude each other") {
