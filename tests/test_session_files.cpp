@@ -243,7 +243,8 @@ TEST_CASE("Session files: the format upgrade machinery runs its steps in one tra
       {1, 2, [](picklejar::store::Db&) { ran.push_back(1); }},
   };
   SUBCASE("a chain that reaches the target") {
-    auto db = picklejar::store::Db::open(file, picklejar::store::Db::Access::read_write);
+    auto db = picklejar::store::Db::open(file, picklejar::store::Db::Access::read_write,
+                                         std::chrono::seconds(5));
     picklejar::store::Transaction txn(*db, picklejar::store::Transaction::Kind::write);
     picklejar::store::upgrade_format(*db, 1, 3, steps);
     txn.commit();
@@ -257,7 +258,8 @@ TEST_CASE("Session files: the format upgrade machinery runs its steps in one tra
   SUBCASE("no chain: FormatError, and the transaction leaves the file as it was") {
     const auto before = snapshot(file);
     {
-      auto db = picklejar::store::Db::open(file, picklejar::store::Db::Access::read_write);
+      auto db = picklejar::store::Db::open(file, picklejar::store::Db::Access::read_write,
+                                           std::chrono::seconds(5));
       picklejar::store::Transaction txn(*db, picklejar::store::Transaction::Kind::write);
       CHECK_THROWS_WITH_AS(picklejar::store::upgrade_format(*db, 1, 4, steps),
                            doctest::Contains("no upgrade from file format version 3 to 4"),

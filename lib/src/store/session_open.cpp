@@ -49,10 +49,10 @@ bool file_exists(const std::string& path) {
 // A read-only connection reads the file. SQLite's crash recovery (a hot journal, a WAL
 // without its index) needs write access; a writable session then reads through a read-write
 // connection instead, which still writes nothing of its own before the check passes.
-Inspection inspect_path(const std::string& path, OpenMode mode) {
+Inspection inspect_path(const std::string& path, OpenMode mode, std::chrono::milliseconds timeout) {
   if (!file_exists(path)) return Inspection{};
   try {
-    return store::inspect(*Db::open(path, Db::Access::read_only));
+    return store::inspect(*Db::open(path, Db::Access::read_only, timeout));
   } catch (const SqliteError& e) {
     const int code = e.code();
     const bool needs_recovery = code == SQLITE_READONLY_ROLLBACK ||
@@ -60,7 +60,7 @@ Inspection inspect_path(const std::string& path, OpenMode mode) {
                                 code == SQLITE_READONLY_CANTINIT || code == SQLITE_CANTOPEN;
     if (!needs_recovery || mode == OpenMode::read_only) throw;
   }
-  return store::inspect(*Db::open(path, Db::Access::read_write));
+  return store::inspect(*Db::open(path, Db::Access::read_write, timeout));
 }
 
 void check_integrity_key(const store::SessionState& s, const store::Meta& meta) {
@@ -187,9 +187,9 @@ std::string pragma_text(Db& db, const char* sql) {
 
 void open_connection(store::SessionState& s, bool create) {
   using Access = Db::Access;
-  s.db = Db::open(s.path,
-                  s.read_only ? Access::read_only : (create ? Access::create : Access::read_write));
-  sqlite3_busy_timeout(s.db->handle(), static_cast<int>(s.options.lock_timeout.count()));
+  const Access access =
+      s.read_only ? Access::read_only : (create ? Access::create : Access::read_write);
+  s.db = Db::open(s.path, access, s.options.lock_timeout);
   if (s.read_only) {
     s.db->exec("PRAGMA query_only = 1");
   } else if (use_rollback_journal(s)) {
@@ -244,7 +244,7 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
   auto mode = exists ? store::LockMode::shared : store::LockMode::exclusive;
   for (;;) {
     const store::FileLock lock = s.lock(mode);
-    const Inspection found = inspect_path(s.path_text, options.mode);
+    const Inspection found = inspect_path(s.path_text, options.mode, options.lock_timeout);
     const Plan plan = decide(s, found);
     if (plan.writes() && mode == store::LockMode::shared) {
       mode = store::LockMode::exclusive;

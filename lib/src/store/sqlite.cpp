@@ -4,13 +4,15 @@
 
 #include <picklejar/error.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace picklejar::store {
 
 // ---- Db ------------------------------------------------------------------------------------
 
-std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Access access) {
+std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Access access,
+                             std::chrono::milliseconds busy_timeout) {
   int flags = SQLITE_OPEN_NOMUTEX;
   switch (access) {
     case Access::read_only:
@@ -29,6 +31,8 @@ std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Access access) {
   std::unique_ptr<Db> db(new Db(handle, path.string()));
   if (rc != SQLITE_OK) db->fail(rc, "cannot open");
   sqlite3_extended_result_codes(handle, 1);
+  sqlite3_busy_timeout(handle,
+                       static_cast<int>(std::min<std::int64_t>(busy_timeout.count(), INT32_MAX)));
   return db;
 }
 

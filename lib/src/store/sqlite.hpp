@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -74,9 +75,11 @@ class Db {
  public:
   enum class Access { read_only, read_write, create };
 
-  // Opens (or, with Access::create, creates) the database. Extended result codes are on.
-  // Throws SqliteError when SQLite cannot open the file.
-  static std::unique_ptr<Db> open(const std::filesystem::path& path, Access access);
+  // Opens (or, with Access::create, creates) the database. Extended result codes are on;
+  // SQLite's busy handler waits up to `busy_timeout` for its locks. Throws SqliteError when
+  // SQLite cannot open the file.
+  static std::unique_ptr<Db> open(const std::filesystem::path& path, Access access,
+                                  std::chrono::milliseconds busy_timeout);
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
   // Closes the connection (finalizing cached statements first); errors are ignored.

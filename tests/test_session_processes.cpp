@@ -1,0 +1,188 @@
+// Sessions in several processes: transact() counters, conflicts between processes, a
+// session used after fork(), and writers killed in the middle of saves.
+
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <picklejar/session.hpp>
+
+#include "session_support.hpp"
+
+using picklejar::ConflictPolicy;
+using picklejar::Session;
+using picklejar::SessionOptions;
+using picklejar::Value;
+using picklejar::test::RawDb;
+using picklejar::test::ScratchDir;
+
+namespace {
+
+SessionOptions fast(ConflictPolicy policy = ConflictPolicy::last_writer_wins) {
+  SessionOptions options;
+  options.durability = picklejar::Durability::fast;
+  options.conflicts = policy;
+  options.lock_timeout = std::chrono::seconds(30);
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("Session processes: transact() counters lose no increment") {
+  ScratchDir dir;
+  const auto file = dir / "counter.pj";
+  { Session create(file, fast()); }
+  constexpr int kProcesses = 4;
+  constexpr int kIncrements = 250;
+  picklejar::test::Signal go;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    children.push_back(picklejar::test::fork_child([&] {
+      Session s(file, fast(ConflictPolicy::strict));
+      go.wait();
+      for (int i = 0; i < kIncrements; ++i)
+        s.transact([](Session& t) { t.set("count", t.get_or("count", 0) + 1); });
+      return 0;
+    }));
+  }
+  for (int p = 0; p < kProcesses; ++p) go.notify();
+  for (const pid_t child : children) CHECK(picklejar::test::wait_child(child) == 0);
+  Session s(file, fast());
+  CHECK(s.get<int>("count") == kProcesses * kIncrements);
+  CHECK(s.file_info().revision == kProcesses * kIncrements);
+  RawDb raw(file);
+  CHECK(raw.text("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("Session processes: conflicts with another process") {
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  Session mine(file, fast(ConflictPolicy::strict));
+  mine.set("theirs", 0);
+  mine.set("ours", 0);
+  mine.save();
+  const int status = picklejar::test::run_child([&] {
+    Session other(file, fast());
+    other.set("theirs", 1);
+    other.save();
+    return 0;
+  });
+  REQUIRE(status == 0);
+  mine.set("theirs", 2);
+  mine.set("ours", 2);
+  try {
+    mine.save();
+    FAIL("saved over another process's change");
+  } catch (const picklejar::ConflictError& e) {
+    CHECK(e.keys() == std::vector<std::string>{"theirs"});
+  }
+  SUBCASE("discard and redo") {
+    mine.discard();
+    CHECK(mine.get<int>("theirs") == 1);
+    mine.set("ours", 2);
+    mine.save();
+  }
+  SUBCASE("last writer wins") {
+    Session lenient(file, fast());
+    lenient.set("theirs", 3);
+    REQUIRE(picklejar::test::run_child([&] {
+              Session other(file, fast());
+              other.set("theirs", 4);
+              other.save();
+              return 0;
+            }) == 0);
+    lenient.save();
+    CHECK(Session(file, fast()).get<int>("theirs") == 3);
+  }
+}
+
+TEST_CASE("Session processes: a session used after fork() fails clearly, harmlessly") {
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  auto parent = std::make_unique<Session>(file, fast());
+  parent->set("a", 1);
+  parent->save();
+  const int status = picklejar::test::run_child([&] {
+    int failures = 0;
+    for (const auto& use : std::vector<std::function<void()>>{
+             [&] { (void)parent->get("a"); }, [&] { parent->set("b", 2); }, [&] { parent->save(); },
+             [&] { parent->load(); }}) {
+      try {
+        use();
+      } catch (const picklejar::StoreError& e) {
+        if (std::string(e.what()).find("child made by fork()") != std::string::npos) ++failures;
+      }
+    }
+    parent.reset();  // the destructor in the child must not close the parent's connection
+    return failures == 4 ? 0 : 1;
+  });
+  CHECK(status == 0);
+  parent->set("b", 2);
+  parent->save();
+  parent->load();
+  Session other(file, fast());
+  CHECK(other.get<int>("a") == 1);
+  CHECK(other.get<int>("b") == 2);
+  RawDb raw(file);
+  CHECK(raw.text("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("Session processes: a writer that dies without closing leaves a usable file") {
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  REQUIRE(picklejar::test::run_child([&] {
+            auto* leaked = new Session(file, fast());  // never closed: the process just ends
+            leaked->set("a", Value::list({1, 2, 3}));
+            leaked->save();
+            leaked->set("unsaved", 1);
+            return 0;
+          }) == 0);
+  CHECK(std::filesystem::exists(dir / "a.pj-wal"));
+  SUBCASE("read_write") {
+    Session s(file, fast());
+    CHECK(s.get("a") == Value::list({1, 2, 3}));
+    CHECK_FALSE(s.contains("unsaved"));
+  }
+  SUBCASE("read_only") {
+    SessionOptions reader = fast();
+    reader.mode = picklejar::OpenMode::read_only;
+    Session s(file, reader);
+    CHECK(s.get("a") == Value::list({1, 2, 3}));
+  }
+  SUBCASE("read_write, with the WAL index gone too") {
+    std::filesystem::remove(dir / "a.pj-shm");
+    Session s(file, fast());
+    CHECK(s.get("a") == Value::list({1, 2, 3}));
+  }
+}
+
+TEST_CASE("Session processes: writers killed mid-save leave one whole revision") {
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  constexpr int kKeys = 20;
+  constexpr int kItems = 2000;  // about 20 KB per key: saves span many pages
+  std::mt19937 random(20261126);
+  std::int64_t last = 0;
+  for (int round = 0; round < 20; ++round) {
+    CAPTURE(round);
+    picklejar::test::Signal started;
+    const pid_t saver = picklejar::test::run_saver(file, fast(), kKeys, kItems, &started);
+    started.wait();
+    std::this_thread::sleep_for(std::chrono::microseconds(random() % 20'000));
+    ::kill(saver, SIGKILL);
+    CHECK(picklejar::test::wait_child(saver) == 128 + SIGKILL);
+    Session s(file, fast());
+    const std::int64_t whole = picklejar::test::saver_round(s, kKeys);
+    CHECK(whole >= 1);
+    last = whole;
+    RawDb raw(file);
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+  }
+  CHECK(last >= 1);
+}
