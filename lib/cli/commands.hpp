@@ -13,5 +13,9 @@ inline constexpr int kExitUsage = 2;    // wrong arguments
 
 void add_dump(CLI::App& app, int& status);
 void add_dis(CLI::App& app, int& status);
+// convert_commands.cpp: convert, to-json, from-json
+void add_convert(CLI::App& app, int& status);
+void add_to_json(CLI::App& app, int& status);
+void add_from_json(CLI::App& app, int& status);
 
 }  // namespace picklejar::cli
