@@ -1,0 +1,62 @@
+"""picklejar: application state as pickles in one SQLite file, shared by C++ and Python.
+
+This is the pure-Python twin of the C++ ``picklejar::Session`` (standard library only). It
+reads and writes the same files with the same guarantees: the format in docs/FORMAT.md, the
+lock protocol in docs/LOCKING.md::
+
+    import picklejar
+
+    with picklejar.Session("state.pj") as s:   # created when missing
+        s["runs"] = s.get("runs", 0) + 1
+        s.save()                                # every change, in one transaction
+
+Entries load through an allowlist unpickler: a pickle naming anything but plain data types
+or the classes you register (``Session(path, classes=[User])``) raises ForbiddenGlobal and
+nothing runs.
+"""
+
+from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode
+from ._safe_pickle import DEFAULT_ALLOWED, Allowlist, safe_loads as _safe_loads
+from .errors import (
+    ConflictError,
+    DecodeError,
+    EncodeError,
+    ForbiddenGlobal,
+    FormatError,
+    IntegrityError,
+    LockTimeout,
+    PicklejarError,
+    SqliteError,
+    StoreError,
+)
+from .session import EntryInfo, Session, SessionInfo, __version__, open
+
+__all__ = [
+    "ConflictError",
+    "ConflictPolicy",
+    "DecodeError",
+    "Durability",
+    "EncodeError",
+    "EntryInfo",
+    "FilesystemCheck",
+    "ForbiddenGlobal",
+    "FormatError",
+    "IntegrityError",
+    "LockTimeout",
+    "Migration",
+    "OpenMode",
+    "PicklejarError",
+    "Session",
+    "SessionInfo",
+    "SqliteError",
+    "StoreError",
+    "__version__",
+    "open",
+    "safe_loads",
+]
+
+
+def safe_loads(data: bytes, classes=()):  # type: ignore[no-untyped-def]
+    """``pickle.loads(data)`` through picklejar's allowlist: plain data types plus
+    ``classes``; any other global raises ForbiddenGlobal before anything runs."""
+    return _safe_loads(bytes(data), Allowlist(classes))

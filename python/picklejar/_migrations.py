@@ -1,0 +1,91 @@
+"""Versioning steps: upgrades of the file format, and the chain of the application's own
+schema migrations (docs/FORMAT.md "Versions"; mirrors lib/src/store/migrations.cpp)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Callable, List, NamedTuple, Sequence
+
+from . import _format, _sqlite
+from ._options import Migration
+from ._state import State
+from .errors import FormatError
+
+
+class FormatStep(NamedTuple):
+    """One file format upgrade: rewrites a file at format ``from_version`` into ``to_version``."""
+
+    from_version: int
+    to_version: int
+    apply: Callable[[sqlite3.Connection], None]
+
+
+# The upgrades this module knows, oldest first. Format 1 is the first format: none yet.
+FORMAT_STEPS: Sequence[FormatStep] = ()
+
+
+def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_version: int,
+                   steps: Sequence[FormatStep] = FORMAT_STEPS) -> None:
+    """Inside the caller's write transaction: applies the steps from ``from_version`` to
+    ``to_version``, records the new version and bumps the revision, as every change does."""
+    version = from_version
+    while version < to_version:
+        step = next((s for s in steps
+                     if s.from_version == version and s.to_version <= to_version), None)
+        if step is None:
+            raise FormatError(f"cannot open '{path}': no upgrade from file format version "
+                              f"{version} to {to_version}", path)
+        step.apply(db)
+        version = step.to_version
+    db.execute(f"PRAGMA user_version = {int(to_version)}")
+    _format.write_meta(db, "format_version", to_version)
+    row = db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
+    _format.write_meta(db, "revision", (0 if row is None else row[0]) + 1)
+
+
+def migration_path(migrations: Sequence[Migration], from_version: int, to_version: int,
+                   path: str) -> List[Migration]:
+    """The migrations leading from app schema ``from_version`` to ``to_version``, in order.
+    FormatError naming ``path`` when there is no such chain."""
+    chain: List[Migration] = []
+    version = from_version
+    while version < to_version:
+        step = next((m for m in migrations
+                     if m.from_version == version and m.to_version <= to_version), None)
+        if step is None:
+            raise FormatError(f"cannot open '{path}': no migration from app schema version "
+                              f"{version} (migrating to {to_version})", path)
+        chain.append(step)
+        version = step.to_version
+    return chain
+
+
+def migrate(state: State, session: Any) -> None:
+    """Under the exclusive lock: migrates the file's app schema to options.schema_version in
+    one write transaction, running the steps on ``session``; exactly once however many
+    processes race (the version is re-read inside the transaction), and not at all when a
+    step raises."""
+    with _sqlite.transaction(state.db, write=True) as txn:
+        state.refresh()
+        target = state.options.schema_version
+        if state.meta.app_schema_version >= target:  # another process got there first
+            txn.commit()
+            return
+        chain = migration_path(state.options.migrations, state.meta.app_schema_version,
+                               target, state.path)
+        state.undo = {}
+        state.in_transaction = True
+        try:
+            for step in chain:
+                step.apply(session)
+            state.in_transaction = False
+            _format.write_meta(state.db, "app_schema_version", target)
+            written = state.write_pending(force=True)
+            txn.commit()
+        except BaseException:
+            state.in_transaction = False
+            state.rollback_undo()
+            raise
+        state.undo = None
+        state.meta.app_schema_version = target
+        state.finish_save(written)

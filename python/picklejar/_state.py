@@ -1,0 +1,334 @@
+"""A session's state and the operations under its public API (mirrors SessionState in
+lib/src/store/session_impl.hpp, session.cpp and session_sync.cpp).
+
+The view is what the session shows: the file's entries as last seen plus unsaved changes.
+``pending`` remembers, for every changed key, the file's entry (to discard the change) and
+the entry revision the change was based on (to detect conflicts).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import _format, _locking
+from ._format import Meta
+from ._integrity import HMAC_SHA256, Signer
+from ._options import ConflictPolicy, OpenMode, Options
+from ._safe_pickle import Allowlist, safe_loads
+from .errors import ConflictError, DecodeError, EncodeError, ForbiddenGlobal, FormatError
+from .errors import IntegrityError, StoreError
+
+_UNDECODED = object()
+
+
+class Entry:
+    """One entry: its pickle as stored, and its value once verified and unpickled."""
+
+    __slots__ = ("pickle", "digest", "protocol", "revision", "modified_us", "value")
+
+    def __init__(self, pickle: bytes, digest: bytes, protocol: int, revision: int,
+                 modified_us: int, value: Any = _UNDECODED) -> None:
+        self.pickle = pickle
+        self.digest = digest  # as stored (32 bytes when well-formed)
+        self.protocol = protocol
+        self.revision = revision  # 0 while unsaved
+        self.modified_us = modified_us
+        self.value = value
+
+
+class Pending:
+    """An unsaved change: the file's entry as last seen (None when the file has none) and the
+    entry revision the change was based on (None when the key was absent then)."""
+
+    __slots__ = ("disk", "base_revision")
+
+    def __init__(self, disk: Optional[Entry], base_revision: Optional[int]) -> None:
+        self.disk = disk
+        self.base_revision = base_revision
+
+    def copy(self) -> "Pending":
+        return Pending(self.disk, self.base_revision)
+
+
+# What a key looked like before a transact()/migration touched it: (view entry, pending).
+Undo = Tuple[Optional[Entry], Optional[Pending]]
+# A revision write_pending() wrote: (revision, modified_us, purged_revision).
+Written = Tuple[int, int, int]
+
+
+class State:
+    """Everything a Session holds."""
+
+    def __init__(self, path: str, options: Options, version: str) -> None:
+        self.path = path
+        self.options = options
+        self.signer = Signer(options.integrity_key)
+        options.integrity_key = None  # the signer holds the key
+        self.allowlist = Allowlist(options.classes)
+        self.version = version
+        self.db: Optional[sqlite3.Connection] = None
+        self.pid = os.getpid()
+        self.read_only = options.mode == OpenMode.read_only
+        self.journal_mode = ""
+        self.synchronous = ""
+        self.meta = Meta()  # the meta rows as last seen
+        self.have_meta = False  # False until the first refresh
+        self.seen = 0  # the global revision the view is current with
+        self.view: Dict[str, Entry] = {}
+        self.pending: Dict[str, Pending] = {}
+        # Inside transact()/a migration/convert_protocol(): the undo log of keys fn touched.
+        self.undo: Optional[Dict[str, Undo]] = None
+        # Inside fn of transact() or a migration: save/load/discard are refused.
+        self.in_transaction = False
+        self.key_version = 0  # bumped whenever the view's set of keys may change
+
+    # ---- locks and checks ---------------------------------------------------------------------
+
+    def lock(self, exclusive: bool) -> _locking.FileLock:
+        """The lock file, within the lock timeout. A read-only session on read-only media,
+        where the lock file cannot be created, reads unlocked (SQLite's read transaction still
+        gives it a consistent snapshot)."""
+        return _locking.FileLock.acquire(
+            _locking.lock_path_for(self.path), exclusive, self.options.lock_timeout,
+            missing_ok=self.read_only,
+        )
+
+    def require_writable(self, what: str) -> None:
+        if self.read_only:
+            raise StoreError(f"cannot {what} '{self.path}': the session is read-only", self.path)
+
+    def require_outside_transaction(self, what: str) -> None:
+        if self.in_transaction:
+            raise StoreError(
+                f"cannot {what} '{self.path}' inside transact() or a migration", self.path
+            )
+
+    # ---- values -------------------------------------------------------------------------------
+
+    def decoded(self, key: str, entry: Entry) -> Any:
+        """The entry's value: its digest verified, then unpickled once and cached. Neither an
+        IntegrityError nor a DecodeError is cached: every access reports it."""
+        if entry.value is not _UNDECODED:
+            return entry.value
+        if not self.signer.verify(key, entry.pickle, entry.digest):
+            raise IntegrityError(
+                f"integrity check failed for key '{key}' in '{self.path}': "
+                + ("its HMAC-SHA256 does not match its name and pickle (changed, moved from "
+                   "another key, or written with another key)"
+                   if self.signer.scheme == HMAC_SHA256
+                   else "its SHA-256 does not match its pickle"),
+                self.path, key,
+            )
+        where = f"key '{key}' in '{self.path}': "
+        try:
+            if self.options.trusted_unsafe_pickle:
+                value = pickle.loads(entry.pickle)
+            else:
+                value = safe_loads(entry.pickle, self.allowlist)
+        except ForbiddenGlobal as e:
+            raise ForbiddenGlobal(e.module, e.name, where + str(e), self.path, key) from None
+        except Exception as e:
+            raise DecodeError(f"{where}cannot unpickle: {e}", self.path, key) from e
+        entry.value = value
+        return value
+
+    def write_protocol(self) -> int:
+        return self.options.protocol if self.options.protocol is not None else \
+            self.meta.default_protocol
+
+    def before_change(self, key: str) -> None:
+        """Records ``key`` in the undo log and as pending before it changes."""
+        in_view = self.view.get(key)
+        in_pending = self.pending.get(key)
+        if self.undo is not None and key not in self.undo:
+            self.undo[key] = (in_view, None if in_pending is None else in_pending.copy())
+        if in_pending is None:
+            self.pending[key] = Pending(in_view, None if in_view is None else in_view.revision)
+
+    def put(self, key: str, value: Any, protocol: int) -> None:
+        try:
+            data = pickle.dumps(value, protocol)
+        except Exception as e:
+            raise EncodeError(f"cannot save key '{key}' in '{self.path}': {e}") from e
+        entry = Entry(data, self.signer.digest(key, data), protocol, 0, 0, value)
+        self.before_change(key)
+        if key not in self.view:
+            self.key_version += 1
+        self.view[key] = entry
+
+    def erase(self, key: str) -> None:
+        self.before_change(key)
+        del self.view[key]
+        self.key_version += 1
+
+    def discard(self) -> None:
+        for key, change in self.pending.items():
+            if change.disk is not None:
+                self.view[key] = change.disk
+            else:
+                self.view.pop(key, None)
+        self.pending.clear()
+        self.key_version += 1
+
+    def rollback_undo(self) -> None:
+        if self.undo is None:
+            return
+        for key, (view, pending) in self.undo.items():
+            if view is not None:
+                self.view[key] = view
+            else:
+                self.view.pop(key, None)
+            if pending is not None:
+                self.pending[key] = pending
+            else:
+                self.pending.pop(key, None)
+        self.undo = None
+        self.key_version += 1
+
+    # ---- refresh ------------------------------------------------------------------------------
+
+    def _file_revision(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
+        return -1 if row is None else row[0]
+
+    def _vanished_keys(self) -> List[str]:
+        """Keys this session knows of that are no longer in the file, found by listing the
+        file's keys: used when tombstones this session needs were purged."""
+        in_file = {key for (key,) in self.db.execute("SELECT key FROM entries")}
+        on_disk = [k for k in self.view if k not in self.pending]
+        on_disk += [k for k, change in self.pending.items() if change.disk is not None]
+        return [key for key in on_disk if key not in in_file]
+
+    def _check_meta_change(self, fresh: Meta) -> None:
+        if fresh.format_version != self.meta.format_version:
+            raise FormatError(
+                f"'{self.path}' changed to file format version {fresh.format_version} while "
+                f"open (this session uses {self.meta.format_version}): open it again",
+                self.path,
+            )
+        wanted = self.options.schema_version
+        if wanted is not None and not self.read_only and fresh.app_schema_version > wanted:
+            raise FormatError(
+                f"'{self.path}' was migrated to app schema version {fresh.app_schema_version} "
+                f"by another program while open (this program knows {wanted})",
+                self.path,
+            )
+
+    def refresh(self) -> None:
+        """Inside a transaction: reads what changed since ``seen`` and applies it to the view
+        (docs/FORMAT.md "Reading: snapshots and incremental refresh")."""
+        if self.have_meta and self._file_revision() == self.seen:
+            return
+        fresh = _format.read_meta(self.db, self.path)
+        if self.have_meta:
+            self._check_meta_change(fresh)
+        # Read everything first, apply after: a failed read leaves the session as it was.
+        sql = f"SELECT {_format.ENTRY_COLUMNS} FROM entries"
+        rows = self.db.execute(sql + " WHERE revision > ?", (self.seen,)) if self.seen else \
+            self.db.execute(sql)
+        changed = [(row[0], Entry(bytes(row[1]), bytes(row[3]), row[2], row[4], row[5]))
+                   for row in rows]
+        erased: List[str] = []
+        if self.seen != 0 and self.seen < fresh.purged_revision:
+            erased = self._vanished_keys()
+        elif self.seen != 0:
+            erased = [key for (key,) in self.db.execute(
+                "SELECT key FROM tombstones WHERE revision > ?", (self.seen,))]
+        for key, entry in changed:
+            self._apply(key, entry)
+        for key in erased:
+            self._apply(key, None)
+        self.meta = fresh
+        self.have_meta = True
+        self.seen = fresh.revision
+
+    def _apply(self, key: str, entry: Optional[Entry]) -> None:
+        change = self.pending.get(key)
+        if change is not None:
+            change.disk = entry
+        elif entry is not None:
+            if key not in self.view:
+                self.key_version += 1
+            self.view[key] = entry
+        elif self.view.pop(key, None) is not None:
+            self.key_version += 1
+
+    # ---- writing a revision -------------------------------------------------------------------
+
+    def _check_conflicts(self) -> None:
+        keys = []
+        for key in sorted(self.pending):
+            change = self.pending[key]
+            now = None if change.disk is None else change.disk.revision
+            if now != change.base_revision:
+                keys.append(key)
+        if not keys:
+            return
+        one = len(keys) == 1
+        raise ConflictError(
+            f"cannot save '{self.path}': another session changed {'a key' if one else 'keys'} "
+            f"since this one saw {'it' if one else 'them'}: "
+            + ", ".join(f"'{key}'" for key in keys),
+            self.path, keys,
+        )
+
+    def write_pending(self, force: bool) -> Optional[Written]:
+        """Inside a write transaction after refresh(): checks conflicts (strict), writes every
+        pending change and the meta rows as revision meta.revision + 1 (docs/FORMAT.md
+        "Revisions"). ``force`` writes a revision even with nothing pending. None when nothing
+        was written. Changes no state of the session."""
+        if not self.pending and not force:
+            return None
+        if self.options.conflicts == ConflictPolicy.strict:
+            self._check_conflicts()
+        revision, now = self.meta.revision + 1, _format.now_us()
+        db = self.db
+        for key in sorted(self.pending):
+            entry = self.view.get(key)
+            if entry is not None:
+                db.execute(
+                    f"INSERT INTO entries ({_format.ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET pickle = excluded.pickle, "
+                    "protocol = excluded.protocol, digest = excluded.digest, "
+                    "revision = excluded.revision, modified_us = excluded.modified_us",
+                    (key, entry.pickle, entry.protocol, entry.digest, revision, now),
+                )
+                db.execute("DELETE FROM tombstones WHERE key = ?", (key,))
+            elif db.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0:
+                db.execute("INSERT OR REPLACE INTO tombstones (key, revision) VALUES (?, ?)",
+                           (key, revision))
+        purged = self._purge_tombstones(revision)
+        for name, value in (("revision", revision), ("modified_us", now),
+                            ("writer_name", _format.WRITER_NAME),
+                            ("writer_version", self.version),
+                            ("writer_app", self.options.app_name)):
+            _format.write_meta(db, name, value)
+        return revision, now, purged
+
+    def _purge_tombstones(self, revision: int) -> int:
+        """Deletes tombstones too old to keep; returns the new purged_revision."""
+        limit, purged = revision - _format.TOMBSTONE_RETENTION, self.meta.purged_revision
+        if limit <= purged:
+            return purged
+        if self.db.execute("DELETE FROM tombstones WHERE revision <= ?", (limit,)).rowcount == 0:
+            return purged
+        _format.write_meta(self.db, "purged_revision", limit)
+        return limit
+
+    def finish_save(self, written: Written) -> None:
+        """After the commit of what write_pending() wrote: marks everything saved."""
+        revision, now, purged = written
+        for key in self.pending:
+            entry = self.view.get(key)
+            if entry is not None:
+                entry.revision = revision
+                entry.modified_us = now
+        self.pending.clear()
+        meta = self.meta
+        meta.revision, meta.modified_us, meta.purged_revision = revision, now, purged
+        meta.writer_name, meta.writer_version = _format.WRITER_NAME, self.version
+        meta.writer_app = self.options.app_name
+        self.seen = revision
