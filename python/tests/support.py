@@ -1,0 +1,127 @@
+"""Helpers for the picklejar Python tests: scratch directories, "untouched" file snapshots,
+raw SQLite access to inspect and tamper with session files, and child processes running
+this package (with the same interpreter)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # python/
+REPO_ROOT = os.path.dirname(PACKAGE_ROOT)
+
+
+class ScratchTest(unittest.TestCase):
+    """A test case with a fresh directory ``self.dir`` removed afterwards."""
+
+    def setUp(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="picklejar-py-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def path(self, name: str = "s.pj") -> str:
+        return os.path.join(self.dir, name)
+
+
+def snapshot(path: str) -> Optional[Tuple[bytes, int]]:
+    """A file's bytes and mtime; equal snapshots mean it was not touched (None: missing)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        return data, os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def sibling_files(path: str) -> List[str]:
+    """Which of the database's companion files exist (-wal, -shm, -journal)."""
+    return [s for s in ("-wal", "-shm", "-journal") if os.path.exists(path + s)]
+
+
+def raw(path: str) -> sqlite3.Connection:
+    """A plain autocommit sqlite3 connection to a session file, to inspect or tamper with it."""
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def sql(path: str, statement: str, parameters: Sequence[Any] = ()) -> List[tuple]:
+    db = raw(path)
+    try:
+        return db.execute(statement, parameters).fetchall()
+    finally:
+        db.close()
+
+
+def meta(path: str) -> Dict[str, Any]:
+    return dict(sql(path, "SELECT name, value FROM meta"))
+
+
+def child_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PACKAGE_ROOT + os.pathsep + os.path.dirname(os.path.abspath(__file__))
+    return env
+
+
+def run_python(code: str, *args: str, timeout: float = 120, check: bool = True,
+               ) -> subprocess.CompletedProcess:
+    """Runs ``code`` (dedented) in a child of this interpreter with the package importable."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        env=child_env(), capture_output=True, text=True, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"child failed ({result.returncode}):\n{result.stdout}\n"
+                             f"{result.stderr}")
+    return result
+
+
+def start_python(code: str, *args: str) -> subprocess.Popen:
+    """Starts ``code`` in a child; its stdout is a pipe, read it with readline()."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+
+
+# A child that takes the lock file's lock with plain fcntl.lockf, as docs/LOCKING.md says,
+# prints "locked", and holds it until its stdin closes.
+HOLD_LOCKF = """
+    import fcntl, os, sys
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o666)
+    fcntl.lockf(fd, fcntl.LOCK_EX if sys.argv[2] == "exclusive" else fcntl.LOCK_SH)
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+class Holder:
+    """A child process holding the lock file of ``database`` until stop()."""
+
+    def __init__(self, database: str, exclusive: bool = True) -> None:
+        self.process = start_python(HOLD_LOCKF, database + ".lock",
+                                    "exclusive" if exclusive else "shared")
+        line = self.process.stdout.readline().strip()
+        if line != "locked":
+            self.stop()
+            raise AssertionError(f"lock holder did not start: {line!r}")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+        self.process.stdout.close()
+
+    def __enter__(self) -> "Holder":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

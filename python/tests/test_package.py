@@ -1,0 +1,61 @@
+"""The package itself: its version against the C++ library's, what it exports, that it stays
+Python 3.8 syntax, and that its schema is docs/FORMAT.md's."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import unittest
+
+import picklejar
+from picklejar import _format
+
+from support import PACKAGE_ROOT, REPO_ROOT
+
+
+def _read(*parts: str) -> str:
+    with open(os.path.join(*parts), encoding="utf-8") as f:
+        return f.read()
+
+
+class PackageTest(unittest.TestCase):
+    def test_version_is_the_cpp_librarys(self) -> None:
+        meson = re.search(r"version:\s*'([^']+)'", _read(REPO_ROOT, "meson.build")).group(1)
+        pyproject = re.search(r'^version = "([^"]+)"', _read(PACKAGE_ROOT, "pyproject.toml"),
+                              re.M).group(1)
+        self.assertEqual(picklejar.__version__, meson)
+        self.assertEqual(pyproject, meson)
+
+    def test_exports(self) -> None:
+        for name in picklejar.__all__:
+            self.assertTrue(hasattr(picklejar, name), name)
+        self.assertTrue(issubclass(picklejar.FormatError, picklejar.StoreError))
+        self.assertTrue(issubclass(picklejar.ForbiddenGlobal, picklejar.DecodeError))
+        self.assertTrue(issubclass(picklejar.LockTimeout, TimeoutError))
+        for cls in (picklejar.StoreError, picklejar.DecodeError, picklejar.EncodeError):
+            self.assertTrue(issubclass(cls, picklejar.PicklejarError))
+
+    def test_sources_are_python_3_8(self) -> None:
+        folder = os.path.join(PACKAGE_ROOT, "picklejar")
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
+        self.assertIn("session.py", names)
+        for name in names:
+            with self.subTest(name):
+                ast.parse(_read(folder, name), name, feature_version=(3, 8))
+
+    def test_schema_is_the_documented_one(self) -> None:
+        text = _read(REPO_ROOT, "docs", "FORMAT.md")
+        start = text.index("\n## Schema\n")
+        block = re.compile(r"```sql\n(.*?)```", re.S).search(text, start).group(1)
+        documented = [" ".join(s.split()) for s in block.split(";") if s.strip()]
+        ours = [" ".join(s.split()) for s in _format.SCHEMA]
+        self.assertEqual(ours, documented)
+
+    def test_application_id_is_pjar(self) -> None:
+        self.assertEqual(_format.APPLICATION_ID.to_bytes(4, "big"), b"PJAR")
+        self.assertIn(str(_format.APPLICATION_ID), _read(REPO_ROOT, "docs", "FORMAT.md"))
+
+
+if __name__ == "__main__":
+    unittest.main()
