@@ -1,12 +1,14 @@
 #pragma once
 // Locks a session's sidecar lock file ("<database>.lock") for this process and thread.
 //
-// Across processes the lock is a POSIX record lock (Boost.Interprocess file_lock: fcntl
-// F_SETLK over the whole file), which Python's fcntl.lockf() sees too. Record locks do
-// not exclude threads of one process and vanish when any descriptor of the file is
-// closed, so a per-process registry keyed by the lock file's identity (device + inode)
-// keeps one descriptor per file, open while any lock on it is held, and layers an
-// in-process shared mutex on top. docs/FORMAT.md states the protocol.
+// Across processes the lock is a POSIX record lock over the whole file (fcntl F_SETLK,
+// l_start 0, l_len 0, through the Boost.Interprocess primitives that file_lock uses; see
+// lock_fcntl.hpp), which Python's fcntl.lockf() sees too. Record locks do not exclude
+// threads of one process and vanish when any descriptor of the file is closed, so a
+// per-process registry keyed by the lock file's identity (device + inode) keeps one
+// descriptor per file, never closed while any lock on it is held, and layers an in-process
+// reader/writer lock on top. docs/FORMAT.md "Lock protocol" states the protocol between
+// processes; docs/LOCKING.md the design inside one.
 
 #include <chrono>
 #include <filesystem>
