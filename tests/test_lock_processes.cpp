@@ -116,6 +116,36 @@ TEST_SUITE("lock processes") {
     }
   }
 
+  TEST_CASE("the Python code in docs/FORMAT.md's lock protocol and FileLock exclude each other") {
+    TempDir dir;
+    const fs::path path = dir / "s.db.lock";
+
+    SUBCASE("we hold exclusive") {
+      FileLock lock = FileLock::acquire(path, LockMode::exclusive, 0ms);
+      CHECK(python_lock(path, "doc_ex") == "busy");
+      CHECK(python_lock(path, "doc_sh") == "busy");
+    }
+    SUBCASE("we hold shared") {
+      FileLock lock = FileLock::acquire(path, LockMode::shared, 0ms);
+      CHECK(python_lock(path, "doc_sh") == "locked");
+      CHECK(python_lock(path, "doc_ex") == "busy");
+    }
+    SUBCASE("python holds exclusive, on a lock file it created") {
+      PythonLocker python(path, {"doc_ex"});
+      REQUIRE(python.first_line() == "locked");
+      CHECK_FALSE(can_lock(path, LockMode::shared));
+      CHECK_FALSE(can_lock(path, LockMode::exclusive));
+      CHECK(python.finish() == 0);
+      CHECK(can_lock(path, LockMode::exclusive));
+    }
+    SUBCASE("python holds shared") {
+      PythonLocker python(path, {"doc_sh"});
+      REQUIRE(python.first_line() == "locked");
+      CHECK(can_lock(path, LockMode::shared));
+      CHECK_FALSE(can_lock(path, LockMode::exclusive));
+    }
+  }
+
   TEST_CASE("Boost's file_lock in another process sees FileLock's locks") {
     TempDir dir;
     const fs::path path = dir / "s.db.lock";
