@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "../value/utf8.hpp"
+
 namespace picklejar::json {
 
 class DomBuilder final : public nlohmann::json_sax<nlohmann::json> {
@@ -141,10 +143,18 @@ class DomBuilder final : public nlohmann::json_sax<nlohmann::json> {
       const auto colon = what.find(": ");
       if (colon != std::string_view::npos) what.remove_prefix(colon + 2);
     }
-    // The message quotes the token read last, which may be a megabyte long.
+    // The message quotes the token read last, which may be a megabyte long, or not UTF-8.
     constexpr std::size_t kMax = 300;
-    if (what.size() > kMax) return std::string(what.substr(0, kMax)) + "...";
-    return std::string(what);
+    const bool cut = what.size() > kMax;
+    if (cut) what = what.substr(0, kMax);
+    std::string out;
+    while (const auto bad = detail::find_invalid_utf8(what)) {
+      out.append(what.substr(0, *bad));
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(what[*bad]));
+      what.remove_prefix(*bad + 1);
+    }
+    out.append(what);
+    return cut ? out + "..." : out;
   }
 
   JsonDom& dom_;
