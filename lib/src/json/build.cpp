@@ -135,7 +135,7 @@ void Builder::sequence_items(detail::SequenceNode* node, std::uint32_t array) {
 }
 
 std::size_t Builder::pending_table(detail::TableNode* node, std::uint32_t element) {
-  pending_.index.emplace(node, pending_.tables.size());
+  pending_.index.try_emplace(node, pending_.tables.size());
   pending_.tables.push_back(PendingTable{node, pending_.entries.size(), 0, element, false});
   return pending_.tables.size() - 1;
 }

@@ -23,6 +23,7 @@
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
 #include "dom.hpp"
+#include "node_map.hpp"
 #include "tags.hpp"
 
 namespace picklejar::json {
@@ -47,7 +48,7 @@ struct PendingTable {
 struct PendingTables {
   std::deque<PendingEntry> entries;  // a deque: the walk writes into entries by address
   std::vector<PendingTable> tables;  // in document order
-  std::unordered_map<const Node*, std::size_t> index;  // node -> position in tables
+  NodeMap<std::size_t> index;        // node -> position in tables
 };
 
 // Inserts every pending entry into its table (Python dict semantics: an equal key keeps the

@@ -35,10 +35,9 @@ GraphInfo::GraphInfo(const Slot& root) {
   while (!work.empty()) {
     Node* n = work.back();
     work.pop_back();
-    NodeInfo& info = nodes_[n];
-    if (info.refs++ > 0) continue;
+    if (nodes_[n].refs++ > 0) continue;
     if (n->kind == Kind::str) {
-      info.plain_text = !has_surrogates(detail::as_str(n).text());
+      nodes_[n].plain_text = !has_surrogates(detail::as_str(n).text());
     } else if (n->kind == Kind::dict && str_keys(n)) {
       for (const auto& e : detail::as_table(n).table.entries()) {
         if (e.key.tag != Tag::erased) offer_to_pool(e.key);

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "node_map.hpp"
+
 #include "../value/node.hpp"
 
 namespace picklejar::json {
@@ -25,14 +27,14 @@ class GraphInfo {
   explicit GraphInfo(const detail::Slot& root);
 
   // Every reachable node has an entry; the reference stays valid (nothing is added later).
-  NodeInfo& at(const detail::Node* node) { return nodes_.find(node)->second; }
+  NodeInfo& at(const detail::Node* node) { return *nodes_.find(node); }
   // Whether every key of a dict is a pooled str, so that it can be a JSON object.
   bool plain_keys(const detail::Node* table);
 
  private:
   void offer_to_pool(const detail::Slot& str);
 
-  std::unordered_map<const detail::Node*, NodeInfo> nodes_;
+  NodeMap<NodeInfo> nodes_;
   std::unordered_map<std::string_view, const detail::Node*> pool_;  // text -> pooled node
 };
 

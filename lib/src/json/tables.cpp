@@ -60,8 +60,8 @@ class TableFiller {
   };
 
   const PendingTable* pending_of(const Node* n) const {
-    const auto it = pending_.index.find(n);
-    return it == pending_.index.end() ? nullptr : &pending_.tables[it->second];
+    const std::size_t* position = pending_.index.find(n);
+    return position == nullptr ? nullptr : &pending_.tables[*position];
   }
 
   // The i-th slot that hashing `n` reads (for the table being filled: its keys), or nullptr.
@@ -96,13 +96,13 @@ class TableFiller {
       Node* child = input->as.node;
       const Kind kind = child->kind;
       if (kind != Kind::tuple && kind != Kind::object && kind != Kind::frozenset) continue;
-      const auto [it, first_visit] = marks_.try_emplace(child, Mark::open);
+      const auto [mark, first_visit] = marks_.try_emplace(child, Mark::open);
       if (!first_visit) {
-        if (it->second == Mark::open) cycle(root);
+        if (*mark == Mark::open) cycle(root);
         continue;
       }
       if (const PendingTable* t = pending_of(child); t != nullptr && t->filled) {
-        it->second = Mark::done;
+        *mark = Mark::done;
         continue;
       }
       stack.push_back(Frame{child});
@@ -139,12 +139,12 @@ class TableFiller {
         throw JsonError(dom_.pointer(e.element), error.what());
       }
     }
-    pending_.tables[pending_.index.at(t.node)].filled = true;
+    pending_.tables[*pending_.index.find(t.node)].filled = true;
   }
 
   PendingTables& pending_;
   const JsonDom& dom_;
-  std::unordered_map<const Node*, Mark> marks_;
+  NodeMap<Mark> marks_;
 };
 
 }  // namespace
