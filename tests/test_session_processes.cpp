@@ -14,6 +14,7 @@
 #include <picklejar/session.hpp>
 
 #include "session_support.hpp"
+#include "store/file_lock.hpp"
 
 using picklejar::ConflictPolicy;
 using picklejar::Session;
@@ -185,4 +186,41 @@ TEST_CASE("Session processes: writers killed mid-save leave one whole revision")
     CHECK(raw.text("PRAGMA integrity_check") == "ok");
   }
   CHECK(last >= 1);
+}
+
+TEST_CASE("Session processes: LockTimeout names the file when another process holds the lock") {
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  SessionOptions impatient = fast();
+  impatient.lock_timeout = std::chrono::milliseconds(50);
+  Session s(file, impatient);
+  s.set("a", 1);
+  s.save();
+  picklejar::test::Signal locked;
+  picklejar::test::Signal done;
+  const pid_t holder = picklejar::test::fork_child([&] {
+    const auto lock = picklejar::store::FileLock::acquire(picklejar::store::lock_path_for(file),
+                                                          picklejar::store::LockMode::exclusive,
+                                                          std::chrono::seconds(5));
+    locked.notify();
+    done.wait();
+    return 0;
+  });
+  locked.wait();
+  s.set("a", 2);
+  CHECK_THROWS_AS(s.save(), picklejar::LockTimeout);
+  CHECK(s.has_unsaved_changes());  // kept for a later try
+  CHECK_THROWS_AS(s.load(), picklejar::LockTimeout);
+  CHECK_THROWS_AS(s.transact([](Session&) {}), picklejar::LockTimeout);
+  try {
+    Session blocked(file, impatient);
+    FAIL("opened while the lock was held");
+  } catch (const picklejar::LockTimeout& e) {
+    CHECK(std::string(e.what()).find(file.string() + ".lock") != std::string::npos);
+  }
+  done.notify();
+  CHECK(picklejar::test::wait_child(holder) == 0);
+  s.save();  // the lock is free again
+  Session after(file, impatient);
+  CHECK(after.get<int>("a") == 2);
 }

@@ -51,8 +51,8 @@ void Db::close() {
 }
 
 void Db::abandon() noexcept {
-  // Statements belong to the connection: finalizing them is harmless memory work, and the
-  // connection itself is deliberately leaked.
+  // Leak the statements too: finalizing one could end a read of the parent's WAL.
+  for (auto& [sql, statement] : cache_) (void)statement.release();
   cache_.clear();
   db_ = nullptr;
 }
