@@ -8,7 +8,7 @@ import dataclasses
 import os
 import sqlite3
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from . import _sqlite
 from .errors import FormatError
@@ -112,8 +112,8 @@ def _check_not_truncated(db: sqlite3.Connection, path: str) -> None:
         size = os.stat(path).st_size
     except OSError:
         return
-    try:
-        if os.stat(path + "-wal").st_size > 0:
+    try:  # SQLite keeps the WAL next to the file a symlink names, not next to the link
+        if os.stat(os.path.realpath(path) + "-wal").st_size > 0:
             return
     except OSError:
         pass
@@ -225,11 +225,3 @@ def create_schema(db: sqlite3.Connection, meta: Meta) -> None:
         db.execute(statement)
     for name in _INT_ROWS + _TEXT_ROWS + ("key_id",):
         write_meta(db, name, getattr(meta, name))
-
-
-def meta_as_dict(meta: Meta) -> Dict[str, Any]:
-    return dataclasses.asdict(meta)
-
-
-def schema_statements() -> List[str]:
-    return list(SCHEMA)

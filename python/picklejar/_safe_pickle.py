@@ -24,7 +24,7 @@ import decimal
 import io
 import pickle
 import uuid
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Set, Tuple
 
 from .errors import ForbiddenGlobal
 
@@ -46,7 +46,8 @@ class _Namespace:
     """What a pickle gets for the class enclosing a registered nested class.
 
     Protocols 0-3 write ``Outer.Inner`` as ``getattr(Outer, 'Inner')``; this inert stand-in
-    lets that form reach ``Inner`` without making ``Outer`` itself loadable."""
+    lets that form reach ``Inner`` without making ``Outer`` itself loadable: a stand-in that
+    is not consumed by such a getattr makes the load fail with ForbiddenGlobal."""
 
     __slots__ = ("module", "qualname")
 
@@ -98,45 +99,26 @@ class Allowlist:
 
     def __init__(self, classes: Iterable[Any] = ()) -> None:
         self.objects: Dict[GlobalName, Any] = dict(DEFAULT_ALLOWED)
-        self.namespaces: Dict[GlobalName, _Namespace] = {}
+        self.namespaces: Set[GlobalName] = set()  # classes enclosing registered ones
         for cls in classes:
             module, qualname = global_name_of(cls)
             self.objects[(module, qualname)] = cls
             parts = qualname.split(".")
-            for i in range(1, len(parts)):
-                outer = ".".join(parts[:i])
-                self.namespaces.setdefault((module, outer), _Namespace(module, outer))
-        self.objects[("builtins", "getattr")] = self._getattr
+            self.namespaces.update((module, ".".join(parts[:i])) for i in range(1, len(parts)))
 
-    def lookup(self, module: str, name: str) -> Any:
-        """The allowed object (or namespace stand-in) named module.name; ForbiddenGlobal if none."""
-        key = (module, name)
-        if key in self.objects:
-            return self.objects[key]
-        if key in self.namespaces:
-            return self.namespaces[key]
-        if key in _compat_pickle.NAME_MAPPING:  # Python 2 names (protocols 0-2)
-            return self.lookup(*_compat_pickle.NAME_MAPPING[key])
-        if module in _compat_pickle.IMPORT_MAPPING:
-            return self.lookup(_compat_pickle.IMPORT_MAPPING[module], name)
+    def resolve(self, module: str, name: str) -> Tuple[str, str, bool]:
+        """(module, name, is_namespace) of the allowed global module.name, after Python 2
+        name mapping (protocols 0-2); ForbiddenGlobal naming it as given when not allowed."""
+        for key in (
+            (module, name),
+            _compat_pickle.NAME_MAPPING.get((module, name)),
+            (_compat_pickle.IMPORT_MAPPING.get(module), name),
+        ):
+            if key is not None and key in self.objects:
+                return key[0], key[1], False
+            if key is not None and key in self.namespaces:
+                return key[0], key[1], True
         raise ForbiddenGlobal(module, name)
-
-    def _getattr(self, obj: Any, name: str, *default: Any) -> Any:
-        """``getattr`` restricted to reaching an allowed nested class from its outer class."""
-        if default or not isinstance(name, str):
-            raise ForbiddenGlobal("builtins", "getattr", "builtins.getattr is allowed only as "
-                                  "getattr(class, 'nested class name')")
-        if isinstance(obj, _Namespace):
-            module, qualname = obj.module, obj.qualname
-        else:
-            try:
-                module, qualname = global_name_of(obj)
-            except TypeError:
-                raise ForbiddenGlobal("builtins", "getattr", "builtins.getattr is allowed only "
-                                      "on a class") from None
-            if self.objects.get((module, qualname)) is not obj:
-                raise ForbiddenGlobal(module, qualname)
-        return self.lookup(module, f"{qualname}.{name}")
 
 
 class SafeUnpickler(pickle.Unpickler):
@@ -145,9 +127,37 @@ class SafeUnpickler(pickle.Unpickler):
     def __init__(self, file: io.BufferedIOBase, allowlist: Allowlist) -> None:
         super().__init__(file)
         self._allowlist = allowlist
+        self._namespaces: List[_Namespace] = []  # stand-ins handed out, not yet consumed
 
     def find_class(self, module: str, name: str) -> Any:
-        return self._allowlist.lookup(module, name)
+        if (module, name) in (("builtins", "getattr"), ("__builtin__", "getattr")):
+            return self._getattr
+        module, name, is_namespace = self._allowlist.resolve(module, name)
+        if is_namespace:
+            self._namespaces.append(_Namespace(module, name))
+            return self._namespaces[-1]
+        return self._allowlist.objects[(module, name)]
+
+    def _getattr(self, obj: Any, name: Any, *default: Any) -> Any:
+        """``getattr`` restricted to reaching a registered nested class from its outer class."""
+        if default or not isinstance(name, str):
+            raise ForbiddenGlobal("builtins", "getattr", "builtins.getattr is allowed only "
+                                  "to reach a registered nested class from its outer class")
+        if isinstance(obj, _Namespace):
+            self._namespaces = [n for n in self._namespaces if n is not obj]
+            return self.find_class(obj.module, f"{obj.qualname}.{name}")
+        module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+        if not isinstance(module, str) or not isinstance(qualname, str) or \
+                self._allowlist.objects.get((module, qualname)) is not obj:
+            raise ForbiddenGlobal("builtins", "getattr", "builtins.getattr is allowed only "
+                                  "to reach a registered nested class from its outer class")
+        return self.find_class(module, f"{qualname}.{name}")
+
+    def load(self) -> Any:
+        value = super().load()
+        if self._namespaces:  # an outer class used as a value, not as a way in
+            raise ForbiddenGlobal(self._namespaces[0].module, self._namespaces[0].qualname)
+        return value
 
 
 def safe_loads(data: bytes, allowlist: Allowlist) -> Any:
@@ -159,8 +169,3 @@ def safe_loads(data: bytes, allowlist: Allowlist) -> Any:
             f"{len(data) - stream.tell()} bytes after the pickle's STOP opcode"
         )
     return value
-
-
-def unsafe_loads(data: bytes, _allowlist: Optional[Mapping[Any, Any]] = None) -> Any:
-    """Plain ``pickle.loads``: runs whatever the pickle names. Only for trusted files."""
-    return pickle.loads(data)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import urllib.parse
-from typing import Iterator, Optional
+from typing import Optional
 
 from .errors import SqliteError
 
@@ -99,7 +99,3 @@ def wrap(error: sqlite3.Error, path: str, doing: str) -> SqliteError:
     code = error_code(error)
     suffix = "" if code is None else f" ({code})"
     return SqliteError(f"{doing} '{path}': {error}{suffix}", path, code)
-
-
-def rows(cursor: sqlite3.Cursor) -> Iterator[tuple]:
-    yield from cursor
