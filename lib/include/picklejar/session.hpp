@@ -166,8 +166,10 @@ class Session {
 
   // Opens (or creates) the session file at `path`. Throws FormatError (foreign, empty in
   // read_write/read_only, truncated, newer format or app schema than allowed), IntegrityError
-  // (integrity key mismatch), LockTimeout, SqliteError, StoreError (missing file without
-  // create; bad options: protocol outside 0-5, migrations without schema_version).
+  // (integrity key mismatch), LockTimeout, SqliteError, StoreError (a missing file without
+  // create), ValueError (bad options: protocol outside 0-5, a negative timeout, migrations
+  // without schema_version, not going up, or two starting at one version). Exceptions a
+  // migration throws propagate unchanged (the file stays unmigrated).
   explicit Session(const std::filesystem::path& path, const SessionOptions& options = {});
   static Session open(const std::filesystem::path& path, const SessionOptions& options = {}) {
     return Session(path, options);

@@ -90,8 +90,9 @@ void check_conflicts(const store::SessionState& s) {
                                   keys.size() == 1 ? "it" : "them", list));
 }
 
+// `tombstones`: whether the file may hold tombstones, which a set key must lose.
 void write_entry(store::Db& db, const std::string& key, const store::Entry& entry,
-                 std::int64_t revision, std::int64_t now) {
+                 std::int64_t revision, std::int64_t now, bool tombstones) {
   db.query(
         "INSERT INTO entries (key, pickle, protocol, digest, revision, modified_us) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET "
@@ -104,7 +105,29 @@ void write_entry(store::Db& db, const std::string& key, const store::Entry& entr
       .bind(5, revision)
       .bind(6, now)
       .run();
-  db.query("DELETE FROM tombstones WHERE key = ?1")->bind_text(1, key).run();
+  if (tombstones) db.query("DELETE FROM tombstones WHERE key = ?1")->bind_text(1, key).run();
+}
+
+bool any_tombstones(store::Db& db) {
+  auto q = db.query("SELECT EXISTS (SELECT 1 FROM tombstones)");
+  return q->step() && q->column_int(0) != 0;
+}
+
+// The meta rows every write sets: revision and time always, the writer's rows when they
+// differ from what the file holds.
+void write_writer_meta(store::SessionState& s, const store::Written& written) {
+  s.db->query(
+          "UPDATE meta SET value = CASE name WHEN 'revision' THEN ?1 ELSE ?2 END "
+          "WHERE name IN ('revision', 'modified_us')")
+      ->bind(1, written.revision)
+      .bind(2, written.modified_us)
+      .run();
+  if (s.meta.writer_name != store::kWriterName)
+    store::write_meta(*s.db, "writer_name", store::kWriterName);
+  if (s.meta.writer_version != store::library_version())
+    store::write_meta(*s.db, "writer_version", store::library_version());
+  if (s.meta.writer_app != s.options.app_name)
+    store::write_meta(*s.db, "writer_app", s.options.app_name);
 }
 
 void erase_entry(store::Db& db, const std::string& key, std::int64_t revision) {
@@ -174,19 +197,16 @@ std::optional<store::Written> store::SessionState::write_pending(bool force) {
   store::Written written;
   written.revision = meta.revision + 1;
   written.modified_us = store::now_us();
+  const bool tombstones = any_tombstones(*db);
   for (const auto& [key, change] : pending) {
     if (const auto it = view.find(key); it != view.end()) {
-      write_entry(*db, key, *it->second, written.revision, written.modified_us);
+      write_entry(*db, key, *it->second, written.revision, written.modified_us, tombstones);
     } else {
       erase_entry(*db, key, written.revision);
     }
   }
   written.purged_revision = purge_tombstones(*db, written.revision, meta.purged_revision);
-  store::write_meta(*db, "revision", written.revision);
-  store::write_meta(*db, "modified_us", written.modified_us);
-  store::write_meta(*db, "writer_name", store::kWriterName);
-  store::write_meta(*db, "writer_version", store::library_version());
-  store::write_meta(*db, "writer_app", options.app_name);
+  write_writer_meta(*this, written);
   return written;
 }
 
