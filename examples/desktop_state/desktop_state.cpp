@@ -1,0 +1,179 @@
+// A desktop application's state in a session file: restored at start, saved on exit, and
+// migrated when a new version of the application changes its layout.
+//
+//   desktop_state FILE [--version 1] [--open PATH] [--move DX DY] [--theme NAME]
+//
+// Version 2 (the default) keeps "window" (a dict: x, y, width, height, maximized),
+// "recent_files" (a list of paths, newest first), "preferences" (a dict: theme, font_size)
+// and "launches" (an int): plain Python data, which python3 reads with nothing but sqlite3
+// and pickle. Version 1, the application's previous release (--version 1), kept "geometry"
+// as a list [x, y, width, height], "recent" and "theme". Opening a version 1 file with
+// version 2 migrates it once, in one transaction.
+
+#include <picklejar/session.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace desktop {
+
+struct Window {
+  int x = 100;
+  int y = 100;
+  int width = 800;
+  int height = 600;
+  bool maximized = false;
+};
+
+// A Window is a plain dict in the file, so Python needs no class to read it.
+picklejar::Value to_pickle(const Window& w) {
+  return picklejar::Value::dict({{"x", w.x},
+                                 {"y", w.y},
+                                 {"width", w.width},
+                                 {"height", w.height},
+                                 {"maximized", w.maximized}});
+}
+
+void from_pickle(const picklejar::Value& v, Window& w) {
+  w.x = picklejar::from_value<int>(v["x"]);
+  w.y = picklejar::from_value<int>(v["y"]);
+  w.width = picklejar::from_value<int>(v["width"]);
+  w.height = picklejar::from_value<int>(v["height"]);
+  w.maximized = picklejar::from_value<bool>(v["maximized"]);
+}
+
+struct Preferences {
+  std::string theme = "light";
+  int font_size = 11;
+};
+
+picklejar::Value to_pickle(const Preferences& p) {
+  return picklejar::Value::dict({{"theme", p.theme}, {"font_size", p.font_size}});
+}
+
+void from_pickle(const picklejar::Value& v, Preferences& p) {
+  p.theme = picklejar::from_value<std::string>(v["theme"]);
+  p.font_size = picklejar::from_value<int>(v["font_size"]);
+}
+
+// Version 1's layout -> version 2's.
+void migrate_1_to_2(picklejar::Session& s) {
+  fmt::print("migrating the state from version 1 to version 2\n");
+  if (const auto geometry = s.find("geometry")) {
+    const auto g = picklejar::from_value<std::vector<int>>(*geometry);
+    s.set("window", Window{g.at(0), g.at(1), g.at(2), g.at(3), false});
+    s.erase("geometry");
+  }
+  if (const auto recent = s.find("recent")) {
+    s.set("recent_files", *recent);
+    s.erase("recent");
+  }
+  s.set("preferences", Preferences{s.get_or<std::string>("theme", "light"), 11});
+  s.erase("theme");
+}
+
+struct Args {
+  std::string file;
+  int version = 2;
+  std::vector<std::string> opened;
+  int dx = 0;
+  int dy = 0;
+  std::string theme;
+};
+
+Args parse(int argc, char** argv) {
+  Args args;
+  const auto usage = [] {
+    fmt::print(stderr,
+               "usage: desktop_state FILE [--version 1] [--open PATH] [--move DX DY] "
+               "[--theme NAME]\n");
+    std::exit(2);
+  };
+  if (argc < 2) usage();
+  args.file = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--version" && i + 1 < argc) {
+      args.version = std::atoi(argv[++i]);
+    } else if (flag == "--open" && i + 1 < argc) {
+      args.opened.push_back(argv[++i]);
+    } else if (flag == "--move" && i + 2 < argc) {
+      args.dx = std::atoi(argv[++i]);
+      args.dy = std::atoi(argv[++i]);
+    } else if (flag == "--theme" && i + 1 < argc) {
+      args.theme = argv[++i];
+    } else {
+      usage();
+    }
+  }
+  if (args.version != 1 && args.version != 2) usage();
+  return args;
+}
+
+void add_recent(std::vector<std::string>& recent, const std::string& path) {
+  recent.erase(std::remove(recent.begin(), recent.end(), path), recent.end());
+  recent.insert(recent.begin(), path);
+  if (recent.size() > 5) recent.resize(5);
+}
+
+// Version 1 of the application, as it was released.
+void run_version_1(picklejar::Session& s, const Args& args) {
+  auto geometry = s.get_or("geometry", std::vector<int>{100, 100, 800, 600});
+  auto recent = s.get_or("recent", std::vector<std::string>{});
+  for (const std::string& path : args.opened) add_recent(recent, path);
+  geometry[0] += args.dx;
+  geometry[1] += args.dy;
+  s.set("geometry", geometry);
+  s.set("recent", recent);
+  if (!args.theme.empty()) s.set("theme", args.theme);
+  s.save();
+  fmt::print("version 1 saved {} recent files\n", recent.size());
+}
+
+void run_version_2(picklejar::Session& s, const Args& args) {
+  auto window = s.get_or("window", Window{});
+  auto recent = s.get_or("recent_files", std::vector<std::string>{});
+  auto preferences = s.get_or("preferences", Preferences{});
+  const auto launches = s.get_or("launches", 0) + 1;
+  fmt::print("restored: window {}x{} at ({}, {}), theme {}, launch {}\n", window.width,
+             window.height, window.x, window.y, preferences.theme, launches);
+  for (const std::string& path : recent) fmt::print("  recent: {}\n", path);
+
+  for (const std::string& path : args.opened) add_recent(recent, path);
+  window.x += args.dx;
+  window.y += args.dy;
+  if (!args.theme.empty()) preferences.theme = args.theme;
+  // On exit: everything in one transaction.
+  s.set("window", window);
+  s.set("recent_files", recent);
+  s.set("preferences", preferences);
+  s.set("launches", launches);
+  s.save();
+  fmt::print("saved: window at ({}, {}), {} recent files\n", window.x, window.y, recent.size());
+}
+
+}  // namespace desktop
+
+int main(int argc, char** argv) {
+  const desktop::Args args = desktop::parse(argc, argv);
+  try {
+    picklejar::SessionOptions options;
+    options.app_name = fmt::format("desktop_state {}", args.version);
+    options.schema_version = args.version;
+    if (args.version == 2) options.migrations = {{1, 2, desktop::migrate_1_to_2}};
+    picklejar::Session session(args.file, options);
+    if (args.version == 1) {
+      desktop::run_version_1(session, args);
+    } else {
+      desktop::run_version_2(session, args);
+    }
+  } catch (const picklejar::Error& e) {
+    fmt::print(stderr, "desktop_state: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
