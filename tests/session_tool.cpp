@@ -4,7 +4,6 @@
 //   session_tool write-typed FILE               every typed sample (below) under its key, saved
 //   session_tool check-typed FILE               reads every sample key with from_value<T>;
 //                                               prints "ok", or each mismatch and exits 1
-//   session_tool increment FILE KEY N           N transact() increments of an int
 //   session_tool hold FILE                      holds the exclusive lock (inside transact())
 //                                               from printing "locked" until stdin closes
 //   session_tool save FILE KEY INT [TIMEOUT_MS] sets KEY to INT and saves; with --wait, prints
@@ -166,10 +165,6 @@ int run(const Args& args) {
     s.save();
   } else if (args.command == "check-typed") {
     return check_typed(s);
-  } else if (args.command == "increment" && args.rest.size() == 2) {
-    const std::string& key = args.rest[0];
-    for (int i = std::stoi(args.rest[1]); i > 0; --i)
-      s.transact([&](Session& t) { t.set(key, t.get_or<std::int64_t>(key, 0) + 1); });
   } else if (args.command == "hold") {
     s.transact([](Session&) {
       fmt::print("locked\n");

@@ -1,4 +1,5 @@
-"""Running tests/session_tool.cpp ($PICKLEJAR_SESSION_TOOL, set by tests/meson.build)."""
+"""Running the C++ programs of the cross-language tests: tests/session_tool.cpp
+($PICKLEJAR_SESSION_TOOL) and examples/counter ($PICKLEJAR_COUNTER), set by tests/meson.build."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import subprocess
 from typing import List
 
 TOOL = os.environ.get("PICKLEJAR_SESSION_TOOL", "")
+COUNTER = os.environ.get("PICKLEJAR_COUNTER", "")
 
 
 def tool_missing() -> str:
-    return ("PICKLEJAR_SESSION_TOOL is not set: run these tests with `meson test python_cpp` "
-            "(or point it at build/tests/session_tool)")
+    return ("PICKLEJAR_SESSION_TOOL and PICKLEJAR_COUNTER must name build/tests/session_tool "
+            "and build/examples/counter: run these tests with `meson test python_cpp`")
 
 
 def run_tool(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -26,11 +28,16 @@ def run_tool(*args: str, check: bool = True, timeout: float = 300) -> subprocess
     return result
 
 
-def start_tool(*args: str) -> subprocess.Popen:
-    if not TOOL:
+def start_tool(*args: str, program: str = TOOL) -> subprocess.Popen:
+    if not program:
         raise AssertionError(tool_missing())
-    return subprocess.Popen([TOOL, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    return subprocess.Popen([program, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+
+
+def start_counter(path: str, key: str, count: int) -> subprocess.Popen:
+    """examples/counter FILE KEY N --fast: N transact() increments."""
+    return start_tool(path, key, str(count), "--fast", program=COUNTER)
 
 
 def tool_lines(*args: str) -> List[str]:

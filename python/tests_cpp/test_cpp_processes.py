@@ -12,7 +12,7 @@ import unittest
 
 from picklejar import ConflictError, LockTimeout, Session
 
-from cpp import CppHolder, run_tool, start_tool, tool_lines
+from cpp import CppHolder, run_tool, start_counter, start_tool, tool_lines
 from support import ScratchTest, child_env
 
 PYTHON_COUNTER = """
@@ -31,7 +31,7 @@ class MixedProcessesTest(ScratchTest):
         with Session(self.path()) as s:  # created once, so nobody races to create it
             s["other"] = "kept"
             s.save()
-        children = [start_tool("increment", self.path(), "n", "1000") for _ in range(2)]
+        children = [start_counter(self.path(), "n", 1000) for _ in range(2)]
         children += [
             subprocess.Popen([sys.executable, "-c", textwrap.dedent(PYTHON_COUNTER),
                               self.path(), "n", "1000"], env=child_env(),
@@ -39,9 +39,13 @@ class MixedProcessesTest(ScratchTest):
                              stderr=subprocess.PIPE, text=True)
             for _ in range(2)
         ]
+        outputs = []
         for child in children:
             out, err = child.communicate(timeout=600)
             self.assertEqual(child.returncode, 0, out + err)
+            outputs.append(out)
+        for out in outputs[:2]:  # each counter prints the value after its last increment
+            self.assertTrue(1000 <= int(out) <= 4000, out)
         with Session(self.path()) as s:
             self.assertEqual(s["n"], 4000)
             self.assertEqual(s["other"], "kept")
