@@ -48,13 +48,23 @@ def error_text(error: sqlite3.Error) -> str:
 
 def uri_for(path: str, access: str) -> str:
     """A file: URI for ``path`` (any characters) with mode ro, rw or rwc."""
+    if os.name == "nt":  # pragma: no cover - untested here: file:///C:/dir/file
+        path = "/" + os.path.abspath(path).replace("\\", "/")
+        return f"file://{urllib.parse.quote(path, safe='/:')}?mode={access}"
     quoted = urllib.parse.quote(os.fsencode(path), safe="/")
     return f"file:{quoted}?mode={access}"
+
+
+# Writes use UPSERT (INSERT ... ON CONFLICT DO UPDATE), which SQLite has since 3.24.
+MINIMUM_SQLITE = (3, 24, 0)
 
 
 def connect(path: str, access: str, timeout: float) -> sqlite3.Connection:
     """Opens ``path`` with ``access`` "ro", "rw" or "rwc"; SQLite's busy handler waits up to
     ``timeout`` seconds for its own locks. Autocommit: transactions are explicit."""
+    if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
+        raise SqliteError(f"cannot open '{path}': Python's sqlite3 module uses SQLite "
+                          f"{sqlite3.sqlite_version}; picklejar needs 3.24 or later", path)
     return sqlite3.connect(
         uri_for(path, access),
         uri=True,

@@ -197,6 +197,32 @@ class MappingTest(ScratchTest):
                 Session(self.path(), mode=mode)
         self.assertFalse(os.path.exists(self.path()))
 
+    def test_file_names_with_uri_characters(self) -> None:
+        for name in ("we?ird #name %20 é.pj", "file:x.pj", "new\nline.pj"):
+            with self.subTest(name):
+                with Session(self.path(name)) as s:
+                    s["k"] = name
+                    s.save()
+                self.assertTrue(os.path.exists(self.path(name) + ".lock"))
+                with Session(self.path(name), mode="read_only") as s:
+                    self.assertEqual(s["k"], name)
+        made = {n for n in os.listdir(self.dir) if not n.endswith(("-wal", "-shm"))}
+        self.assertEqual(made, {f"{n}{suffix}" for n in ("we?ird #name %20 é.pj", "file:x.pj",
+                                                         "new\nline.pj")
+                                for suffix in ("", ".lock")})
+
+    def test_relative_paths(self) -> None:
+        here = os.getcwd()
+        os.chdir(self.dir)
+        self.addCleanup(os.chdir, here)
+        with Session("relative.pj") as s:
+            s["k"] = 1
+            s.save()
+            self.assertEqual(s.path, "relative.pj")
+        self.assertTrue(os.path.exists(self.path("relative.pj.lock")))
+        with Session(self.path("relative.pj"), mode="read_only") as s:
+            self.assertEqual(s["k"], 1)
+
     def test_enum_and_string_options_agree(self) -> None:
         with Session(self.path(), mode=picklejar.OpenMode.create,
                      durability=picklejar.Durability.fast,

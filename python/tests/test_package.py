@@ -6,12 +6,15 @@ from __future__ import annotations
 import ast
 import os
 import re
+import subprocess
+import sys
+import tempfile
 import unittest
 
 import picklejar
 from picklejar import _format
 
-from support import PACKAGE_ROOT, REPO_ROOT
+from support import PACKAGE_ROOT, REPO_ROOT, child_env, meta
 
 
 def _read(*parts: str) -> str:
@@ -55,6 +58,28 @@ class PackageTest(unittest.TestCase):
     def test_application_id_is_pjar(self) -> None:
         self.assertEqual(_format.APPLICATION_ID.to_bytes(4, "big"), b"PJAR")
         self.assertIn(str(_format.APPLICATION_ID), _read(REPO_ROOT, "docs", "FORMAT.md"))
+
+
+    def test_readme_examples_run(self) -> None:
+        for readme, heading in ((os.path.join(REPO_ROOT, "README.md"),
+                                 "The same file from Python"),
+                                (os.path.join(PACKAGE_ROOT, "README.md"), "# picklejar (Python)")):
+            with self.subTest(readme), tempfile.TemporaryDirectory() as folder:
+                text = _read(readme)
+                code = re.compile(r"```python\n(.*?)```", re.S).search(
+                    text, text.index(heading)).group(1)
+                subprocess.run([sys.executable, "-c", code], cwd=folder, env=child_env(),
+                               check=True, timeout=60)
+                state = os.path.join(folder, "state.pj")
+                counts = {name: value for name, value in
+                          _entries(state).items() if name in ("launches", "runs", "count")}
+                self.assertEqual(set(counts.values()), {1})
+                self.assertEqual(meta(state)["revision"], 2)
+
+
+def _entries(path: str) -> dict:
+    with picklejar.Session(path, mode="read_only") as s:
+        return dict(s)
 
 
 if __name__ == "__main__":
