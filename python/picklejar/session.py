@@ -126,7 +126,10 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     def __init__(self, path: Union[str, "os.PathLike[str]"], **options: Any) -> None:
         self._state_or_none: Optional[State] = None
-        state = State(os.fspath(path), Options(**options), __version__)
+        path = os.fspath(path)
+        if not isinstance(path, str):
+            raise TypeError(f"path must be a str or os.PathLike[str], not {type(path).__name__}")
+        state = State(path, Options(**options), __version__)
         self._state_or_none = state
         try:
             _open.open_session(state, self)
@@ -275,6 +278,13 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         if not isinstance(key, str) or key not in state.view:
             raise KeyError(key)
         state.erase(key)
+
+    def clear(self) -> None:
+        """Erases every key (in memory until save()), without unpickling any value."""
+        state = self._state
+        state.require_writable("erase a key from")
+        for key in list(state.view):
+            state.erase(key)
 
     @property
     def has_unsaved_changes(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections.abc
 import datetime
 import os
+import pathlib
 import pickle
 import unittest
 
@@ -72,6 +73,28 @@ class MappingTest(ScratchTest):
                 s["c"] = 1  # after it: reached
                 del s["d"]
         self.assertEqual(seen, ["b", "c", "f"])
+
+    def test_clear_and_membership_never_unpickle(self) -> None:
+        s = self.session()
+        s["a"], s["b"] = 1, 2
+        s.save()
+        sql(self.path(), "UPDATE entries SET pickle = x'00' WHERE key = 'a'")  # damaged
+        with Session(self.path()) as other:
+            self.assertIn("a", other)
+            self.assertEqual(len(other), 2)
+            self.assertEqual(other.entry_info("a").pickle_size, 1)
+            with self.assertRaises(picklejar.IntegrityError):
+                other["a"]
+            other.clear()
+            self.assertEqual(len(other), 0)
+            other.save()
+        self.assertEqual(sql(self.path(), "SELECT count(*) FROM entries"), [(0,)])
+
+    def test_paths_must_be_text(self) -> None:
+        with self.assertRaises(TypeError):
+            Session(os.fsencode(self.path()))
+        with Session(pathlib.Path(self.path())) as s:
+            self.assertEqual(s.path, self.path())
 
     def test_keys_must_be_str_sqlite_can_hold(self) -> None:
         s = self.session()
