@@ -57,7 +57,7 @@ sys.stdin.read()
             try:
                 self.assertEqual(holder.stdout.readline(), "locked\n")
                 s["k"] = 2
-                with self.assertRaisesRegex(LockTimeout, "an exclusive lock .* held by "
+                with self.assertRaisesRegex(LockTimeout, "an exclusive lock .*held by "
                                                          f"process {holder.pid}"):
                     s.save()
                 with self.assertRaisesRegex(LockTimeout, "a shared lock"):
