@@ -176,6 +176,25 @@ class PersistenceTest(ScratchTest):
         with self.assertRaises(ValueError):
             s.convert_protocol(9)
 
+    def test_a_failed_conversion_writes_nothing(self) -> None:
+        s = self.session()
+        s["fine"] = [1]
+        s["foreign"] = PersistenceTest  # loadable only with classes=[PersistenceTest]
+        s.save()
+        before = sql(self.path(), "SELECT key, pickle, revision FROM entries ORDER BY key")
+        with Session(self.path()) as other:
+            with self.assertRaises(picklejar.ForbiddenGlobal):
+                other.convert_protocol(1)
+            self.assertFalse(other.has_unsaved_changes)
+            self.assertEqual(other.entry_info("fine").protocol, 4)
+        self.assertEqual(sql(self.path(), "SELECT key, pickle, revision FROM entries "
+                                          "ORDER BY key"), before)
+        self.assertEqual(meta(self.path())["default_protocol"], 4)
+        with Session(self.path(), classes=[PersistenceTest]) as other:
+            other.convert_protocol(1)
+            self.assertIs(other["foreign"], PersistenceTest)
+        self.assertEqual(meta(self.path())["revision"], 2)
+
     def test_durability_and_filesystem_pragmas(self) -> None:
         cases = (
             ({"durability": "durable"}, ("wal", "full")),

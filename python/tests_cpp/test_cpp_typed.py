@@ -88,6 +88,14 @@ class TypedValuesTest(ScratchTest):
             self.assertEqual(s.info.revision, 2)
             self.assertEqual({s.entry_info(k).revision for k in s}, {2})
 
+    def test_python_converts_the_protocol_of_a_cpp_file(self) -> None:
+        run_tool("write-typed", self.path())
+        for protocol in (2, 0, 5):
+            with Session(self.path(), classes=[Window]) as s:
+                s.convert_protocol(protocol)
+                self.assertEqual({s.entry_info(k).protocol for k in s}, {protocol})
+            self.assertEqual(tool_lines("check-typed", self.path()), ["ok"])
+
     def test_check_typed_notices_a_wrong_value(self) -> None:
         wrong = samples()
         wrong["struct"] = Window(1024, 768, "main ☕", ["a"])
