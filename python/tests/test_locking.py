@@ -10,7 +10,7 @@ import threading
 import unittest
 
 from picklejar import LockTimeout, Session, StoreError
-from picklejar._locking import FileLock, registry_state
+from picklejar._locking import IDLE_LIMIT, FileLock, registry_state
 
 from support import Holder, ScratchTest, run_python
 
@@ -28,6 +28,13 @@ TRY_LOCKF = """
 
 def try_lockf(lock_file: str, mode: str) -> str:
     return run_python(TRY_LOCKF, lock_file, mode).stdout.strip()
+
+
+def _target(fd: str) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return ""
 
 
 def open_descriptors_of(path: str) -> int:
@@ -168,6 +175,18 @@ class LockingTest(ScratchTest):
         self.assertEqual(try_lockf(lock_file, "exclusive"), "acquired")
         self.assertEqual(registry_state(lock_file),
                          {"shared": 0, "exclusive": False, "waiting": 0})
+
+    def test_idle_lock_files_stay_open_up_to_a_limit(self) -> None:
+        paths = [self.path(f"{i}.pj") for i in range(IDLE_LIMIT + 4)]
+        for path in paths:
+            with Session(path) as s:
+                s["k"] = 1
+                s.save()
+        lock_fds = [n for n in os.listdir("/proc/self/fd")
+                    if _target(n).startswith(self.dir) and _target(n).endswith(".lock")]
+        self.assertEqual(len(lock_fds), IDLE_LIMIT)
+        self.assertIsNone(registry_state(paths[0] + ".lock"))  # the least recently used
+        self.assertIsNotNone(registry_state(paths[-1] + ".lock"))
 
     def test_the_lock_file_is_never_written_or_deleted(self) -> None:
         with self.session() as s:
