@@ -16,7 +16,7 @@ nothing runs.
 """
 
 from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode
-from ._safe_pickle import DEFAULT_ALLOWED, Allowlist, safe_loads as _safe_loads
+from ._safe_pickle import Allowlist, safe_loads as _safe_loads
 from .errors import (
     ConflictError,
     DecodeError,

@@ -3,10 +3,11 @@ them (lib/src/store/sqlite.cpp), explicit transactions, and SQLite's result code
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import urllib.parse
-from typing import Optional
+from typing import Iterator, Optional
 
 from .errors import SqliteError
 
@@ -109,3 +110,13 @@ def wrap(error: sqlite3.Error, path: str, doing: str) -> SqliteError:
     code = error_code(error)
     suffix = "" if code is None else f" ({code})"
     return SqliteError(f"{doing} '{path}': {error}{suffix}", path, code)
+
+
+@contextlib.contextmanager
+def errors_named(path: str, doing: str) -> Iterator[None]:
+    """Turns errors of Python's sqlite3 module inside the block into SqliteErrors naming
+    ``path``."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise wrap(e, path, doing) from e

@@ -5,16 +5,16 @@ protocol; the C++ twin is lib/include/picklejar/session.hpp)."""
 from __future__ import annotations
 
 import bisect
-import contextlib
 import dataclasses
 import datetime
 import os
 import sqlite3
 import weakref
 from collections.abc import MutableMapping
-from typing import Any, Callable, Iterator, List, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Iterator, List, Optional, TypeVar, Union
 
 from . import _format, _open, _sqlite
+from ._transact import Transaction
 from ._options import Options, check_protocol
 from ._state import State
 from .errors import StoreError
@@ -307,7 +307,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         snapshot (a read transaction under the shared lock). Unsaved changes stay on top."""
         state = self._state
         state.require_outside_transaction("load")
-        with state.lock(exclusive=False), _sql_errors(state, "cannot load"):
+        with state.lock(exclusive=False), _sqlite.errors_named(state.path, "cannot load"):
             with _sqlite.transaction(state.db, write=False) as txn:
                 state.refresh()
                 txn.commit()
@@ -322,7 +322,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         state.require_outside_transaction("save")
         if not state.pending:
             return
-        with state.lock(exclusive=True), _sql_errors(state, "cannot save"):
+        with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot save"):
             with _sqlite.transaction(state.db, write=True) as txn:
                 state.refresh()
                 written = state.write_pending(force=False)
@@ -339,7 +339,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         raises, the body's changes are undone (changes made before stay unsaved) and the
         exception propagates. A transact() inside the body joins the outer one; save(),
         load(), discard() and convert_protocol() inside it raise StoreError."""
-        transaction = _Transaction(self)
+        transaction = Transaction(self)
         if fn is None:
             return transaction
         with transaction:
@@ -355,7 +355,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         if state.pending:
             raise StoreError(f"cannot convert the protocol of '{state.path}' with unsaved "
                              "changes: save() or discard() first", state.path)
-        with state.lock(exclusive=True), _sql_errors(state, "cannot convert"):
+        with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot convert"):
             with _sqlite.transaction(state.db, write=True) as txn:
                 state.refresh()
                 state.undo = {}
@@ -371,62 +371,6 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             state.undo = None
             state.meta.default_protocol = protocol
             state.finish_save(written)
-
-
-class _Transaction:
-    """The context manager Session.transact() returns."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._state: Optional[State] = None
-        self._stack: Optional[contextlib.ExitStack] = None
-        self._sql: Optional[_sqlite.transaction] = None
-
-    def __enter__(self) -> Session:
-        state = self._session._state
-        if state.in_transaction:  # joins the outer transact()
-            return self._session
-        state.require_writable("transact on")
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(state.lock(exclusive=True))
-            with _sql_errors(state, "cannot transact on"):
-                self._sql = stack.enter_context(_sqlite.transaction(state.db, write=True))
-                state.refresh()
-            self._stack = stack.pop_all()
-        self._state = state
-        state.undo = {}
-        state.in_transaction = True
-        return self._session
-
-    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        state, stack = self._state, self._stack
-        if state is None or stack is None:
-            return None  # joined an outer transact(): it decides
-        self._state = self._stack = None
-        with stack:
-            state.in_transaction = False
-            if kind is not None:
-                state.rollback_undo()
-                return None
-            try:
-                with _sql_errors(state, "cannot transact on"):
-                    written = state.write_pending(force=False)
-                    self._sql.commit()
-            except BaseException:
-                state.rollback_undo()
-                raise
-            state.undo = None
-            if written is not None:
-                state.finish_save(written)
-        return None
-
-
-@contextlib.contextmanager
-def _sql_errors(state: State, doing: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as e:
-        raise _sqlite.wrap(e, state.path, doing) from e
 
 
 def _check_key(key: Any) -> None:
