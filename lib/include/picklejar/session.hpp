@@ -227,6 +227,14 @@ class Session {
   // Protocol, size and revision of an entry; empty when there is none.
   std::optional<EntryInfo> entry_info(std::string_view key) const;
   SessionFileInfo file_info() const;
+  // The entry's pickle exactly as stored, without decoding it; empty when there is none.
+  // Checks the digest first (IntegrityError, as find()) unless `verify` is false, which is
+  // for tools that look at damaged entries (`picklejar get --format pickle --unverified`).
+  std::optional<std::string> find_pickle(std::string_view key, bool verify = true) const;
+  // SQLite's PRAGMA integrity_check of the whole file (pages, indexes, constraints), under
+  // the shared lock: empty when the database is sound, otherwise SQLite's messages. Entry
+  // digests are not part of it (find() checks those).
+  std::vector<std::string> check_database() const;
 
   // ---- changing (in memory until save()) ------------------------------------------------------
   // Pickles `value` now (EncodeError naming the key when the protocol cannot express it) and

@@ -61,17 +61,20 @@ store::FileLock store::SessionState::lock(store::LockMode mode) const {
       read_only ? store::MissingLockFile::read_unlocked : store::MissingLockFile::fail);
 }
 
+void store::SessionState::check_digest(std::string_view key, const store::Entry& entry) const {
+  if (signer.verify(key, entry.pickle, entry.digest)) return;
+  const bool keyed = signer.scheme() == store::IntegrityScheme::hmac_sha256;
+  throw IntegrityError(
+      path_text, std::string(key),
+      fmt::format("integrity check failed for key '{}' in '{}': {}", key, path_text,
+                  keyed ? "its HMAC-SHA256 does not match its name and pickle (changed, "
+                          "moved from another key, or written with another key)"
+                        : "its SHA-256 does not match its pickle"));
+}
+
 const Value& store::SessionState::decoded(std::string_view key, const store::Entry& entry) const {
   if (entry.value) return *entry.value;
-  if (!signer.verify(key, entry.pickle, entry.digest)) {
-    const bool keyed = signer.scheme() == store::IntegrityScheme::hmac_sha256;
-    throw IntegrityError(
-        path_text, std::string(key),
-        fmt::format("integrity check failed for key '{}' in '{}': {}", key, path_text,
-                    keyed ? "its HMAC-SHA256 does not match its name and pickle (changed, "
-                            "moved from another key, or written with another key)"
-                          : "its SHA-256 does not match its pickle"));
-  }
+  check_digest(key, entry);
   try {
     entry.value = loads(entry.pickle, options.decode);
   } catch (const DecodeError&) {
@@ -239,6 +242,24 @@ std::optional<EntryInfo> Session::entry_info(std::string_view key) const {
   info.revision = e.revision;
   info.modified = std::chrono::system_clock::time_point(std::chrono::microseconds(e.modified_us));
   return info;
+}
+
+std::optional<std::string> Session::find_pickle(std::string_view key, bool verify) const {
+  const store::SessionState& s = impl();
+  const auto it = s.view.find(key);
+  if (it == s.view.end()) return std::nullopt;
+  if (verify) s.check_digest(key, *it->second);
+  return it->second->pickle;
+}
+
+std::vector<std::string> Session::check_database() const {
+  store::SessionState& s = impl();
+  const store::FileLock held = s.lock(store::LockMode::shared);
+  std::vector<std::string> problems;
+  auto q = s.db->query("PRAGMA integrity_check");
+  while (q->step())
+    if (q->column_text(0) != "ok") problems.emplace_back(q->column_text(0));
+  return problems;
 }
 
 SessionFileInfo Session::file_info() const {

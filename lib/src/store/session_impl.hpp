@@ -90,6 +90,8 @@ struct SessionState {
   // the lock file cannot be created, reads unlocked (SQLite's read transaction still gives
   // it a consistent snapshot).
   FileLock lock(LockMode mode) const;
+  // Throws IntegrityError naming the key when the entry's digest does not verify.
+  void check_digest(std::string_view key, const store::Entry& entry) const;
   const Value& decoded(std::string_view key, const store::Entry& entry) const;
   void require_writable(std::string_view what) const;
   void require_outside_transaction(std::string_view what) const;
