@@ -113,15 +113,7 @@ class State:
         IntegrityError nor a DecodeError is cached: every access reports it."""
         if entry.value is not _UNDECODED:
             return entry.value
-        if not self.signer.verify(key, entry.pickle, entry.digest):
-            raise IntegrityError(
-                f"integrity check failed for key '{key}' in '{self.path}': "
-                + ("its HMAC-SHA256 does not match its name and pickle (changed, moved from "
-                   "another key, or written with another key)"
-                   if self.signer.scheme == HMAC_SHA256
-                   else "its SHA-256 does not match its pickle"),
-                self.path, key,
-            )
+        self.check_digest(key, entry)
         where = f"key '{key}' in '{self.path}': "
         try:
             if self.options.trusted_unsafe_pickle:
@@ -134,6 +126,18 @@ class State:
             raise DecodeError(f"{where}cannot unpickle: {e}", self.path, key) from e
         entry.value = value
         return value
+
+    def check_digest(self, key: str, entry: Entry) -> None:
+        """IntegrityError naming key and file unless the entry's digest verifies."""
+        if not self.signer.verify(key, entry.pickle, entry.digest):
+            raise IntegrityError(
+                f"integrity check failed for key '{key}' in '{self.path}': "
+                + ("its HMAC-SHA256 does not match its name and pickle (changed, moved from "
+                   "another key, or written with another key)"
+                   if self.signer.scheme == HMAC_SHA256
+                   else "its SHA-256 does not match its pickle"),
+                self.path, key,
+            )
 
     def write_protocol(self) -> int:
         return self.options.protocol if self.options.protocol is not None else \

@@ -237,6 +237,27 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         return EntryInfo(entry.protocol, len(entry.pickle), entry.revision,
                          _utc(entry.modified_us))
 
+    def find_pickle(self, key: str, verify: bool = True) -> Optional[bytes]:
+        """The entry's pickle exactly as stored, without unpickling it; None when there is
+        none. Checks the digest first (IntegrityError) unless ``verify`` is False, which is for
+        tools that look at damaged entries."""
+        state = self._state
+        entry = state.view.get(key) if isinstance(key, str) else None
+        if entry is None:
+            return None
+        if verify:
+            state.check_digest(key, entry)
+        return entry.pickle
+
+    def check_database(self) -> List[str]:
+        """SQLite's PRAGMA integrity_check of the whole file (pages, indexes, constraints)
+        under the shared lock: empty when the database is sound, else SQLite's messages.
+        Entry digests are not part of it (reading an entry checks those)."""
+        state = self._state
+        with state.lock(exclusive=False), _sqlite.errors_named(state.path, "cannot check"):
+            rows = state.db.execute("PRAGMA integrity_check").fetchall()
+        return [row[0] for row in rows if row[0] != "ok"]
+
     @property
     def info(self) -> SessionInfo:
         state = self._state

@@ -127,6 +127,32 @@ class IntegrityTest(ScratchTest):
             self.assertNotIn(KEY, repr(vars(s._state.options)).encode())
             self.assertNotIn(KEY.decode(), repr(s._state.signer))
 
+    def test_find_pickle(self) -> None:
+        self.save({"k": [1]}, integrity_key=KEY)
+        flip_byte(self.path(), "k")
+        with Session(self.path(), integrity_key=KEY) as s:
+            with self.assertRaises(IntegrityError):
+                s.find_pickle("k")
+            damaged = s.find_pickle("k", verify=False)
+            self.assertEqual(damaged, sql(self.path(), "SELECT pickle FROM entries")[0][0])
+            self.assertIsNone(s.find_pickle("missing"))
+            s["new"] = {"x": 1}  # unsaved entries have their pickle too
+            self.assertEqual(s.find_pickle("new"), pickle.dumps({"x": 1}, 4))
+
+    def test_check_database(self) -> None:
+        self.save({str(i): "x" * 3000 for i in range(20)})
+        with Session(self.path()) as s:
+            self.assertEqual(s.check_database(), [])
+        db = raw(self.path())  # an index that no longer matches its table
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_schema SET sql = replace(sql, '(revision)', '(modified_us)') "
+                   "WHERE name = 'entries_revision'")
+        db.close()
+        with Session(self.path(), mode="read_only") as s:
+            problems = s.check_database()
+        self.assertTrue(problems)
+        self.assertTrue(any("entries_revision" in p for p in problems), problems)
+
     def test_tampered_pickles_are_never_unpickled(self) -> None:
         self.save({"k": 1}, integrity_key=KEY)
         db = raw(self.path())
