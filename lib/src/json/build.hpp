@@ -23,6 +23,7 @@
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
 #include "dom.hpp"
+#include "hashing.hpp"
 #include "node_map.hpp"
 #include "tags.hpp"
 
@@ -115,13 +116,7 @@ class Builder {
   detail::HeapGuard heap_;
   std::vector<Task> tasks_;
   PendingTables pending_;
-  std::unordered_map<std::int64_t, Slot> ids_;
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
+  std::unordered_map<std::int64_t, Slot, IdHash> ids_;
   std::unordered_map<std::string, Node*, TextHash, std::equal_to<>> pool_;
   std::vector<detail::GlobalNode*> globals_;  // classified once their names are in
 };

@@ -93,13 +93,13 @@ Slot Builder::tagged(std::uint32_t element) {
   switch (tag) {
     case TagName::ref: {
       require(payload, JsonDom::Type::integer, "$ref");
-      const auto n = dom_.at(payload).number.integer;
-      const auto it = dom_.at(payload).type == JsonDom::Type::integer ? ids_.find(n) : ids_.end();
+      const JsonDom::Element& e = dom_.at(payload);
+      const bool small = e.type == JsonDom::Type::integer;  // else beyond 64 bits: no such id
+      const auto it = small ? ids_.find(e.number.integer) : ids_.end();
       if (it == ids_.end()) {
-        fail(payload, fmt::format("$ref {} names no $id defined before it",
-                                  dom_.at(payload).type == JsonDom::Type::integer
-                                      ? fmt::format("{}", n)
-                                      : std::string(dom_.text(dom_.at(payload)))));
+        fail(payload,
+             fmt::format("$ref {} names no $id defined before it",
+                         small ? std::to_string(e.number.integer) : std::string(dom_.text(e))));
       }
       return it->second;
     }

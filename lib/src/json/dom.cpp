@@ -175,13 +175,6 @@ JsonDom JsonDom::parse(std::string_view text, const JsonReadOptions& options) {
   return dom;
 }
 
-std::uint32_t JsonDom::member(std::uint32_t i, std::string_view name) const {
-  for (std::uint32_t c = first_child(i); c != kNone; c = at(c).next) {
-    if (key(at(c)) == name) return c;
-  }
-  return kNone;
-}
-
 std::string JsonDom::pointer(std::uint32_t i) const {
   std::vector<std::string> parts;
   for (; i != kNone && at(i).parent != kNone; i = at(i).parent) {

@@ -58,8 +58,6 @@ class JsonDom {
     return {pool_.data() + e.text_offset, e.text_size};
   }
   std::string_view key(const Element& e) const { return {pool_.data() + e.key_offset, e.key_size}; }
-  // The member of object `i` named `name`, or kNone.
-  std::uint32_t member(std::uint32_t i, std::string_view name) const;
   // The JSON Pointer of element `i`, e.g. "/items/2/$tuple".
   std::string pointer(std::uint32_t i) const;
 

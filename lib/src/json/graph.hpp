@@ -8,9 +8,9 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "node_map.hpp"
-
 #include "../value/node.hpp"
+#include "hashing.hpp"
+#include "node_map.hpp"
 
 namespace picklejar::json {
 
@@ -35,7 +35,7 @@ class GraphInfo {
   void offer_to_pool(const detail::Slot& str);
 
   NodeMap<NodeInfo> nodes_;
-  std::unordered_map<std::string_view, const detail::Node*> pool_;  // text -> pooled node
+  std::unordered_map<std::string_view, const detail::Node*, TextHash> pool_;  // text -> node
 };
 
 }  // namespace picklejar::json
