@@ -341,3 +341,24 @@ TEST_CASE("Session: move-only; moved-from and closed sessions refuse use") {
   Session d(dir / "a.pj", fast());
   CHECK(d.get<int>("x") == 1);
 }
+
+TEST_CASE("Session: find_pickle() and check_database()") {
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  Session s(file, fast());
+  const Value list = Value::list({1, Value("two")});
+  s.set("a", list);
+  CHECK(s.find_pickle("a") == picklejar::dumps(list));  // unsaved entries too
+  CHECK_FALSE(s.find_pickle("b").has_value());
+  s.save();
+  CHECK(s.check_database().empty());
+  s.transact([](Session& t) { CHECK(t.check_database().empty()); });
+  {
+    RawDb raw(file);
+    raw.exec_with_blob("UPDATE entries SET pickle = ?1 WHERE key = 'a'", "damaged");
+  }
+  Session other(file, fast());
+  CHECK_THROWS_AS(other.find_pickle("a"), picklejar::IntegrityError);
+  CHECK(other.find_pickle("a", false) == std::string("damaged"));
+  CHECK(other.check_database().empty());  // SQLite's pages are sound; the digest is not
+}

@@ -224,3 +224,28 @@ TEST_CASE("Session processes: LockTimeout names the file when another process ho
   Session after(file, impatient);
   CHECK(after.get<int>("a") == 2);
 }
+
+TEST_CASE("Session processes: sessions in threads of one process exclude each other too") {
+  ScratchDir dir;
+  const auto file = dir / "counter.pj";
+  { Session create(file, fast()); }
+  constexpr int kThreads = 3;
+  constexpr int kIncrements = 100;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        Session s(file, fast(ConflictPolicy::strict));  // one session per thread
+        for (int i = 0; i < kIncrements; ++i)
+          s.transact([](Session& x) { x.set("count", x.get_or("count", 0) + 1); });
+      } catch (...) {
+        failures[static_cast<std::size_t>(t)] = 1;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(failures == std::vector<int>(kThreads, 0));
+  Session s(file, fast());
+  CHECK(s.get<int>("count") == kThreads * kIncrements);
+}

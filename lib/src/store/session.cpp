@@ -254,7 +254,10 @@ std::optional<std::string> Session::find_pickle(std::string_view key, bool verif
 
 std::vector<std::string> Session::check_database() const {
   store::SessionState& s = impl();
-  const store::FileLock held = s.lock(store::LockMode::shared);
+  // Inside transact() this session already holds the exclusive lock, and asking for the
+  // shared one would wait for itself.
+  std::optional<store::FileLock> held;
+  if (!s.in_transaction) held.emplace(s.lock(store::LockMode::shared));
   std::vector<std::string> problems;
   auto q = s.db->query("PRAGMA integrity_check");
   while (q->step())
