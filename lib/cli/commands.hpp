@@ -10,6 +10,10 @@ namespace picklejar::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the input is bad (decode error) or unreadable
 inline constexpr int kExitUsage = 2;    // wrong arguments
+// Session files (README, docs/CLI.md):
+inline constexpr int kExitLocked = 3;     // another process held the lock past --timeout
+inline constexpr int kExitIntegrity = 4;  // a digest/HMAC or the integrity key does not match,
+                                          // or verify found a damaged entry or database
 
 void add_dump(CLI::App& app, int& status);
 void add_dis(CLI::App& app, int& status);
@@ -17,5 +21,20 @@ void add_dis(CLI::App& app, int& status);
 void add_convert(CLI::App& app, int& status);
 void add_to_json(CLI::App& app, int& status);
 void add_from_json(CLI::App& app, int& status);
+// session_commands.cpp: ls, get, set, rm
+void add_ls(CLI::App& app, int& status);
+void add_get(CLI::App& app, int& status);
+void add_set(CLI::App& app, int& status);
+void add_rm(CLI::App& app, int& status);
+// session_info.cpp
+void add_info(CLI::App& app, int& status);
+// session_verify.cpp
+void add_verify(CLI::App& app, int& status);
+// session_transfer.cpp: export, import
+void add_export(CLI::App& app, int& status);
+void add_import(CLI::App& app, int& status);
+// session_upgrade.cpp: upgrade, convert-protocol
+void add_upgrade(CLI::App& app, int& status);
+void add_convert_protocol(CLI::App& app, int& status);
 
 }  // namespace picklejar::cli

@@ -1,4 +1,4 @@
-// The picklejar command: look inside pickles (and, later, session files).
+// The picklejar command: look inside pickles and session files.
 
 #include <CLI/CLI.hpp>
 
@@ -13,6 +13,16 @@ int main(int argc, char** argv) {
   picklejar::cli::add_convert(app, status);
   picklejar::cli::add_to_json(app, status);
   picklejar::cli::add_from_json(app, status);
+  picklejar::cli::add_ls(app, status);
+  picklejar::cli::add_get(app, status);
+  picklejar::cli::add_set(app, status);
+  picklejar::cli::add_rm(app, status);
+  picklejar::cli::add_info(app, status);
+  picklejar::cli::add_verify(app, status);
+  picklejar::cli::add_export(app, status);
+  picklejar::cli::add_import(app, status);
+  picklejar::cli::add_upgrade(app, status);
+  picklejar::cli::add_convert_protocol(app, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,125 @@
+#include "session_common.hpp"
+
+#include <picklejar/error.hpp>
+#include <picklejar/json.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+
+#include "commands.hpp"
+#include "input.hpp"
+
+namespace picklejar::cli {
+namespace {
+
+// SQLite's primary result codes (sqlite3.h, stable): its own lock stayed taken past the
+// busy timeout.
+constexpr int kSqliteBusy = 5;
+constexpr int kSqliteLocked = 6;
+
+std::optional<std::string> read_key(const std::string& key_file) {
+  if (key_file.empty()) return std::nullopt;
+  std::string key;
+  try {
+    key = read_input(key_file);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("key file '{}': {}", input_name(key_file), e.what()));
+  }
+  if (key.empty())
+    throw std::runtime_error(fmt::format("key file '{}' is empty", input_name(key_file)));
+  return key;
+}
+
+}  // namespace
+
+void add_session_flags(CLI::App& cmd, SessionFlags& flags) {
+  cmd.add_option("FILE", flags.file, "session file")->required();
+  cmd.add_option("--timeout", flags.timeout_ms,
+                 "milliseconds to wait for a lock other processes hold (default 5000); then "
+                 "exit status 3")
+      ->check(CLI::Range(0, 86'400'000));
+  cmd.add_option("--key-file", flags.key_file,
+                 "file whose exact bytes are the integrity key (HMAC-SHA256) the session was "
+                 "created with; '-' for standard input");
+}
+
+Session open_session(const SessionFlags& flags, OpenMode mode, std::optional<int> protocol,
+                     const DecodeOptions& decode) {
+  SessionOptions options;
+  options.mode = mode;
+  options.lock_timeout = std::chrono::milliseconds(flags.timeout_ms);
+  options.integrity_key = read_key(flags.key_file);
+  options.protocol = protocol;
+  options.decode = decode;
+  options.app_name = "picklejar command";
+  Session session(flags.file, options);
+  if (options.integrity_key)
+    std::fill(options.integrity_key->begin(), options.integrity_key->end(), '\0');
+  return session;
+}
+
+int exit_status_for(const std::exception& e) noexcept {
+  if (dynamic_cast<const LockTimeout*>(&e) != nullptr) return kExitLocked;
+  if (dynamic_cast<const IntegrityError*>(&e) != nullptr) return kExitIntegrity;
+  if (const auto* sqlite = dynamic_cast<const SqliteError*>(&e)) {
+    const int primary = sqlite->code() & 0xff;
+    if (primary == kSqliteBusy || primary == kSqliteLocked) return kExitLocked;
+  }
+  return kExitFailure;
+}
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+int report_error(std::string_view verb, const std::string& file, const std::exception& e) {
+  const std::string what = e.what();
+  const std::string where = input_name(file);
+  if (what.find(where) != std::string::npos) {
+    fmt::print(stderr, "picklejar {}: {}\n", verb, one_line(what));
+  } else {
+    fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(where), one_line(what));
+  }
+  return exit_status_for(e);
+}
+
+void write_stdout(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+    throw std::runtime_error("cannot write the output");
+}
+
+void flush_stdout() {
+  if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write the output");
+}
+
+std::string format_time(std::chrono::system_clock::time_point time, bool with_microseconds) {
+  using namespace std::chrono;
+  const auto us = duration_cast<microseconds>(time.time_since_epoch()).count();
+  auto seconds = static_cast<std::time_t>(us / 1'000'000);
+  auto fraction = us % 1'000'000;
+  if (fraction < 0) {
+    fraction += 1'000'000;
+    --seconds;
+  }
+  std::tm tm{};
+  if (gmtime_r(&seconds, &tm) == nullptr) return fmt::format("@{}us", us);
+  std::string text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", tm.tm_year + 1900,
+                                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  if (with_microseconds) text += fmt::format(".{:06}", fraction);
+  return text + "Z";
+}
+
+std::string json_string(std::string_view text) { return to_json(Value(text)); }
+
+}  // namespace picklejar::cli

@@ -1,0 +1,53 @@
+#pragma once
+// What the session-file verbs (ls, get, set, rm, info, verify, export, import, upgrade,
+// convert-protocol) share: the FILE argument and the --timeout/--key-file options, opening
+// the session, the exit status an exception maps to, one-line error reports, and output.
+
+#include <picklejar/session.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace picklejar::cli {
+
+struct SessionFlags {
+  std::string file;
+  int timeout_ms = 5000;
+  std::string key_file;  // empty: no integrity key
+};
+
+// Adds FILE (required) and --timeout, --key-file.
+void add_session_flags(CLI::App& cmd, SessionFlags& flags);
+
+// Opens flags.file with the integrity key read from --key-file (its exact bytes) and the lock
+// timeout from --timeout. Throws what Session's constructor throws, and std::runtime_error
+// for an unreadable or empty key file.
+Session open_session(const SessionFlags& flags, OpenMode mode,
+                     std::optional<int> protocol = std::nullopt, const DecodeOptions& decode = {});
+
+// The exit status for an exception: kExitLocked for LockTimeout (and SQLite's busy and
+// locked errors), kExitIntegrity for IntegrityError, kExitFailure for anything else.
+int exit_status_for(const std::exception& e) noexcept;
+
+// Control characters (a newline in a key or a message) would break the one-line promise:
+// shown as \xNN.
+std::string one_line(std::string_view text);
+
+// Prints "picklejar VERB: FILE: what" on stderr (one line; the file is left out when the
+// message already names it, as every StoreError does) and returns exit_status_for(e).
+int report_error(std::string_view verb, const std::string& file, const std::exception& e);
+
+// Writes to stdout, throwing std::runtime_error when it fails (a full disk, a closed pipe).
+void write_stdout(std::string_view text);
+void flush_stdout();
+
+// "2026-11-26T11:38:27.123456Z" (UTC), or without the fraction: "2026-11-26T11:38:27Z".
+std::string format_time(std::chrono::system_clock::time_point time, bool with_microseconds = true);
+
+// `text` (UTF-8) as a JSON string literal. Throws ValueError when it is not UTF-8.
+std::string json_string(std::string_view text);
+
+}  // namespace picklejar::cli
