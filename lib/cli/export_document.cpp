@@ -49,6 +49,11 @@ class Scanner {
     throw JsonError(position_at(text_, pos_), "export document: " + why);
   }
   std::size_t pos() const { return pos_; }
+  // Where the next token starts (after blanks).
+  std::size_t next() {
+    peek();
+    return pos_;
+  }
   bool at_end() {
     skip_space();
     return pos_ == text_.size();
@@ -140,7 +145,7 @@ std::vector<ExportEntry> read_entries(Scanner& scan, std::string_view text) {
   scan.expect('{');
   if (scan.accept('}')) return entries;
   do {
-    const std::size_t at = scan.pos();
+    const std::size_t at = scan.next();
     ExportEntry entry;
     entry.key = scan.string();
     if (!seen.insert(entry.key).second)
@@ -188,7 +193,7 @@ std::vector<ExportEntry> split_export(std::string_view text) {
   scan.expect('{');
   if (!scan.accept('}')) {
     do {
-      const std::size_t at = scan.pos();
+      const std::size_t at = scan.next();
       const std::string name = scan.string();
       if (!members.insert(name).second)
         throw JsonError(
