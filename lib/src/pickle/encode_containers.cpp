@@ -132,78 +132,126 @@ void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t
       Task{TaskKind::items, static_cast<std::uint8_t>(source), rule, {}, 0, 0, container, nullptr});
 }
 
-void Encoder::item(const Task& t) {
+// Items that save() writes without pushing tasks (atoms, ints, strs, bytes the protocol has
+// an opcode for, and anything already memoized) are written in a loop right here: most
+// containers hold nothing else, and a task per item would cost more than the item.
+bool Encoder::saves_inline(const Slot& s) const {
+  if (s.tag != detail::Tag::node) return true;
+  const Node* n = s.as.node;
+  switch (n->kind) {
+    case Kind::integer:
+    case Kind::str:
+      return true;
+    case Kind::bytes:
+      return proto_ >= 3;
+    case Kind::bytearray:
+      return proto_ >= 5;
+    case Kind::global:
+      return false;  // memoized by name, not by node
+    default:
+      return memo_.contains(n);
+  }
+}
+
+std::size_t Encoder::item_count(ItemsSource source, Node* n) {
+  switch (source) {
+    case ItemsSource::list:
+      return detail::as_sequence(n).items.size();
+    case ItemsSource::object_list:
+      return detail::as_object(n).listitems.size();
+    case ItemsSource::object_dict:
+      return detail::as_object(n).dictitems.size();
+    case ItemsSource::dict:
+    case ItemsSource::set:
+      break;
+  }
+  return detail::as_table(n).table.size();
+}
+
+void Encoder::item(const Task& task) {
+  Task t = task;
   Node* n = t.slot.as.node;
   const auto source = static_cast<ItemsSource>(t.a);
   const auto rule = static_cast<Rule>(t.b);
-  std::size_t count = 0, position = t.position;
-  Slot first, second;
-  bool pair = false;
-  switch (source) {
-    case ItemsSource::list:
-      count = detail::as_sequence(n).items.size();
-      first = detail::as_sequence(n).items[t.index];
-      break;
-    case ItemsSource::object_list:
-      count = detail::as_object(n).listitems.size();
-      first = detail::as_object(n).listitems[t.index];
-      break;
-    case ItemsSource::object_dict:
-      count = detail::as_object(n).dictitems.size();
-      first = detail::as_object(n).dictitems[t.index].first;
-      second = detail::as_object(n).dictitems[t.index].second;
-      pair = true;
-      break;
-    case ItemsSource::dict:
-    case ItemsSource::set: {
-      const auto& table = detail::as_table(n).table;
-      count = table.size();
-      const auto& entries = table.entries();
-      while (entries[position].key.tag == detail::Tag::erased) ++position;
-      first = entries[position].key;
-      second = entries[position].value;
-      pair = source == ItemsSource::dict;
-      break;
+  const std::size_t count = item_count(source, n);
+  for (;;) {
+    Slot first, second;
+    bool pair = false;
+    switch (source) {
+      case ItemsSource::list:
+        first = detail::as_sequence(n).items[t.index];
+        break;
+      case ItemsSource::object_list:
+        first = detail::as_object(n).listitems[t.index];
+        break;
+      case ItemsSource::object_dict:
+        first = detail::as_object(n).dictitems[t.index].first;
+        second = detail::as_object(n).dictitems[t.index].second;
+        pair = true;
+        break;
+      case ItemsSource::dict:
+      case ItemsSource::set: {
+        const auto& entries = detail::as_table(n).table.entries();
+        while (entries[t.position].key.tag == detail::Tag::erased) ++t.position;
+        first = entries[t.position].key;
+        second = entries[t.position].value;
+        pair = source == ItemsSource::dict;
+        break;
+      }
     }
+    const std::size_t i = t.index;
+    const std::size_t batch_start = i - i % kBatch;
+    const std::size_t batch_length = std::min<std::size_t>(kBatch, count - batch_start);
+    const bool single =
+        rule == one_at_a_time ||
+        (batch_length == 1 &&
+         (rule == iterator || ((rule == exact_list || rule == exact_dict) && count == 1)));
+    if (!single && i == batch_start) out_.write(static_cast<char>(Op::mark));
+    t.ops[0] = static_cast<char>(single);
+    // A run of atoms inside a batch, up to (not including) the batch's last item, which
+    // needs the APPENDS: nothing but the atoms themselves to write.
+    if (!single && (source == ItemsSource::list || source == ItemsSource::object_list)) {
+      const auto& items = source == ItemsSource::list ? detail::as_sequence(n).items
+                                                      : detail::as_object(n).listitems;
+      const std::size_t last = batch_start + batch_length - 1;
+      std::size_t j = i;
+      for (; j < last && is_atom(items[j]); ++j) save_atom(items[j]);
+      if (j > i) {
+        t.index = static_cast<std::uint32_t>(j);
+        t.position += j - i;
+        continue;
+      }
+    }
+    if (saves_inline(first) && (!pair || saves_inline(second))) {
+      save(first, nullptr);
+      if (pair) save(second, nullptr);
+      if (!finish_item(t, count)) return;
+      continue;
+    }
+    Task after = t;
+    after.kind = TaskKind::items_after;
+    push(after);
+    if (pair) push_save(second);
+    push_save(first);
+    return;
   }
-  const std::size_t i = t.index;
-  const std::size_t batch_start = i - i % kBatch;
-  const std::size_t batch_length = std::min<std::size_t>(kBatch, count - batch_start);
-  const bool single =
-      rule == one_at_a_time ||
-      (batch_length == 1 &&
-       (rule == iterator || ((rule == exact_list || rule == exact_dict) && count == 1)));
-  if (!single && i == batch_start) out_.write(static_cast<char>(Op::mark));
-  Task after = t;
-  after.kind = TaskKind::items_after;
-  after.position = position;
-  after.ops[0] = static_cast<char>(single);
-  push(after);
-  if (pair) push_save(second);
-  push_save(first);
 }
 
-void Encoder::item_after(const Task& t) {
-  Node* n = t.slot.as.node;
+void Encoder::item_after(const Task& task) {
+  Task t = task;
+  if (finish_item(t, item_count(static_cast<ItemsSource>(t.a), t.slot.as.node))) {
+    t.kind = TaskKind::items;
+    push(t);
+  }
+}
+
+// What follows item t.index: APPEND/SETITEM, or the batch's APPENDS/SETITEMS/ADDITEMS when it
+// is the last of its batch. Moves t to the next item and returns true if there is one.
+bool Encoder::finish_item(Task& t, std::size_t count) {
   const auto source = static_cast<ItemsSource>(t.a);
   const auto rule = static_cast<Rule>(t.b);
   const bool is_dict = source == ItemsSource::dict || source == ItemsSource::object_dict;
   const bool is_set = source == ItemsSource::set;
-  std::size_t count = 0;
-  switch (source) {
-    case ItemsSource::list:
-      count = detail::as_sequence(n).items.size();
-      break;
-    case ItemsSource::object_list:
-      count = detail::as_object(n).listitems.size();
-      break;
-    case ItemsSource::object_dict:
-      count = detail::as_object(n).dictitems.size();
-      break;
-    default:
-      count = detail::as_table(n).table.size();
-      break;
-  }
   const std::size_t i = t.index;
   const std::size_t batch_start = i - i % kBatch;
   const std::size_t batch_length = std::min<std::size_t>(kBatch, count - batch_start);
@@ -214,15 +262,15 @@ void Encoder::item_after(const Task& t) {
     out_.write(many);
   }
   if (i + 1 < count) {
-    Task next = t;
-    next.kind = TaskKind::items;
-    next.index = static_cast<std::uint32_t>(i + 1);
-    next.position = t.position + 1;
-    push(next);
-  } else if ((rule == exact_dict || rule == exact_set) && count % kBatch == 0) {
+    t.index = static_cast<std::uint32_t>(i + 1);
+    t.position += 1;
+    return true;
+  }
+  if ((rule == exact_dict || rule == exact_set) && count % kBatch == 0) {
     const char empty_batch[2] = {static_cast<char>(Op::mark), many};  // CPython 3.8-3.14
     out_.write(std::string_view(empty_batch, 2));
   }
+  return false;
 }
 
 }  // namespace picklejar::pickle

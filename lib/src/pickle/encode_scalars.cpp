@@ -19,11 +19,17 @@ namespace {
 
 constexpr std::size_t kMaxIntDigits = 4300;  // CPython 3.11's int <-> str limit
 
-std::string le_bytes(std::uint64_t v, int n) {
-  std::string out(static_cast<std::size_t>(n), '\0');
-  for (int i = 0; i < n; ++i)
-    out[static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return out;
+// An opcode and its n-byte little-endian argument, built on the stack.
+struct OpHeader {
+  char bytes[9];
+  std::size_t size;
+  std::string_view view() const noexcept { return {bytes, size}; }
+};
+
+OpHeader op_le(Op op, std::uint64_t v, int n) noexcept {
+  OpHeader h{{static_cast<char>(op)}, static_cast<std::size_t>(n) + 1};
+  for (int i = 0; i < n; ++i) h.bytes[1 + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return h;
 }
 
 std::string_view text_of(std::span<const std::byte> bytes) {
@@ -59,16 +65,25 @@ void Encoder::save_int(std::int64_t i) {
   if (i >= INT32_MIN && i <= INT32_MAX) {
     if (proto_ == 0) return out_.write(fmt::format("I{}\n", i));
     const auto u = static_cast<std::uint32_t>(i);
-    if (u <= 0xff)
-      return out_.write(std::string(1, static_cast<char>(Op::binint1)) + le_bytes(u, 1));
-    if (u <= 0xffff)
-      return out_.write(std::string(1, static_cast<char>(Op::binint2)) + le_bytes(u, 2));
-    return out_.write(std::string(1, static_cast<char>(Op::binint)) + le_bytes(u, 4));
+    if (u <= 0xff) return out_.write(op_le(Op::binint1, u, 1).view());
+    if (u <= 0xffff) return out_.write(op_le(Op::binint2, u, 2).view());
+    return out_.write(op_le(Op::binint, u, 4).view());
   }
   if (proto_ < 2) return out_.write(fmt::format("L{}L\n", i));
-  const auto bytes = Value(i).int_to_bytes();
-  out_.write(std::string{static_cast<char>(Op::long1), static_cast<char>(bytes.size())});
-  out_.write(text_of(bytes));
+  // LONG1 with the fewest two's-complement bytes that hold i (5 to 8 here).
+  int n = 8;
+  while (n > 1) {
+    const auto top = static_cast<std::int8_t>(static_cast<std::uint64_t>(i) >> (8 * (n - 1)));
+    const auto next = static_cast<std::int8_t>(static_cast<std::uint64_t>(i) >> (8 * (n - 2)));
+    if (!((top == 0 && next >= 0) || (top == -1 && next < 0))) break;
+    --n;
+  }
+  OpHeader h = op_le(Op::long1, static_cast<std::uint64_t>(n), 1);
+  for (int b = 0; b < n; ++b) {
+    h.bytes[2 + b] = static_cast<char>((static_cast<std::uint64_t>(i) >> (8 * b)) & 0xff);
+  }
+  h.size = 2 + static_cast<std::size_t>(n);
+  out_.write(h.view());
 }
 
 void Encoder::save_bigint(Node* n) {
@@ -85,9 +100,9 @@ void Encoder::save_bigint(Node* n) {
   }
   const auto bytes = big.to_le_twos_complement();
   if (bytes.size() < 256) {
-    out_.write(std::string{static_cast<char>(Op::long1), static_cast<char>(bytes.size())});
+    out_.write(op_le(Op::long1, bytes.size(), 1).view());
   } else {
-    out_.write(std::string(1, static_cast<char>(Op::long4)) + le_bytes(bytes.size(), 4));
+    out_.write(op_le(Op::long4, bytes.size(), 4).view());
   }
   out_.write(text_of(bytes));
 }
@@ -95,9 +110,9 @@ void Encoder::save_bigint(Node* n) {
 void Encoder::save_float(double d) {
   if (proto_ == 0) return out_.write("F" + float_repr(d) + "\n");
   const std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
-  std::string op(1, static_cast<char>(Op::binfloat));
-  for (int i = 7; i >= 0; --i) op.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
-  out_.write(op);  // big-endian: the bit pattern (NaN payloads, -0.0) goes out exactly
+  OpHeader h{{static_cast<char>(Op::binfloat)}, 9};
+  for (int i = 0; i < 8; ++i) h.bytes[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);
+  out_.write(h.view());  // big-endian: the bit pattern (NaN payloads, -0.0) goes out exactly
 }
 
 void Encoder::save_str(Node* n) {
@@ -107,14 +122,11 @@ void Encoder::save_str(Node* n) {
     out_.write(raw_unicode_escape(text));
     out_.write('\n');
   } else if (text.size() <= 0xff && proto_ >= 4) {
-    out_.write_payload(
-        std::string{static_cast<char>(Op::short_binunicode), static_cast<char>(text.size())}, text);
+    out_.write_payload(op_le(Op::short_binunicode, text.size(), 1).view(), text);
   } else if (text.size() <= 0xffffffffu) {
-    out_.write_payload(std::string(1, static_cast<char>(Op::binunicode)) + le_bytes(text.size(), 4),
-                       text);
+    out_.write_payload(op_le(Op::binunicode, text.size(), 4).view(), text);
   } else if (proto_ >= 4) {
-    out_.write_payload(
-        std::string(1, static_cast<char>(Op::binunicode8)) + le_bytes(text.size(), 8), text);
+    out_.write_payload(op_le(Op::binunicode8, text.size(), 8).view(), text);
   } else {
     fail("a str larger than 4 GiB needs protocol 4 or higher", n);
   }
@@ -126,14 +138,11 @@ void Encoder::save_bytes(Node* n) {
   if (out_of_band(n)) return;
   const std::string_view data = text_of(detail::as_bytes(n).view());
   if (data.size() <= 0xff) {
-    out_.write_payload(
-        std::string{static_cast<char>(Op::short_binbytes), static_cast<char>(data.size())}, data);
+    out_.write_payload(op_le(Op::short_binbytes, data.size(), 1).view(), data);
   } else if (data.size() <= 0xffffffffu) {
-    out_.write_payload(std::string(1, static_cast<char>(Op::binbytes)) + le_bytes(data.size(), 4),
-                       data);
+    out_.write_payload(op_le(Op::binbytes, data.size(), 4).view(), data);
   } else if (proto_ >= 4) {
-    out_.write_payload(std::string(1, static_cast<char>(Op::binbytes8)) + le_bytes(data.size(), 8),
-                       data);
+    out_.write_payload(op_le(Op::binbytes8, data.size(), 8).view(), data);
   } else {
     fail("a bytes object larger than 4 GiB needs protocol 4 or higher", n);
   }
@@ -144,8 +153,7 @@ void Encoder::save_bytes(Node* n) {
 void Encoder::save_bytearray(Node* n) {
   if (out_of_band(n)) return;
   const std::string_view data = text_of(detail::as_bytes(n).view());
-  out_.write_payload(std::string(1, static_cast<char>(Op::bytearray8)) + le_bytes(data.size(), 8),
-                     data);
+  out_.write_payload(op_le(Op::bytearray8, data.size(), 8).view(), data);
   memo_put(n);
 }
 

@@ -114,7 +114,7 @@ void Encoder::save(const Slot& s, const void* key_override) {
 
 void Encoder::memo_put(const void* key) {
   const std::uint32_t index = memo_size_++;
-  if (key != nullptr) memo_.emplace(key, index);
+  if (key != nullptr) memo_.insert(key, index);
   if (proto_ >= 4) return out_.write(static_cast<char>(Op::memoize));
   if (proto_ == 0) return out_.write(fmt::format("p{}\n", index));
   if (index < 256) {
@@ -127,9 +127,10 @@ void Encoder::memo_put(const void* key) {
 }
 
 bool Encoder::memo_get(const void* key) {
-  const auto it = memo_.find(key);
-  if (it == memo_.end()) return false;
-  write_get(it->second);
+  if (key == nullptr) return false;
+  const auto index = memo_.find(key);
+  if (!index) return false;
+  write_get(*index);
   return true;
 }
 

@@ -26,6 +26,7 @@
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
 #include "output.hpp"
+#include "pointer_memo.hpp"
 
 namespace picklejar::pickle {
 
@@ -81,10 +82,30 @@ class Encoder {
   // will refer to again) under the next index and writes the PUT/BINPUT/MEMOIZE opcode.
   void memo_put(const void* key);
   bool memo_get(const void* key);  // writes the GET and returns true if memoized
-  bool memoized(const void* key) const { return memo_.contains(key); }
+  bool memoized(const void* key) const { return key != nullptr && memo_.contains(key); }
   void write_get(std::uint32_t index);
 
   // ---- scalars (encode_scalars.cpp) --------------------------------------------------------
+  // None, bool, int64 and float: what save() writes without the memo. Inline, for the runs of
+  // them that lists are made of; int32 values (the common case) are written right here.
+  static bool is_atom(const Slot& s) noexcept {
+    return s.tag == detail::Tag::none || s.tag == detail::Tag::boolean ||
+           s.tag == detail::Tag::small_int || s.tag == detail::Tag::floating;
+  }
+  void save_atom(const Slot& s) {
+    out_.object_boundary();
+    if (s.tag == detail::Tag::small_int && proto_ >= 1 && s.as.small_int >= 0 &&
+        s.as.small_int <= 0xffff) {
+      const auto u = static_cast<std::uint32_t>(s.as.small_int);
+      if (u <= 0xff) {
+        const char op[2] = {'K', static_cast<char>(u)};  // BININT1
+        return out_.write(std::string_view(op, 2));
+      }
+      const char op[3] = {'M', static_cast<char>(u & 0xff), static_cast<char>(u >> 8)};  // BININT2
+      return out_.write(std::string_view(op, 3));
+    }
+    save(s, nullptr);
+  }
   void save_bool(bool b);
   void save_int(std::int64_t i);
   void save_bigint(Node* n);
@@ -105,6 +126,9 @@ class Encoder {
   void start_items(ItemsSource source, const Slot& container, std::size_t count);
   void item(const Task& t);
   void item_after(const Task& t);
+  bool finish_item(Task& t, std::size_t count);
+  bool saves_inline(const Slot& s) const;
+  static std::size_t item_count(ItemsSource source, Node* n);
 
   // ---- globals and objects (encode_objects.cpp) --------------------------------------------
   void save_global(Node* n);
@@ -133,7 +157,7 @@ class Encoder {
   const int proto_;
   Slot root_;
   std::vector<Task> tasks_;
-  std::unordered_map<const void*, std::uint32_t> memo_;
+  PointerMemo memo_;
   std::uint32_t memo_size_ = 0;
   // Globals are memoized by name: CPython memoizes the class object, of which there is one
   // per name; keys are stable strings owned here.

@@ -1,35 +1,49 @@
 #include "output.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "opcodes.hpp"
 
 namespace picklejar::pickle {
 
-void Output::append(std::string_view bytes) {
+Output::~Output() { trim(); }
+
+void Output::grow(std::size_t n) {
+  const std::size_t current = vector_ ? vector_->size() : string_->size();
+  const std::size_t wanted = std::max({size_ + n, current * 2, std::size_t{256}});
   if (vector_) {
-    const auto* first = reinterpret_cast<const std::byte*>(bytes.data());
-    vector_->insert(vector_->end(), first, first + bytes.size());
+    vector_->resize(wanted);
+    base_ = reinterpret_cast<char*>(vector_->data());
   } else {
-    string_->append(bytes);
+    string_->resize(wanted);
+    base_ = string_->data();
   }
+  capacity_ = wanted;
+}
+
+void Output::trim() {
+  if (base_ == nullptr) return;  // nothing was written: the target is untouched
+  vector_ ? vector_->resize(size_) : string_->resize(size_);
+  base_ = vector_ ? reinterpret_cast<char*>(vector_->data()) : string_->data();
+  capacity_ = size_;
 }
 
 void Output::open_frame() {
-  frame_start_ = size();
-  append(std::string_view("\0\0\0\0\0\0\0\0\0", kHeader));  // filled in by commit_frame()
+  frame_start_ = size_;
+  append("\0\0\0\0\0\0\0\0\0", kHeader);  // filled in by commit_frame()
 }
 
 void Output::commit_frame() {
   if (frame_start_ == kNoFrame) return;
-  const std::size_t length = size() - frame_start_ - kHeader;
-  char* header = data() + frame_start_;
+  const std::size_t length = size_ - frame_start_ - kHeader;
+  char* header = base_ + frame_start_;
   if (length >= kFrameMin) {
     header[0] = static_cast<char>(Op::frame);
     for (int i = 0; i < 8; ++i) header[1 + i] = static_cast<char>((length >> (8 * i)) & 0xff);
   } else {
     std::memmove(header, header + kHeader, length);
-    vector_ ? vector_->resize(size() - kHeader) : string_->resize(size() - kHeader);
+    size_ -= kHeader;
   }
   frame_start_ = kNoFrame;
   if (writer_) flush();
@@ -38,28 +52,32 @@ void Output::commit_frame() {
 void Output::write_payload(std::string_view header, std::string_view data) {
   if (data.size() < kFrameTarget) {
     write(header);
-    append(data);
+    append(data.data(), data.size());
     return;
   }
   commit_frame();
-  append(header);  // unframed, as CPython writes big payloads
+  append(header.data(), header.size());  // unframed, as CPython writes big payloads
   if (writer_) {
     flush();
     (*writer_)(std::as_bytes(std::span(data.data(), data.size())));  // straight from the value
   } else {
-    append(data);
+    append(data.data(), data.size());
   }
 }
 
 void Output::finish() {
   commit_frame();
-  if (writer_) flush();
+  if (writer_) {
+    flush();
+  } else {
+    trim();
+  }
 }
 
 void Output::flush() {
-  if (scratch_.empty()) return;
-  (*writer_)(std::as_bytes(std::span(scratch_.data(), scratch_.size())));
-  scratch_.clear();
+  if (size_ == 0) return;
+  (*writer_)(std::as_bytes(std::span(base_, size_)));
+  size_ = 0;
 }
 
 }  // namespace picklejar::pickle

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <string>
@@ -25,15 +26,25 @@ class Output {
  public:
   using Writer = std::function<void(std::span<const std::byte>)>;
 
-  explicit Output(std::string& target) : string_(&target) {}
-  explicit Output(std::vector<std::byte>& target) : vector_(&target) {}
+  // Appends to what the target already holds.
+  explicit Output(std::string& target) : string_(&target), size_(target.size()), capacity_(size_) {}
+  explicit Output(std::vector<std::byte>& target)
+      : vector_(&target), size_(target.size()), capacity_(size_) {}
   explicit Output(const Writer& writer) : string_(&scratch_), writer_(&writer) {}
+  // Trims the target to what was written (the buffer grows ahead of it), also on errors.
+  ~Output();
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
 
   void write(std::string_view bytes) {
     if (framing_ && frame_start_ == kNoFrame) open_frame();
-    append(bytes);
+    append(bytes.data(), bytes.size());
   }
-  void write(char op) { write(std::string_view(&op, 1)); }
+  void write(char op) {
+    if (framing_ && frame_start_ == kNoFrame) open_frame();
+    if (size_ == capacity_) grow(1);
+    base_[size_++] = op;
+  }
   // A payload that may be large: see the header comment.
   void write_payload(std::string_view header, std::string_view data);
 
@@ -41,8 +52,8 @@ class Output {
   // Called at the start of every save().
   void object_boundary() {
     if (frame_start_ != kNoFrame) {
-      if (size() - frame_start_ - kHeader >= kFrameTarget) commit_frame();
-    } else if (writer_ && scratch_.size() >= kFrameTarget) {
+      if (size_ - frame_start_ - kHeader >= kFrameTarget) commit_frame();
+    } else if (writer_ && size_ >= kFrameTarget) {
       flush();  // unframed (protocol < 4): hand over in pieces of about a frame
     }
   }
@@ -55,11 +66,19 @@ class Output {
   static constexpr std::size_t kFrameTarget = 64 * 1024;
   static constexpr std::size_t kFrameMin = 4;
 
-  std::size_t size() const noexcept { return vector_ ? vector_->size() : string_->size(); }
-  char* data() noexcept {
-    return vector_ ? reinterpret_cast<char*>(vector_->data()) : string_->data();
+  // Opcodes are a few bytes: copied by a loop the compiler keeps inline, not a memcpy call.
+  void append(const char* bytes, std::size_t n) {
+    if (n > capacity_ - size_) grow(n);
+    if (n <= 16) {
+      for (std::size_t i = 0; i < n; ++i) base_[size_ + i] = bytes[i];
+    } else {
+      std::memcpy(base_ + size_, bytes, n);
+    }
+    size_ += n;
   }
-  void append(std::string_view bytes);
+  // Makes room for `n` more bytes: the target is resized ahead of what is written.
+  void grow(std::size_t n);
+  void trim();
   void open_frame();
   void commit_frame();
   // Callback sink: hands over everything written so far.
@@ -68,7 +87,10 @@ class Output {
   std::string* string_ = nullptr;
   std::vector<std::byte>* vector_ = nullptr;
   const Writer* writer_ = nullptr;
-  std::string scratch_;  // the callback sink's buffer
+  std::string scratch_;   // the callback sink's buffer
+  char* base_ = nullptr;  // the target's bytes; [0, size_) is written, up to capacity_ usable
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
   bool framing_ = false;
   std::size_t frame_start_ = kNoFrame;  // offset of the open frame's header
 };
