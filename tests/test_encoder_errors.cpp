@@ -113,6 +113,16 @@ TEST_CASE("encoder errors: the path names dict keys, tuple items and object part
         message.starts_with("cannot pickle [0]{<global m\xc3\xb6"
                             "dule.x>} with protocol 1: "));
   }
+  SUBCASE("keys and members too long to print are named by kind, not by repr") {
+    // repr() refuses ints over 4300 digits (as CPython's str() does); the EncodeError must
+    // still be the one thrown.
+    CHECK(encode_error(Value::dict({{big, 1}}), 0)
+              .starts_with("cannot pickle {<int>} with protocol 0: an int of 5000 digits"));
+    CHECK(encode_error(Value::list({Value::set({big})}), 1)
+              .starts_with("cannot pickle [0]{<int>} with protocol 1: an int of 5000 digits"));
+    const Value beside = Value::list({Value::dict({{big, 1}}), Value::global("m\xc3\xb6", "x")});
+    CHECK(encode_error(beside, 2).starts_with("cannot pickle [1] with protocol 2: global"));
+  }
   SUBCASE("an object's state and its arguments") {
     Value object = Value::object(Value::global("pjcodec.state", "Door"), Value::tuple(),
                                  ObjectForm::reconstructor);

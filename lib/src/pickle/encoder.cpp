@@ -147,8 +147,16 @@ void Encoder::write_get(std::uint32_t index) {
 
 namespace {
 
+// A key as a path label. repr() refuses some values (an int over 4300 digits, as CPython's
+// str() does): those are named by kind, so the EncodeError being built is what gets thrown.
 std::string short_repr(const Slot& s) {
-  std::string text = detail::ValueAccess::handle(s).repr();
+  const Value v = detail::ValueAccess::handle(s);
+  std::string text;
+  try {
+    text = v.repr();
+  } catch (const Error&) {
+    return fmt::format("<{}>", kind_name(v.kind()));
+  }
   return text.size() > 40 ? text.substr(0, 37) + "..." : text;
 }
 
