@@ -86,7 +86,8 @@ std::string render_progress_line(const ProgressState& state, int width) {
   const std::uint64_t total = state.total;
   const std::uint64_t done = std::min(state.done, total);
   const double seconds = state.elapsed.count();
-  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : -1;
+  // Unknown (not 0) until something is done: a first drawing has nothing to measure.
+  const double rate = seconds > 0 && done > 0 ? static_cast<double>(done) / seconds : -1;
   const int percent = total == 0 ? 100 : static_cast<int>(done * 100 / total);
   std::string counts = format_amount(done, state.unit) + "/" + format_amount(total, state.unit);
   if (state.unit == ProgressUnit::entries) counts += " entries";

@@ -105,8 +105,8 @@ Progress stderr_progress(std::string label, std::uint64_t entries, std::uint64_t
 std::string format_duration(std::chrono::duration<double> duration);
 // "12,345" for entries; "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB" for bytes.
 std::string format_amount(std::uint64_t amount, ProgressUnit unit);
-// "980 entries/s", "41.2k entries/s", "1.3M entries/s"; "8.5 MiB/s". "-- entries/s" when the
-// rate is not known yet (no time has passed).
+// "980 entries/s", "41.2k entries/s", "1.3M entries/s"; "8.5 MiB/s". "-- entries/s" for a
+// negative rate: not known yet.
 std::string format_rate(double per_second, ProgressUnit unit);
 // The whole line, at most width - 1 characters (the bar shrinks, then goes, to fit).
 std::string render_progress_line(const ProgressState& state, int width);

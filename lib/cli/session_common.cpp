@@ -120,6 +120,10 @@ std::string format_time(std::chrono::system_clock::time_point time, bool with_mi
   return text + "Z";
 }
 
+std::string entries_text(std::size_t n) {
+  return fmt::format("{} {}", n, n == 1 ? "entry" : "entries");
+}
+
 std::string json_string(std::string_view text) { return to_json(Value(text)); }
 
 }  // namespace picklejar::cli

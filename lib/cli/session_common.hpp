@@ -47,6 +47,9 @@ void flush_stdout();
 // "2026-11-26T11:38:27.123456Z" (UTC), or without the fraction: "2026-11-26T11:38:27Z".
 std::string format_time(std::chrono::system_clock::time_point time, bool with_microseconds = true);
 
+// "1 entry", "2 entries".
+std::string entries_text(std::size_t n);
+
 // `text` (UTF-8) as a JSON string literal. Throws ValueError when it is not UTF-8.
 std::string json_string(std::string_view text);
 

@@ -86,9 +86,9 @@ int run_convert_protocol(const ConvertProtocolFlags& flags) {
     progress.finish();
     session.convert_protocol(flags.protocol);
     write_stdout(
-        fmt::format("{}: {} entries re-encoded with pickle protocol {}, now the file's "
-                    "default protocol\n",
-                    one_line(file), keys.size(), flags.protocol));
+        fmt::format("{}: {} re-encoded with pickle protocol {}, now the file's default "
+                    "protocol\n",
+                    one_line(file), entries_text(keys.size()), flags.protocol));
     flush_stdout();
     return kExitOk;
   } catch (const std::exception& e) {

@@ -87,8 +87,9 @@ int run_verify(const VerifyFlags& flags) {
     check_entries(session, found);
     std::string out;
     for (const std::string& line : found.lines) out += line + "\n";
-    out += fmt::format("{}: {} entries, {} bad; SQLite integrity check: {}\n", one_line(file),
-                       session.size(), found.bad_entries, found.database_ok ? "ok" : "FAILED");
+    out += fmt::format("{}: {}, {} bad; SQLite integrity check: {}\n", one_line(file),
+                       entries_text(session.size()), found.bad_entries,
+                       found.database_ok ? "ok" : "FAILED");
     write_stdout(out);
     flush_stdout();
     if (found.lines.empty()) return kExitOk;

@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import pickle
+import re
 import subprocess
 import tempfile
 import unittest
@@ -316,6 +317,32 @@ class UpgradeAndConvert(SessionCliTest):
         one_line_error(self, run(["convert-protocol", self.file, "0"]), 1, "huge", "protocol 0")
         self.assertEqual(rows(self.file), before)
         self.assertEqual(meta(self.file)["default_protocol"], 4)
+
+
+class ReadmeExample(SessionCliTest):
+    def test_the_readme_session_example_runs_as_pasted(self):
+        readme = os.path.join(os.path.dirname(os.environ["PICKLEJAR_FORMAT_DOC"]), "..",
+                              "README.md")
+        with open(readme, encoding="utf-8") as f:
+            text = f.read()
+        start = text.index("\n### Session files\n")
+        block = re.compile(r"```sh\n(.*?)```", re.S).search(text, start).group(1)
+        env = dict(os.environ, PATH=os.path.dirname(BIN) + os.pathsep + os.environ["PATH"])
+        result = subprocess.run(["sh", "-e", "-c", block], cwd=self.dir, env=env,
+                                capture_output=True, timeout=120)
+        self.assertEqual((result.returncode, result.stderr.decode()), (0, ""), result)
+        out = result.stdout.decode()
+        quoted = [line.partition("   # ")[2] for line in block.splitlines()]
+        quoted = [c for c in quoted if c.startswith(("{'", "state.pj: 2"))]
+        self.assertEqual(len(quoted), 2)  # get's and verify's comments quote whole lines
+        for comment in quoted:
+            self.assertIn("\n" + comment + "\n", out)
+        self.assertIn("state.pj: file format version 1 is current; nothing to do\n", out)
+        expected = {"window": {"x": 10, "y": 20, "size": (640, 480)},
+                    "recent": ["notes.txt", "todo.txt"]}
+        self.assertEqual(values(self.path("copy.pj")), expected)
+        del expected["recent"]
+        self.assertEqual(values(self.file.replace("s.pj", "state.pj")), expected)
 
 
 class FormatDocFiles(SessionCliTest):
