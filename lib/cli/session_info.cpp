@@ -47,9 +47,6 @@ std::vector<Fact> facts(const Session& session, const std::string& file) {
     pickle_bytes += session.entry_info(key)->pickle_size;
   const std::uintmax_t file_bytes = size_or_zero(file);
   const std::uintmax_t wal_bytes = size_or_zero(file + "-wal");
-  const std::string integrity =
-      info.key_id ? fmt::format("{} (key id {})", info.integrity_scheme, *info.key_id)
-                  : info.integrity_scheme;
   const std::string writer =
       info.writer_app.empty() ? info.writer : fmt::format("{} ({})", info.writer, info.writer_app);
   auto number = [](auto n) { return std::to_string(n); };
@@ -57,7 +54,7 @@ std::vector<Fact> facts(const Session& session, const std::string& file) {
       {"file", file, json_string(file)},
       {"format version", number(info.format_version), number(info.format_version)},
       {"app schema version", number(info.app_schema_version), number(info.app_schema_version)},
-      {"integrity scheme", integrity, json_string(info.integrity_scheme)},
+      {"integrity scheme", info.integrity_scheme, json_string(info.integrity_scheme)},
       {"key id", info.key_id.value_or("-"), optional_json(info.key_id)},
       {"default protocol", number(info.default_protocol), number(info.default_protocol)},
       {"entries", number(session.size()), number(session.size())},

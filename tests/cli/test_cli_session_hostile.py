@@ -7,7 +7,6 @@ line naming file, key and cause, the documented exit status, and a file left as 
 import contextlib
 import os
 import pickle
-import re
 import sqlite3
 import tempfile
 import unittest

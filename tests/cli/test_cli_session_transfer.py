@@ -3,7 +3,6 @@
 (docs/CLI.md), round trips that compare equal in CPython, imports that fail and leave the file
 as it was, a 100,000-entry verify/export/import, and the progress bar — drawn with rate and
 ETA when stderr is a terminal (a pty), absent when it is a pipe."""
-import contextlib
 import fcntl
 import json
 import os
@@ -19,8 +18,8 @@ import time
 import unittest
 
 from test_cli_session import VALUES
-from test_cli_session_support import (BIN, file_state, make_session, meta, one_line_error, rows,
-                                      run, values)
+from test_cli_session_support import (BIN, file_state, holding_lock, make_session, meta,
+                                      one_line_error, rows, run, values)
 
 BIG = 100_000
 
@@ -184,7 +183,6 @@ class Import(TransferTest):
                                  args=("-p", "0"))
 
     def test_a_locked_file_times_out(self):
-        from test_cli_session_support import holding_lock
         self.fill()
         before = rows(self.file)
         with holding_lock(self.file):
@@ -266,10 +264,26 @@ class HundredThousand(TransferTest):
         self.assertEqual(status, 0, err)
         self.assertBar(err, "convert-protocol: decode")
 
+
+class Bars(TransferTest):
+    """When the bar shows: long work counted in bytes, short work not at all."""
+
     def test_no_bar_for_short_work_on_a_terminal(self):
         self.fill()
         status, out, err = run_with_terminal_stderr(["verify", self.file])
         self.assertEqual((status, err), (0, ""))
+
+    def test_large_values_are_counted_in_bytes(self):
+        # 5 entries but 70 MiB of pickles: long work all the same.
+        make_session(self.file, {f"blob{i}": pickle.dumps(bytes([i]) * (14 << 20), 4)
+                                 for i in range(5)})
+        status, out, err = run_with_terminal_stderr(["verify", self.file])
+        self.assertEqual(status, 0, err)
+        self.assertIn(b"5 entries, 0 bad", out)
+        self.assertRegex(err, r"\rverify \[\.+\]   0% 0 B/70\.0 MiB  --/s  ETA --:--")
+        self.assertRegex(err, r"verify \[#+\] 100% 70\.0 MiB/70\.0 MiB  [\d.]+ [KMG]?i?B/s  "
+                              r"in \d+:\d\d *\r?\n")
+        self.assertEqual(run(["verify", self.file]).stderr, b"")
 
 
 if __name__ == "__main__":
