@@ -162,6 +162,24 @@ TEST_CASE("Session files: truncated files are refused") {
   }
 }
 
+TEST_CASE("Session files: a session opened through a symlink while its WAL holds pages") {
+  // SQLite keeps the WAL next to the symlink's target; the truncation check must look there,
+  // or the main file (behind its WAL) looks truncated.
+  ScratchDir dir;
+  const auto real = dir / "real.pj";
+  const auto link = dir / "link.pj";
+  SessionOptions options;
+  options.durability = picklejar::Durability::fast;
+  Session writer(real, options);
+  for (int i = 0; i < 300; ++i) writer.set("k" + std::to_string(i), Value(std::string(500, 'x')));
+  writer.save();  // stays in the WAL while `writer` keeps the file open
+  REQUIRE(std::filesystem::file_size(dir / "real.pj-wal") > 0);
+  std::filesystem::create_symlink(real, link);
+  Session reader(link, in_mode(OpenMode::read_write));
+  CHECK(reader.size() == 300);
+  CHECK(reader.get("k299") == Value(std::string(500, 'x')));
+}
+
 TEST_CASE("Session files: an empty file is a new session only with OpenMode::create") {
   ScratchDir dir;
   const auto file = dir / "empty.pj";

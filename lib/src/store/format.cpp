@@ -61,8 +61,12 @@ void check_not_truncated(Db& db) {
   struct stat file {};
   struct stat wal {};
   if (::stat(db.path().c_str(), &file) != 0) return;
-  const std::string wal_path = db.path() + "-wal";
-  if (::stat(wal_path.c_str(), &wal) == 0 && wal.st_size > 0) return;
+  // SQLite keeps the WAL next to the file a symlink points to: ask it where.
+  const char* main_file = sqlite3_db_filename(db.handle(), "main");
+  const char* wal_path = main_file ? sqlite3_filename_wal(main_file) : nullptr;
+  const std::string fallback = db.path() + "-wal";
+  if (::stat(wal_path && *wal_path ? wal_path : fallback.c_str(), &wal) == 0 && wal.st_size > 0)
+    return;
   if (file.st_size < pages * page_size)
     not_picklejar(db, fmt::format("truncated: page 1 declares {} pages of {} bytes, the file "
                                   "has {} bytes",
