@@ -80,8 +80,20 @@ void write_document(const Session& session, const std::vector<std::string>& keys
   progress.finish();
 }
 
+// -o naming the session file itself (or one of SQLite's files next to it) would replace it.
+void refuse_overwriting(const ExportFlags& flags) {
+  if (flags.output.empty() || flags.output == "-") return;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
+    std::error_code error;
+    if (std::filesystem::equivalent(flags.output, flags.session.file + suffix, error))
+      throw std::runtime_error(
+          fmt::format("refusing to write the export over '{}'", flags.session.file + suffix));
+  }
+}
+
 int run_export(const ExportFlags& flags) {
   try {
+    refuse_overwriting(flags);
     const Session session = open_session(flags.session, OpenMode::read_only);
     const std::vector<std::string> keys = session.keys();
     OutputFile out(flags.output);

@@ -108,6 +108,18 @@ class Export(TransferTest):
         one_line_error(self, run(["export", self.file, "-o", self.path("no/dir/out.json")]), 1,
                        "no/dir/out.json")
 
+    def test_export_never_writes_over_the_session(self):
+        self.fill()
+        before = file_state(self.file)
+        for target in (self.file, self.file + "-wal", self.file + ".lock",
+                       os.path.join(self.dir, ".", "s.pj")):
+            with self.subTest(target=target):
+                open(self.file + "-wal", "ab").close()
+                open(self.file + ".lock", "ab").close()
+                one_line_error(self, run(["export", self.file, "-o", target]), 1,
+                               "refusing to write the export over")
+                self.assertEqual(file_state(self.file), before)
+
     def test_an_empty_session(self):
         self.ok("set", self.file, "k", "--json", "1")
         self.ok("rm", self.file, "k")
