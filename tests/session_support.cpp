@@ -176,38 +176,6 @@ void Signal::wait() {
   }
 }
 
-// ---- crash test building blocks
-// ------------------------------------------------------------------
-
-pid_t run_saver(const std::filesystem::path& file, const SessionOptions& options, int keys,
-                int items, Signal* started) {
-  return fork_child([=]() -> int {
-    Session session(file, options);
-    for (std::int64_t round = 1;; ++round) {
-      std::vector<Value> payload(static_cast<std::size_t>(items), Value(round));
-      const Value list = Value::list(payload);
-      for (int k = 0; k < keys; ++k) session.set(fmt::format("k{}", k), list);
-      session.save();
-      if (round == 1 && started != nullptr) started->notify();
-    }
-  });
-}
-
-std::int64_t saver_round(const Session& session, int keys) {
-  std::int64_t round = 0;
-  for (int k = 0; k < keys; ++k) {
-    const std::optional<Value> v = session.find(fmt::format("k{}", k));
-    const std::int64_t r = v ? (v->empty() ? 0 : v->at(0).as_int()) : 0;
-    if (v) {
-      for (const Value& item : *v)
-        if (item.as_int() != r) return -1;
-    }
-    if (k > 0 && r != round) return -1;
-    round = r;
-  }
-  return round;
-}
-
 std::string py_bytes(const std::string& bytes) {
   std::string out = "b'";
   for (const char c : bytes) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));

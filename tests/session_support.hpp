@@ -2,9 +2,6 @@
 // Helpers for the session store tests (tests/test_session_*.cpp): scratch directories, raw
 // SQLite access to inspect and tamper with session files, byte-and-mtime snapshots for
 // "never modified" checks, and forked children.
-//
-// run_saver() is the building block for crash tests: a child that opens a session and
-// saves large changes in a loop until it is killed.
 
 #include <doctest/doctest.h>
 #include <sys/types.h>
@@ -96,15 +93,6 @@ class Signal {
  private:
   int fds_[2];
 };
-
-// For crash tests: a child that opens `file` with `options` and, round after round, sets every
-// key "k0".."k<keys-1>" to a list of `items` copies of the round number and saves, forever
-// (until killed). `started` is notified after the first save. Round r of a file is whole when
-// every key holds r.
-pid_t run_saver(const std::filesystem::path& file, const SessionOptions& options, int keys,
-                int items, Signal* started);
-// The round a saver's file holds: -1 when keys disagree (a torn save), 0 before any save.
-std::int64_t saver_round(const Session& session, int keys);
 
 // A Python bytes literal for `bytes` (for scripts run with run_python(), python.hpp).
 std::string py_bytes(const std::string& bytes);
