@@ -21,7 +21,7 @@ constexpr std::size_t kMaxIntDigits = 4300;  // CPython 3.11's int <-> str limit
 
 // An opcode and its n-byte little-endian argument, built on the stack.
 struct OpHeader {
-  char bytes[9];
+  char bytes[10];  // the longest: LONG1, its length byte and 8 bytes of int
   std::size_t size;
   std::string_view view() const noexcept { return {bytes, size}; }
 };
