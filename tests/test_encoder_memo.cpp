@@ -165,3 +165,26 @@ TEST_CASE("encoder memo: PUT, BINPUT/LONG_BINPUT or MEMOIZE by protocol") {
   CHECK(test::count_opcode(test::dumps_at(Value::tuple(), 4), "MEMOIZE") == 0);
   CHECK(test::count_opcode(test::dumps_at(Value::tuple({1}), 4), "MEMOIZE") == 1);
 }
+
+// CPython shares a module's name between all globals of that module (the strs are interned),
+// including the globals picklejar synthesizes when it writes a native value as a recipe
+// (bytearray below protocol 5, OrderedDict): decoding and re-encoding keeps that sharing.
+TEST_CASE("encoder memo: synthesized globals share module names with decoded ones") {
+  const std::vector<std::string> programs = {
+      "obj = [bytearray(b'xy'), 3+4j]",
+      "obj = [3+4j, bytearray(b'xy'), 'builtins']",
+      "import collections\nobj = [collections.OrderedDict(a=1), collections.Counter]",
+      "import collections\nobj = [collections.OrderedDict(a=1), collections.OrderedDict(b=2), "
+      "collections.defaultdict]",
+  };
+  const auto cpython = test::cpython_bytes(programs);
+  for (std::size_t i = 0; i < programs.size(); ++i) {
+    for (int protocol = 0; protocol <= 5; ++protocol) {
+      CAPTURE(programs[i]);
+      CAPTURE(protocol);
+      REQUIRE(cpython[i].c[protocol].has_value());
+      const std::string& p = *cpython[i].c[protocol];
+      CHECK(test::dumps_at(picklejar::loads(p), protocol) == p);
+    }
+  }
+}

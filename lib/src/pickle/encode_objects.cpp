@@ -96,8 +96,8 @@ void Encoder::save_global(Node* n) {
     // sharing CPython wrote (which is not always by text), and synthesized globals share
     // one node per text (name_string).
     push(Task{TaskKind::global_end, 0, 0, {}, 0, 0, {}, key});
-    push_save(g.name);
-    push_save(g.module);
+    push(Task{TaskKind::global_name, 0, 0, {}, 0, 0, g.name, nullptr});
+    push(Task{TaskKind::global_name, 0, 0, {}, 0, 0, g.module, nullptr});
     return;
   }
   if (proto_ < 3) {
@@ -123,6 +123,37 @@ void Encoder::save_global(Node* n) {
   }
   out_.write(fmt::format("c{}\n{}\n", module, name));
   memo_put(key);
+}
+
+// A global's module or name at protocol 4+. Decoded names keep the sharing CPython wrote
+// (by identity, which is not always by text). But a global the encoder synthesizes (the
+// builtins.bytearray of a bytearray's REDUCE, collections.OrderedDict) stands for a class
+// whose names CPython shares with every other global of that module (they are interned):
+// a synthesized name and a decoded one of the same text are one str.
+void Encoder::save_global_name(const Slot& slot) {
+  if (slot.tag != Tag::node || slot.as.node->kind != Kind::str || memoized(slot.as.node))
+    return save(slot, nullptr);
+  out_.object_boundary();  // as save() would, before a GET
+  Node* n = slot.as.node;
+  const std::string text(detail::as_str(n).text());
+  const auto synthesized = name_strings_.find(text);
+  const bool is_synthesized = synthesized != name_strings_.end() && synthesized->second == n;
+  // Writes a GET of `same` for n, which from now on is `same` for the memo too.
+  const auto get_as = [&](Node* same) {
+    const auto index = memo_.find(same);
+    if (!index) return false;
+    write_get(*index);
+    memo_.insert(n, *index);
+    return true;
+  };
+  if (is_synthesized) {
+    const auto decoded = decoded_names_.find(text);
+    if (decoded != decoded_names_.end() && get_as(decoded->second)) return;
+  } else {
+    if (synthesized != name_strings_.end() && get_as(synthesized->second)) return;
+    decoded_names_.try_emplace(text, n);
+  }
+  save(slot, nullptr);
 }
 
 void Encoder::global_end(const Task& t) {

@@ -52,6 +52,8 @@ void Encoder::execute(const Task& t) {
       return reduce_end(t);
     case TaskKind::global_end:
       return global_end(t);
+    case TaskKind::global_name:
+      return save_global_name(t.slot);
     case TaskKind::items:
       return item(t);
     case TaskKind::items_after:

@@ -48,6 +48,7 @@ class Encoder {
     frozenset_end,
     reduce_end,   // callable and args are saved: REDUCE/NEWOBJ/..., memo, then items and state
     global_end,   // STACK_GLOBAL after module and name, then memo_put
+    global_name,  // save() of a global's module or name str (see save_global_name)
     items,        // one item of a batched container
     items_after,  // what follows that item: APPENDS/SETITEMS/ADDITEMS, the next item
   };
@@ -133,6 +134,7 @@ class Encoder {
   // ---- globals and objects (encode_objects.cpp) --------------------------------------------
   void save_global(Node* n);
   void global_end(const Task& t);
+  void save_global_name(const Slot& name);
   void save_object(Node* recipe, const void* memo_key);
   void reduce_end(const Task& t);
   // A recipe CPython writes for something this protocol has no opcode for, or nullptr.
@@ -163,6 +165,9 @@ class Encoder {
   // per name; keys are stable strings owned here.
   std::unordered_map<std::string, std::unique_ptr<std::string>> global_keys_;
   std::unordered_map<std::string, Node*> name_strings_;
+  // The first decoded str written as a global's module or name, per text (see
+  // save_global_name).
+  std::unordered_map<std::string, Node*> decoded_names_;
   detail::HeapGuard scratch_;
   Slot latin1_;  // the one 'latin1' str of _codecs.encode(..., 'latin1'), as in CPython
 };
