@@ -48,6 +48,7 @@ store::SessionState::SessionState(const std::filesystem::path& file, const Sessi
       signer(given.integrity_key ? std::optional<std::string_view>(*given.integrity_key)
                                  : std::nullopt),
       pid(::getpid()),
+      registry(&store::LockRegistry::current()),
       read_only(given.mode == OpenMode::read_only) {
   if (options.integrity_key) {
     std::fill(options.integrity_key->begin(), options.integrity_key->end(), '\0');
@@ -163,12 +164,13 @@ Session& Session::operator=(Session&& other) noexcept {
 }
 
 Session::~Session() {
-  if (impl_ && impl_->db && impl_->pid != ::getpid()) impl_->db->abandon();
+  if (impl_ && impl_->db && impl_->registry != &store::LockRegistry::current())
+    impl_->db->abandon();
 }
 
 store::SessionState& Session::impl() const {
   if (!impl_) throw StoreError("", std::nullopt, "session is closed (or was moved from)");
-  if (impl_->pid != ::getpid())
+  if (impl_->registry != &store::LockRegistry::current())
     throw StoreError(impl_->path_text, std::nullopt,
                      fmt::format("session '{}' was opened by process {} and cannot be used in "
                                  "process {}, a child made by fork(): open a new Session there",

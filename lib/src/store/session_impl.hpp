@@ -24,6 +24,7 @@
 #include "file_lock.hpp"
 #include "format.hpp"
 #include "integrity.hpp"
+#include "lock_registry.hpp"
 #include "sqlite.hpp"
 
 namespace picklejar::store {
@@ -70,7 +71,11 @@ struct SessionState {
   SessionOptions options;  // integrity_key removed: the signer holds the key
   store::Signer signer;
   std::unique_ptr<store::Db> db;
-  pid_t pid;
+  pid_t pid;  // of the process that opened it, for messages
+  // The lock registry of the process that opened it. A forked child gets a fresh registry
+  // (lock_registry.hpp), so this tells a child's use apart without a getpid() system call on
+  // every call; FileLock does the same.
+  const store::LockRegistry* registry;
   bool read_only;
   std::string journal_mode;
   std::string synchronous;
