@@ -260,8 +260,9 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
       s.refresh();
       txn.commit();
     }
-    return;
+    break;
   }
+  s.db->checkpoint_if_due();  // after an upgrade or migration, once the lock is released
 }
 
 }  // namespace picklejar
