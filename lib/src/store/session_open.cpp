@@ -260,9 +260,8 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
       s.refresh();
       txn.commit();
     }
-    break;
+    return;
   }
-  s.db->checkpoint_if_due();  // after an upgrade or migration, once the lock is released
 }
 
 }  // namespace picklejar

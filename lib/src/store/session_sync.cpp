@@ -243,15 +243,12 @@ void Session::save() {
   s.require_writable("save");
   s.require_outside_transaction("save");
   if (s.pending.empty()) return;
-  {
-    const FileLock held = s.lock(LockMode::exclusive);
-    Transaction txn(*s.db, Transaction::Kind::write);
-    s.refresh();
-    const auto written = s.write_pending(false);
-    txn.commit();
-    if (written) s.finish_save(*written);
-  }
-  s.db->checkpoint_if_due();  // once the lock is released (sqlite.hpp says why)
+  const FileLock held = s.lock(LockMode::exclusive);
+  Transaction txn(*s.db, Transaction::Kind::write);
+  s.refresh();
+  const auto written = s.write_pending(false);
+  txn.commit();
+  if (written) s.finish_save(*written);
 }
 
 void Session::transact(const std::function<void(Session&)>& fn) {
@@ -261,26 +258,23 @@ void Session::transact(const std::function<void(Session&)>& fn) {
     return;
   }
   s.require_writable("transact on");
-  {
-    const FileLock held = s.lock(LockMode::exclusive);
-    Transaction txn(*s.db, Transaction::Kind::write);
-    s.refresh();
-    s.undo.emplace();
-    s.in_transaction = true;
-    try {
-      fn(*this);
-      s.in_transaction = false;
-      const auto written = s.write_pending(false);
-      txn.commit();
-      s.undo.reset();
-      if (written) s.finish_save(*written);
-    } catch (...) {
-      s.in_transaction = false;
-      s.rollback_undo();
-      throw;
-    }
+  const FileLock held = s.lock(LockMode::exclusive);
+  Transaction txn(*s.db, Transaction::Kind::write);
+  s.refresh();
+  s.undo.emplace();
+  s.in_transaction = true;
+  try {
+    fn(*this);
+    s.in_transaction = false;
+    const auto written = s.write_pending(false);
+    txn.commit();
+    s.undo.reset();
+    if (written) s.finish_save(*written);
+  } catch (...) {
+    s.in_transaction = false;
+    s.rollback_undo();
+    throw;
   }
-  s.db->checkpoint_if_due();  // once the lock is released (sqlite.hpp says why)
 }
 
 void Session::convert_protocol(int protocol) {
@@ -294,25 +288,22 @@ void Session::convert_protocol(int protocol) {
                      fmt::format("cannot convert the protocol of '{}' with unsaved changes: "
                                  "save() or discard() first",
                                  s.path_text));
-  {
-    const FileLock held = s.lock(LockMode::exclusive);
-    Transaction txn(*s.db, Transaction::Kind::write);
-    s.refresh();
-    s.undo.emplace();
-    try {
-      for (const std::string& key : keys()) s.put(key, s.decoded(key, *s.view.at(key)), protocol);
-      store::write_meta(*s.db, "default_protocol", protocol);
-      const auto written = s.write_pending(true);
-      txn.commit();
-      s.undo.reset();
-      s.meta.default_protocol = protocol;
-      s.finish_save(*written);
-    } catch (...) {
-      s.rollback_undo();
-      throw;
-    }
+  const FileLock held = s.lock(LockMode::exclusive);
+  Transaction txn(*s.db, Transaction::Kind::write);
+  s.refresh();
+  s.undo.emplace();
+  try {
+    for (const std::string& key : keys()) s.put(key, s.decoded(key, *s.view.at(key)), protocol);
+    store::write_meta(*s.db, "default_protocol", protocol);
+    const auto written = s.write_pending(true);
+    txn.commit();
+    s.undo.reset();
+    s.meta.default_protocol = protocol;
+    s.finish_save(*written);
+  } catch (...) {
+    s.rollback_undo();
+    throw;
   }
-  s.db->checkpoint_if_due();  // once the lock is released (sqlite.hpp says why)
 }
 
 }  // namespace picklejar

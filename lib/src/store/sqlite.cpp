@@ -33,19 +33,7 @@ std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Access access,
   sqlite3_extended_result_codes(handle, 1);
   sqlite3_busy_timeout(handle,
                        static_cast<int>(std::min<std::int64_t>(busy_timeout.count(), INT32_MAX)));
-  sqlite3_wal_hook(handle, &Db::count_wal_frames, db.get());
   return db;
-}
-
-int Db::count_wal_frames(void* self, sqlite3*, const char*, int frames) noexcept {
-  static_cast<Db*>(self)->wal_frames_ = frames;
-  return SQLITE_OK;
-}
-
-void Db::checkpoint_if_due() noexcept {
-  if (db_ == nullptr || wal_frames_ < kCheckpointFrames) return;
-  wal_frames_ = 0;
-  (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 Db::~Db() {

@@ -105,22 +105,10 @@ class Db {
   // closing could checkpoint or delete files the parent's connection still uses.
   void abandon() noexcept;
 
-  // SQLite's automatic checkpoint runs inside the COMMIT that takes the WAL past its
-  // threshold, fsyncs and all, while the session still holds the exclusive lock file, so
-  // every other process waits for it. Connections opened here only count the WAL's frames
-  // instead (a WAL hook, which replaces the automatic checkpoint), and the session calls this
-  // once it has released the lock: the same passive checkpoint at the same threshold, while
-  // other processes go on writing. Failures are ignored, as SQLite ignores those of its
-  // automatic checkpoints: a later one catches up.
-  void checkpoint_if_due() noexcept;
-  static constexpr int kCheckpointFrames = 1000;  // SQLite's default wal_autocheckpoint
-
  private:
   Db(sqlite3* db, std::string path) noexcept : db_(db), path_(std::move(path)) {}
-  static int count_wal_frames(void* self, sqlite3* db, const char* name, int frames) noexcept;
   sqlite3* db_;
   std::string path_;
-  int wal_frames_ = 0;  // in the WAL after this connection's last commit
   std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;
 };
 
