@@ -44,6 +44,7 @@ void check_key(std::string_view key) {
 store::SessionState::SessionState(const std::filesystem::path& file, const SessionOptions& given)
     : path(file),
       path_text(file.string()),
+      lock_file(store::lock_path_for(file)),
       options(given),
       signer(given.integrity_key ? std::optional<std::string_view>(*given.integrity_key)
                                  : std::nullopt),
@@ -58,7 +59,7 @@ store::SessionState::SessionState(const std::filesystem::path& file, const Sessi
 
 store::FileLock store::SessionState::lock(store::LockMode mode) const {
   return store::FileLock::acquire(
-      store::lock_path_for(path), mode, options.lock_timeout,
+      lock_file, mode, options.lock_timeout,
       read_only ? store::MissingLockFile::read_unlocked : store::MissingLockFile::fail);
 }
 

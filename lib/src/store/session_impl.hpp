@@ -68,7 +68,8 @@ struct SessionState {
 
   std::filesystem::path path;
   std::string path_text;
-  SessionOptions options;  // integrity_key removed: the signer holds the key
+  std::filesystem::path lock_file;  // lock_path_for(path), made once
+  SessionOptions options;           // integrity_key removed: the signer holds the key
   store::Signer signer;
   std::unique_ptr<store::Db> db;
   pid_t pid;  // of the process that opened it, for messages
