@@ -198,6 +198,46 @@ TEST_CASE("Session processes: LockTimeout names the file when another process ho
   CHECK(after.get<int>("a") == 2);
 }
 
+TEST_CASE(
+    "Session processes: a lock file replaced or deleted between saves: the next one locks the file "
+    "there now") {
+  // The lock registry remembers which file a path named and tries it first without a stat();
+  // the check after locking must send it to the file the path names now.
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  const auto lock_file = picklejar::store::lock_path_for(file);
+  for (const auto timeout : {std::chrono::milliseconds(0), std::chrono::milliseconds(100)}) {
+    CAPTURE(timeout.count());
+    SessionOptions impatient = fast();
+    impatient.lock_timeout = timeout;
+    Session s(file, impatient);
+    s.set("a", 1);
+    s.save();
+    picklejar::test::write_file(dir / "new.lock", "");
+    std::filesystem::rename(dir / "new.lock", lock_file);
+    picklejar::test::Signal locked;
+    picklejar::test::Signal done;
+    const pid_t holder = picklejar::test::fork_child([&] {
+      const auto lock = picklejar::store::FileLock::acquire(
+          lock_file, picklejar::store::LockMode::exclusive, std::chrono::seconds(5));
+      locked.notify();
+      done.wait();
+      return 0;
+    });
+    locked.wait();
+    s.set("a", 2);
+    CHECK_THROWS_AS(s.save(), picklejar::LockTimeout);  // not the old file, free in here
+    done.notify();
+    CHECK(picklejar::test::wait_child(holder) == 0);
+    s.save();
+    std::filesystem::remove(lock_file);
+    s.set("a", 3);
+    s.save();  // makes a new lock file and locks that
+    CHECK(std::filesystem::exists(lock_file));
+    CHECK(Session(file, impatient).get<int>("a") == 3);
+  }
+}
+
 TEST_CASE("Session processes: sessions in threads of one process exclude each other too") {
   ScratchDir dir;
   const auto file = dir / "counter.pj";

@@ -75,18 +75,22 @@ FileLock FileLock::acquire(const fs::path& lock_file, LockMode mode,
   const auto deadline = LockClock::now() + timeout;
   const bool may_be_missing = missing == MissingLockFile::read_unlocked && mode == LockMode::shared;
   LockRegistry& registry = LockRegistry::current();
-  for (;;) {
-    EntryRef entry(registry, registry.ref(lock_file, mode, may_be_missing));
+  // The first try may take the file the path named when this process last looked it up
+  // (`recent`, no stat()). A lock on a file the path no longer names (deleted or replaced
+  // since, or while we waited) guards nothing: let it go and lock the file it names now. A
+  // stale guess costs neither the deadline nor a timeout.
+  for (bool recent = true;; recent = false) {
+    EntryRef entry(registry, registry.ref(lock_file, mode, may_be_missing, recent));
     if (!entry) return FileLock(std::make_unique<State>(State{&registry, nullptr, mode, false}));
     const auto outcome = entry->acquire(mode, deadline, lock_file);
-    if (outcome != LockEntry::Outcome::acquired)
+    if (outcome == LockEntry::Outcome::acquired) {
+      if (file_id_of(lock_file) == entry->id)
+        return FileLock(std::make_unique<State>(State{&registry, entry.release(), mode, true}));
+      entry->release(mode);
+    } else if (!recent || file_id_of(lock_file) == entry->id) {
       time_out(lock_file, mode, timeout, holder_text(outcome, entry->fd(), mode));
-    // A lock on a file the path no longer names (deleted or replaced while we waited) guards
-    // nothing: let it go and lock the file the path names now.
-    if (file_id_of(lock_file) == entry->id)
-      return FileLock(std::make_unique<State>(State{&registry, entry.release(), mode, true}));
-    entry->release(mode);
-    if (LockClock::now() >= deadline)
+    }
+    if (!recent && LockClock::now() >= deadline)
       time_out(lock_file, mode, timeout, " (the lock file kept being replaced)");
   }
 }

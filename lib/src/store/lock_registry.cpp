@@ -44,15 +44,23 @@ void LockRegistry::child_after_fork() noexcept {
   current_registry.store(fresh, std::memory_order_release);
 }
 
-LockEntry* LockRegistry::ref(const std::filesystem::path& path, LockMode mode,
-                             bool may_be_missing) {
+LockEntry* LockRegistry::ref(const std::filesystem::path& path, LockMode mode, bool may_be_missing,
+                             bool recent) {
   std::lock_guard lock(mutex_);
+  if (recent) {
+    const auto it = recent_.find(path.native());
+    if (it != recent_.end()) {
+      if (LockEntry* entry = find(it->second, mode)) return take(*entry);
+    }
+  }
   if (auto id = file_id_of(path)) {
+    remember(path, *id);
     if (LockEntry* entry = find(*id, mode)) return take(*entry);
   }
   // No entry, or we hold a read-only descriptor but need a writable one.
   auto file = open_lock_file(path, may_be_missing);
   if (!file) return nullptr;
+  remember(path, file->id);
   LockEntry& entry = adopt(*file);
   LockEntry* taken = take(entry);
   if (mode == LockMode::exclusive && !entry.writable) {
@@ -62,6 +70,11 @@ LockEntry* LockRegistry::ref(const std::filesystem::path& path, LockMode mode,
                          "': the lock file is read-only to this process");
   }
   return taken;
+}
+
+void LockRegistry::remember(const std::filesystem::path& path, const FileId& id) {
+  if (recent_.size() >= kRecentLimit) recent_.clear();
+  recent_.insert_or_assign(path.native(), id);
 }
 
 LockEntry* LockRegistry::find(const FileId& id, LockMode mode) {

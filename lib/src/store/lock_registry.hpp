@@ -7,7 +7,9 @@
 // POSIX record locks belong to the process and vanish when it closes ANY descriptor of the
 // file, so descriptors are closed only while no FileLock uses the entry (no lock is held
 // then), and a descriptor opened for a file that already has an entry is kept as that
-// entry's spare rather than closed. The lookup is a stat() of the path, never an open.
+// entry's spare rather than closed. The lookup is a stat() of the path, never an open; a path
+// looked up before is first tried as the file it named then, without the stat() (FileLock's
+// check after locking finds a path that names another file since, and looks it up again).
 //
 // Idle entries (no FileLock) keep their descriptor open, up to kIdleLimit of them, least
 // recently used closed first: reopening would cost four more system calls per acquire.
@@ -23,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "lock_entry.hpp"
 
@@ -36,8 +39,11 @@ class LockRegistry {
   // The entry for the lock file `path` names, with one reference for the caller (give it back
   // with unref()). Opens, and if needed creates, the lock file when this process has no entry
   // for it; exclusive needs a read-write descriptor. nullptr only when the file is missing,
-  // cannot be created and `may_be_missing`. Throws StoreError.
-  LockEntry* ref(const std::filesystem::path& path, LockMode mode, bool may_be_missing);
+  // cannot be created and `may_be_missing`. Throws StoreError. With `recent`, a path seen
+  // before gives the entry of the file it named then, without a stat(): the caller must check
+  // that the path still names it (file_id_of) and ask again without `recent` if not.
+  LockEntry* ref(const std::filesystem::path& path, LockMode mode, bool may_be_missing,
+                 bool recent);
 
   // Gives a reference back; the last one makes the entry idle (spare descriptors closed).
   void unref(LockEntry* entry) noexcept;
@@ -55,6 +61,7 @@ class LockRegistry {
   LockEntry* take(LockEntry& entry) noexcept;
   void unref_locked(LockEntry& entry) noexcept;
   void evict_idle() noexcept;
+  void remember(const std::filesystem::path& path, const FileId& id);
 
   static void prepare_fork() noexcept;
   static void parent_after_fork() noexcept;
@@ -62,6 +69,10 @@ class LockRegistry {
 
   std::mutex mutex_;
   std::map<FileId, std::unique_ptr<LockEntry>> entries_;
+  // The file each path named when last looked up (for ref()'s `recent`); a stale one costs a
+  // lock and a retry, never a wrong lock. Cleared when it passes kRecentLimit paths.
+  std::map<std::string, FileId, std::less<>> recent_;
+  static constexpr std::size_t kRecentLimit = 64;
   int idle_ = 0;                    // entries without references
   unsigned long long clock_ = 0;    // orders idle entries by last use
   LockRegistry* parent_ = nullptr;  // in a forked child: the parent's, kept reachable
