@@ -376,6 +376,21 @@ std::optional<Flags> parse(int argc, char** argv) {
   return flags;
 }
 
+// The first line of `file` that starts with `prefix`, after its "name: " part if any; "?"
+// when there is none (another OS).
+std::string machine_line(const char* file, std::string_view prefix) {
+  try {
+    std::istringstream lines(picklejar::bench::read_file(file));
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with(prefix)) continue;
+      const auto colon = line.find(": ");
+      return prefix.empty() || colon == std::string::npos ? line : line.substr(colon + 2);
+    }
+  } catch (const std::exception&) {
+  }
+  return "?";
+}
+
 Data make_data(const Flags& flags) {
   Data data;
   data.values = picklejar::bench::session_values(flags.keys);
@@ -392,6 +407,8 @@ int run(const Flags& flags) {
   picklejar::bench::ScratchDir scratch;
   Results r;
   std::map<std::string, std::string> notes;
+  notes["machine/cpu"] = machine_line("/proc/cpuinfo", "model name");
+  notes["machine/load average at start"] = machine_line("/proc/loadavg", "");
   if (flags.python != "none") time_python(flags, data, scratch.path(), r, notes);
   time_picklejar(flags, data, scratch.path(), r);
   time_raw(flags, data, scratch.path(), r);
