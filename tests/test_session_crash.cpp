@@ -13,8 +13,8 @@
 // returned, so the parent knows which generations are committed and whether the kill landed
 // inside a save(). Each round the child first saves one generation whole, which the parent
 // times; once the next save starts, the parent kills the child after a seeded random fraction
-// of one and a quarter of that time. The kills so land at random points of a save (and a few
-// just after), before and after its commit point, whatever the speed of machine and build.
+// of that time. The kills so land at random points of a save (and, late by the time a kill
+// takes, some just after it), before and after its commit point, on any machine and build.
 //
 // PICKLEJAR_CRASH_KILLS sets the kills per mode: at least 200 in a normal build (more for a
 // soak run); any number in a sanitizer build, where every step is several times slower.
@@ -249,7 +249,7 @@ void check_file(const std::filesystem::path& file, Durability durability, const 
 }
 
 // One round: start a saver on a file at `generation`, time its first save, kill it after
-// `fraction` of one and a quarter such saves into its second, and check the file it leaves.
+// `fraction` of such a save into its second, and check the file it leaves.
 void kill_and_check(const std::filesystem::path& file, Durability durability, double fraction,
                     std::int64_t& generation, Tally& tally) {
   using Clock = std::chrono::steady_clock;
@@ -262,8 +262,7 @@ void kill_and_check(const std::filesystem::path& file, Durability durability, do
   REQUIRE(pipe.receive() == save_returned(generation + 1));
   const auto save_time = Clock::now() - first_save;
   REQUIRE(pipe.receive() == save_starts(generation + 2));
-  std::this_thread::sleep_for(
-      std::chrono::duration_cast<Clock::duration>(save_time * 5 * fraction / 4));
+  std::this_thread::sleep_for(std::chrono::duration_cast<Clock::duration>(save_time * fraction));
   ::kill(child, SIGKILL);
   REQUIRE(picklejar::test::wait_child(child) == 128 + SIGKILL);
   Report report{generation + 1, generation + 2};
@@ -291,7 +290,7 @@ void crash_loop(Durability durability, std::uint32_t seed) {
   CHECK(tally.kills == kills);
   CHECK(generation >= kills);
   // The point of the test: many kills land while a save() is under way.
-  CHECK(tally.inside_save * 4 >= tally.kills);
+  CHECK(tally.inside_save * 5 >= tally.kills);
   // Some of those before the commit point. (After it, in the fsync of a durable save, is
   // frequent; in a fast save, which has no fsync, rare.)
   CHECK(tally.inside_save_landed < tally.inside_save);
