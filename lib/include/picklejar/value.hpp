@@ -243,7 +243,7 @@ class Value {
   Value object_class() const { return object_callable(); }
   Value object_state() const;  // what BUILD gave, None if nothing
   void set_object_state(Value state);
-  std::vector<Value> object_listitems() const;                   // APPEND(S) on the object
+  std::vector<Value> object_listitems() const;                    // APPEND(S) on the object
   std::vector<std::pair<Value, Value>> object_dictitems() const;  // SETITEM(S) on the object
   void object_append(Value item);
   void object_set_item(Value key, Value value);
