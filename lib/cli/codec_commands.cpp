@@ -39,35 +39,6 @@ void add_file_argument(CLI::App& cmd, std::string& file) {
   cmd.add_option("FILE", file, "pickle file (standard input when omitted or '-')");
 }
 
-// Control characters (a newline in a file name or a message) would break the one-line
-// promise: show them escaped.
-std::string one_line(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// One line on stderr, exit status 1. Callers print nothing on stdout before failing.
-int report(const char* verb, const std::string& file, const std::exception& e) {
-  fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(input_name(file)),
-             one_line(e.what()));
-  return kExitFailure;
-}
-
-// Writes the whole result at once, so a failure leaves stdout empty; a failed write (a full
-// disk, a closed pipe) is an error too.
-void write_output(const std::string& text) {
-  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
-    throw std::runtime_error("cannot write the output");
-  }
-}
-
 int run_dump(const DumpFlags& flags) {
   try {
     const std::string data = read_input(flags.file);

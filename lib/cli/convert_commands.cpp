@@ -32,27 +32,6 @@ struct ToJsonFlags {
   bool ascii = false;
 };
 
-// Control characters (a newline in a file name or a message) would break the one-line
-// promise: show them escaped.
-std::string one_line(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// One line on stderr naming the input and the cause; stdout stays empty.
-int report(const char* verb, const std::string& file, const std::exception& e) {
-  fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(input_name(file)),
-             one_line(e.what()));
-  return kExitFailure;
-}
-
 // A pickle is binary: written to a terminal it would only garble the screen.
 bool refuse_terminal(const char* verb) {
   if (isatty(fileno(stdout)) == 0) return false;
@@ -61,14 +40,6 @@ bool refuse_terminal(const char* verb) {
              "output to a file or a pipe\n",
              verb);
   return true;
-}
-
-// Writes the whole result at once, so a failure leaves stdout empty; a failed write (a full
-// disk, a closed pipe) is an error too.
-void write_output(const std::string& data) {
-  if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
-    throw std::runtime_error("cannot write the output");
-  }
 }
 
 std::string encode(const Value& value, int protocol) {

@@ -1,10 +1,14 @@
 #include "input.hpp"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+
+#include "commands.hpp"
 
 namespace picklejar::cli {
 namespace {
@@ -34,6 +38,30 @@ std::string read_input(const std::string& path) {
   const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) throw std::runtime_error(std::string("cannot open: ") + std::strerror(errno));
   return read_all(file.get());
+}
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+int report(const char* verb, const std::string& file, const std::exception& e) {
+  fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(input_name(file)),
+             one_line(e.what()));
+  return kExitFailure;
+}
+
+void write_output(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
+    throw std::runtime_error("cannot write the output");
+  }
 }
 
 }  // namespace picklejar::cli

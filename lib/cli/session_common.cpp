@@ -71,18 +71,6 @@ int exit_status_for(const std::exception& e) noexcept {
   return kExitFailure;
 }
 
-std::string one_line(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 int report_error(std::string_view verb, const std::string& file, const std::exception& e) {
   const std::string what = e.what();
   const std::string where = input_name(file);

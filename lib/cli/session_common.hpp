@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "input.hpp"
+
 namespace picklejar::cli {
 
 struct SessionFlags {
@@ -31,10 +33,6 @@ Session open_session(const SessionFlags& flags, OpenMode mode,
 // The exit status for an exception: kExitLocked for LockTimeout (and SQLite's busy and
 // locked errors), kExitIntegrity for IntegrityError, kExitFailure for anything else.
 int exit_status_for(const std::exception& e) noexcept;
-
-// Control characters (a newline in a key or a message) would break the one-line promise:
-// shown as \xNN.
-std::string one_line(std::string_view text);
 
 // Prints "picklejar VERB: FILE: what" on stderr (one line; the file is left out when the
 // message already names it, as every StoreError does) and returns exit_status_for(e).
