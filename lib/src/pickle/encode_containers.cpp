@@ -26,7 +26,7 @@ enum Rule : std::uint8_t {
 
 // ---- tuple ----------------------------------------------------------------------------------
 
-void Encoder::save_tuple(Node* n) {
+void Encoder::save_tuple(Node* n, bool direct) {
   const auto& items = detail::as_sequence(n).items;
   const std::size_t len = items.size();
   if (len == 0) {  // never memoized
@@ -34,6 +34,13 @@ void Encoder::save_tuple(Node* n) {
   }
   const bool short_form = len <= 3 && proto_ >= 2;
   if (!short_form) out_.write(static_cast<char>(Op::mark));
+  if (direct) {
+    {
+      const Descent descent(depth_);
+      for (const Slot& item : items) save(item, nullptr, true);
+    }
+    return tuple_end(n, short_form);
+  }
   Task end{TaskKind::tuple_end,
            static_cast<std::uint8_t>(short_form),
            0,
@@ -48,10 +55,8 @@ void Encoder::save_tuple(Node* n) {
 
 // After the items: a tuple that got memoized while its items were saved contains itself
 // (through a list or dict); throw away what was pushed and fetch it from the memo.
-void Encoder::tuple_end(const Task& t) {
-  Node* n = t.slot.as.node;
+void Encoder::tuple_end(Node* n, bool short_form) {
   const std::size_t len = detail::as_sequence(n).items.size();
-  const bool short_form = t.a != 0;
   if (memoized(n)) {
     if (short_form) {
       for (std::size_t i = 0; i < len; ++i) out_.write(static_cast<char>(Op::pop));
@@ -73,37 +78,45 @@ void Encoder::tuple_end(const Task& t) {
 
 // ---- list, dict, set ------------------------------------------------------------------------
 
-void Encoder::save_list(Node* n) {
+void Encoder::save_list(Node* n, bool direct) {
   proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_list)) : out_.write("(l");
   memo_put(n);
-  start_items(ItemsSource::list, detail::node_slot(n), detail::as_sequence(n).items.size());
+  start_items(ItemsSource::list, detail::node_slot(n), detail::as_sequence(n).items.size(), direct);
 }
 
-void Encoder::save_dict(Node* n) {
+void Encoder::save_dict(Node* n, bool direct) {
   proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_dict)) : out_.write("(d");
   memo_put(n);
-  start_items(ItemsSource::dict, detail::node_slot(n), detail::as_table(n).table.size());
+  start_items(ItemsSource::dict, detail::node_slot(n), detail::as_table(n).table.size(), direct);
 }
 
 // Protocol 4+ (earlier protocols are rewritten to a set(...) recipe).
-void Encoder::save_set(Node* n) {
+void Encoder::save_set(Node* n, bool direct) {
   out_.write(static_cast<char>(Op::empty_set));
   memo_put(n);
-  start_items(ItemsSource::set, detail::node_slot(n), detail::as_table(n).table.size());
+  start_items(ItemsSource::set, detail::node_slot(n), detail::as_table(n).table.size(), direct);
 }
 
 // Protocol 4+: MARK, members, FROZENSET, not batched.
-void Encoder::save_frozenset(Node* n) {
+void Encoder::save_frozenset(Node* n, bool direct) {
   out_.write(static_cast<char>(Op::mark));
-  push(Task{TaskKind::frozenset_end, 0, 0, {}, 0, 0, detail::node_slot(n), n});
   const auto& entries = detail::as_table(n).table.entries();
+  if (direct) {
+    {
+      const Descent descent(depth_);
+      for (const auto& e : entries) {
+        if (e.key.tag != detail::Tag::erased) save(e.key, nullptr, true);
+      }
+    }
+    return frozenset_end(n);
+  }
+  push(Task{TaskKind::frozenset_end, 0, 0, {}, 0, 0, detail::node_slot(n), n});
   for (std::size_t i = entries.size(); i-- > 0;) {
     if (entries[i].key.tag != detail::Tag::erased) push_save(entries[i].key);
   }
 }
 
-void Encoder::frozenset_end(const Task& t) {
-  Node* n = t.slot.as.node;
+void Encoder::frozenset_end(Node* n) {
   if (memoized(n)) {  // it contains itself (through an object): as for tuples
     out_.write(static_cast<char>(Op::pop_mark));
     memo_get(n);
@@ -115,7 +128,8 @@ void Encoder::frozenset_end(const Task& t) {
 
 // ---- batches --------------------------------------------------------------------------------
 
-void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t count) {
+void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t count,
+                          bool direct) {
   if (count == 0) return;
   Rule rule = iterator;
   const bool c38 = options_.batching == BatchingProfile::cpython_3_8;
@@ -128,8 +142,11 @@ void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t
   } else if (source == ItemsSource::set) {
     rule = c38 ? exact_set : python_set;
   }
-  push(
-      Task{TaskKind::items, static_cast<std::uint8_t>(source), rule, {}, 0, 0, container, nullptr});
+  const Task items{TaskKind::items, static_cast<std::uint8_t>(source), rule, {}, 0, 0, container,
+                   nullptr};
+  if (!direct) return push(items);
+  const Descent descent(depth_);
+  item(items, true);
 }
 
 // Items that save() writes without pushing tasks (atoms, ints, strs, bytes the protocol has
@@ -168,7 +185,9 @@ std::size_t Encoder::item_count(ItemsSource source, Node* n) {
   return detail::as_table(n).table.size();
 }
 
-void Encoder::item(const Task& task) {
+// Writes items from t.index on: all of them when `direct`, else up to the first one that
+// needs tasks of its own, which it pushes together with the task that goes on after it.
+void Encoder::item(const Task& task, bool direct) {
   Task t = task;
   Node* n = t.slot.as.node;
   const auto source = static_cast<ItemsSource>(t.a);
@@ -221,6 +240,12 @@ void Encoder::item(const Task& task) {
         t.position += j - i;
         continue;
       }
+    }
+    if (direct) {
+      save(first, nullptr, true);
+      if (pair) save(second, nullptr, true);
+      if (!finish_item(t, count)) return;
+      continue;
     }
     if (saves_inline(first) && (!pair || saves_inline(second))) {
       save(first, nullptr);

@@ -26,28 +26,32 @@ void Encoder::run(const Value& root) {
     if (proto_ >= 4) out_.start_framing();
   }
   root_ = detail::ValueAccess::slot(root);
-  push_save(root_);
-  while (!tasks_.empty()) {
-    const Task t = tasks_.back();
-    tasks_.pop_back();
-    execute(t);
-  }
+  save(root_, nullptr, true);
   out_.write(static_cast<char>(Op::stop));
   out_.finish();
 }
 
+void Encoder::run_tasks(std::size_t base) {
+  const Descent descent(depth_);
+  while (tasks_.size() > base) {
+    const Task t = tasks_.back();
+    tasks_.pop_back();
+    execute(t);
+  }
+}
+
 void Encoder::execute(const Task& t) {
   switch (t.kind) {
-    case TaskKind::save:
-      return save(t.slot, t.key);
+    case TaskKind::save:  // direct while the depth budget lasts, then by tasks alone
+      return save(t.slot, t.key, depth_ < kMaxDirectDepth);
     case TaskKind::write:
       return out_.write(std::string_view(t.ops, t.a));
     case TaskKind::memoize:
       return memo_put(t.key);
     case TaskKind::tuple_end:
-      return tuple_end(t);
+      return tuple_end(t.slot.as.node, t.a != 0);
     case TaskKind::frozenset_end:
-      return frozenset_end(t);
+      return frozenset_end(t.slot.as.node);
     case TaskKind::reduce_end:
       return reduce_end(t);
     case TaskKind::global_end:
@@ -55,14 +59,23 @@ void Encoder::execute(const Task& t) {
     case TaskKind::global_name:
       return save_global_name(t.slot);
     case TaskKind::items:
-      return item(t);
+      return item(t, false);
     case TaskKind::items_after:
       return item_after(t);
   }
 }
 
+void Encoder::save(const Slot& s, const void* key_override, bool direct) {
+  if (!direct) return save_one(s, key_override, false);
+  // Containers recurse while the depth budget lasts; beyond it, and for object recipes, what
+  // the value pushed is run here to its end (beyond the budget by tasks only, see execute()).
+  const std::size_t base = tasks_.size();
+  save_one(s, key_override, depth_ < kMaxDirectDepth);
+  if (tasks_.size() > base) run_tasks(base);
+}
+
 // CPython's save(): atoms first (never memoized), then the memo, then by type.
-void Encoder::save(const Slot& s, const void* key_override) {
+void Encoder::save_one(const Slot& s, const void* key_override, bool direct) {
   out_.object_boundary();
   switch (s.tag) {
     case detail::Tag::none:
@@ -96,15 +109,15 @@ void Encoder::save(const Slot& s, const void* key_override) {
     case Kind::bytearray:
       return save_bytearray(n);
     case Kind::tuple:
-      return save_tuple(n);
+      return save_tuple(n, direct);
     case Kind::list:
-      return save_list(n);
+      return save_list(n, direct);
     case Kind::dict:
-      return save_dict(n);
+      return save_dict(n, direct);
     case Kind::set:
-      return save_set(n);
+      return save_set(n, direct);
     case Kind::frozenset:
-      return save_frozenset(n);
+      return save_frozenset(n, direct);
     case Kind::global:
       return save_global(n);
     case Kind::object:

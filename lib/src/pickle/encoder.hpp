@@ -7,10 +7,11 @@
 //   encode_objects.cpp     globals, object recipes, and the rewrites of values that a
 //                          protocol has no opcode for into the recipes CPython writes
 //
-// CPython's save() is recursive; this encoder keeps an explicit stack of small tasks, so a
-// value a million levels deep is written without touching the C stack. Tasks run in the exact
-// order CPython's calls would, which is what makes the bytes (memo indices, batches, frame
-// boundaries) come out identical.
+// CPython's save() is recursive. This encoder recurses too for containers (the fast way), but
+// only kMaxDirectDepth levels deep: below that, and for object recipes, it keeps an explicit
+// stack of small tasks, so a value a million levels deep is written without exhausting the C
+// stack. Both ways write in the exact order CPython's calls would, which is what makes the
+// bytes (memo indices, batches, frame boundaries) come out identical.
 
 #include <picklejar/error.hpp>
 #include <picklejar/pickle.hpp>
@@ -76,9 +77,27 @@ class Encoder {
   }
   void push_memoize(const void* key) { push(Task{TaskKind::memoize, 0, 0, {}, 0, 0, {}, key}); }
   void execute(const Task& t);
+  // Runs tasks until the stack is back to `base` tasks (one level deeper for the depth budget).
+  void run_tasks(std::size_t base);
+
+  // How deep save() recurses on the C stack before it leaves containers to tasks: a few
+  // hundred bytes of stack per level, so tens of KiB at most, safe on any thread's stack.
+  static constexpr unsigned kMaxDirectDepth = 100;
+  // One level of direct recursion, for as long as it lives.
+  struct Descent {
+    explicit Descent(unsigned& depth) noexcept : depth_(++depth) {}
+    ~Descent() { --depth_; }
+    Descent(const Descent&) = delete;
+    Descent& operator=(const Descent&) = delete;
+    unsigned& depth_;
+  };
 
   // ---- save() and the memo (encoder.cpp) ---------------------------------------------------
-  void save(const Slot& s, const void* key_override);
+  // `direct`: write the whole value before returning (recursing into containers while the
+  // depth budget lasts, running any tasks it pushes); otherwise containers and objects push
+  // tasks for their contents and return.
+  void save(const Slot& s, const void* key_override, bool direct = false);
+  void save_one(const Slot& s, const void* key_override, bool direct);
   // memo_put: remembers `key` (a node, a global's name, or nullptr for something nothing
   // will refer to again) under the next index and writes the PUT/BINPUT/MEMOIZE opcode.
   void memo_put(const void* key);
@@ -117,15 +136,16 @@ class Encoder {
   bool out_of_band(Node* n);
 
   // ---- containers (encode_containers.cpp) --------------------------------------------------
-  void save_tuple(Node* n);
-  void tuple_end(const Task& t);
-  void save_list(Node* n);
-  void save_dict(Node* n);
-  void save_set(Node* n);
-  void save_frozenset(Node* n);
-  void frozenset_end(const Task& t);
-  void start_items(ItemsSource source, const Slot& container, std::size_t count);
-  void item(const Task& t);
+  // `direct`: the items are saved right here (see save()), not pushed as tasks.
+  void save_tuple(Node* n, bool direct);
+  void tuple_end(Node* n, bool short_form);
+  void save_list(Node* n, bool direct);
+  void save_dict(Node* n, bool direct);
+  void save_set(Node* n, bool direct);
+  void save_frozenset(Node* n, bool direct);
+  void frozenset_end(Node* n);
+  void start_items(ItemsSource source, const Slot& container, std::size_t count, bool direct);
+  void item(const Task& t, bool direct);
   void item_after(const Task& t);
   bool finish_item(Task& t, std::size_t count);
   bool saves_inline(const Slot& s) const;
@@ -159,6 +179,7 @@ class Encoder {
   const int proto_;
   Slot root_;
   std::vector<Task> tasks_;
+  unsigned depth_ = 0;  // levels of direct recursion (and of run_tasks) now on the C stack
   PointerMemo memo_;
   std::uint32_t memo_size_ = 0;
   // Globals are memoized by name: CPython memoizes the class object, of which there is one
