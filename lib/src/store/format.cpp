@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <map>
+#include <iterator>
 
 #include <picklejar/error.hpp>
 
@@ -73,38 +73,75 @@ void check_not_truncated(Db& db) {
                                   pages, page_size, static_cast<std::int64_t>(file.st_size)));
 }
 
-struct MetaValue {
-  int type = SQLITE_NULL;
-  std::int64_t integer = 0;
-  std::string text;
+// The meta rows this library reads (docs/FORMAT.md "Meta rows"), in the order they are
+// checked, each an INTEGER or a TEXT member of Meta. key_id (TEXT or NULL) is the last.
+struct MetaField {
+  std::string_view name;
+  std::int64_t Meta::*integer = nullptr;
+  std::string Meta::*text = nullptr;
 };
-using MetaRows = std::map<std::string, MetaValue, std::less<>>;
+constexpr MetaField kMetaFields[] = {
+    {"format_version", &Meta::format_version},
+    {"min_reader_version", &Meta::min_reader_version},
+    {"app_schema_version", &Meta::app_schema_version},
+    {"default_protocol", &Meta::default_protocol},
+    {"revision", &Meta::revision},
+    {"purged_revision", &Meta::purged_revision},
+    {"created_us", &Meta::created_us},
+    {"modified_us", &Meta::modified_us},
+    {"created_by", nullptr, &Meta::created_by},
+    {"writer_name", nullptr, &Meta::writer_name},
+    {"writer_version", nullptr, &Meta::writer_version},
+    {"writer_app", nullptr, &Meta::writer_app},
+    {"integrity_scheme", nullptr, &Meta::integrity_scheme},
+    {"key_id"},
+};
 
-MetaRows read_meta_rows(Db& db) {
-  MetaRows rows;
+// Which fields a scan of the meta table found, and which of those had the wrong type (one
+// bit per kMetaFields index).
+struct MetaScan {
+  std::uint32_t present = 0;
+  std::uint32_t wrong_type = 0;
+};
+
+bool set_field(Meta& meta, std::size_t field, const Statement& row) {
+  const MetaField& f = kMetaFields[field];
+  const int type = row.column_type(1);
+  if (f.integer) {
+    meta.*f.integer = row.column_int(1);
+    return type == SQLITE_INTEGER;
+  }
+  if (f.text) {
+    meta.*f.text = row.column_text(1);
+    return type == SQLITE_TEXT;
+  }
+  if (type == SQLITE_TEXT) meta.key_id = std::string(row.column_text(1));
+  return type == SQLITE_TEXT || type == SQLITE_NULL;
+}
+
+// Reads the meta table into `meta` in one pass, without copying rows it does not know.
+MetaScan scan_meta(Db& db, Meta& meta) {
+  MetaScan scan;
+  meta.key_id.reset();
   auto q = db.query("SELECT name, value FROM meta");
   while (q->step()) {
-    MetaValue v{q->column_type(1), q->column_int(1), std::string(q->column_text(1))};
-    rows[std::string(q->column_text(0))] = std::move(v);
+    const std::string_view name = q->column_text(0);
+    for (std::size_t i = 0; i < std::size(kMetaFields); ++i) {
+      if (kMetaFields[i].name != name) continue;
+      scan.present |= 1u << i;
+      if (!set_field(meta, i, *q)) scan.wrong_type |= 1u << i;
+      break;
+    }
   }
-  return rows;
+  return scan;
 }
 
-const MetaValue& meta_row(const Db& db, const MetaRows& rows, std::string_view name, int type,
-                          bool nullable = false) {
-  const auto it = rows.find(name);
-  if (it == rows.end()) not_picklejar(db, fmt::format("meta row '{}' is missing", name));
-  if (it->second.type != type && !(nullable && it->second.type == SQLITE_NULL))
+void require_field(const Db& db, const MetaScan& scan, std::size_t field) {
+  const std::string_view name = kMetaFields[field].name;
+  if ((scan.present & (1u << field)) == 0)
+    not_picklejar(db, fmt::format("meta row '{}' is missing", name));
+  if ((scan.wrong_type & (1u << field)) != 0)
     not_picklejar(db, fmt::format("meta row '{}' has the wrong type", name));
-  return it->second;
-}
-
-std::int64_t meta_int(const Db& db, const MetaRows& rows, std::string_view name) {
-  return meta_row(db, rows, name, SQLITE_INTEGER).integer;
-}
-
-std::string meta_text(const Db& db, const MetaRows& rows, std::string_view name) {
-  return meta_row(db, rows, name, SQLITE_TEXT).text;
 }
 
 // The tables must have the columns this library reads; preparing the queries checks that.
@@ -134,9 +171,12 @@ Inspection inspect_in_transaction(Db& db) {
   if (found.format_version > kFormatVersion) {
     // Every format keeps the meta table and these two rows. Whether the rest can be read is
     // what min_reader_version says.
-    const MetaRows rows = read_meta_rows(db);
-    found.meta.format_version = meta_int(db, rows, "format_version");
-    found.meta.min_reader_version = meta_int(db, rows, "min_reader_version");
+    Meta newer;
+    const MetaScan scan = scan_meta(db, newer);
+    require_field(db, scan, 0);  // format_version
+    require_field(db, scan, 1);  // min_reader_version
+    found.meta.format_version = newer.format_version;
+    found.meta.min_reader_version = newer.min_reader_version;
     if (found.meta.min_reader_version > kFormatVersion) return found;
   }
   found.meta = read_meta(db);
@@ -171,23 +211,9 @@ Inspection inspect(Db& db) {
 }
 
 Meta read_meta(Db& db) {
-  const MetaRows rows = read_meta_rows(db);
   Meta meta;
-  meta.format_version = meta_int(db, rows, "format_version");
-  meta.min_reader_version = meta_int(db, rows, "min_reader_version");
-  meta.app_schema_version = meta_int(db, rows, "app_schema_version");
-  meta.default_protocol = meta_int(db, rows, "default_protocol");
-  meta.revision = meta_int(db, rows, "revision");
-  meta.purged_revision = meta_int(db, rows, "purged_revision");
-  meta.created_us = meta_int(db, rows, "created_us");
-  meta.modified_us = meta_int(db, rows, "modified_us");
-  meta.created_by = meta_text(db, rows, "created_by");
-  meta.writer_name = meta_text(db, rows, "writer_name");
-  meta.writer_version = meta_text(db, rows, "writer_version");
-  meta.writer_app = meta_text(db, rows, "writer_app");
-  meta.integrity_scheme = meta_text(db, rows, "integrity_scheme");
-  const MetaValue& key_id = meta_row(db, rows, "key_id", SQLITE_TEXT, true);
-  if (key_id.type == SQLITE_TEXT) meta.key_id = key_id.text;
+  const MetaScan scan = scan_meta(db, meta);
+  for (std::size_t i = 0; i < std::size(kMetaFields); ++i) require_field(db, scan, i);
   return meta;
 }
 
