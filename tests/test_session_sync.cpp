@@ -172,6 +172,58 @@ TEST_CASE("Session sync: tombstones tell others of erasures, and are purged afte
   }
 }
 
+TEST_CASE("Session sync: a save learns of tombstones others wrote since its last save") {
+  // A session remembers that the file held no tombstones; another session's erase must
+  // still make its next save of that key delete the tombstone, and purge old ones.
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  Session a(file, fast());
+  Session b(file, fast());
+  a.set("x", 1);
+  a.set("y", 2);
+  a.save();
+  a.set("y", 3);
+  a.save();  // a has now saved twice seeing no tombstones
+  b.load();
+  b.erase("x");
+  b.save();
+  {
+    RawDb raw(file);
+    CHECK(raw.integer("SELECT count(*) FROM tombstones WHERE key = 'x'") == 1);
+  }
+  a.set("x", 4);
+  a.save();
+  RawDb raw(file);
+  CHECK(raw.integer("SELECT count(*) FROM tombstones") == 0);
+  CHECK(raw.integer("SELECT count(*) FROM entries WHERE key = 'x'") == 1);
+  b.load();
+  CHECK(b.get<int>("x") == 4);
+}
+
+TEST_CASE("Session sync: a save sees a write by a plain SQLite connection") {
+  // What another program's connection committed must reach the next save even though this
+  // session's own saves came in between (no load()).
+  ScratchDir dir;
+  const auto file = dir / "a.pj";
+  Session a(file, fast());
+  a.set("x", 1);
+  a.save();
+  a.set("x", 2);
+  a.save();
+  {
+    RawDb raw(file);
+    raw.exec(
+        "INSERT INTO tombstones (key, revision) VALUES ('gone', 3); "
+        "UPDATE meta SET value = 3 WHERE name = 'revision'");
+  }
+  a.set("gone", 5);
+  a.save();
+  CHECK(a.file_info().revision == 4);
+  RawDb raw(file);
+  CHECK(raw.integer("SELECT count(*) FROM tombstones") == 0);
+  CHECK(raw.integer("SELECT revision FROM entries WHERE key = 'gone'") == 4);
+}
+
 TEST_CASE("Session sync: last writer wins per key by default") {
   ScratchDir dir;
   const auto file = dir / "a.pj";

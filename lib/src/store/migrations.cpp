@@ -61,7 +61,7 @@ namespace picklejar {
 
 void store::SessionState::migrate(Session& self) {
   store::Transaction txn(*db, store::Transaction::Kind::write);
-  refresh();
+  refresh(store::Transaction::Kind::write);
   const std::int64_t to = *options.schema_version;
   if (meta.app_schema_version >= to) {  // another process got there first
     txn.commit();

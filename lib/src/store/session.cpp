@@ -64,7 +64,7 @@ store::FileLock store::SessionState::lock(store::LockMode mode) const {
 }
 
 void store::SessionState::check_digest(std::string_view key, const store::Entry& entry) const {
-  if (signer.verify(key, entry.pickle, entry.digest)) return;
+  if (signer.verify(key, entry.pickle, entry.digest.view())) return;
   const bool keyed = signer.scheme() == store::IntegrityScheme::hmac_sha256;
   throw IntegrityError(
       path_text, std::string(key),
@@ -98,21 +98,26 @@ void store::SessionState::require_outside_transaction(std::string_view what) con
         fmt::format("cannot {} '{}' inside transact() or a migration", what, path_text));
 }
 
-void store::SessionState::before_change(const std::string& key) {
-  const auto in_view = view.find(key);
-  const auto in_pending = pending.find(key);
-  if (undo && !undo->contains(key)) {
-    store::Undo& record = (*undo)[key];
-    if (in_view != view.end()) record.view = in_view->second;
-    if (in_pending != pending.end()) record.pending = in_pending->second;
+store::KeyMap<store::EntryPtr>::iterator store::SessionState::before_change(
+    const std::string& key) {
+  // lower_bound, not find: the caller inserts at the same place without a second search.
+  const auto in_view = view.lower_bound(key);
+  const bool viewed = in_view != view.end() && in_view->first == key;
+  const auto in_pending = pending.lower_bound(key);
+  const bool is_pending = in_pending != pending.end() && in_pending->first == key;
+  if (undo) {
+    const auto [record, first] = undo->try_emplace(key);
+    if (first && viewed) record->second.view = in_view->second;
+    if (first && is_pending) record->second.pending = in_pending->second;
   }
-  if (in_pending != pending.end()) return;
+  if (is_pending) return in_view;
   store::Pending change;
-  if (in_view != view.end()) {
+  if (viewed) {
     change.disk = in_view->second;
     change.base_revision = in_view->second->revision;
   }
-  pending.emplace(key, std::move(change));
+  pending.emplace_hint(in_pending, key, std::move(change));
+  return in_view;
 }
 
 int store::SessionState::write_protocol() const {
@@ -129,11 +134,16 @@ void store::SessionState::put(const std::string& key, const Value& value, int pr
     throw EncodeError(fmt::format("cannot save key '{}' in '{}': {}", key, path_text, e.what()));
   }
   const store::Digest digest = signer.digest(key, entry->pickle);
-  entry->digest.assign(reinterpret_cast<const char*>(digest.data()), digest.size());
+  entry->digest.assign(
+      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   entry->protocol = protocol;
   entry->value = value;
-  before_change(key);
-  view[key] = std::move(entry);
+  const auto at = before_change(key);
+  if (at != view.end() && at->first == key) {
+    at->second = std::move(entry);
+  } else {
+    view.emplace_hint(at, key, std::move(entry));
+  }
 }
 
 void store::SessionState::rollback_undo() noexcept {
@@ -301,9 +311,7 @@ bool Session::erase(std::string_view key) {
   s.require_writable("erase a key from");
   const auto it = s.view.find(key);
   if (it == s.view.end()) return false;
-  const std::string name(key);
-  s.before_change(name);
-  s.view.erase(name);
+  s.view.erase(s.before_change(std::string(key)));  // the key's entry: it is in the view
   return true;
 }
 

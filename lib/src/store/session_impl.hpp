@@ -11,7 +11,9 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,9 +31,29 @@
 
 namespace picklejar::store {
 
+// An entry's digest as stored, kept inline (no allocation per entry). A stored digest of
+// another length than 32 bytes cannot verify; only that it was malformed is kept.
+class StoredDigest {
+ public:
+  StoredDigest() = default;
+  explicit StoredDigest(std::string_view stored) { assign(stored); }
+  void assign(std::string_view stored) noexcept {
+    well_formed_ = stored.size() == bytes_.size();
+    if (well_formed_) std::memcpy(bytes_.data(), stored.data(), bytes_.size());
+  }
+  // The 32 bytes, or an empty view when the stored digest was malformed.
+  std::string_view view() const noexcept {
+    return well_formed_ ? std::string_view(bytes_.data(), bytes_.size()) : std::string_view();
+  }
+
+ private:
+  std::array<char, kDigestSize> bytes_{};
+  bool well_formed_ = false;
+};
+
 struct Entry {
   std::string pickle;
-  std::string digest;  // as stored (32 bytes when well-formed)
+  StoredDigest digest;
   int protocol = 4;
   std::int64_t revision = 0;  // 0 while unsaved
   std::int64_t modified_us = 0;
@@ -57,6 +79,7 @@ struct Written {
   std::int64_t revision = 0;
   std::int64_t modified_us = 0;
   std::int64_t purged_revision = 0;
+  std::vector<Entry*> entries;  // the view's entries it wrote, to stamp with the revision
 };
 
 template <class V>
@@ -84,6 +107,13 @@ struct SessionState {
   store::Meta meta;        // the meta rows as last seen
   bool have_meta = false;  // false until the first refresh
   std::int64_t seen = 0;   // the global revision the view is current with
+  // The connection's data version (Db::data_version) when the view was last known current:
+  // inside a write transaction an unchanged data version means nothing to refresh, without
+  // reading the meta revision.
+  std::optional<std::uint32_t> seen_data_version;
+  // True when the file was known to hold no tombstones at revision `seen`: a save then needs
+  // neither to look for a set key's tombstone nor to purge.
+  bool no_tombstones = false;
   store::KeyMap<store::EntryPtr> view;
   store::KeyMap<store::Pending> pending;
   // Inside transact()/a migration/convert_protocol(): the undo log of keys fn touched.
@@ -101,15 +131,19 @@ struct SessionState {
   const Value& decoded(std::string_view key, const store::Entry& entry) const;
   void require_writable(std::string_view what) const;
   void require_outside_transaction(std::string_view what) const;
-  // Records `key` in the undo log and as pending before it changes.
-  void before_change(const std::string& key);
+  // Records `key` in the undo log and as pending before it changes. Returns the key's place
+  // in the view: its entry, or where it would be inserted.
+  store::KeyMap<store::EntryPtr>::iterator before_change(const std::string& key);
   void put(const std::string& key, const Value& value, int protocol);
   int write_protocol() const;
   void rollback_undo() noexcept;
 
   // ---- session_sync.cpp ----------------------------------------------------------------------
-  // Inside a transaction: reads what changed since `seen` and applies it to the view.
-  void refresh();
+  // Inside a transaction of `kind`: reads what changed since `seen` and applies it to the
+  // view.
+  void refresh(store::Transaction::Kind kind);
+  // refresh() once the file is known to have changed since `seen`.
+  void read_changes();
   // Inside a write transaction after refresh(): checks conflicts (strict), writes every
   // pending change and the meta rows as revision meta.revision + 1. `force` writes a revision
   // even with nothing pending (a meta change). Empty when nothing was written. Changes no

@@ -257,7 +257,7 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
       s.migrate(*this);
     } else {
       store::Transaction txn(*s.db, store::Transaction::Kind::read);
-      s.refresh();
+      s.refresh(store::Transaction::Kind::read);
       txn.commit();
     }
     return;

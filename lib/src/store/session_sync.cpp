@@ -27,10 +27,23 @@ EntryPtr read_entry(const store::Statement& row) {
   auto entry = std::make_shared<store::Entry>();
   entry->pickle = std::string(row.column_blob(1));
   entry->protocol = static_cast<int>(row.column_int(2));
-  entry->digest = std::string(row.column_blob(3));
+  entry->digest.assign(row.column_blob(3));
   entry->revision = row.column_int(4);
   entry->modified_us = row.column_int(5);
   return entry;
+}
+
+constexpr const char* kSelectAllEntries =
+    "SELECT key, pickle, protocol, digest, revision, modified_us FROM entries";
+
+// Every entry of the file. Rows come in rowid order, which is key order for keys saved
+// together (a save writes them sorted), so the end is the hint and building the map costs
+// no key comparisons beyond one per row; other orders still insert correctly.
+store::KeyMap<EntryPtr> read_all_entries(store::Db& db) {
+  store::KeyMap<EntryPtr> all;
+  auto q = db.query(kSelectAllEntries);
+  while (q->step()) all.emplace_hint(all.end(), q->column_text(0), read_entry(*q));
+  return all;
 }
 
 // Keys the session believes are in the file (not counting its own unsaved entries).
@@ -101,7 +114,7 @@ void write_entry(store::Db& db, const std::string& key, const store::Entry& entr
       ->bind_text(1, key)
       .bind_blob(2, entry.pickle)
       .bind(3, entry.protocol)
-      .bind_blob(4, entry.digest)
+      .bind_blob(4, entry.digest.view())
       .bind(5, revision)
       .bind(6, now)
       .run();
@@ -130,13 +143,15 @@ void write_writer_meta(store::SessionState& s, const store::Written& written) {
     store::write_meta(*s.db, "writer_app", s.options.app_name);
 }
 
-void erase_entry(store::Db& db, const std::string& key, std::int64_t revision) {
+// Returns whether it wrote a tombstone.
+bool erase_entry(store::Db& db, const std::string& key, std::int64_t revision) {
   db.query("DELETE FROM entries WHERE key = ?1")->bind_text(1, key).run();
-  if (db.changes() == 0) return;  // nothing there: nobody needs to hear of it
+  if (db.changes() == 0) return false;  // nothing there: nobody needs to hear of it
   db.query("INSERT OR REPLACE INTO tombstones (key, revision) VALUES (?1, ?2)")
       ->bind_text(1, key)
       .bind(2, revision)
       .run();
+  return true;
 }
 
 // Deletes tombstones too old to keep; returns the new purged_revision.
@@ -153,15 +168,35 @@ std::int64_t purge_tombstones(store::Db& db, std::int64_t revision, std::int64_t
 
 // ---- SessionState: refresh and write -----------------------------------------------------------
 
-void store::SessionState::refresh() {
-  if (have_meta && file_revision(*db) == seen) return;
+void store::SessionState::refresh(store::Transaction::Kind kind) {
+  // BEGIN IMMEDIATE has started reading, so the data version is current: unchanged, the file
+  // is as this session last saw it. (A deferred BEGIN reads nothing until the first query.)
+  if (have_meta && kind == store::Transaction::Kind::write && seen_data_version &&
+      db->data_version() == seen_data_version)
+    return;
+  if (have_meta && file_revision(*db) == seen) {
+    seen_data_version = db->data_version();
+    return;
+  }
+  no_tombstones = false;  // another writer may have erased keys
+  read_changes();
+  seen_data_version = db->data_version();
+}
+
+void store::SessionState::read_changes() {
   store::Meta fresh = store::read_meta(*db);
   if (have_meta) check_meta_change(*this, fresh);
   // Read everything first, apply after: a failed read leaves the session as it was.
+  if (seen == 0 && view.empty() && pending.empty()) {  // the first load: take the file as is
+    view = read_all_entries(*db);
+    meta = std::move(fresh);
+    have_meta = true;
+    seen = meta.revision;
+    return;
+  }
   std::vector<std::pair<std::string, EntryPtr>> changed;
   {
-    auto q = db->query(seen == 0 ? "SELECT key, pickle, protocol, digest, revision, "
-                                   "modified_us FROM entries"
+    auto q = db->query(seen == 0 ? kSelectAllEntries
                                  : "SELECT key, pickle, protocol, digest, revision, "
                                    "modified_us FROM entries WHERE revision > ?1");
     if (seen != 0) q->bind(1, seen);
@@ -197,25 +232,32 @@ std::optional<store::Written> store::SessionState::write_pending(bool force) {
   store::Written written;
   written.revision = meta.revision + 1;
   written.modified_us = store::now_us();
-  const bool tombstones = any_tombstones(*db);
+  if (!no_tombstones) no_tombstones = !any_tombstones(*db);
+  const bool tombstones = !no_tombstones;
+  written.entries.reserve(pending.size());
+  // Both maps are sorted alike: the entry after the last one found is usually the next.
+  auto it = view.begin();
   for (const auto& [key, change] : pending) {
-    if (const auto it = view.find(key); it != view.end()) {
+    if (it == view.end() || it->first != key) it = view.find(key);
+    if (it != view.end()) {
       write_entry(*db, key, *it->second, written.revision, written.modified_us, tombstones);
-    } else {
-      erase_entry(*db, key, written.revision);
+      written.entries.push_back((it++)->second.get());
+    } else if (erase_entry(*db, key, written.revision)) {
+      no_tombstones = false;
     }
   }
-  written.purged_revision = purge_tombstones(*db, written.revision, meta.purged_revision);
+  // Nothing to purge without tombstones: purged_revision only moves when some were deleted.
+  written.purged_revision = no_tombstones
+                                ? meta.purged_revision
+                                : purge_tombstones(*db, written.revision, meta.purged_revision);
   write_writer_meta(*this, written);
   return written;
 }
 
 void store::SessionState::finish_save(const store::Written& written) noexcept {
-  for (const auto& [key, change] : pending) {
-    if (const auto it = view.find(key); it != view.end()) {
-      it->second->revision = written.revision;
-      it->second->modified_us = written.modified_us;
-    }
+  for (store::Entry* entry : written.entries) {
+    entry->revision = written.revision;
+    entry->modified_us = written.modified_us;
   }
   pending.clear();
   meta.revision = written.revision;
@@ -225,6 +267,7 @@ void store::SessionState::finish_save(const store::Written& written) noexcept {
   meta.writer_version = std::string(store::library_version());
   meta.writer_app = options.app_name;
   seen = written.revision;
+  seen_data_version = db->data_version();  // after the COMMIT: counts it, and no other's
 }
 
 // ---- Session -----------------------------------------------------------------------------------
@@ -234,7 +277,7 @@ void Session::load() {
   s.require_outside_transaction("load");
   const FileLock held = s.lock(LockMode::shared);
   Transaction txn(*s.db, Transaction::Kind::read);
-  s.refresh();
+  s.refresh(Transaction::Kind::read);
   txn.commit();
 }
 
@@ -245,7 +288,7 @@ void Session::save() {
   if (s.pending.empty()) return;
   const FileLock held = s.lock(LockMode::exclusive);
   Transaction txn(*s.db, Transaction::Kind::write);
-  s.refresh();
+  s.refresh(Transaction::Kind::write);
   const auto written = s.write_pending(false);
   txn.commit();
   if (written) s.finish_save(*written);
@@ -260,7 +303,7 @@ void Session::transact(const std::function<void(Session&)>& fn) {
   s.require_writable("transact on");
   const FileLock held = s.lock(LockMode::exclusive);
   Transaction txn(*s.db, Transaction::Kind::write);
-  s.refresh();
+  s.refresh(Transaction::Kind::write);
   s.undo.emplace();
   s.in_transaction = true;
   try {
@@ -290,7 +333,7 @@ void Session::convert_protocol(int protocol) {
                                  s.path_text));
   const FileLock held = s.lock(LockMode::exclusive);
   Transaction txn(*s.db, Transaction::Kind::write);
-  s.refresh();
+  s.refresh(Transaction::Kind::write);
   s.undo.emplace();
   try {
     for (const std::string& key : keys()) s.put(key, s.decoded(key, *s.view.at(key)), protocol);

@@ -62,6 +62,13 @@ void Db::exec(const char* sql) {
   if (rc != SQLITE_OK) fail(rc, "cannot run SQL on");
 }
 
+std::optional<std::uint32_t> Db::data_version() const noexcept {
+  unsigned int version = 0;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)
+    return std::nullopt;
+  return version;
+}
+
 Query Db::query(const char* sql) {
   auto& slot = cache_[sql];
   if (!slot) slot = std::make_unique<Statement>(*this, sql);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -97,6 +98,12 @@ class Db {
   Query query(const char* sql);
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t changes() const noexcept { return sqlite3_changes(db_); }
+  // SQLite's data version of the main database (SQLITE_FCNTL_DATA_VERSION): it changes
+  // whenever the file's content changed, by this connection's commits or by other
+  // connections' (noticed when this one starts a transaction, as SQLite validates its page
+  // cache). Meaningful inside a transaction that has started reading, or right after this
+  // connection's COMMIT. nullopt when SQLite cannot tell.
+  std::optional<std::uint32_t> data_version() const noexcept;
 
   // Throws SqliteError for `rc`: "<what> '<path>': <SQLite's message> (<code name>)".
   [[noreturn]] void fail(int rc, std::string_view what) const;
