@@ -30,6 +30,9 @@ import pickle, random
 random.seed(7)
 values = [0, 1, -1, 127, 128, 255, 256, -128, -129, -256, -257, 2**63 - 1, -2**63, 2**63, -2**63 - 1,
           2**64, -2**64, 2**64 - 1, 10**30, -10**30, 2**1000, -2**1000 + 1, 2**2048 - 1]
+# around the one value needing no sign byte of its own: -2**(8k-1) (whole bytes, whole limbs)
+for k in range(1, 40):
+    values += [-2**(8 * k - 1), -2**(8 * k - 1) - 1, -2**(8 * k)]
 values += [random.getrandbits(random.randint(1, 3000)) * random.choice((1, -1)) for _ in range(300)]
 for v in values:
     print(v, pickle.encode_long(v).hex() or '-', int(float(v) == v) if abs(v) < 2**1000 else 0)
@@ -55,7 +58,7 @@ for v in values:
     CHECK(Value::integer_from_bytes(raw).int_to_decimal() == decimal);
     ++checked;
   }
-  CHECK(checked == 323);
+  CHECK(checked == 323 + 3 * 39);
 }
 
 TEST_CASE("int to float conversion rounds like CPython") {

@@ -98,13 +98,13 @@ void Encoder::save_bigint(Node* n) {
     }
     return out_.write("L" + text + "L\n");
   }
-  const auto bytes = big.to_le_twos_complement();
-  if (bytes.size() < 256) {
-    out_.write(op_le(Op::long1, bytes.size(), 1).view());
+  const std::size_t size = big.le_twos_complement_size();
+  if (size < 256) {
+    out_.write(op_le(Op::long1, size, 1).view());
   } else {
-    out_.write(op_le(Op::long4, bytes.size(), 4).view());
+    out_.write(op_le(Op::long4, size, 4).view());
   }
-  out_.write(text_of(bytes));
+  big.write_le_twos_complement(reinterpret_cast<std::byte*>(out_.write_in_place(size)));
 }
 
 void Encoder::save_float(double d) {

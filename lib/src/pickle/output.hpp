@@ -45,6 +45,15 @@ class Output {
     if (size_ == capacity_) grow(1);
     base_[size_++] = op;
   }
+  // Appends `n` bytes for the caller to fill in before the next write (an int's bytes,
+  // written in place).
+  char* write_in_place(std::size_t n) {
+    if (framing_ && frame_start_ == kNoFrame) open_frame();
+    if (n > capacity_ - size_) grow(n);
+    char* at = base_ + size_;
+    size_ += n;
+    return at;
+  }
   // A payload that may be large: see the header comment.
   void write_payload(std::string_view header, std::string_view data);
 

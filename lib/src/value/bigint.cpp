@@ -117,25 +117,45 @@ std::optional<BigInt> BigInt::from_double(double d) {
 }
 
 std::vector<std::byte> BigInt::to_le_twos_complement() const {
-  if (magnitude_.empty()) return {};
-  const std::size_t nbytes = (bit_length() >> 3) + 1;
-  std::vector<std::uint8_t> raw(nbytes, 0);
-  for (std::size_t i = 0; i < nbytes && i / 8 < magnitude_.size(); ++i) {
-    raw[i] = static_cast<std::uint8_t>(magnitude_[i / 8] >> (8 * (i % 8)));
-  }
-  if (negative_) {
-    unsigned carry = 1;
-    for (auto& byte : raw) {
-      unsigned sum = static_cast<std::uint8_t>(~byte) + carry;
-      byte = static_cast<std::uint8_t>(sum);
-      carry = sum >> 8;
-    }
-    // encode_long drops a redundant 0xff sign byte.
-    if (nbytes > 1 && raw[nbytes - 1] == 0xff && (raw[nbytes - 2] & 0x80) != 0) raw.pop_back();
-  }
-  std::vector<std::byte> out(raw.size());
-  std::transform(raw.begin(), raw.end(), out.begin(), [](std::uint8_t x) { return std::byte{x}; });
+  std::vector<std::byte> out(le_twos_complement_size());
+  write_le_twos_complement(out.data());
   return out;
+}
+
+std::size_t BigInt::le_twos_complement_size() const noexcept {
+  if (magnitude_.empty()) return 0;
+  const std::size_t bits = bit_length();
+  // One byte more than the magnitude's bits need, for the sign bit; a negative power of two
+  // whose bits fill whole bytes (-2**(8k-1)) is the one value that does without it, as
+  // encode_long's dropping of a redundant 0xff byte finds.
+  std::size_t n = (bits >> 3) + 1;
+  if (negative_ && bits % 8 == 0) {
+    const bool power_of_two =
+        std::has_single_bit(magnitude_.back()) &&
+        std::all_of(magnitude_.begin(), magnitude_.end() - 1, [](auto limb) { return limb == 0; });
+    if (power_of_two) --n;
+  }
+  return n;
+}
+
+void BigInt::write_le_twos_complement(std::byte* out) const noexcept {
+  const std::size_t n = le_twos_complement_size();
+  std::uint64_t carry = 1;  // two's complement of a negative: ~magnitude + 1
+  for (std::size_t limb = 0; limb * 8 < n; ++limb) {
+    std::uint64_t v = limb < magnitude_.size() ? magnitude_[limb] : 0;
+    if (negative_) {
+      v = ~v + carry;
+      carry = carry != 0 && v == 0 ? 1 : 0;
+    }
+    const std::size_t count = std::min<std::size_t>(8, n - limb * 8);
+    if (std::endian::native == std::endian::little && count == 8) {
+      std::memcpy(out + limb * 8, &v, 8);  // a whole limb: one store
+      continue;
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      out[limb * 8 + i] = static_cast<std::byte>((v >> (8 * i)) & 0xff);
+    }
+  }
 }
 
 std::string BigInt::to_decimal() const { return to_cpp_int(negative_, magnitude_).str(); }

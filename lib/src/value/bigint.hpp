@@ -36,6 +36,10 @@ class BigInt {
 
   // pickle.encode_long: minimal little-endian two's complement; zero gives no bytes.
   std::vector<std::byte> to_le_twos_complement() const;
+  // The same bytes written in place (the encoder's way, without a vector per int): how many,
+  // and writing them to `out`, which has room for le_twos_complement_size() bytes.
+  std::size_t le_twos_complement_size() const noexcept;
+  void write_le_twos_complement(std::byte* out) const noexcept;
   std::string to_decimal() const;
   std::optional<std::int64_t> to_int64() const;
   // Correctly rounded; +-inf when out of double's range.
