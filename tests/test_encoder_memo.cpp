@@ -188,3 +188,27 @@ TEST_CASE("encoder memo: synthesized globals share module names with decoded one
     }
   }
 }
+
+TEST_CASE("encoder memo: an encoder started inside another's buffer callback has its own memo") {
+  // Memo tables are reused per thread; one taken by a running encoder must not be shared.
+  const Value shared = Value("shared");
+  const Value inner = Value::list({shared, Value::list({1}), shared});
+  const Value outer =
+      Value::list({shared, Value::bytes(std::string(100, 'b')), shared, Value::list({2})});
+  picklejar::EncodeOptions plain;
+  plain.protocol = 5;
+  plain.out_of_band_min_bytes = 10;
+  plain.buffer_callback = [](const picklejar::Buffer&) { return false; };
+  const std::string expected_outer = picklejar::dumps(outer, plain);
+  const std::string expected_inner = picklejar::dumps(inner);
+
+  std::string inner_pickle;
+  picklejar::EncodeOptions nesting = plain;
+  nesting.buffer_callback = [&](const picklejar::Buffer&) {
+    inner_pickle = picklejar::dumps(inner);
+    return false;
+  };
+  CHECK(picklejar::dumps(outer, nesting) == expected_outer);
+  CHECK(inner_pickle == expected_inner);
+  CHECK(picklejar::loads(inner_pickle) == inner);
+}

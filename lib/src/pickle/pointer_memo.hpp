@@ -22,13 +22,12 @@ namespace picklejar::pickle {
 class PointerMemo {
  public:
   PointerMemo() {
-    Kept& kept = kept_table();
-    if (!kept.slots.empty()) {
-      slots_.swap(kept.slots);
-      if (kept.generation == UINT32_MAX) {  // generations ran out: clear it once
+    if (Kept* kept = kept_table(); kept != nullptr && !kept->slots.empty()) {
+      slots_.swap(kept->slots);
+      if (kept->generation == UINT32_MAX) {  // generations ran out: clear it once
         std::fill(slots_.begin(), slots_.end(), Slot{});
       } else {
-        generation_ = kept.generation + 1;
+        generation_ = kept->generation + 1;
       }
     } else {
       slots_.assign(kInitialCapacity, Slot{});
@@ -36,10 +35,11 @@ class PointerMemo {
     log2_capacity_ = static_cast<unsigned>(std::countr_zero(slots_.size()));
   }
   ~PointerMemo() {
-    Kept& kept = kept_table();
-    if (slots_.size() <= kMaxKeptCapacity && slots_.size() >= kept.slots.size()) {
-      kept.slots.swap(slots_);
-      kept.generation = generation_;
+    Kept* kept = kept_table();
+    if (kept != nullptr && slots_.size() <= kMaxKeptCapacity &&
+        slots_.size() >= kept->slots.size()) {
+      kept->slots.swap(slots_);
+      kept->generation = generation_;
     }
   }
   PointerMemo(const PointerMemo&) = delete;
@@ -74,13 +74,21 @@ class PointerMemo {
   struct Kept {
     std::vector<Slot> slots;
     std::uint32_t generation = 0;
+    ~Kept() { gone() = true; }
+    // Set once this thread's table is destroyed (at thread exit): an encoder running after
+    // that, from another thread-local's destructor, neither uses nor keeps one.
+    static bool& gone() noexcept {
+      thread_local bool flag = false;  // trivially destructible: readable until the very end
+      return flag;
+    }
   };
   static constexpr std::size_t kInitialCapacity = 64;
   static constexpr std::size_t kMaxKeptCapacity = std::size_t{1} << 16;  // 1 MiB of slots
 
-  static Kept& kept_table() {
+  static Kept* kept_table() noexcept {
+    if (Kept::gone()) return nullptr;
     thread_local Kept kept;
-    return kept;
+    return &kept;
   }
 
   std::size_t mask() const noexcept { return slots_.size() - 1; }
