@@ -19,19 +19,6 @@ namespace {
 
 constexpr std::size_t kMaxIntDigits = 4300;  // CPython 3.11's int <-> str limit
 
-// An opcode and its n-byte little-endian argument, built on the stack.
-struct OpHeader {
-  char bytes[10];  // the longest: LONG1, its length byte and 8 bytes of int
-  std::size_t size;
-  std::string_view view() const noexcept { return {bytes, size}; }
-};
-
-OpHeader op_le(Op op, std::uint64_t v, int n) noexcept {
-  OpHeader h{{static_cast<char>(op)}, static_cast<std::size_t>(n) + 1};
-  for (int i = 0; i < n; ++i) h.bytes[1 + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return h;
-}
-
 std::string_view text_of(std::span<const std::byte> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
@@ -65,9 +52,9 @@ void Encoder::save_int(std::int64_t i) {
   if (i >= INT32_MIN && i <= INT32_MAX) {
     if (proto_ == 0) return out_.write(fmt::format("I{}\n", i));
     const auto u = static_cast<std::uint32_t>(i);
-    if (u <= 0xff) return out_.write(op_le(Op::binint1, u, 1).view());
-    if (u <= 0xffff) return out_.write(op_le(Op::binint2, u, 2).view());
-    return out_.write(op_le(Op::binint, u, 4).view());
+    if (u <= 0xff) return out_.write_op(static_cast<char>(Op::binint1), u, 1);
+    if (u <= 0xffff) return out_.write_op(static_cast<char>(Op::binint2), u, 2);
+    return out_.write_op(static_cast<char>(Op::binint), u, 4);
   }
   if (proto_ < 2) return out_.write(fmt::format("L{}L\n", i));
   // LONG1 with the fewest two's-complement bytes that hold i (5 to 8 here).
@@ -78,12 +65,11 @@ void Encoder::save_int(std::int64_t i) {
     if (!((top == 0 && next >= 0) || (top == -1 && next < 0))) break;
     --n;
   }
-  OpHeader h = op_le(Op::long1, static_cast<std::uint64_t>(n), 1);
+  out_.write_op(static_cast<char>(Op::long1), static_cast<std::uint64_t>(n), 1);
+  char* to = out_.write_in_place(static_cast<std::size_t>(n));
   for (int b = 0; b < n; ++b) {
-    h.bytes[2 + b] = static_cast<char>((static_cast<std::uint64_t>(i) >> (8 * b)) & 0xff);
+    to[b] = static_cast<char>((static_cast<std::uint64_t>(i) >> (8 * b)) & 0xff);
   }
-  h.size = 2 + static_cast<std::size_t>(n);
-  out_.write(h.view());
 }
 
 void Encoder::save_bigint(Node* n) {
@@ -100,9 +86,9 @@ void Encoder::save_bigint(Node* n) {
   }
   const std::size_t size = big.le_twos_complement_size();
   if (size < 256) {
-    out_.write(op_le(Op::long1, size, 1).view());
+    out_.write_op(static_cast<char>(Op::long1), size, 1);
   } else {
-    out_.write(op_le(Op::long4, size, 4).view());
+    out_.write_op(static_cast<char>(Op::long4), size, 4);
   }
   big.write_le_twos_complement(reinterpret_cast<std::byte*>(out_.write_in_place(size)));
 }
@@ -110,9 +96,10 @@ void Encoder::save_bigint(Node* n) {
 void Encoder::save_float(double d) {
   if (proto_ == 0) return out_.write("F" + float_repr(d) + "\n");
   const std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
-  OpHeader h{{static_cast<char>(Op::binfloat)}, 9};
-  for (int i = 0; i < 8; ++i) h.bytes[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);
-  out_.write(h.view());  // big-endian: the bit pattern (NaN payloads, -0.0) goes out exactly
+  // Big-endian: the bit pattern (NaN payloads, -0.0) goes out exactly.
+  char* to = out_.write_in_place(9);
+  to[0] = static_cast<char>(Op::binfloat);
+  for (int i = 0; i < 8; ++i) to[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);
 }
 
 void Encoder::save_str(Node* n) {
@@ -122,11 +109,11 @@ void Encoder::save_str(Node* n) {
     out_.write(raw_unicode_escape(text));
     out_.write('\n');
   } else if (text.size() <= 0xff && proto_ >= 4) {
-    out_.write_payload(op_le(Op::short_binunicode, text.size(), 1).view(), text);
+    out_.write_payload(static_cast<char>(Op::short_binunicode), 1, text);
   } else if (text.size() <= 0xffffffffu) {
-    out_.write_payload(op_le(Op::binunicode, text.size(), 4).view(), text);
+    out_.write_payload(static_cast<char>(Op::binunicode), 4, text);
   } else if (proto_ >= 4) {
-    out_.write_payload(op_le(Op::binunicode8, text.size(), 8).view(), text);
+    out_.write_payload(static_cast<char>(Op::binunicode8), 8, text);
   } else {
     fail("a str larger than 4 GiB needs protocol 4 or higher", n);
   }
@@ -138,11 +125,11 @@ void Encoder::save_bytes(Node* n) {
   if (out_of_band(n)) return;
   const std::string_view data = text_of(detail::as_bytes(n).view());
   if (data.size() <= 0xff) {
-    out_.write_payload(op_le(Op::short_binbytes, data.size(), 1).view(), data);
+    out_.write_payload(static_cast<char>(Op::short_binbytes), 1, data);
   } else if (data.size() <= 0xffffffffu) {
-    out_.write_payload(op_le(Op::binbytes, data.size(), 4).view(), data);
+    out_.write_payload(static_cast<char>(Op::binbytes), 4, data);
   } else if (proto_ >= 4) {
-    out_.write_payload(op_le(Op::binbytes8, data.size(), 8).view(), data);
+    out_.write_payload(static_cast<char>(Op::binbytes8), 8, data);
   } else {
     fail("a bytes object larger than 4 GiB needs protocol 4 or higher", n);
   }
@@ -153,7 +140,7 @@ void Encoder::save_bytes(Node* n) {
 void Encoder::save_bytearray(Node* n) {
   if (out_of_band(n)) return;
   const std::string_view data = text_of(detail::as_bytes(n).view());
-  out_.write_payload(op_le(Op::bytearray8, data.size(), 8).view(), data);
+  out_.write_payload(static_cast<char>(Op::bytearray8), 8, data);
   memo_put(n);
 }
 

@@ -132,13 +132,8 @@ void Encoder::memo_put(const void* key) {
   if (key != nullptr) memo_.insert(key, index);
   if (proto_ >= 4) return out_.write(static_cast<char>(Op::memoize));
   if (proto_ == 0) return out_.write(fmt::format("p{}\n", index));
-  if (index < 256) {
-    const char op[2] = {static_cast<char>(Op::binput), static_cast<char>(index)};
-    return out_.write(std::string_view(op, 2));
-  }
-  char op[5] = {static_cast<char>(Op::long_binput)};
-  for (int i = 0; i < 4; ++i) op[1 + i] = static_cast<char>((index >> (8 * i)) & 0xff);
-  out_.write(std::string_view(op, 5));
+  if (index < 256) return out_.write_op(static_cast<char>(Op::binput), index, 1);
+  out_.write_op(static_cast<char>(Op::long_binput), index, 4);
 }
 
 bool Encoder::memo_get(const void* key) {
@@ -151,13 +146,8 @@ bool Encoder::memo_get(const void* key) {
 
 void Encoder::write_get(std::uint32_t index) {
   if (proto_ == 0) return out_.write(fmt::format("g{}\n", index));
-  if (index < 256) {
-    const char op[2] = {static_cast<char>(Op::binget), static_cast<char>(index)};
-    return out_.write(std::string_view(op, 2));
-  }
-  char op[5] = {static_cast<char>(Op::long_binget)};
-  for (int i = 0; i < 4; ++i) op[1 + i] = static_cast<char>((index >> (8 * i)) & 0xff);
-  out_.write(std::string_view(op, 5));
+  if (index < 256) return out_.write_op(static_cast<char>(Op::binget), index, 1);
+  out_.write_op(static_cast<char>(Op::long_binget), index, 4);
 }
 
 namespace {

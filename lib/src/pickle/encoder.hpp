@@ -26,6 +26,7 @@
 
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
+#include "opcodes.hpp"
 #include "output.hpp"
 #include "pointer_memo.hpp"
 
@@ -117,12 +118,9 @@ class Encoder {
     if (s.tag == detail::Tag::small_int && proto_ >= 1 && s.as.small_int >= 0 &&
         s.as.small_int <= 0xffff) {
       const auto u = static_cast<std::uint32_t>(s.as.small_int);
-      if (u <= 0xff) {
-        const char op[2] = {'K', static_cast<char>(u)};  // BININT1
-        return out_.write(std::string_view(op, 2));
-      }
-      const char op[3] = {'M', static_cast<char>(u & 0xff), static_cast<char>(u >> 8)};  // BININT2
-      return out_.write(std::string_view(op, 3));
+      // BININT1 or BININT2
+      return u <= 0xff ? out_.write_op(static_cast<char>(Op::binint1), u, 1)
+                       : out_.write_op(static_cast<char>(Op::binint2), u, 2);
     }
     save(s, nullptr);
   }

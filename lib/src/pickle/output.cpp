@@ -49,14 +49,14 @@ void Output::commit_frame() {
   if (writer_) flush();
 }
 
-void Output::write_payload(std::string_view header, std::string_view data) {
+void Output::write_payload(char op, int length_bytes, std::string_view data) {
   if (data.size() < kFrameTarget) {
-    write(header);
+    write_op(op, data.size(), length_bytes);
     append(data.data(), data.size());
     return;
   }
   commit_frame();
-  append(header.data(), header.size());  // unframed, as CPython writes big payloads
+  store_op(op, data.size(), length_bytes);  // unframed, as CPython writes big payloads
   if (writer_) {
     flush();
     (*writer_)(std::as_bytes(std::span(data.data(), data.size())));  // straight from the value

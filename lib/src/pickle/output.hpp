@@ -54,8 +54,16 @@ class Output {
     size_ += n;
     return at;
   }
-  // A payload that may be large: see the header comment.
-  void write_payload(std::string_view header, std::string_view data);
+  // The opcode `op` and the low `n` bytes of `v`, little-endian (pickle's integer
+  // arguments), stored straight into the output: built on the stack and copied, they would
+  // be reloaded wider than they were stored, which stalls store forwarding.
+  void write_op(char op, std::uint64_t v, int n) {
+    if (framing_ && frame_start_ == kNoFrame) open_frame();
+    store_op(op, v, n);
+  }
+  // A payload that may be large (see the header comment) after its opcode and its length in
+  // `length_bytes` bytes.
+  void write_payload(char op, int length_bytes, std::string_view data);
 
   void start_framing() noexcept { framing_ = true; }
   // Called at the start of every save().
@@ -75,15 +83,35 @@ class Output {
   static constexpr std::size_t kFrameTarget = 64 * 1024;
   static constexpr std::size_t kFrameMin = 4;
 
-  // Opcodes are a few bytes: copied by a loop the compiler keeps inline, not a memcpy call.
+  // Opcodes and most strs are a few bytes: those are copied inline by at most two
+  // overlapping fixed-size copies rather than a memcpy call. (Through a local pointer: char
+  // stores through base_ could alias this object, and would reload base_ and size_.)
   void append(const char* bytes, std::size_t n) {
     if (n > capacity_ - size_) grow(n);
-    if (n <= 16) {
-      for (std::size_t i = 0; i < n; ++i) base_[size_ + i] = bytes[i];
-    } else {
-      std::memcpy(base_ + size_, bytes, n);
-    }
+    char* to = base_ + size_;
     size_ += n;
+    if (n > 32) return static_cast<void>(std::memcpy(to, bytes, n));
+    if (n >= 16) return copy_two<16>(to, bytes, n);
+    if (n >= 8) return copy_two<8>(to, bytes, n);
+    if (n >= 4) return copy_two<4>(to, bytes, n);
+    for (std::size_t i = 0; i < n; ++i) to[i] = bytes[i];
+  }
+  // Copies n bytes, W <= n <= 2W, as the first W and the last W.
+  template <std::size_t W>
+  static void copy_two(char* to, const char* from, std::size_t n) noexcept {
+    char head[W], tail[W];
+    std::memcpy(head, from, W);
+    std::memcpy(tail, from + n - W, W);
+    std::memcpy(to, head, W);
+    std::memcpy(to + n - W, tail, W);
+  }
+  void store_op(char op, std::uint64_t v, int n) {
+    const auto size = static_cast<std::size_t>(n) + 1;
+    if (size > capacity_ - size_) grow(size);
+    char* to = base_ + size_;
+    size_ += size;
+    to[0] = op;
+    for (int i = 0; i < n; ++i) to[1 + i] = static_cast<char>((v >> (8 * i)) & 0xff);
   }
   // Makes room for `n` more bytes: the target is resized ahead of what is written.
   void grow(std::size_t n);
