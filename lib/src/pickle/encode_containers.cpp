@@ -37,7 +37,7 @@ void Encoder::save_tuple(Node* n, bool direct) {
   if (direct) {
     {
       const Descent descent(depth_);
-      for (const Slot& item : items) save(item, nullptr, true);
+      for (const Slot& item : items) is_atom(item) ? save_atom(item) : save(item, nullptr, true);
     }
     return tuple_end(n, short_form);
   }
@@ -242,8 +242,8 @@ void Encoder::item(const Task& task, bool direct) {
       }
     }
     if (direct) {
-      save(first, nullptr, true);
-      if (pair) save(second, nullptr, true);
+      is_atom(first) ? save_atom(first) : save(first, nullptr, true);
+      if (pair) is_atom(second) ? save_atom(second) : save(second, nullptr, true);
       if (!finish_item(t, count)) return;
       continue;
     }

@@ -100,6 +100,7 @@ void Encoder::save_one(const Slot& s, const void* key_override, bool direct) {
         global_key(detail::as_str(g.module.as.node).text(), detail::as_str(g.name.as.node).text());
   }
   if (memo_get(key)) return;
+  if (n->kind == Kind::str) return save_str(n);  // the common case, never rewritten
   if (Node* recipe = rewrite(n)) return save_object(recipe, key);
   switch (n->kind) {
     case Kind::str:

@@ -115,12 +115,25 @@ class Encoder {
   }
   void save_atom(const Slot& s) {
     out_.object_boundary();
-    if (s.tag == detail::Tag::small_int && proto_ >= 1 && s.as.small_int >= 0 &&
-        s.as.small_int <= 0xffff) {
-      const auto u = static_cast<std::uint32_t>(s.as.small_int);
-      // BININT1 or BININT2
-      return u <= 0xff ? out_.write_op(static_cast<char>(Op::binint1), u, 1)
-                       : out_.write_op(static_cast<char>(Op::binint2), u, 2);
+    if (proto_ >= 2) {  // the binary forms; protocols 0-1 go the long way
+      switch (s.tag) {
+        case detail::Tag::none:
+          return out_.write(static_cast<char>(Op::none));
+        case detail::Tag::boolean:
+          return out_.write(static_cast<char>(s.as.boolean ? Op::newtrue : Op::newfalse));
+        case detail::Tag::small_int:
+          if (s.as.small_int >= INT32_MIN && s.as.small_int <= INT32_MAX) {
+            const auto u = static_cast<std::uint32_t>(s.as.small_int);
+            if (u <= 0xff) return out_.write_op(static_cast<char>(Op::binint1), u, 1);
+            if (u <= 0xffff) return out_.write_op(static_cast<char>(Op::binint2), u, 2);
+            return out_.write_op(static_cast<char>(Op::binint), u, 4);
+          }
+          break;
+        case detail::Tag::floating:
+          return save_float(s.as.floating);
+        default:
+          break;
+      }
     }
     save(s, nullptr);
   }
