@@ -49,12 +49,7 @@ void Output::commit_frame() {
   if (writer_) flush();
 }
 
-void Output::write_payload(char op, int length_bytes, std::string_view data) {
-  if (data.size() < kFrameTarget) {
-    write_op(op, data.size(), length_bytes);
-    append(data.data(), data.size());
-    return;
-  }
+void Output::write_large_payload(char op, int length_bytes, std::string_view data) {
   commit_frame();
   store_op(op, data.size(), length_bytes);  // unframed, as CPython writes big payloads
   if (writer_) {

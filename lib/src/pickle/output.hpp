@@ -63,7 +63,11 @@ class Output {
   }
   // A payload that may be large (see the header comment) after its opcode and its length in
   // `length_bytes` bytes.
-  void write_payload(char op, int length_bytes, std::string_view data);
+  void write_payload(char op, int length_bytes, std::string_view data) {
+    if (data.size() >= kFrameTarget) return write_large_payload(op, length_bytes, data);
+    write_op(op, data.size(), length_bytes);
+    append(data.data(), data.size());
+  }
 
   void start_framing() noexcept { framing_ = true; }
   // Called at the start of every save().
@@ -113,6 +117,7 @@ class Output {
     to[0] = op;
     for (int i = 0; i < n; ++i) to[1 + i] = static_cast<char>((v >> (8 * i)) & 0xff);
   }
+  void write_large_payload(char op, int length_bytes, std::string_view data);
   // Makes room for `n` more bytes: the target is resized ahead of what is written.
   void grow(std::size_t n);
   void trim();
