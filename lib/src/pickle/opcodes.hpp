@@ -112,9 +112,9 @@ struct OpcodeInfo {
   std::string_view name;  // pickletools' name, e.g. "SHORT_BINUNICODE"
   std::uint8_t protocol;  // the protocol that introduced it
   ArgType arg;
-  std::uint8_t pops;         // items taken from the stack, not counting a MARK slice
-  std::int8_t mark_index;    // position of the MARK in pickletools' stack_before, -1 if none
-  std::uint8_t pushes;       // items put on the stack
+  std::uint8_t pops;       // items taken from the stack, not counting a MARK slice
+  std::int8_t mark_index;  // position of the MARK in pickletools' stack_before, -1 if none
+  std::uint8_t pushes;     // items put on the stack
 };
 
 // nullptr for a byte that is not an opcode.
