@@ -155,6 +155,9 @@ struct EncodeOptions {
 
 // Writes `value` as a pickle. Throws EncodeError when the protocol cannot express something
 // (naming it and its path inside the value) and ValueError for a bad protocol number.
+// Any depth is fine: the encoder recurses for the first 100 levels of containers (tens of
+// KiB of stack) and keeps its own stack below that. Each thread keeps its last memo table
+// (up to 1 MiB) for the next call, so repeated dumps() do not rebuild it.
 std::string dumps(const Value& value, const EncodeOptions& options = {});
 // The same, appending to `out`.
 void dump(const Value& value, std::string& out, const EncodeOptions& options = {});
