@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "bench_config.hpp"
+#include "codec_flags.hpp"
 #include "harness.hpp"
 
 namespace fs = std::filesystem;
@@ -124,14 +125,7 @@ constexpr int kProtocols[] = {4, 5};
 constexpr std::string_view kWorkloads[] = {"mixed",   "ints_100k",   "str_dict_10k", "blob_1mb",
                                            "bigints", "nested_1000", "nonascii_10k", "session"};
 
-struct Flags {
-  std::vector<std::string> benchmarks;  // empty: all
-  int repeat = 5;
-  double min_time = 0.2;
-  std::string payloads;
-  std::string python;
-  bool cpython = true;
-};
+using Flags = picklejar::bench::CodecFlags;
 
 struct Row {
   std::string file;  // "<workload>.p<N>.pkl"
@@ -143,64 +137,6 @@ struct Row {
   Timing ours;
   std::optional<Timing> cpython;
 };
-
-std::vector<std::string> split_commas(std::string_view text) {
-  std::vector<std::string> out;
-  std::stringstream in{std::string(text)};
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-[[noreturn]] void usage(const char* bad) {
-  fmt::print(stderr, "encode_bench: bad flag '{}'\n", bad);
-  fmt::print(stderr,
-             "usage: encode_bench [--benchmarks=NAME,...] [--repeat=N] [--min_time=SECONDS]\n"
-             "                    [--payloads=DIR] [--python=PATH] [--cpython=0|1]\n");
-  std::exit(2);
-}
-
-Flags parse_flags(int argc, char** argv) {
-  Flags flags;
-  if (const char* env = std::getenv("PICKLEJAR_PYTHON")) flags.python = env;
-  if (flags.python.empty()) flags.python = PICKLEJAR_BENCH_PYTHON;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto eq = arg.find('=');
-    if (!arg.starts_with("--") || eq == std::string_view::npos) usage(argv[i]);
-    const std::string_view name = arg.substr(2, eq - 2);
-    const std::string value(arg.substr(eq + 1));
-    try {
-      if (name == "benchmarks")
-        flags.benchmarks = split_commas(value);
-      else if (name == "repeat")
-        flags.repeat = std::stoi(value);
-      else if (name == "min_time")
-        flags.min_time = std::stod(value);
-      else if (name == "payloads")
-        flags.payloads = value;
-      else if (name == "python")
-        flags.python = value;
-      else if (name == "cpython")
-        flags.cpython = std::stoi(value) != 0;
-      else
-        usage(argv[i]);
-    } catch (const std::logic_error&) {  // stoi/stod: not a number
-      usage(argv[i]);
-    }
-  }
-  if (flags.repeat < 1 || flags.min_time <= 0) usage("--repeat/--min_time");
-  return flags;
-}
-
-bool selected(const Flags& flags, std::string_view workload) {
-  if (flags.benchmarks.empty()) return true;
-  for (const auto& b : flags.benchmarks) {
-    if (b == workload) return true;
-  }
-  return false;
-}
 
 picklejar::EncodeOptions at(int protocol) {
   picklejar::EncodeOptions options;
@@ -309,7 +245,7 @@ int run(const Flags& flags) {
   }
   std::vector<Row> rows;
   for (std::string_view workload : kWorkloads) {
-    if (!selected(flags, workload)) continue;
+    if (!picklejar::bench::selected(flags, workload)) continue;
     for (int protocol : kProtocols) {
       Row row;
       row.file = fmt::format("{}.p{}.pkl", workload, protocol);
@@ -357,7 +293,8 @@ int run(const Flags& flags) {
 
 int main(int argc, char** argv) {
   try {
-    return run(parse_flags(argc, argv));
+    return run(
+        picklejar::bench::parse_codec_flags(argc, argv, "encode_bench", PICKLEJAR_BENCH_PYTHON));
   } catch (const std::exception& e) {
     fmt::print(stderr, "encode_bench: {}\n", e.what());
     return 1;
