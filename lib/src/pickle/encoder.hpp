@@ -81,8 +81,9 @@ class Encoder {
   // Runs tasks until the stack is back to `base` tasks (one level deeper for the depth budget).
   void run_tasks(std::size_t base);
 
-  // How deep save() recurses on the C stack before it leaves containers to tasks: a few
-  // hundred bytes of stack per level, so tens of KiB at most, safe on any thread's stack.
+  // How deep save() recurses on the C stack before it leaves containers to tasks. A level
+  // takes about 570 bytes of stack in an optimized build (measured; more with sanitizers),
+  // so about 60 KiB at most: small next to any thread's stack.
   static constexpr unsigned kMaxDirectDepth = 100;
   // One level of direct recursion, for as long as it lives.
   struct Descent {
