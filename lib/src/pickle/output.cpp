@@ -11,7 +11,10 @@ Output::~Output() { trim(); }
 
 void Output::grow(std::size_t n) {
   const std::size_t current = vector_ ? vector_->size() : string_->size();
-  const std::size_t wanted = std::max({size_ + n, current * 2, std::size_t{256}});
+  // A large payload gets room for what follows it too (at least STOP): a one-byte write
+  // right after it must not double a buffer that the payload alone filled.
+  const std::size_t headroom = n >= kFrameTarget ? 4096 : 0;
+  const std::size_t wanted = std::max({size_ + n + headroom, current * 2, std::size_t{256}});
   if (vector_) {
     vector_->resize(wanted);
     base_ = reinterpret_cast<char*>(vector_->data());
