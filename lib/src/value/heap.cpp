@@ -1,29 +1,87 @@
 #include "heap.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 namespace picklejar::detail {
 
+namespace {
+
+// Every Value built through the API (Value("x"), to_value() of a struct's fields) starts as a
+// heap of its own, merged into its container's soon after: a thread keeps a few emptied small
+// heaps for reuse rather than allocate and free one (and its node list) every time.
+class SpareHeaps {
+ public:
+  static SpareHeaps* of_this_thread() noexcept {
+    if (gone()) return nullptr;
+    thread_local SpareHeaps spares;
+    return &spares;
+  }
+  Heap* take() noexcept { return count_ > 0 ? heaps_[--count_].release() : nullptr; }
+  // Takes `heap` (empty) if there is room.
+  void keep(std::unique_ptr<Heap>& heap) noexcept {
+    if (count_ < kMax) heaps_[count_++] = std::move(heap);
+  }
+  ~SpareHeaps() { gone() = true; }
+
+ private:
+  // Set when this thread's spares are destroyed (thread exit): heaps dying after that, in
+  // other thread-locals' destructors, are freed instead. Trivially destructible, so it can
+  // still be read then.
+  static bool& gone() noexcept {
+    thread_local bool flag = false;
+    return flag;
+  }
+  static constexpr int kMax = 64;
+  std::unique_ptr<Heap> heaps_[kMax];
+  int count_ = 0;
+};
+
+}  // namespace
+
 Heap* Heap::create(Memory memory, std::size_t expected_bytes) {
+  if (memory == Memory::global_allocator) {
+    if (SpareHeaps* spares = SpareHeaps::of_this_thread()) {
+      if (Heap* heap = spares->take()) return heap;
+    }
+  }
   // The heap owns itself through its handle count (see drop_handles).
   return std::unique_ptr<Heap>(new Heap(memory, expected_bytes)).release();
 }
 
-Heap::~Heap() {
+Heap::~Heap() { destroy_nodes(); }
+
+void Heap::destroy_nodes() noexcept {
   // Arena nodes and their contents go with the arenas in one go; only what they hold outside
   // an arena needs their destructor. Other nodes are freed one by one.
   if (needs_destroy_count_ == 0) return;  // a decoded value of plain data: nothing to do
   for (Node* node : nodes_) {
     if (needs_destroy(node)) destroy_node(node, nullptr);
   }
+  needs_destroy_count_ = 0;
+}
+
+void Heap::retire(Heap* heap) noexcept {
+  std::unique_ptr<Heap> owned(heap);
+  // Only small heaps born without an arena are kept: they are the API's one-node heaps. (A
+  // heap that had one and gave it away in a merge still lists its nodes in that arena.)
+  if (heap->nodes_.get_allocator().arena != nullptr || heap->arena_ ||
+      !heap->absorbed_arenas_.empty() || heap->nodes_.capacity() > 16)
+    return;
+  SpareHeaps* spares = SpareHeaps::of_this_thread();
+  if (spares == nullptr) return;
+  heap->destroy_nodes();
+  heap->nodes_.clear();
+  heap->handles_ = 0;
+  heap->collect_threshold_ = kInitialCollectThreshold;
+  heap->paused_ = false;
+  spares->keep(owned);
 }
 
 void Heap::drop_handles(std::size_t n) noexcept {
   handles_ -= n;
-  if (handles_ == 0) {
-    std::unique_ptr<Heap> self(this);
-  }
+  if (handles_ == 0) retire(this);
 }
 
 Heap* Heap::merge(Heap* a, Heap* b) {
@@ -37,7 +95,7 @@ Heap* Heap::merge(Heap* a, Heap* b) {
   b->nodes_.clear();
   b->absorbed_arenas_.clear();
   b->handles_ = 0;
-  std::unique_ptr<Heap> absorbed(b);
+  retire(b);
   return a;
 }
 
@@ -85,7 +143,7 @@ void Heap::collect() {
     }
   }
   nodes_.resize(kept);
-  collect_threshold_ = std::max<std::size_t>(1024, 2 * kept);
+  collect_threshold_ = std::max(kInitialCollectThreshold, 2 * kept);
 }
 
 }  // namespace picklejar::detail

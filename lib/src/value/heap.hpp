@@ -99,6 +99,10 @@ class Heap {
     return absorbed_arenas_.empty() ? nullptr : absorbed_arenas_.front().get();
   }
   static Heap* merge(Heap* a, Heap* b);
+  // Frees a heap nothing refers to any more, or empties it and keeps it for reuse.
+  static void retire(Heap* heap) noexcept;
+  void destroy_nodes() noexcept;
+  static constexpr std::size_t kInitialCollectThreshold = 1024;
 
   // Declared first so they are destroyed last: arena nodes live in them.
   std::unique_ptr<Arena> arena_;
@@ -106,7 +110,7 @@ class Heap {
   ArenaVector<Node*> nodes_;
   std::size_t needs_destroy_count_ = 0;  // nodes for which needs_destroy() holds
   std::size_t handles_ = 0;
-  std::size_t collect_threshold_ = 1024;
+  std::size_t collect_threshold_ = kInitialCollectThreshold;
   bool paused_ = false;
 };
 
