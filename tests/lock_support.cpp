@@ -33,59 +33,8 @@ void check_sys(bool ok, const char* what) {
 
 }  // namespace
 
-TempDir::TempDir() {
-  std::string pattern = env_or("TMPDIR", "/tmp") + "/picklejar-lock-XXXXXX";
-  check_sys(::mkdtemp(pattern.data()) != nullptr, "mkdtemp");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::add, ignored);
-  std::filesystem::remove_all(path_, ignored);
-}
-
 void expect(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error("expectation failed: " + what);
-}
-
-pid_t fork_child(const std::function<int()>& body) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  check_sys(pid >= 0, "fork");
-  if (pid > 0) return pid;
-  int status = 1;
-  try {
-    status = body();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "child %d: %s\n", static_cast<int>(::getpid()), e.what());
-  }
-  std::fflush(nullptr);
-  ::_exit(status);  // no doctest reporting, no atexit handlers of the parent's test run
-}
-
-int wait_child(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) check_sys(errno == EINTR, "waitpid");
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-Signal::Signal() { check_sys(::pipe2(fds_, O_CLOEXEC) == 0, "pipe2"); }
-
-Signal::~Signal() {
-  ::close(fds_[0]);
-  ::close(fds_[1]);
-}
-
-void Signal::notify() { check_sys(::write(fds_[1], "x", 1) == 1, "write"); }
-
-void Signal::wait() {
-  char byte;
-  ssize_t n;
-  while ((n = ::read(fds_[0], &byte, 1)) < 0 && errno == EINTR) {
-  }
-  check_sys(n == 1, "read");
 }
 
 void drop_root() {

@@ -1,5 +1,6 @@
 #pragma once
-// Helpers for the lock tests: temporary directories, forked children, and python3 processes
+// Helpers for the lock tests (scratch directories and forked children: process_support.hpp),
+// and python3 processes
 // running tests/lock_helper.py ($PICKLEJAR_LOCK_HELPER) to lock files with fcntl.lockf.
 
 #include <sys/types.h>
@@ -9,45 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "process_support.hpp"
+
 namespace picklejar::test {
-
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // In a forked child: throws (so the child exits with status 1 and prints `what`) unless `ok`.
 void expect(bool ok, const std::string& what);
-
-// Runs `body` in a forked child, which exits with body's return value, or 1 after printing an
-// exception. Call only while the test runs no other threads.
-pid_t fork_child(const std::function<int()>& body);
-
-// Waits for a child; its exit status, or 128 + signal when killed.
-int wait_child(pid_t pid);
-
-// A one-way signal between processes (a pipe): notify() in one, wait() in the other.
-class Signal {
- public:
-  Signal();
-  ~Signal();
-  Signal(const Signal&) = delete;
-  Signal& operator=(const Signal&) = delete;
-  void notify();
-  void wait();
-
- private:
-  int fds_[2];
-};
 
 // In a forked child running as root: becomes "nobody" (uid/gid 65534), so permission checks
 // apply as to any user.

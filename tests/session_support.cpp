@@ -18,18 +18,6 @@
 
 namespace picklejar::test {
 
-ScratchDir::ScratchDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/picklejar-session-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 FileSnapshot snapshot(const std::filesystem::path& file) {
   FileSnapshot s;
   struct stat info {};
@@ -124,57 +112,6 @@ void RawDb::exec_with_blob(const std::string& sql, const std::string& blob) {
 
 // ---- processes
 // -----------------------------------------------------------------------------------
-
-pid_t fork_child(const std::function<int()>& body) {
-  std::cout.flush();
-  std::cerr.flush();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid > 0) return pid;
-  int status = 1;
-  try {
-    status = body();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "child %d: %s\n", static_cast<int>(::getpid()), e.what());
-  } catch (...) {
-    std::fprintf(stderr, "child %d: unknown exception\n", static_cast<int>(::getpid()));
-  }
-  std::fflush(stderr);
-  ::_exit(status);
-}
-
-int wait_child(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw std::runtime_error("waitpid failed");
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-int run_child(const std::function<int()>& body) { return wait_child(fork_child(body)); }
-
-Signal::Signal() {
-  if (::pipe(fds_) != 0) throw std::runtime_error("pipe failed");
-}
-
-Signal::~Signal() {
-  ::close(fds_[0]);
-  ::close(fds_[1]);
-}
-
-void Signal::notify() {
-  const char byte = 1;
-  if (::write(fds_[1], &byte, 1) != 1) throw std::runtime_error("Signal: write failed");
-}
-
-void Signal::wait() {
-  char byte = 0;
-  while (::read(fds_[0], &byte, 1) != 1) {
-    if (errno != EINTR) throw std::runtime_error("Signal: read failed");
-  }
-}
 
 std::string py_bytes(const std::string& bytes) {
   std::string out = "b'";

@@ -16,6 +16,8 @@
 #include <picklejar/session.hpp>
 #include <picklejar/value.hpp>
 
+#include "process_support.hpp"
+
 namespace doctest {
 template <>
 struct StringMaker<picklejar::Value> {
@@ -24,20 +26,6 @@ struct StringMaker<picklejar::Value> {
 }  // namespace doctest
 
 namespace picklejar::test {
-
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A file's bytes and modification time; equal snapshots mean the file was not touched.
 struct FileSnapshot {
@@ -70,28 +58,6 @@ class RawDb {
 
  private:
   void* db_;  // sqlite3*
-};
-
-// Runs `body` in a forked child, which exits with body's return value, or 1 after printing an
-// exception. The child leaves with _exit(): no destructors, no atexit handlers.
-pid_t fork_child(const std::function<int()>& body);
-// Waits for a child; its exit status, or 128 + signal when killed.
-int wait_child(pid_t pid);
-// fork_child + wait_child.
-int run_child(const std::function<int()>& body);
-
-// A one-way signal between processes (a pipe): notify() in one, wait() in the other.
-class Signal {
- public:
-  Signal();
-  ~Signal();
-  Signal(const Signal&) = delete;
-  Signal& operator=(const Signal&) = delete;
-  void notify();
-  void wait();
-
- private:
-  int fds_[2];
 };
 
 // A Python bytes literal for `bytes` (for scripts run with run_python(), python.hpp).

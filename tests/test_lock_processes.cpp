@@ -32,8 +32,8 @@ using picklejar::test::expect;
 using picklejar::test::fork_child;
 using picklejar::test::python_lock;
 using picklejar::test::PythonLocker;
+using picklejar::test::ScratchDir;
 using picklejar::test::Signal;
-using picklejar::test::TempDir;
 using picklejar::test::wait_child;
 
 namespace {
@@ -71,7 +71,7 @@ void count(const fs::path& lock_file, const fs::path& counter_file, int n) {
 
 TEST_SUITE("lock processes") {
   TEST_CASE("Python's fcntl.lockf and FileLock exclude each other") {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path path = dir / "s.db.lock";
     std::ofstream(path) << "";
 
@@ -117,7 +117,7 @@ TEST_SUITE("lock processes") {
   }
 
   TEST_CASE("the Python code in docs/FORMAT.md's lock protocol and FileLock exclude each other") {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path path = dir / "s.db.lock";
 
     SUBCASE("we hold exclusive") {
@@ -147,7 +147,7 @@ TEST_SUITE("lock processes") {
   }
 
   TEST_CASE("Boost's file_lock in another process sees FileLock's locks") {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path path = dir / "s.db.lock";
     FileLock lock = FileLock::acquire(path, LockMode::shared, 0ms);
     const pid_t child = fork_child([&] {
@@ -161,7 +161,7 @@ TEST_SUITE("lock processes") {
   }
 
   TEST_CASE("closing another descriptor of the lock file never drops a held lock") {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path path = dir / "s.db.lock";
     fs::create_symlink(path, dir / "link.lock");
     FileLock held = FileLock::acquire(path, LockMode::shared, 0ms);
@@ -175,7 +175,7 @@ TEST_SUITE("lock processes") {
   }
 
   TEST_CASE("a forked child starts with a fresh registry and none of the parent's locks") {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path path = dir / "s.db.lock";
     const pid_t parent = ::getpid();
 
@@ -236,7 +236,7 @@ TEST_SUITE("lock processes") {
   // Converting the shared fcntl lock in place would leave each process waiting for the
   // other's shared lock until both timed out; releasing it first lets one win, then the other.
   TEST_CASE("two processes going from shared to exclusive at once both get it") {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path path = dir / "s.db.lock";
     Signal child_shared, parent_shared;
     const auto upgrade = [&](Signal& mine, Signal& theirs) {
@@ -262,7 +262,7 @@ TEST_SUITE("lock processes") {
   }
 
   TEST_CASE("a read-only lock file allows shared locks only; a read-only directory none") {
-    TempDir dir;
+    ScratchDir dir;
     fs::permissions(dir.path(), fs::perms::all);  // the unprivileged child must get in
     const fs::path ro_file = dir / "ro.db.lock";
     std::ofstream(ro_file) << "";
@@ -315,7 +315,7 @@ TEST_SUITE("lock processes") {
   }
 
   TEST_CASE("a lock file made writable is locked exclusively without closing the old descriptor") {
-    TempDir dir;
+    ScratchDir dir;
     fs::permissions(dir.path(), fs::perms::all);
     const fs::path path = dir / "s.db.lock";
     const pid_t child = fork_child([&] {
@@ -341,7 +341,7 @@ TEST_SUITE("lock processes") {
   }
 
   TEST_CASE("4 processes x 500 increments under exclusive locks make exactly 2000") {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path lock_file = dir / "s.db.lock";
     const fs::path counter = dir / "counter";
     picklejar::test::write_counter(counter, 0);
@@ -356,7 +356,7 @@ TEST_SUITE("lock processes") {
   }
 
   TEST_CASE("C++ and Python processes sharing a counter make exactly 2000") {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path lock_file = dir / "s.db.lock";
     const fs::path counter = dir / "counter";
     picklejar::test::write_counter(counter, 0);

@@ -29,7 +29,7 @@ using picklejar::store::FileLock;
 using picklejar::store::LockMode;
 using picklejar::store::LockRegistry;
 using picklejar::test::descriptors_of;
-using picklejar::test::TempDir;
+using picklejar::test::ScratchDir;
 using picklejar::test::wait_for;
 
 namespace {
@@ -71,7 +71,7 @@ TEST_CASE("lock_path_for appends .lock to the database path") {
 }
 
 TEST_CASE("FileLock holds until released, moved or destroyed") {
-  TempDir dir;
+  ScratchDir dir;
   const fs::path path = dir / "s.db.lock";
   auto& registry = LockRegistry::current();
 
@@ -112,7 +112,7 @@ TEST_CASE("FileLock holds until released, moved or destroyed") {
 }
 
 TEST_CASE("FileLock keeps the descriptors of the most recently used idle lock files open") {
-  TempDir dir;
+  ScratchDir dir;
   constexpr int kIdle = LockRegistry::kIdleLimit;
   const auto file = [&](int i) { return dir / ("f" + std::to_string(i) + ".lock"); };
   for (int round = 0; round < 2; ++round) {  // the second round reuses the cached ones
@@ -132,7 +132,7 @@ TEST_CASE("FileLock keeps the descriptors of the most recently used idle lock fi
 }
 
 TEST_CASE("FileLock creates a missing lock file and never truncates one") {
-  TempDir dir;
+  ScratchDir dir;
   const fs::path path = dir / "s.db.lock";
 
   SUBCASE("existing contents are kept") {
@@ -163,7 +163,7 @@ TEST_CASE("FileLock creates a missing lock file and never truncates one") {
 }
 
 TEST_CASE("FileLock errors name the lock file") {
-  TempDir dir;
+  ScratchDir dir;
 
   SUBCASE("missing directory") {
     const fs::path path = dir / "missing" / "s.db.lock";
@@ -187,7 +187,7 @@ TEST_CASE("FileLock errors name the lock file") {
 }
 
 TEST_CASE("FileLock between threads") {
-  TempDir dir;
+  ScratchDir dir;
   const fs::path path = dir / "s.db.lock";
   auto& registry = LockRegistry::current();
 
@@ -236,7 +236,7 @@ TEST_CASE("FileLock between threads") {
 }
 
 TEST_CASE("FileLock: threads incrementing a plain counter lose nothing") {
-  TempDir dir;
+  ScratchDir dir;
   const fs::path path = dir / "s.db.lock";
   fs::create_directory(dir / "sub");
   fs::create_symlink(path, dir / "link.lock");
@@ -261,7 +261,7 @@ TEST_CASE("FileLock: threads incrementing a plain counter lose nothing") {
 }
 
 TEST_CASE("FileLock: different spellings of one lock file exclude each other") {
-  TempDir dir;
+  ScratchDir dir;
   const fs::path path = dir / "s.db.lock";
   fs::create_directory(dir / "sub");
   std::ofstream(path) << "";
@@ -283,7 +283,7 @@ TEST_CASE("FileLock: different spellings of one lock file exclude each other") {
 }
 
 TEST_CASE("FileLock: a wait that runs out throws LockTimeout naming the file") {
-  TempDir dir;
+  ScratchDir dir;
   const fs::path path = dir / "s.db.lock";
   FileLock mine = FileLock::acquire(path, LockMode::exclusive, 0ms);
 
@@ -314,7 +314,7 @@ TEST_CASE("FileLock: a wait that runs out throws LockTimeout naming the file") {
 }
 
 TEST_CASE("FileLock: a waiter whose lock file was replaced locks the new file") {
-  TempDir dir;
+  ScratchDir dir;
   const fs::path path = dir / "s.db.lock";
   auto& registry = LockRegistry::current();
   std::optional<FileLock> mine = FileLock::acquire(path, LockMode::exclusive, 0ms);
