@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "bench_config.hpp"
-#include "codec_flags.hpp"
+#include "codec_bench.hpp"
 #include "harness.hpp"
 
 namespace fs = std::filesystem;
@@ -115,9 +115,6 @@ Session make() {
 
 namespace {
 
-constexpr double kTargetRatio = 3.0;          // at least 3x faster than CPython
-constexpr double kTargetBlobBytesPerS = 2e9;  // blob_1mb at 2 GB/s or more
-constexpr std::string_view kBlobWorkload = "blob_1mb";
 constexpr std::string_view kSessionWorkload = "session";
 constexpr int kProtocols[] = {4, 5};
 
@@ -126,6 +123,7 @@ constexpr std::string_view kWorkloads[] = {"mixed",   "ints_100k",   "str_dict_1
                                            "bigints", "nested_1000", "nonascii_10k", "session"};
 
 using Flags = picklejar::bench::CodecFlags;
+using picklejar::bench::micros;
 
 struct Row {
   std::string file;  // "<workload>.p<N>.pkl"
@@ -153,53 +151,29 @@ void write_file(const fs::path& path, const std::string& bytes) {
 // Runs bench/time_cpython.py --dumps on every row's file; fills Row::cpython, returns the
 // version.
 std::string time_cpython(std::vector<Row>& rows, const Flags& flags) {
-  std::vector<std::string> argv = {
-      flags.python, fs::path(PICKLEJAR_BENCH_SCRIPTS) / "time_cpython.py", "--dumps",
-      fmt::format("--repeat={}", flags.repeat), fmt::format("--min-time={}", flags.min_time)};
-  for (const Row& row : rows) argv.push_back(row.path);
-  std::map<std::string, Timing, std::less<>> by_file;
-  std::string version;
-  std::stringstream out(picklejar::bench::run_capture(argv));
-  for (std::string line; std::getline(out, line);) {
-    std::stringstream fields(line);
-    std::string tag, file;
-    std::getline(fields, tag, '\t');
-    if (tag == "python") std::getline(fields, version);
-    if (tag != "cpython") continue;
-    Timing t;
-    std::getline(fields, file, '\t');
-    fields >> t.seconds >> t.loops;
-    by_file[file] = t;
-  }
+  std::vector<fs::path> files;
+  for (const Row& row : rows) files.push_back(row.path);
+  auto times = picklejar::bench::time_cpython(flags, {"--dumps"}, files);
   for (Row& row : rows) {
-    if (auto it = by_file.find(row.file); it != by_file.end()) row.cpython = it->second;
+    if (auto it = times.by_file.find(row.file); it != times.by_file.end()) row.cpython = it->second;
   }
-  return version;
+  return times.version;
 }
-
-std::string micros(double seconds) { return fmt::format("{:.2f} us", seconds * 1e6); }
 
 // One table line; returns false when the row misses a target.
 bool print_row(const Row& row) {
   const double bytes_per_s = static_cast<double>(row.pickle.size()) / row.ours.seconds;
-  std::string cpython = "-", ratio = "-", verdict;
-  bool met = true;
+  std::string cpython = "-", ratio = "-";
   if (row.cpython) {
-    const double r = row.cpython->seconds / row.ours.seconds;
     cpython = micros(row.cpython->seconds);
-    ratio = fmt::format("{:.2f}x", r);
-    met = r >= kTargetRatio;
-    verdict = met ? "ok" : fmt::format("below {}x", kTargetRatio);
+    ratio = fmt::format("{:.2f}x", row.cpython->seconds / row.ours.seconds);
   }
-  if (row.workload == kBlobWorkload) {
-    const bool fast = bytes_per_s >= kTargetBlobBytesPerS;
-    verdict += fmt::format("{}{} 2 GB/s", verdict.empty() ? "" : ", ", fast ? ">=" : "below");
-    met = met && fast;
-  }
+  const auto verdict =
+      picklejar::bench::judge(row.workload, row.pickle.size(), row.ours, row.cpython);
   const std::string same = row.workload == kSessionWorkload ? "-" : row.same ? "yes" : "NO";
   fmt::print("{:<20} {:>9} {:>5} {:>13} {:>13} {:>9} {:>10.1f}  {}\n", row.file, row.pickle.size(),
-             same, micros(row.ours.seconds), cpython, ratio, bytes_per_s / 1e6, verdict);
-  return met;
+             same, micros(row.ours.seconds), cpython, ratio, bytes_per_s / 1e6, verdict.text);
+  return verdict.met;
 }
 
 std::string cpu_model() {
@@ -294,7 +268,7 @@ int run(const Flags& flags) {
 int main(int argc, char** argv) {
   try {
     return run(
-        picklejar::bench::parse_codec_flags(argc, argv, "encode_bench", PICKLEJAR_BENCH_PYTHON));
+        picklejar::bench::parse_codec_bench(argc, argv, "encode_bench", PICKLEJAR_BENCH_PYTHON));
   } catch (const std::exception& e) {
     fmt::print(stderr, "encode_bench: {}\n", e.what());
     return 1;

@@ -1,10 +1,12 @@
-#include "codec_flags.hpp"
+#include "codec_bench.hpp"
 
 #include <fmt/format.h>
 
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
+
+#include "bench_config.hpp"
 
 namespace picklejar::bench {
 namespace {
@@ -29,7 +31,7 @@ std::vector<std::string> split_commas(std::string_view text) {
 
 }  // namespace
 
-CodecFlags parse_codec_flags(int argc, char** argv, std::string_view program,
+CodecFlags parse_codec_bench(int argc, char** argv, std::string_view program,
                              const std::string& default_python) {
   CodecFlags flags;
   if (const char* env = std::getenv("PICKLEJAR_PYTHON")) flags.python = env;
@@ -70,5 +72,48 @@ bool selected(const CodecFlags& flags, std::string_view workload) {
   }
   return false;
 }
+
+CPythonTimes time_cpython(const CodecFlags& flags, const std::vector<std::string>& mode_args,
+                          const std::vector<std::filesystem::path>& files) {
+  std::vector<std::string> argv = {
+      flags.python, std::filesystem::path(PICKLEJAR_BENCH_SCRIPTS) / "time_cpython.py"};
+  argv.insert(argv.end(), mode_args.begin(), mode_args.end());
+  argv.push_back(fmt::format("--repeat={}", flags.repeat));
+  argv.push_back(fmt::format("--min-time={}", flags.min_time));
+  for (const auto& file : files) argv.push_back(file);
+  CPythonTimes times;
+  std::stringstream out(run_capture(argv));
+  for (std::string line; std::getline(out, line);) {
+    std::stringstream fields(line);
+    std::string tag, file;
+    std::getline(fields, tag, '\t');
+    if (tag == "python") std::getline(fields, times.version);
+    if (tag != "cpython") continue;
+    Timing t;
+    std::getline(fields, file, '\t');
+    fields >> t.seconds >> t.loops;
+    times.by_file[file] = t;
+  }
+  return times;
+}
+
+Verdict judge(std::string_view workload, std::size_t bytes, const Timing& ours,
+              const std::optional<Timing>& cpython) {
+  constexpr double kTargetRatio = 3.0;
+  constexpr double kTargetBlobBytesPerS = 2e9;
+  Verdict v;
+  if (cpython) {
+    v.met = cpython->seconds / ours.seconds >= kTargetRatio;
+    v.text = v.met ? "ok" : fmt::format("below {}x", kTargetRatio);
+  }
+  if (workload == "blob_1mb") {
+    const bool fast = static_cast<double>(bytes) / ours.seconds >= kTargetBlobBytesPerS;
+    v.text += fmt::format("{}{} 2 GB/s", v.text.empty() ? "" : ", ", fast ? ">=" : "below");
+    v.met = v.met && fast;
+  }
+  return v;
+}
+
+std::string micros(double seconds) { return fmt::format("{:.2f} us", seconds * 1e6); }
 
 }  // namespace picklejar::bench
