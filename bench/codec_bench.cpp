@@ -31,7 +31,7 @@ std::vector<std::string> split_commas(std::string_view text) {
 
 }  // namespace
 
-CodecFlags parse_codec_bench(int argc, char** argv, std::string_view program,
+CodecFlags parse_codec_flags(int argc, char** argv, std::string_view program,
                              const std::string& default_python) {
   CodecFlags flags;
   if (const char* env = std::getenv("PICKLEJAR_PYTHON")) flags.python = env;

@@ -155,7 +155,7 @@ int run(const Flags& flags) {
 int main(int argc, char** argv) {
   try {
     return run(
-        picklejar::bench::parse_codec_bench(argc, argv, "decode_bench", PICKLEJAR_BENCH_PYTHON));
+        picklejar::bench::parse_codec_flags(argc, argv, "decode_bench", PICKLEJAR_BENCH_PYTHON));
   } catch (const std::exception& e) {
     fmt::print(stderr, "decode_bench: {}\n", e.what());
     return 1;
