@@ -131,7 +131,7 @@ std::size_t BigInt::le_twos_complement_size() const noexcept {
   std::size_t n = (bits >> 3) + 1;
   if (negative_ && bits % 8 == 0) {
     const bool power_of_two =
-        std::has_single_bit(magnitude_.back()) &&
+        (magnitude_.back() & (magnitude_.back() - 1)) == 0 &&  // one bit (not zero: top limb)
         std::all_of(magnitude_.begin(), magnitude_.end() - 1, [](auto limb) { return limb == 0; });
     if (power_of_two) --n;
   }
@@ -140,10 +140,22 @@ std::size_t BigInt::le_twos_complement_size() const noexcept {
 
 void BigInt::write_le_twos_complement(std::byte* out) const noexcept {
   const std::size_t n = le_twos_complement_size();
+  // Locals, not members: stores through `out` (a byte pointer) may alias this object, and
+  // would make the compiler reload them after every store.
+  const std::uint64_t* limbs = magnitude_.data();
+  const std::size_t limb_count = magnitude_.size();
+  const bool negative = negative_;
+  if (!negative && std::endian::native == std::endian::little) {
+    // The magnitude's bytes as they are, then zeros up to the sign byte.
+    const std::size_t copied = std::min(n, limb_count * 8);
+    std::memcpy(out, limbs, copied);
+    std::memset(out + copied, 0, n - copied);
+    return;
+  }
   std::uint64_t carry = 1;  // two's complement of a negative: ~magnitude + 1
   for (std::size_t limb = 0; limb * 8 < n; ++limb) {
-    std::uint64_t v = limb < magnitude_.size() ? magnitude_[limb] : 0;
-    if (negative_) {
+    std::uint64_t v = limb < limb_count ? limbs[limb] : 0;
+    if (negative) {
       v = ~v + carry;
       carry = carry != 0 && v == 0 ? 1 : 0;
     }
