@@ -81,20 +81,23 @@ void Encoder::tuple_end(Node* n, bool short_form) {
 void Encoder::save_list(Node* n, bool direct) {
   proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_list)) : out_.write("(l");
   memo_put(n);
-  start_items(ItemsSource::list, detail::node_slot(n), detail::as_sequence(n).items.size(), direct);
+  start_items(ItemsSource::list, detail::node_slot(n), detail::as_sequence(n).items.size(),
+              direct ? ItemsStart::direct : ItemsStart::now);
 }
 
 void Encoder::save_dict(Node* n, bool direct) {
   proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_dict)) : out_.write("(d");
   memo_put(n);
-  start_items(ItemsSource::dict, detail::node_slot(n), detail::as_table(n).table.size(), direct);
+  start_items(ItemsSource::dict, detail::node_slot(n), detail::as_table(n).table.size(),
+              direct ? ItemsStart::direct : ItemsStart::now);
 }
 
 // Protocol 4+ (earlier protocols are rewritten to a set(...) recipe).
 void Encoder::save_set(Node* n, bool direct) {
   out_.write(static_cast<char>(Op::empty_set));
   memo_put(n);
-  start_items(ItemsSource::set, detail::node_slot(n), detail::as_table(n).table.size(), direct);
+  start_items(ItemsSource::set, detail::node_slot(n), detail::as_table(n).table.size(),
+              direct ? ItemsStart::direct : ItemsStart::now);
 }
 
 // Protocol 4+: MARK, members, FROZENSET, not batched.
@@ -129,7 +132,7 @@ void Encoder::frozenset_end(Node* n) {
 // ---- batches --------------------------------------------------------------------------------
 
 void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t count,
-                          bool direct) {
+                          ItemsStart start) {
   if (count == 0) return;
   Rule rule = iterator;
   const bool c38 = options_.batching == BatchingProfile::cpython_3_8;
@@ -144,7 +147,8 @@ void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t
   }
   const Task items{TaskKind::items, static_cast<std::uint8_t>(source), rule, {}, 0, 0, container,
                    nullptr};
-  if (!direct) return push(items);
+  if (start == ItemsStart::push) return push(items);
+  if (start == ItemsStart::now) return item(items, false);  // item() itself only pushes
   const Descent descent(depth_);
   item(items, true);
 }

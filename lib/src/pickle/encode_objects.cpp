@@ -227,8 +227,10 @@ void Encoder::reduce_end(const Task& t) {
     push_write(static_cast<char>(Op::build));
     push_save(o.state);
   }
-  start_items(ItemsSource::object_dict, detail::node_slot(recipe), o.dictitems.size(), false);
-  start_items(ItemsSource::object_list, detail::node_slot(recipe), o.listitems.size(), false);
+  start_items(ItemsSource::object_dict, detail::node_slot(recipe), o.dictitems.size(),
+              ItemsStart::push);
+  start_items(ItemsSource::object_list, detail::node_slot(recipe), o.listitems.size(),
+              ItemsStart::now);
 }
 
 // ---- rewrites -------------------------------------------------------------------------------

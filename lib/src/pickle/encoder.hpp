@@ -156,7 +156,11 @@ class Encoder {
   void save_set(Node* n, bool direct);
   void save_frozenset(Node* n, bool direct);
   void frozenset_end(Node* n);
-  void start_items(ItemsSource source, const Slot& container, std::size_t count, bool direct);
+  // How start_items() goes on: push the items' task (something pushed before it must run
+  // after the items), run it now by tasks (it is what would be popped next: running it at
+  // once saves reading back a task just stored, which stalls store forwarding), or directly.
+  enum class ItemsStart : std::uint8_t { push, now, direct };
+  void start_items(ItemsSource source, const Slot& container, std::size_t count, ItemsStart start);
   void item(const Task& t, bool direct);
   void item_after(const Task& t);
   bool finish_item(Task& t, std::size_t count);
