@@ -140,6 +140,7 @@ std::size_t BigInt::le_twos_complement_size() const noexcept {
 
 void BigInt::write_le_twos_complement(std::byte* out) const noexcept {
   const std::size_t n = le_twos_complement_size();
+  if (n == 0) return;  // zero: no bytes (and `out` may be null)
   // Locals, not members: stores through `out` (a byte pointer) may alias this object, and
   // would make the compiler reload them after every store.
   const std::uint64_t* limbs = magnitude_.data();
