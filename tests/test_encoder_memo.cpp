@@ -212,3 +212,60 @@ TEST_CASE("encoder memo: an encoder started inside another's buffer callback has
   CHECK(inner_pickle == expected_inner);
   CHECK(picklejar::loads(inner_pickle) == inner);
 }
+
+TEST_CASE(
+    "encoder memo: an encoder inside a buffer callback may write the very value being written") {
+  // The memo lives in the nodes (stamped per encoder); a second encoder on the same nodes
+  // while the first is still running must keep out of its way.
+  const Value shared = Value("shared");
+  const Value outer = Value::list(
+      {shared, Value::bytes(std::string(100, 'b')), shared, Value::list({shared, 2}), shared});
+  picklejar::EncodeOptions plain;
+  plain.protocol = 5;
+  plain.out_of_band_min_bytes = 10;
+  plain.buffer_callback = [](const picklejar::Buffer&) { return false; };
+  const std::string expected = picklejar::dumps(outer, plain);
+
+  std::vector<std::string> inner_pickles;
+  picklejar::EncodeOptions nesting = plain;
+  nesting.buffer_callback = [&](const picklejar::Buffer&) {
+    inner_pickles.push_back(picklejar::dumps(outer, plain));
+    return false;
+  };
+  CHECK(picklejar::dumps(outer, nesting) == expected);
+  REQUIRE(inner_pickles.size() == 1);
+  CHECK(inner_pickles[0] == expected);
+  CHECK(picklejar::dumps(outer, plain) == expected);  // and what they both left behind is stale
+}
+
+TEST_CASE("encoder memo: what earlier encoders left in the nodes never reads as memoized") {
+  // Each encoder stamps the nodes of the value's heap with an epoch of that heap. When two
+  // heaps merge, the survivor must go on with epochs later than either one's, or the nodes
+  // that came from the other would read as memoized by a later encoder.
+  const auto build_small = [] {
+    const Value word = Value("word");
+    return Value::list({word, Value::list({word}), Value("other")});
+  };
+  const auto build_big = [] {
+    std::vector<Value> items;
+    for (int i = 0; i < 20; ++i) items.push_back(Value::list({Value("item"), i}));
+    return Value::list(std::move(items));
+  };
+  const auto fresh = [&] {
+    Value big = build_big();
+    big.append(build_small());
+    return big;
+  };
+  for (int small_runs = 0; small_runs <= 6; ++small_runs) {
+    CAPTURE(small_runs);
+    Value small = build_small();
+    Value big = build_big();
+    for (int i = 0; i < small_runs; ++i) (void)picklejar::dumps(small);
+    for (int i = 0; i < 3; ++i) (void)picklejar::dumps(big);  // big's heap survives the merge
+    big.append(small);
+    for (int protocol = 0; protocol <= 5; ++protocol) {
+      CAPTURE(protocol);
+      CHECK(test::dumps_at(big, protocol) == test::dumps_at(fresh(), protocol));
+    }
+  }
+}

@@ -37,7 +37,7 @@ void Encoder::save_tuple(Node* n, bool direct) {
   if (direct) {
     {
       const Descent descent(depth_);
-      for (const Slot& item : items) is_atom(item) ? save_atom(item) : save(item, nullptr, true);
+      for (const Slot& item : items) save_item(item);
     }
     return tuple_end(n, short_form);
   }
@@ -108,7 +108,7 @@ void Encoder::save_frozenset(Node* n, bool direct) {
     {
       const Descent descent(depth_);
       for (const auto& e : entries) {
-        if (e.key.tag != detail::Tag::erased) save(e.key, nullptr, true);
+        if (e.key.tag != detail::Tag::erased) save_item(e.key);
       }
     }
     return frozenset_end(n);
@@ -148,9 +148,95 @@ void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t
   const Task items{TaskKind::items, static_cast<std::uint8_t>(source), rule, {}, 0, 0, container,
                    nullptr};
   if (start == ItemsStart::push) return push(items);
-  if (start == ItemsStart::now) return item(items, false);  // item() itself only pushes
+  if (start == ItemsStart::now) return item(items);
   const Descent descent(depth_);
-  item(items, true);
+  Node* n = container.as.node;
+  // Each lambda saves the next `length` items (or keys and values), its cursor kept in a
+  // local while it loops: the output's stores could alias one kept in the closure.
+  switch (source) {
+    case ItemsSource::list:
+      return write_batches(
+          rule, source, count,
+          [this, at = detail::as_sequence(n).items.data()](std::size_t length) mutable {
+            auto* item = at;
+            for (auto* end = at + length; item != end; ++item) save_item(*item);
+            at = item;
+          });
+    case ItemsSource::object_list:
+      return write_batches(
+          rule, source, count,
+          [this, at = detail::as_object(n).listitems.data()](std::size_t length) mutable {
+            auto* item = at;
+            for (auto* end = at + length; item != end; ++item) save_item(*item);
+            at = item;
+          });
+    case ItemsSource::object_dict:
+      return write_batches(
+          rule, source, count,
+          [this, at = detail::as_object(n).dictitems.data()](std::size_t length) mutable {
+            auto* item = at;
+            for (auto* end = at + length; item != end; ++item) {
+              save_item(item->first);
+              save_item(item->second);
+            }
+            at = item;
+          });
+    case ItemsSource::dict:
+    case ItemsSource::set:
+      break;
+  }
+  const bool is_dict = source == ItemsSource::dict;
+  write_batches(
+      rule, source, count,
+      [this, is_dict, at = detail::as_table(n).table.entries().data()](std::size_t length) mutable {
+        auto* entry = at;
+        for (std::size_t i = 0; i < length; ++entry) {
+          if (entry->key.tag == detail::Tag::erased) continue;
+          save_item(entry->key);
+          if (is_dict) save_item(entry->value);
+          ++i;
+        }
+        at = entry;
+      });
+}
+
+void Encoder::save_item_node(const Slot& s) {
+  if (s.tag == detail::Tag::node && s.as.node->kind == Kind::str && save_short_str(s.as.node))
+    return;
+  save(s, true);
+}
+
+// Direct mode: every item written right here, batch by batch, as item() and finish_item()
+// would write them one task at a time. save_next(k) saves the next k items.
+template <class SaveNext>
+void Encoder::write_batches(std::uint8_t rule_byte, ItemsSource source, std::size_t count,
+                            SaveNext&& save_next) {
+  const auto rule = static_cast<Rule>(rule_byte);
+  const bool is_dict = source == ItemsSource::dict || source == ItemsSource::object_dict;
+  const char one = static_cast<char>(is_dict ? Op::setitem : Op::append);
+  const char many = static_cast<char>(source == ItemsSource::set ? Op::additems
+                                      : is_dict                  ? Op::setitems
+                                                                 : Op::appends);
+  for (std::size_t start = 0; start < count; start += kBatch) {
+    const std::size_t length = std::min<std::size_t>(kBatch, count - start);
+    if (rule == one_at_a_time) {
+      for (std::size_t i = 0; i < length; ++i) save_next(1), out_.write(one);
+      continue;
+    }
+    if (length == 1 &&
+        (rule == iterator || ((rule == exact_list || rule == exact_dict) && count == 1))) {
+      save_next(1);
+      out_.write(one);
+      continue;
+    }
+    out_.write(static_cast<char>(Op::mark));
+    save_next(length);
+    out_.write(many);
+  }
+  if ((rule == exact_dict || rule == exact_set) && count % kBatch == 0) {
+    const char empty_batch[2] = {static_cast<char>(Op::mark), many};  // CPython 3.8-3.14
+    out_.write(std::string_view(empty_batch, 2));
+  }
 }
 
 // Items that save() writes without pushing tasks (atoms, ints, strs, bytes the protocol has
@@ -189,9 +275,9 @@ std::size_t Encoder::item_count(ItemsSource source, Node* n) {
   return detail::as_table(n).table.size();
 }
 
-// Writes items from t.index on: all of them when `direct`, else up to the first one that
-// needs tasks of its own, which it pushes together with the task that goes on after it.
-void Encoder::item(const Task& task, bool direct) {
+// Task mode: writes items from t.index on, up to the first one that needs tasks of its own,
+// which it pushes together with the task that goes on after it.
+void Encoder::item(const Task& task) {
   Task t = task;
   Node* n = t.slot.as.node;
   const auto source = static_cast<ItemsSource>(t.a);
@@ -245,15 +331,9 @@ void Encoder::item(const Task& task, bool direct) {
         continue;
       }
     }
-    if (direct) {
-      is_atom(first) ? save_atom(first) : save(first, nullptr, true);
-      if (pair) is_atom(second) ? save_atom(second) : save(second, nullptr, true);
-      if (!finish_item(t, count)) return;
-      continue;
-    }
     if (saves_inline(first) && (!pair || saves_inline(second))) {
-      save(first, nullptr);
-      if (pair) save(second, nullptr);
+      save(first);
+      if (pair) save(second);
       if (!finish_item(t, count)) return;
       continue;
     }

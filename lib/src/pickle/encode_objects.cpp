@@ -66,13 +66,13 @@ Node* Encoder::name_string(std::string_view text) {
   return it->second;
 }
 
-const void* Encoder::global_key(std::string_view module, std::string_view name) {
+Node* Encoder::global_key(std::string_view module, std::string_view name) {
   std::string key(module);
   key.push_back('\n');
   key.append(name);
   auto [it, inserted] = global_keys_.try_emplace(key, nullptr);
-  if (inserted) it->second = std::make_unique<std::string>(key);
-  return it->second.get();
+  if (inserted) it->second = scratch_->make_str(key);
+  return it->second;
 }
 
 // ---- globals --------------------------------------------------------------------------------
@@ -80,7 +80,7 @@ const void* Encoder::global_key(std::string_view module, std::string_view name) 
 void Encoder::save_global(Node* n) {
   const auto& g = detail::as_global(n);
   std::string_view module = text_of(g.module), name = text_of(g.name);
-  const void* key = global_key(module, name);
+  Node* key = global_key(module, name);
   if (proto_ >= 2 && options_.extensions) {
     if (auto code = options_.extensions->code_of(module, name)) {  // not memoized, as in CPython
       if (*code <= 0xff)
@@ -132,7 +132,7 @@ void Encoder::save_global(Node* n) {
 // a synthesized name and a decoded one of the same text are one str.
 void Encoder::save_global_name(const Slot& slot) {
   if (slot.tag != Tag::node || slot.as.node->kind != Kind::str || memoized(slot.as.node))
-    return save(slot, nullptr);
+    return save(slot);
   out_.object_boundary();  // as save() would, before a GET
   Node* n = slot.as.node;
   const std::string text(detail::as_str(n).text());
@@ -153,7 +153,7 @@ void Encoder::save_global_name(const Slot& slot) {
     if (synthesized != name_strings_.end() && get_as(synthesized->second)) return;
     decoded_names_.try_emplace(text, n);
   }
-  save(slot, nullptr);
+  save(slot);
 }
 
 void Encoder::global_end(const Task& t) {
@@ -163,7 +163,7 @@ void Encoder::global_end(const Task& t) {
 
 // ---- objects --------------------------------------------------------------------------------
 
-void Encoder::save_object(Node* recipe, const void* memo_key) {
+void Encoder::save_object(Node* recipe, Node* memo_key) {
   const auto& o = detail::as_object(recipe);
   push(Task{TaskKind::reduce_end, 0, 0, {}, 0, 0, detail::node_slot(recipe), memo_key});
   switch (o.form) {

@@ -10,8 +10,12 @@
 
 namespace picklejar::pickle {
 
-Encoder::Encoder(Output& out, const EncodeOptions& options)
-    : out_(out), options_(options), proto_(options.protocol) {
+Encoder::Encoder(Output& out, const EncodeOptions& options, const Value& root)
+    : out_(out),
+      options_(options),
+      proto_(options.protocol),
+      root_(detail::ValueAccess::slot(root)),
+      memo_(root_.tag == detail::Tag::node ? root_.as.node : nullptr) {
   if (proto_ < 0 || proto_ > 5) {
     throw ValueError(fmt::format("pickle protocol {} is not supported (0 to 5)", proto_));
   }
@@ -19,14 +23,13 @@ Encoder::Encoder(Output& out, const EncodeOptions& options)
   latin1_ = scratch_str("latin1");
 }
 
-void Encoder::run(const Value& root) {
+void Encoder::run() {
   if (proto_ >= 2) {
     const char header[2] = {static_cast<char>(Op::proto), static_cast<char>(proto_)};
     out_.write(std::string_view(header, 2));
     if (proto_ >= 4) out_.start_framing();
   }
-  root_ = detail::ValueAccess::slot(root);
-  save(root_, nullptr, true);
+  save(root_, true);
   out_.write(static_cast<char>(Op::stop));
   out_.finish();
 }
@@ -43,7 +46,7 @@ void Encoder::run_tasks(std::size_t base) {
 void Encoder::execute(const Task& t) {
   switch (t.kind) {
     case TaskKind::save:  // direct while the depth budget lasts, then by tasks alone
-      return save(t.slot, t.key, depth_ < kMaxDirectDepth);
+      return save(t.slot, depth_ < kMaxDirectDepth);
     case TaskKind::write:
       return out_.write(std::string_view(t.ops, t.a));
     case TaskKind::memoize:
@@ -59,23 +62,23 @@ void Encoder::execute(const Task& t) {
     case TaskKind::global_name:
       return save_global_name(t.slot);
     case TaskKind::items:
-      return item(t, false);
+      return item(t);
     case TaskKind::items_after:
       return item_after(t);
   }
 }
 
-void Encoder::save(const Slot& s, const void* key_override, bool direct) {
-  if (!direct) return save_one(s, key_override, false);
+void Encoder::save(const Slot& s, bool direct) {
+  if (!direct) return save_one(s, false);
   // Containers recurse while the depth budget lasts; beyond it, and for object recipes, what
   // the value pushed is run here to its end (beyond the budget by tasks only, see execute()).
   const std::size_t base = tasks_.size();
-  save_one(s, key_override, depth_ < kMaxDirectDepth);
+  save_one(s, depth_ < kMaxDirectDepth);
   if (tasks_.size() > base) run_tasks(base);
 }
 
 // CPython's save(): atoms first (never memoized), then the memo, then by type.
-void Encoder::save_one(const Slot& s, const void* key_override, bool direct) {
+void Encoder::save_one(const Slot& s, bool direct) {
   out_.object_boundary();
   switch (s.tag) {
     case detail::Tag::none:
@@ -93,7 +96,7 @@ void Encoder::save_one(const Slot& s, const void* key_override, bool direct) {
   }
   Node* n = s.as.node;
   if (n->kind == Kind::integer) return save_bigint(n);
-  const void* key = key_override ? key_override : n;
+  Node* key = n;
   if (n->kind == Kind::global) {
     const auto& g = detail::as_global(n);
     key =
@@ -128,7 +131,7 @@ void Encoder::save_one(const Slot& s, const void* key_override, bool direct) {
   }
 }
 
-void Encoder::memo_put(const void* key) {
+void Encoder::memo_put(Node* key) {
   const std::uint32_t index = memo_size_++;
   if (key != nullptr) memo_.insert(key, index);
   if (proto_ >= 4) return out_.write(static_cast<char>(Op::memoize));
@@ -137,7 +140,7 @@ void Encoder::memo_put(const void* key) {
   out_.write_op(static_cast<char>(Op::long_binput), index, 4);
 }
 
-bool Encoder::memo_get(const void* key) {
+bool Encoder::memo_get(const Node* key) {
   if (key == nullptr) return false;
   const auto index = memo_.find(key);
   if (!index) return false;
@@ -237,18 +240,18 @@ namespace picklejar {
 
 void dump(const Value& value, std::string& out, const EncodeOptions& options) {
   pickle::Output output(out);
-  pickle::Encoder(output, options).run(value);
+  pickle::Encoder(output, options, value).run();
 }
 
 void dump(const Value& value, std::vector<std::byte>& out, const EncodeOptions& options) {
   pickle::Output output(out);
-  pickle::Encoder(output, options).run(value);
+  pickle::Encoder(output, options, value).run();
 }
 
 void dump(const Value& value, const std::function<void(std::span<const std::byte>)>& write,
           const EncodeOptions& options) {
   pickle::Output output(write);
-  pickle::Encoder(output, options).run(value);
+  pickle::Encoder(output, options, value).run();
 }
 
 std::string dumps(const Value& value, const EncodeOptions& options) {

@@ -26,9 +26,9 @@
 
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
+#include "node_memo.hpp"
 #include "opcodes.hpp"
 #include "output.hpp"
-#include "pointer_memo.hpp"
 
 namespace picklejar::pickle {
 
@@ -37,8 +37,8 @@ using detail::Slot;
 
 class Encoder {
  public:
-  Encoder(Output& out, const EncodeOptions& options);
-  void run(const Value& root);
+  Encoder(Output& out, const EncodeOptions& options, const Value& root);
+  void run();
 
  private:
   // ---- tasks -------------------------------------------------------------------------------
@@ -60,23 +60,20 @@ class Encoder {
     TaskKind kind;
     std::uint8_t a = 0;  // write: byte count; items: source; tuple_end: tuple length flag
     std::uint8_t b = 0;
-    char ops[2] = {0, 0};       // write: the bytes
-    std::uint32_t index = 0;    // items: live item number
-    std::size_t position = 0;   // items: entry position in a table
-    Slot slot;                  // the value (save), the container (items), the recipe (reduce)
-    const void* key = nullptr;  // memoize / reduce_end: the memo key; save: an override
+    char ops[2] = {0, 0};      // write: the bytes
+    std::uint32_t index = 0;   // items: live item number
+    std::size_t position = 0;  // items: entry position in a table
+    Slot slot;                 // the value (save), the container (items), the recipe (reduce)
+    Node* key = nullptr;       // memoize / reduce_end / global_end: the memo key
   };
 
   void push(const Task& t) { tasks_.push_back(t); }
-  // `key`, when given, is the memo key to use instead of the node itself.
-  void push_save(const Slot& s, const void* key = nullptr) {
-    push(Task{TaskKind::save, 0, 0, {}, 0, 0, s, key});
-  }
+  void push_save(const Slot& s) { push(Task{TaskKind::save, 0, 0, {}, 0, 0, s, nullptr}); }
   void push_write(char op) { push(Task{TaskKind::write, 1, 0, {op, 0}, 0, 0, {}, nullptr}); }
   void push_write(char op1, char op2) {
     push(Task{TaskKind::write, 2, 0, {op1, op2}, 0, 0, {}, nullptr});
   }
-  void push_memoize(const void* key) { push(Task{TaskKind::memoize, 0, 0, {}, 0, 0, {}, key}); }
+  void push_memoize(Node* key) { push(Task{TaskKind::memoize, 0, 0, {}, 0, 0, {}, key}); }
   void execute(const Task& t);
   // Runs tasks until the stack is back to `base` tasks (one level deeper for the depth budget).
   void run_tasks(std::size_t base);
@@ -98,13 +95,13 @@ class Encoder {
   // `direct`: write the whole value before returning (recursing into containers while the
   // depth budget lasts, running any tasks it pushes); otherwise containers and objects push
   // tasks for their contents and return.
-  void save(const Slot& s, const void* key_override, bool direct = false);
-  void save_one(const Slot& s, const void* key_override, bool direct);
-  // memo_put: remembers `key` (a node, a global's name, or nullptr for something nothing
-  // will refer to again) under the next index and writes the PUT/BINPUT/MEMOIZE opcode.
-  void memo_put(const void* key);
-  bool memo_get(const void* key);  // writes the GET and returns true if memoized
-  bool memoized(const void* key) const { return key != nullptr && memo_.contains(key); }
+  void save(const Slot& s, bool direct = false);
+  void save_one(const Slot& s, bool direct);
+  // memo_put: remembers `key` (a node, a global's name node, or nullptr for something
+  // nothing will refer to again) under the next index and writes the PUT/BINPUT/MEMOIZE.
+  void memo_put(Node* key);
+  bool memo_get(const Node* key);  // writes the GET and returns true if memoized
+  bool memoized(const Node* key) const { return key != nullptr && memo_.contains(key); }
   void write_get(std::uint32_t index);
 
   // ---- scalars (encode_scalars.cpp) --------------------------------------------------------
@@ -136,7 +133,29 @@ class Encoder {
           break;
       }
     }
-    save(s, nullptr);
+    save(s);
+  }
+  // An item of a container in direct mode: atoms and short strs (the bulk of most values)
+  // inline, anything else through save().
+  void save_item(const Slot& s) { is_atom(s) ? save_atom(s) : save_item_node(s); }
+  void save_item_node(const Slot& s);
+  // What save() writes for a str of at most 255 bytes at protocol 4+ (SHORT_BINUNICODE and
+  // MEMOIZE, or its GET), in one piece; false, having written nothing, for any other str.
+  bool save_short_str(Node* n) {
+    const auto& str = detail::as_str(n);
+    if (str.size > 0xff || proto_ < 4) return false;
+    out_.object_boundary();
+    if (const auto index = memo_.find(n)) {
+      write_get(*index);
+      return true;
+    }
+    char* to = out_.write_in_place(str.size + 3);
+    to[0] = static_cast<char>(Op::short_binunicode);
+    to[1] = static_cast<char>(str.size);
+    Output::copy(to + 2, str.text().data(), str.size);
+    to[str.size + 2] = static_cast<char>(Op::memoize);
+    memo_.insert(n, memo_size_++);
+    return true;
   }
   void save_bool(bool b);
   void save_int(std::int64_t i);
@@ -161,7 +180,10 @@ class Encoder {
   // once saves reading back a task just stored, which stalls store forwarding), or directly.
   enum class ItemsStart : std::uint8_t { push, now, direct };
   void start_items(ItemsSource source, const Slot& container, std::size_t count, ItemsStart start);
-  void item(const Task& t, bool direct);
+  template <class SaveNext>
+  void write_batches(std::uint8_t rule, ItemsSource source, std::size_t count,
+                     SaveNext&& save_next);
+  void item(const Task& t);
   void item_after(const Task& t);
   bool finish_item(Task& t, std::size_t count);
   bool saves_inline(const Slot& s) const;
@@ -171,12 +193,14 @@ class Encoder {
   void save_global(Node* n);
   void global_end(const Task& t);
   void save_global_name(const Slot& name);
-  void save_object(Node* recipe, const void* memo_key);
+  void save_object(Node* recipe, Node* memo_key);
   void reduce_end(const Task& t);
   // A recipe CPython writes for something this protocol has no opcode for, or nullptr.
   Node* rewrite(Node* n);
   Node* rewrite_object(Node* n);
-  const void* global_key(std::string_view module, std::string_view name);
+  // The memo key of every global with this name (CPython memoizes the class object, of
+  // which there is one per name): a node of the scratch heap.
+  Node* global_key(std::string_view module, std::string_view name);
   // The str node of every synthesized global name with this text (CPython's are interned).
   Node* name_string(std::string_view text);
 
@@ -196,16 +220,14 @@ class Encoder {
   Slot root_;
   std::vector<Task> tasks_;
   unsigned depth_ = 0;  // levels of direct recursion (and of run_tasks) now on the C stack
-  PointerMemo memo_;
+  detail::HeapGuard scratch_;
+  NodeMemo memo_;
   std::uint32_t memo_size_ = 0;
-  // Globals are memoized by name: CPython memoizes the class object, of which there is one
-  // per name; keys are stable strings owned here.
-  std::unordered_map<std::string, std::unique_ptr<std::string>> global_keys_;
+  std::unordered_map<std::string, Node*> global_keys_;
   std::unordered_map<std::string, Node*> name_strings_;
   // The first decoded str written as a global's module or name, per text (see
   // save_global_name).
   std::unordered_map<std::string, Node*> decoded_names_;
-  detail::HeapGuard scratch_;
   Slot latin1_;  // the one 'latin1' str of _codecs.encode(..., 'latin1'), as in CPython
 };
 

@@ -69,6 +69,16 @@ class Output {
     append(data.data(), data.size());
   }
 
+  // Copies n bytes to memory from write_in_place(). Opcodes and most strs are a few bytes:
+  // those are copied by at most two overlapping fixed-size copies rather than a memcpy call.
+  static void copy(char* to, const char* from, std::size_t n) noexcept {
+    if (n > 32) return static_cast<void>(std::memcpy(to, from, n));
+    if (n >= 16) return copy_two<16>(to, from, n);
+    if (n >= 8) return copy_two<8>(to, from, n);
+    if (n >= 4) return copy_two<4>(to, from, n);
+    for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+  }
+
   void start_framing() noexcept { framing_ = true; }
   // Called at the start of every save().
   void object_boundary() {
@@ -87,18 +97,13 @@ class Output {
   static constexpr std::size_t kFrameTarget = 64 * 1024;
   static constexpr std::size_t kFrameMin = 4;
 
-  // Opcodes and most strs are a few bytes: those are copied inline by at most two
-  // overlapping fixed-size copies rather than a memcpy call. (Through a local pointer: char
-  // stores through base_ could alias this object, and would reload base_ and size_.)
+  // (Through a local pointer: char stores through base_ could alias this object, and would
+  // reload base_ and size_.)
   void append(const char* bytes, std::size_t n) {
     if (n > capacity_ - size_) grow(n);
     char* to = base_ + size_;
     size_ += n;
-    if (n > 32) return static_cast<void>(std::memcpy(to, bytes, n));
-    if (n >= 16) return copy_two<16>(to, bytes, n);
-    if (n >= 8) return copy_two<8>(to, bytes, n);
-    if (n >= 4) return copy_two<4>(to, bytes, n);
-    for (std::size_t i = 0; i < n; ++i) to[i] = bytes[i];
+    copy(to, bytes, n);
   }
   // Copies n bytes, W <= n <= 2W, as the first W and the last W.
   template <std::size_t W>

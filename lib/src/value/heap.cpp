@@ -76,6 +76,8 @@ void Heap::retire(Heap* heap) noexcept {
   heap->handles_ = 0;
   heap->collect_threshold_ = kInitialCollectThreshold;
   heap->paused_ = false;
+  heap->stamping_ = false;
+  heap->memo_epoch_ = 0;  // it has no nodes left that could carry a stamp
   spares->keep(owned);
 }
 
@@ -92,11 +94,24 @@ Heap* Heap::merge(Heap* a, Heap* b) {
   for (auto& arena : b->absorbed_arenas_) a->absorbed_arenas_.push_back(std::move(arena));
   a->handles_ += b->handles_;
   a->paused_ = a->paused_ || b->paused_;
+  // b's nodes keep their stamps: the next epoch must be later than any of them.
+  a->memo_epoch_ = std::max(a->memo_epoch_, b->memo_epoch_);
+  a->stamping_ = a->stamping_ || b->stamping_;
   b->nodes_.clear();
   b->absorbed_arenas_.clear();
   b->handles_ = 0;
   retire(b);
   return a;
+}
+
+std::uint32_t Heap::begin_memo_stamps() noexcept {
+  if (stamping_) return 0;
+  stamping_ = true;
+  if (memo_epoch_ == UINT32_MAX) {  // epochs ran out: forget every stamp and start again
+    for (Node* node : nodes_) node->memo_epoch = 0;
+    memo_epoch_ = 0;
+  }
+  return ++memo_epoch_;
 }
 
 Heap* Heap::absorb(const Slot& child) {

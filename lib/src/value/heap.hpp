@@ -76,6 +76,13 @@ class Heap {
 
   std::size_t node_count() const noexcept { return nodes_.size(); }
 
+  // The pickle encoder keeps its memo in the nodes (Node::memo_epoch/memo_index, see
+  // pickle/node_memo.hpp): each encoder gets an epoch of its own, so what earlier encoders
+  // wrote there reads as stale. Returns 0 if an encoder is already stamping this heap's nodes
+  // (one started from inside another's buffer callback), which then must not.
+  std::uint32_t begin_memo_stamps() noexcept;
+  void end_memo_stamps() noexcept { stamping_ = false; }
+
   Heap(const Heap&) = delete;
   Heap& operator=(const Heap&) = delete;
   ~Heap();
@@ -112,6 +119,8 @@ class Heap {
   std::size_t handles_ = 0;
   std::size_t collect_threshold_ = kInitialCollectThreshold;
   bool paused_ = false;
+  bool stamping_ = false;         // an encoder is using the nodes' memo stamps
+  std::uint32_t memo_epoch_ = 0;  // the last epoch handed out (no node carries a later one)
 };
 
 inline Heap* heap_of(const Slot& s) noexcept {

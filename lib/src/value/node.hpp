@@ -45,6 +45,10 @@ struct Node {
   std::uint32_t handles = 0;  // Value handles pointing here
   std::size_t hash = 0;       // valid when flags & hash_cached
   Heap* heap = nullptr;
+  // The pickle encoder's memo entry for this node: memo_index is valid while memo_epoch is the
+  // epoch of the encoder now running on the node's heap (see Heap::begin_memo_stamps).
+  std::uint32_t memo_epoch = 0;
+  std::uint32_t memo_index = 0;
 };
 
 // A str's text (validated UTF-8 with surrogatepass) follows the node in the same block:
