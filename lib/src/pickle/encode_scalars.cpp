@@ -93,14 +93,7 @@ void Encoder::save_bigint(Node* n) {
   big.write_le_twos_complement(reinterpret_cast<std::byte*>(out_.write_in_place(size)));
 }
 
-void Encoder::save_float(double d) {
-  if (proto_ == 0) return out_.write("F" + float_repr(d) + "\n");
-  const std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
-  // Big-endian: the bit pattern (NaN payloads, -0.0) goes out exactly.
-  char* to = out_.write_in_place(9);
-  to[0] = static_cast<char>(Op::binfloat);
-  for (int i = 0; i < 8; ++i) to[1 + i] = static_cast<char>((bits >> (8 * (7 - i))) & 0xff);
-}
+void Encoder::save_float_text(double d) { out_.write("F" + float_repr(d) + "\n"); }
 
 void Encoder::save_str(Node* n) {
   const std::string_view text = detail::as_str(n).text();

@@ -104,7 +104,9 @@ void Encoder::save_one(const Slot& s, bool direct) {
   }
   if (memo_get(key)) return;
   if (n->kind == Kind::str) return save_str(n);  // the common case, never rewritten
-  if (Node* recipe = rewrite(n)) return save_object(recipe, key);
+  if (may_rewrite(n)) {
+    if (Node* recipe = rewrite(n)) return save_object(recipe, key);
+  }
   switch (n->kind) {
     case Kind::str:
       return save_str(n);
@@ -148,9 +150,8 @@ bool Encoder::memo_get(const Node* key) {
   return true;
 }
 
-void Encoder::write_get(std::uint32_t index) {
+void Encoder::write_long_get(std::uint32_t index) {
   if (proto_ == 0) return out_.write(fmt::format("g{}\n", index));
-  if (index < 256) return out_.write_op(static_cast<char>(Op::binget), index, 1);
   out_.write_op(static_cast<char>(Op::long_binget), index, 4);
 }
 

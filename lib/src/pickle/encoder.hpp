@@ -16,7 +16,9 @@
 #include <picklejar/error.hpp>
 #include <picklejar/pickle.hpp>
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -26,6 +28,7 @@
 
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
+#include "byte_order.hpp"
 #include "node_memo.hpp"
 #include "opcodes.hpp"
 #include "output.hpp"
@@ -102,7 +105,11 @@ class Encoder {
   void memo_put(Node* key);
   bool memo_get(const Node* key);  // writes the GET and returns true if memoized
   bool memoized(const Node* key) const { return key != nullptr && memo_.contains(key); }
-  void write_get(std::uint32_t index);
+  void write_get(std::uint32_t index) {
+    if (index < 256 && proto_ >= 1) return out_.write_op(static_cast<char>(Op::binget), index, 1);
+    write_long_get(index);
+  }
+  void write_long_get(std::uint32_t index);  // LONG_BINGET, or protocol 0's GET
 
   // ---- scalars (encode_scalars.cpp) --------------------------------------------------------
   // None, bool, int64 and float: what save() writes without the memo. Inline, for the runs of
@@ -160,7 +167,16 @@ class Encoder {
   void save_bool(bool b);
   void save_int(std::int64_t i);
   void save_bigint(Node* n);
-  void save_float(double d);
+  void save_float(double d) {
+    if (proto_ == 0) return save_float_text(d);
+    // Big-endian: the bit pattern (NaN payloads, -0.0) goes out exactly.
+    auto bits = std::bit_cast<std::uint64_t>(d);
+    if constexpr (std::endian::native == std::endian::little) bits = byte_swap(bits);
+    char* to = out_.write_in_place(9);
+    to[0] = static_cast<char>(Op::binfloat);
+    std::memcpy(to + 1, &bits, 8);
+  }
+  void save_float_text(double d);  // protocol 0's FLOAT
   void save_str(Node* n);
   void save_bytes(Node* n);
   void save_bytearray(Node* n);
@@ -197,6 +213,27 @@ class Encoder {
   void reduce_end(const Task& t);
   // A recipe CPython writes for something this protocol has no opcode for, or nullptr.
   Node* rewrite(Node* n);
+  // False for what rewrite() surely leaves alone: lists, tuples, plain dicts, and what this
+  // protocol has an opcode for.
+  bool may_rewrite(const Node* n) const noexcept {
+    switch (n->kind) {
+      case Kind::list:
+      case Kind::tuple:
+        return false;
+      case Kind::dict:
+        return detail::as_table(const_cast<Node*>(n)).flavor != DictFlavor::dict;
+      case Kind::bytes:
+        return proto_ < 3;
+      case Kind::bytearray:
+        return proto_ < 5;
+      case Kind::set:
+      case Kind::frozenset:
+      case Kind::global:
+        return proto_ < 4;
+      default:
+        return true;
+    }
+  }
   Node* rewrite_object(Node* n);
   // The memo key of every global with this name (CPython memoizes the class object, of
   // which there is one per name): a node of the scratch heap.
