@@ -201,8 +201,24 @@ void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t
 }
 
 void Encoder::save_item_node(const Slot& s) {
-  if (s.tag == detail::Tag::node && s.as.node->kind == Kind::str && save_short_str(s.as.node))
-    return;
+  if (s.tag == detail::Tag::node) {  // what save() would do, without its general checks
+    Node* n = s.as.node;
+    switch (n->kind) {
+      case Kind::str:
+        if (save_short_str(n)) return;
+        break;
+      case Kind::tuple:
+      case Kind::list:
+      case Kind::dict:
+        if (depth_ >= kMaxDirectDepth || may_rewrite(n)) break;
+        out_.object_boundary();
+        if (memo_get(n)) return;
+        if (n->kind == Kind::tuple) return save_tuple(n, true);
+        return n->kind == Kind::list ? save_list(n, true) : save_dict(n, true);
+      default:
+        break;
+    }
+  }
   save(s, true);
 }
 
