@@ -133,10 +133,9 @@ void Encoder::save_one(const Slot& s, bool direct) {
   }
 }
 
-void Encoder::memo_put(Node* key) {
+void Encoder::memo_put_indexed(Node* key) {
   const std::uint32_t index = memo_size_++;
   if (key != nullptr) memo_.insert(key, index);
-  if (proto_ >= 4) return out_.write(static_cast<char>(Op::memoize));
   if (proto_ == 0) return out_.write(fmt::format("p{}\n", index));
   if (index < 256) return out_.write_op(static_cast<char>(Op::binput), index, 1);
   out_.write_op(static_cast<char>(Op::long_binput), index, 4);

@@ -102,7 +102,13 @@ class Encoder {
   void save_one(const Slot& s, bool direct);
   // memo_put: remembers `key` (a node, a global's name node, or nullptr for something
   // nothing will refer to again) under the next index and writes the PUT/BINPUT/MEMOIZE.
-  void memo_put(Node* key);
+  void memo_put(Node* key) {
+    if (proto_ < 4) return memo_put_indexed(key);
+    if (key != nullptr) memo_.insert(key, memo_size_);
+    ++memo_size_;
+    out_.write(static_cast<char>(Op::memoize));
+  }
+  void memo_put_indexed(Node* key);  // PUT/BINPUT/LONG_BINPUT: protocols 0-3
   bool memo_get(const Node* key);  // writes the GET and returns true if memoized
   bool memoized(const Node* key) const { return key != nullptr && memo_.contains(key); }
   void write_get(std::uint32_t index) {
