@@ -16,34 +16,39 @@ using picklejar::Value;
 namespace test = picklejar::test;
 
 TEST_CASE("encoder depth: values nested past the recursion budget write CPython's bytes") {
-  // CPython's pickler recurses on the C stack (limit ~1000 calls), so these stay a few
-  // hundred containers deep: well past the encoder's budget of 100 levels.
+  // CPython's pickler recurses on the C stack, as deep as its recursion limit lets it; with
+  // the limit raised it writes values a few thousand containers deep, well past the depth
+  // where the encoder's stack budget runs out (about a thousand levels of lists).
+  const std::string deep = "import sys\nsys.setrecursionlimit(100000)\n";
   const std::vector<std::string> programs = {
       // list -> dict -> list ..., with shared strs, tuples referring back and frozensets
-      "x = []\n"
-      "for i in range(150):\n"
-      "    x = [i, 'level', {'k': x, 't': (x, 'a', i), 'f': frozenset({i, 'f'})}]\n"
-      "obj = x",
+      deep +
+          "x = []\n"
+          "for i in range(1200):\n"
+          "    x = [i, 'level', {'k': x, 't': (x, 'a', i), 'f': frozenset({i, 'f'})}]\n"
+          "obj = x",
       // tuples of tuples (TUPLE1-3 and MARK...TUPLE), with a set at every level
-      "x = ()\n"
-      "for i in range(300):\n"
-      "    x = (x, {i}) if i % 2 else (i, x, 'p', 2.5)\n"
-      "obj = x",
+      deep +
+          "x = ()\n"
+          "for i in range(2500):\n"
+          "    x = (x, {i}) if i % 2 else (i, x, 'p', 2.5)\n"
+          "obj = x",
       // OrderedDicts (object recipes, task-driven) inside lists inside OrderedDicts
       "import collections\n"
       "x = None\n"
       "for i in range(120):\n"
       "    x = collections.OrderedDict([('v', i), ('next', [x, b'b'])])\n"
       "obj = x",
-      // a list holding itself at the bottom of 250 levels
-      "top = []\n"
-      "x = top\n"
-      "for i in range(250):\n"
-      "    y = [i]\n"
-      "    x.append(y)\n"
-      "    x = y\n"
-      "x.append(top)\n"
-      "obj = top",
+      // a list holding itself at the bottom of 2500 levels
+      deep +
+          "top = []\n"
+          "x = top\n"
+          "for i in range(2500):\n"
+          "    y = [i]\n"
+          "    x.append(y)\n"
+          "    x = y\n"
+          "x.append(top)\n"
+          "obj = top",
   };
   const auto cpython = test::cpython_bytes(programs);
   for (std::size_t i = 0; i < programs.size(); ++i) {

@@ -155,9 +155,11 @@ struct EncodeOptions {
 
 // Writes `value` as a pickle. Throws EncodeError when the protocol cannot express something
 // (naming it and its path inside the value) and ValueError for a bad protocol number.
-// Any depth is fine: the encoder recurses for the first 100 levels of containers (tens of
-// KiB of stack) and keeps its own stack below that. Each thread keeps its last memo table
-// (up to 1 MiB) for the next call, so repeated dumps() do not rebuild it.
+// Any depth is fine: the encoder recurses into containers using at most about 256 KiB of
+// the calling thread's stack (about a thousand levels of lists, as deep as CPython pickles
+// by default) and keeps its own stack below that. The memo is kept in the value's nodes, so
+// writing a value counts as using it (see VALUE.md, thread safety); each thread keeps a
+// small table (up to 1 MiB) for what is not, so repeated dumps() do not rebuild it.
 std::string dumps(const Value& value, const EncodeOptions& options = {});
 // The same, appending to `out`.
 void dump(const Value& value, std::string& out, const EncodeOptions& options = {});

@@ -35,10 +35,7 @@ void Encoder::save_tuple(Node* n, bool direct) {
   const bool short_form = len <= 3 && proto_ >= 2;
   if (!short_form) out_.write(static_cast<char>(Op::mark));
   if (direct) {
-    {
-      const Descent descent(depth_);
-      for (const Slot& item : items) save_item(item);
-    }
+    for (const Slot& item : items) save_item(item);
     return tuple_end(n, short_form);
   }
   Task end{TaskKind::tuple_end,
@@ -105,11 +102,8 @@ void Encoder::save_frozenset(Node* n, bool direct) {
   out_.write(static_cast<char>(Op::mark));
   const auto& entries = detail::as_table(n).table.entries();
   if (direct) {
-    {
-      const Descent descent(depth_);
-      for (const auto& e : entries) {
-        if (e.key.tag != detail::Tag::erased) save_item(e.key);
-      }
+    for (const auto& e : entries) {
+      if (e.key.tag != detail::Tag::erased) save_item(e.key);
     }
     return frozenset_end(n);
   }
@@ -149,7 +143,6 @@ void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t
                    nullptr};
   if (start == ItemsStart::push) return push(items);
   if (start == ItemsStart::now) return item(items);
-  const Descent descent(depth_);
   Node* n = container.as.node;
   // Each lambda saves the next `length` items (or keys and values), its cursor kept in a
   // local while it loops: the output's stores could alias one kept in the closure.
@@ -210,7 +203,7 @@ void Encoder::save_item_node(const Slot& s) {
       case Kind::tuple:
       case Kind::list:
       case Kind::dict:
-        if (depth_ >= kMaxDirectDepth || may_rewrite(n)) break;
+        if (!may_recurse() || may_rewrite(n)) break;
         out_.object_boundary();
         if (memo_get(n)) return;
         if (n->kind == Kind::tuple) return save_tuple(n, true);

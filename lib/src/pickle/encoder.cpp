@@ -29,13 +29,13 @@ void Encoder::run() {
     out_.write(std::string_view(header, 2));
     if (proto_ >= 4) out_.start_framing();
   }
+  stack_top_ = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
   save(root_, true);
   out_.write(static_cast<char>(Op::stop));
   out_.finish();
 }
 
 void Encoder::run_tasks(std::size_t base) {
-  const Descent descent(depth_);
   while (tasks_.size() > base) {
     const Task t = tasks_.back();
     tasks_.pop_back();
@@ -46,7 +46,7 @@ void Encoder::run_tasks(std::size_t base) {
 void Encoder::execute(const Task& t) {
   switch (t.kind) {
     case TaskKind::save:  // direct while the depth budget lasts, then by tasks alone
-      return save(t.slot, depth_ < kMaxDirectDepth);
+      return save(t.slot, may_recurse());
     case TaskKind::write:
       return out_.write(std::string_view(t.ops, t.a));
     case TaskKind::memoize:
@@ -70,10 +70,10 @@ void Encoder::execute(const Task& t) {
 
 void Encoder::save(const Slot& s, bool direct) {
   if (!direct) return save_one(s, false);
-  // Containers recurse while the depth budget lasts; beyond it, and for object recipes, what
+  // Containers recurse while the stack budget lasts; beyond it, and for object recipes, what
   // the value pushed is run here to its end (beyond the budget by tasks only, see execute()).
   const std::size_t base = tasks_.size();
-  save_one(s, depth_ < kMaxDirectDepth);
+  save_one(s, may_recurse());
   if (tasks_.size() > base) run_tasks(base);
 }
 

@@ -8,10 +8,10 @@
 //                          protocol has no opcode for into the recipes CPython writes
 //
 // CPython's save() is recursive. This encoder recurses too for containers (the fast way), but
-// only kMaxDirectDepth levels deep: below that, and for object recipes, it keeps an explicit
-// stack of small tasks, so a value a million levels deep is written without exhausting the C
-// stack. Both ways write in the exact order CPython's calls would, which is what makes the
-// bytes (memo indices, batches, frame boundaries) come out identical.
+// only within a budget of C stack (kDirectStackBytes): below that, and for object recipes, it
+// keeps an explicit stack of small tasks, so a value a million levels deep is written without
+// exhausting the C stack. Both ways write in the exact order CPython's calls would, which is what
+// makes the bytes (memo indices, batches, frame boundaries) come out identical.
 
 #include <picklejar/error.hpp>
 #include <picklejar/pickle.hpp>
@@ -78,21 +78,21 @@ class Encoder {
   }
   void push_memoize(Node* key) { push(Task{TaskKind::memoize, 0, 0, {}, 0, 0, {}, key}); }
   void execute(const Task& t);
-  // Runs tasks until the stack is back to `base` tasks (one level deeper for the depth budget).
+  // Runs tasks until the stack is back to `base` tasks.
   void run_tasks(std::size_t base);
 
-  // How deep save() recurses on the C stack before it leaves containers to tasks. A level
-  // takes about 570 bytes of stack in an optimized build (measured; more with sanitizers),
-  // so about 60 KiB at most: small next to any thread's stack.
-  static constexpr unsigned kMaxDirectDepth = 100;
-  // One level of direct recursion, for as long as it lives.
-  struct Descent {
-    explicit Descent(unsigned& depth) noexcept : depth_(++depth) {}
-    ~Descent() { --depth_; }
-    Descent(const Descent&) = delete;
-    Descent& operator=(const Descent&) = delete;
-    unsigned& depth_;
-  };
+  // How much C stack direct mode may use below run(): a level of lists or dicts takes about
+  // 270 bytes in an optimized build, one through save() about 570 (measured; more with
+  // sanitizers), so a thousand levels of plain containers -- as deep as CPython's own
+  // recursion limit lets it pickle, on about as much stack -- are written directly. Well
+  // within the stack of any thread an application runs (512 KiB is the smallest default,
+  // macOS's secondary threads).
+  static constexpr std::uintptr_t kDirectStackBytes = 256 * 1024;
+  bool may_recurse() const noexcept {
+    // The frame address, not a local's: under AddressSanitizer locals may live elsewhere.
+    const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    return stack_top_ - here < kDirectStackBytes;
+  }
 
   // ---- save() and the memo (encoder.cpp) ---------------------------------------------------
   // `direct`: write the whole value before returning (recursing into containers while the
@@ -109,7 +109,7 @@ class Encoder {
     out_.write(static_cast<char>(Op::memoize));
   }
   void memo_put_indexed(Node* key);  // PUT/BINPUT/LONG_BINPUT: protocols 0-3
-  bool memo_get(const Node* key);  // writes the GET and returns true if memoized
+  bool memo_get(const Node* key);    // writes the GET and returns true if memoized
   bool memoized(const Node* key) const { return key != nullptr && memo_.contains(key); }
   void write_get(std::uint32_t index) {
     if (index < 256 && proto_ >= 1) return out_.write_op(static_cast<char>(Op::binget), index, 1);
@@ -262,7 +262,7 @@ class Encoder {
   const int proto_;
   Slot root_;
   std::vector<Task> tasks_;
-  unsigned depth_ = 0;  // levels of direct recursion (and of run_tasks) now on the C stack
+  std::uintptr_t stack_top_ = 0;  // the stack's frame address in run()
   detail::HeapGuard scratch_;
   NodeMemo memo_;
   std::uint32_t memo_size_ = 0;
