@@ -74,6 +74,10 @@ const Shape kShapes[] = {
     {"frozenset", "obj = frozenset(range(%N))", ints_frozenset},
     {"OrderedDict", "obj = collections.OrderedDict((i, i) for i in range(%N))", ordered_dict},
     {"list of lists", "obj = [[i] for i in range(%N)]", lists_list},
+    // Containers whose last item is a container are written as a chain (the item after the
+    // container's other items, its APPENDS/SETITEMS/empty batch after it): the same bytes.
+    {"dict of lists", "obj = {i: [i, (i,)] for i in range(%N)}", nullptr},
+    {"set of tuples", "obj = {(i, 'm') for i in range(%N)}", nullptr},
     {"list of strs", "obj = ['s%d' % i for i in range(%N)]", nullptr},
     {"list subclass (object listitems)", "import pjtestmod\nobj = pjtestmod.Tags(range(%N))",
      nullptr},

@@ -27,17 +27,12 @@ enum Rule : std::uint8_t {
 // ---- tuple ----------------------------------------------------------------------------------
 
 void Encoder::save_tuple(Node* n, bool direct) {
+  if (direct) return save_chain(n);
   const auto& items = detail::as_sequence(n).items;
   const std::size_t len = items.size();
-  if (len == 0) {  // never memoized
-    return proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_tuple)) : out_.write("(t");
-  }
+  if (len == 0) return save_empty_tuple();
   const bool short_form = len <= 3 && proto_ >= 2;
   if (!short_form) out_.write(static_cast<char>(Op::mark));
-  if (direct) {
-    for (const Slot& item : items) save_item(item);
-    return tuple_end(n, short_form);
-  }
   Task end{TaskKind::tuple_end,
            static_cast<std::uint8_t>(short_form),
            0,
@@ -48,6 +43,20 @@ void Encoder::save_tuple(Node* n, bool direct) {
            n};
   push(end);
   for (std::size_t i = len; i-- > 0;) push_save(items[i]);
+}
+
+void Encoder::save_empty_tuple() {  // never memoized
+  proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_tuple)) : out_.write("(t");
+}
+
+const Slot* Encoder::tuple_head(Node* n) {
+  const auto& items = detail::as_sequence(n).items;
+  const std::size_t len = items.size();
+  if (len == 0) return save_empty_tuple(), nullptr;
+  const bool short_form = len <= 3 && proto_ >= 2;
+  if (!short_form) out_.write(static_cast<char>(Op::mark));
+  for (std::size_t i = 0; i + 1 < len; ++i) save_item(items[i]);
+  return defer_or_save(&items[len - 1], Closer{n, short_form, 0, {}});
 }
 
 // After the items: a tuple that got memoized while its items were saved contains itself
@@ -76,25 +85,28 @@ void Encoder::tuple_end(Node* n, bool short_form) {
 // ---- list, dict, set ------------------------------------------------------------------------
 
 void Encoder::save_list(Node* n, bool direct) {
+  if (direct) return save_chain(n);
   proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_list)) : out_.write("(l");
   memo_put(n);
   start_items(ItemsSource::list, detail::node_slot(n), detail::as_sequence(n).items.size(),
-              direct ? ItemsStart::direct : ItemsStart::now);
+              ItemsStart::now);
 }
 
 void Encoder::save_dict(Node* n, bool direct) {
+  if (direct) return save_chain(n);
   proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_dict)) : out_.write("(d");
   memo_put(n);
   start_items(ItemsSource::dict, detail::node_slot(n), detail::as_table(n).table.size(),
-              direct ? ItemsStart::direct : ItemsStart::now);
+              ItemsStart::now);
 }
 
 // Protocol 4+ (earlier protocols are rewritten to a set(...) recipe).
 void Encoder::save_set(Node* n, bool direct) {
+  if (direct) return save_chain(n);
   out_.write(static_cast<char>(Op::empty_set));
   memo_put(n);
   start_items(ItemsSource::set, detail::node_slot(n), detail::as_table(n).table.size(),
-              direct ? ItemsStart::direct : ItemsStart::now);
+              ItemsStart::now);
 }
 
 // Protocol 4+: MARK, members, FROZENSET, not batched.
@@ -125,64 +137,121 @@ void Encoder::frozenset_end(Node* n) {
 
 // ---- batches --------------------------------------------------------------------------------
 
+std::uint8_t Encoder::batch_rule(ItemsSource source) const {
+  const bool c38 = options_.batching == BatchingProfile::cpython_3_8;
+  if (proto_ == 0) return one_at_a_time;
+  switch (source) {
+    case ItemsSource::list:
+      return c38 ? exact_list : iterator;
+    case ItemsSource::dict:
+      return c38 ? exact_dict : iterator;
+    case ItemsSource::set:
+      return c38 ? exact_set : python_set;
+    case ItemsSource::object_list:
+    case ItemsSource::object_dict:
+      break;
+  }
+  return iterator;
+}
+
 void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t count,
                           ItemsStart start) {
   if (count == 0) return;
-  Rule rule = iterator;
-  const bool c38 = options_.batching == BatchingProfile::cpython_3_8;
-  if (proto_ == 0) {
-    rule = one_at_a_time;
-  } else if (source == ItemsSource::list) {
-    rule = c38 ? exact_list : iterator;
-  } else if (source == ItemsSource::dict) {
-    rule = c38 ? exact_dict : iterator;
-  } else if (source == ItemsSource::set) {
-    rule = c38 ? exact_set : python_set;
-  }
-  const Task items{TaskKind::items, static_cast<std::uint8_t>(source), rule, {}, 0, 0, container,
-                   nullptr};
+  const Task items{
+      TaskKind::items, static_cast<std::uint8_t>(source), batch_rule(source), {}, 0, 0, container,
+      nullptr};
   if (start == ItemsStart::push) return push(items);
-  if (start == ItemsStart::now) return item(items);
-  Node* n = container.as.node;
-  // Each lambda saves the next `length` items (or keys and values), its cursor kept in a
-  // local while it loops: the output's stores could alias one kept in the closure.
-  switch (source) {
-    case ItemsSource::list:
-      return write_batches(
-          rule, source, count,
-          [this, at = detail::as_sequence(n).items.data()](std::size_t length) mutable {
-            auto* item = at;
-            for (auto* end = at + length; item != end; ++item) save_item(*item);
-            at = item;
-          });
-    case ItemsSource::object_list:
-      return write_batches(
-          rule, source, count,
-          [this, at = detail::as_object(n).listitems.data()](std::size_t length) mutable {
-            auto* item = at;
-            for (auto* end = at + length; item != end; ++item) save_item(*item);
-            at = item;
-          });
-    case ItemsSource::object_dict:
-      return write_batches(
-          rule, source, count,
-          [this, at = detail::as_object(n).dictitems.data()](std::size_t length) mutable {
-            auto* item = at;
-            for (auto* end = at + length; item != end; ++item) {
-              save_item(item->first);
-              save_item(item->second);
-            }
-            at = item;
-          });
-    case ItemsSource::dict:
-    case ItemsSource::set:
+  item(items);
+}
+
+// ---- direct mode: chains ----------------------------------------------------------------
+//
+// A container is written up to its last item; when that item is itself a container, what
+// follows it (APPENDS, SETITEMS, a tuple's end) waits on closers_ and the item is written
+// next in the same loop, not by recursion. A value nested in its containers' last items (a
+// linked list, the rightmost spine of a tree) then takes no C stack and no return per level.
+// The bytes come out in the same order either way.
+
+void Encoder::save_chain(Node* head) {
+  const std::size_t base = closers_.size();
+  for (const Slot* tail = save_head(head); tail != nullptr;) {
+    Node* n = tail->as.node;
+    if (may_rewrite(n)) {
+      save(*tail, true);
       break;
+    }
+    out_.object_boundary();
+    if (memo_get(n)) break;
+    tail = save_head(n);
+  }
+  while (closers_.size() > base) {
+    const Closer c = closers_.back();
+    closers_.pop_back();
+    close(c);
+  }
+}
+
+const Slot* Encoder::save_head(Node* n) {
+  switch (n->kind) {
+    case Kind::tuple:
+      return tuple_head(n);
+    case Kind::list:
+      proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_list)) : out_.write("(l");
+      memo_put(n);
+      return items_head(ItemsSource::list, n, detail::as_sequence(n).items.size());
+    case Kind::dict:
+      proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_dict)) : out_.write("(d");
+      memo_put(n);
+      return items_head(ItemsSource::dict, n, detail::as_table(n).table.size());
+    case Kind::set:
+      out_.write(static_cast<char>(Op::empty_set));
+      memo_put(n);
+      return items_head(ItemsSource::set, n, detail::as_table(n).table.size());
+    default:
+      fail("not a container that can be chained", n);
+  }
+}
+
+const Slot* Encoder::defer_or_save(const Slot* last, const Closer& closer) {
+  if (last->tag == detail::Tag::node && chains(last->as.node->kind)) {
+    closers_.push_back(closer);
+    return last;
+  }
+  save_item(*last);
+  close(closer);
+  return nullptr;
+}
+
+void Encoder::close(const Closer& c) {
+  if (c.tuple != nullptr) return tuple_end(c.tuple, c.short_form);
+  for (std::uint8_t i = 0; i < c.size; ++i) out_.write(c.bytes[i]);
+}
+
+// The items of a list, dict or set, batch by batch, as item() and finish_item() would write
+// them one task at a time, but for the last one: see defer_or_save().
+const Slot* Encoder::items_head(ItemsSource source, Node* n, std::size_t count) {
+  if (count == 0) return nullptr;
+  const std::uint8_t rule = batch_rule(source);
+  // save_next(k) saves the next k items (keys and values), its cursor kept in a local while
+  // it loops (the output's stores could alias one kept in the closure); save_last() saves
+  // the last key and returns the last value (or item).
+  if (source == ItemsSource::list) {
+    const Slot* items = detail::as_sequence(n).items.data();
+    return write_batches(
+        rule, source, count,
+        [this, at = items](std::size_t length) mutable {
+          const Slot* item = at;
+          for (const Slot* end = at + length; item != end; ++item) save_item(*item);
+          at = item;
+        },
+        [last = items + count - 1] { return last; });
   }
   const bool is_dict = source == ItemsSource::dict;
-  write_batches(
+  const auto& entries = detail::as_table(n).table.entries();
+  return write_batches(
       rule, source, count,
-      [this, is_dict, at = detail::as_table(n).table.entries().data()](std::size_t length) mutable {
-        auto* entry = at;
+      [this, is_dict, at = entries.data()](std::size_t length) mutable {
+        const auto* entry = at;
         for (std::size_t i = 0; i < length; ++entry) {
           if (entry->key.tag == detail::Tag::erased) continue;
           save_item(entry->key);
@@ -190,61 +259,68 @@ void Encoder::start_items(ItemsSource source, const Slot& container, std::size_t
           ++i;
         }
         at = entry;
+      },
+      [this, is_dict, &entries] {
+        const auto* entry = entries.data() + entries.size() - 1;
+        while (entry->key.tag == detail::Tag::erased) --entry;
+        if (!is_dict) return &entry->key;
+        save_item(entry->key);
+        return &entry->value;
       });
 }
 
 void Encoder::save_item_node(const Slot& s) {
   if (s.tag == detail::Tag::node) {  // what save() would do, without its general checks
     Node* n = s.as.node;
-    switch (n->kind) {
-      case Kind::str:
-        if (save_short_str(n)) return;
-        break;
-      case Kind::tuple:
-      case Kind::list:
-      case Kind::dict:
-        if (!may_recurse() || may_rewrite(n)) break;
-        out_.object_boundary();
-        if (memo_get(n)) return;
-        if (n->kind == Kind::tuple) return save_tuple(n, true);
-        return n->kind == Kind::list ? save_list(n, true) : save_dict(n, true);
-      default:
-        break;
+    if (n->kind == Kind::str) {
+      if (save_short_str(n)) return;
+    } else if (chains(n->kind) && may_recurse() && !may_rewrite(n)) {
+      out_.object_boundary();
+      if (memo_get(n)) return;
+      return save_chain(n);
     }
   }
   save(s, true);
 }
 
-// Direct mode: every item written right here, batch by batch, as item() and finish_item()
-// would write them one task at a time. save_next(k) saves the next k items.
-template <class SaveNext>
-void Encoder::write_batches(std::uint8_t rule_byte, ItemsSource source, std::size_t count,
-                            SaveNext&& save_next) {
+template <class SaveNext, class SaveLast>
+const Slot* Encoder::write_batches(std::uint8_t rule_byte, ItemsSource source, std::size_t count,
+                                   SaveNext&& save_next, SaveLast&& save_last) {
   const auto rule = static_cast<Rule>(rule_byte);
   const bool is_dict = source == ItemsSource::dict || source == ItemsSource::object_dict;
   const char one = static_cast<char>(is_dict ? Op::setitem : Op::append);
   const char many = static_cast<char>(source == ItemsSource::set ? Op::additems
                                       : is_dict                  ? Op::setitems
                                                                  : Op::appends);
-  for (std::size_t start = 0; start < count; start += kBatch) {
+  const Closer after_one{nullptr, false, 1, {one}};
+  for (std::size_t start = 0;; start += kBatch) {
     const std::size_t length = std::min<std::size_t>(kBatch, count - start);
+    const bool final = start + length == count;
     if (rule == one_at_a_time) {
-      for (std::size_t i = 0; i < length; ++i) save_next(1), out_.write(one);
+      for (std::size_t i = 0; i + final < length; ++i) save_next(1), out_.write(one);
+      if (final) return defer_or_save(save_last(), after_one);
       continue;
     }
     if (length == 1 &&
         (rule == iterator || ((rule == exact_list || rule == exact_dict) && count == 1))) {
+      if (final) return defer_or_save(save_last(), after_one);
       save_next(1);
       out_.write(one);
       continue;
     }
     out_.write(static_cast<char>(Op::mark));
-    save_next(length);
-    out_.write(many);
-  }
-  if ((rule == exact_dict || rule == exact_set) && count % kBatch == 0) {
-    const char empty_batch[2] = {static_cast<char>(Op::mark), many};  // CPython 3.8-3.14
-    out_.write(std::string_view(empty_batch, 2));
+    if (!final) {
+      save_next(length);
+      out_.write(many);
+      continue;
+    }
+    save_next(length - 1);
+    if ((rule == exact_dict || rule == exact_set) && count % kBatch == 0) {
+      // CPython 3.8-3.14 ends these with an empty batch.
+      const char mark = static_cast<char>(Op::mark);
+      return defer_or_save(save_last(), Closer{nullptr, false, 3, {many, mark, many}});
+    }
+    return defer_or_save(save_last(), Closer{nullptr, false, 1, {many}});
   }
 }
 

@@ -191,6 +191,7 @@ class Encoder {
   // ---- containers (encode_containers.cpp) --------------------------------------------------
   // `direct`: the items are saved right here (see save()), not pushed as tasks.
   void save_tuple(Node* n, bool direct);
+  void save_empty_tuple();
   void tuple_end(Node* n, bool short_form);
   void save_list(Node* n, bool direct);
   void save_dict(Node* n, bool direct);
@@ -198,13 +199,36 @@ class Encoder {
   void save_frozenset(Node* n, bool direct);
   void frozenset_end(Node* n);
   // How start_items() goes on: push the items' task (something pushed before it must run
-  // after the items), run it now by tasks (it is what would be popped next: running it at
-  // once saves reading back a task just stored, which stalls store forwarding), or directly.
-  enum class ItemsStart : std::uint8_t { push, now, direct };
+  // after the items), or run it now (it is what would be popped next: running it at once
+  // saves reading back a task just stored, which stalls store forwarding).
+  enum class ItemsStart : std::uint8_t { push, now };
   void start_items(ItemsSource source, const Slot& container, std::size_t count, ItemsStart start);
-  template <class SaveNext>
-  void write_batches(std::uint8_t rule, ItemsSource source, std::size_t count,
-                     SaveNext&& save_next);
+  std::uint8_t batch_rule(ItemsSource source) const;  // a Rule (encode_containers.cpp)
+
+  // Direct mode's chains (see encode_containers.cpp): what is written after a container's
+  // deferred last item.
+  struct Closer {
+    Node* tuple;  // tuple_end(tuple, short_form), or else the bytes
+    bool short_form;
+    std::uint8_t size;
+    char bytes[3];
+  };
+  static bool chains(Kind k) noexcept {
+    return k == Kind::tuple || k == Kind::list || k == Kind::dict || k == Kind::set;
+  }
+  // Writes a tuple, list, dict or set (checked: not memoized, nothing to rewrite) and the
+  // containers in its last items after it, one after the other.
+  void save_chain(Node* head);
+  // Writes n up to its last item; returns that item if it is left to the chain (a closer
+  // pushed), or nullptr once all of n is written.
+  const Slot* save_head(Node* n);
+  const Slot* tuple_head(Node* n);
+  const Slot* items_head(ItemsSource source, Node* n, std::size_t count);
+  const Slot* defer_or_save(const Slot* last, const Closer& closer);
+  void close(const Closer& c);
+  template <class SaveNext, class SaveLast>
+  const Slot* write_batches(std::uint8_t rule, ItemsSource source, std::size_t count,
+                            SaveNext&& save_next, SaveLast&& save_last);
   void item(const Task& t);
   void item_after(const Task& t);
   bool finish_item(Task& t, std::size_t count);
@@ -262,6 +286,7 @@ class Encoder {
   const int proto_;
   Slot root_;
   std::vector<Task> tasks_;
+  std::vector<Closer> closers_;
   std::uintptr_t stack_top_ = 0;  // the stack's frame address in run()
   detail::HeapGuard scratch_;
   NodeMemo memo_;

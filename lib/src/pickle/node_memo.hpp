@@ -50,11 +50,16 @@ class NodeMemo {
       if (n->memo_epoch != epoch_) n->memo_epoch = epoch_, n->memo_index = index;
       return;
     }
+    insert_in_table(n, index);
+  }
+
+ private:
+  // Out of line, so that insert() stays small enough to be inlined everywhere.
+  [[gnu::noinline]] void insert_in_table(detail::Node* n, std::uint32_t index) {
     if (!table_) table_.emplace();
     table_->insert(n, index);
   }
 
- private:
   detail::Node* root_;
   detail::Heap* heap_ = nullptr;  // whose nodes carry this encoder's stamps, or nullptr
   std::uint32_t epoch_ = 0;
