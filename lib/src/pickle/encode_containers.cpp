@@ -56,7 +56,7 @@ const Slot* Encoder::tuple_head(Node* n) {
   const bool short_form = len <= 3 && proto_ >= 2;
   if (!short_form) out_.write(static_cast<char>(Op::mark));
   for (std::size_t i = 0; i + 1 < len; ++i) save_item(items[i]);
-  return defer_or_save(&items[len - 1], Closer{n, short_form, 0, {}});
+  return defer_or_save(&items[len - 1], Closer::tuple_end(n, short_form));
 }
 
 // After the items: a tuple that got memoized while its items were saved contains itself
@@ -212,7 +212,7 @@ const Slot* Encoder::save_head(Node* n) {
   }
 }
 
-const Slot* Encoder::defer_or_save(const Slot* last, const Closer& closer) {
+const Slot* Encoder::defer_or_save(const Slot* last, Closer closer) {
   if (last->tag == detail::Tag::node && chains(last->as.node->kind)) {
     closers_.push_back(closer);
     return last;
@@ -222,9 +222,10 @@ const Slot* Encoder::defer_or_save(const Slot* last, const Closer& closer) {
   return nullptr;
 }
 
-void Encoder::close(const Closer& c) {
-  if (c.tuple != nullptr) return tuple_end(c.tuple, c.short_form);
-  for (std::uint8_t i = 0; i < c.size; ++i) out_.write(c.bytes[i]);
+void Encoder::close(Closer c) {
+  if (c.tuple != nullptr) return tuple_end(c.tuple, c.word != 0);
+  const auto count = static_cast<int>(c.word >> 32);
+  for (int i = 0; i < count; ++i) out_.write(static_cast<char>(c.word >> (8 * i)));
 }
 
 // The items of a list, dict or set, batch by batch, as item() and finish_item() would write
@@ -292,7 +293,7 @@ const Slot* Encoder::write_batches(std::uint8_t rule_byte, ItemsSource source, s
   const char many = static_cast<char>(source == ItemsSource::set ? Op::additems
                                       : is_dict                  ? Op::setitems
                                                                  : Op::appends);
-  const Closer after_one{nullptr, false, 1, {one}};
+  const Closer after_one = Closer::bytes(one);
   for (std::size_t start = 0;; start += kBatch) {
     const std::size_t length = std::min<std::size_t>(kBatch, count - start);
     const bool final = start + length == count;
@@ -318,9 +319,9 @@ const Slot* Encoder::write_batches(std::uint8_t rule_byte, ItemsSource source, s
     if ((rule == exact_dict || rule == exact_set) && count % kBatch == 0) {
       // CPython 3.8-3.14 ends these with an empty batch.
       const char mark = static_cast<char>(Op::mark);
-      return defer_or_save(save_last(), Closer{nullptr, false, 3, {many, mark, many}});
+      return defer_or_save(save_last(), Closer::bytes(many, mark, many));
     }
-    return defer_or_save(save_last(), Closer{nullptr, false, 1, {many}});
+    return defer_or_save(save_last(), Closer::bytes(many));
   }
 }
 

@@ -207,11 +207,17 @@ class Encoder {
 
   // Direct mode's chains (see encode_containers.cpp): what is written after a container's
   // deferred last item.
+  // Two words, made in registers and passed by value: one built field by field on the stack
+  // and copied into closers_ at once would stall store forwarding.
   struct Closer {
-    Node* tuple;  // tuple_end(tuple, short_form), or else the bytes
-    bool short_form;
-    std::uint8_t size;
-    char bytes[3];
+    Node* tuple;         // tuple_end(tuple, word != 0), or else:
+    std::uint64_t word;  // up to 3 bytes to write, first in the low byte; their count above
+    static Closer tuple_end(Node* n, bool short_form) noexcept { return {n, short_form}; }
+    static Closer bytes(char a) noexcept { return {nullptr, std::uint64_t{1} << 32 | byte(a)}; }
+    static Closer bytes(char a, char b, char c) noexcept {
+      return {nullptr, std::uint64_t{3} << 32 | byte(c) << 16 | byte(b) << 8 | byte(a)};
+    }
+    static std::uint64_t byte(char c) noexcept { return static_cast<unsigned char>(c); }
   };
   static bool chains(Kind k) noexcept {
     return k == Kind::tuple || k == Kind::list || k == Kind::dict || k == Kind::set;
@@ -224,8 +230,8 @@ class Encoder {
   const Slot* save_head(Node* n);
   const Slot* tuple_head(Node* n);
   const Slot* items_head(ItemsSource source, Node* n, std::size_t count);
-  const Slot* defer_or_save(const Slot* last, const Closer& closer);
-  void close(const Closer& c);
+  const Slot* defer_or_save(const Slot* last, Closer closer);
+  void close(Closer c);
   template <class SaveNext, class SaveLast>
   const Slot* write_batches(std::uint8_t rule, ItemsSource source, std::size_t count,
                             SaveNext&& save_next, SaveLast&& save_last);
@@ -246,23 +252,21 @@ class Encoder {
   // False for what rewrite() surely leaves alone: lists, tuples, plain dicts, and what this
   // protocol has an opcode for.
   bool may_rewrite(const Node* n) const noexcept {
-    switch (n->kind) {
-      case Kind::list:
-      case Kind::tuple:
-        return false;
-      case Kind::dict:
-        return detail::as_table(const_cast<Node*>(n)).flavor != DictFlavor::dict;
-      case Kind::bytes:
-        return proto_ < 3;
-      case Kind::bytearray:
-        return proto_ < 5;
-      case Kind::set:
-      case Kind::frozenset:
-      case Kind::global:
-        return proto_ < 4;
-      default:
-        return true;
-    }
+    if (n->kind == Kind::dict)
+      return detail::as_table(const_cast<Node*>(n)).flavor != DictFlavor::dict;
+    return (rewritten_kinds_ >> static_cast<unsigned>(n->kind)) & 1u;
+  }
+  // The kinds may_rewrite() holds for at this protocol, one bit each (a mask, not a switch:
+  // it is asked for every container).
+  static std::uint32_t rewritten_kinds(int protocol) noexcept {
+    std::uint32_t mask = ~std::uint32_t{0};
+    const auto leave = [&](Kind k) { mask &= ~(std::uint32_t{1} << static_cast<unsigned>(k)); };
+    leave(Kind::list);
+    leave(Kind::tuple);
+    if (protocol >= 3) leave(Kind::bytes);
+    if (protocol >= 5) leave(Kind::bytearray);
+    if (protocol >= 4) leave(Kind::set), leave(Kind::frozenset), leave(Kind::global);
+    return mask;
   }
   Node* rewrite_object(Node* n);
   // The memo key of every global with this name (CPython memoizes the class object, of
@@ -291,6 +295,7 @@ class Encoder {
   detail::HeapGuard scratch_;
   NodeMemo memo_;
   std::uint32_t memo_size_ = 0;
+  const std::uint32_t rewritten_kinds_ = rewritten_kinds(proto_);
   std::unordered_map<std::string, Node*> global_keys_;
   std::unordered_map<std::string, Node*> name_strings_;
   // The first decoded str written as a global's module or name, per text (see
