@@ -120,11 +120,27 @@ concept Decodable = requires(const Value& v) {
   "  (std types, std::chrono and the picklejar::py helpers come with <picklejar/codec.hpp>;\n" \
   "  char, wchar_t and char8/16/32_t are characters, not Python ints: use std::string)"
 
+namespace detail {
+// Between these (nested pairs count once), every value built on this thread starts in one
+// heap with an arena instead of a heap of its own merged into its container a moment later:
+// a struct's fields are allocated together. Defined in lib/src/value/heap.cpp.
+void begin_shared_build() noexcept;
+void end_shared_build() noexcept;
+struct SharedBuildScope {
+  SharedBuildScope() noexcept { begin_shared_build(); }
+  ~SharedBuildScope() { end_shared_build(); }
+  SharedBuildScope(const SharedBuildScope&) = delete;
+  SharedBuildScope& operator=(const SharedBuildScope&) = delete;
+};
+}  // namespace detail
+
 // The Value Python would hold for x. Throws CodecError when x has no Python counterpart
-// (text that is not UTF-8, a time outside datetime's range, ...).
+// (text that is not UTF-8, a time outside datetime's range, ...). Every value built while it
+// runs, the result and whatever a codec builds on the side, shares one heap (see MAPPING.md).
 template <class T>
 Value to_value(const T& x) {
   if constexpr (Encodable<T>) {
+    const detail::SharedBuildScope scope;
     return codec<T>::to_value(x);
   } else {
     static_assert(Encodable<T>,

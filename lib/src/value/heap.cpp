@@ -38,7 +38,34 @@ class SpareHeaps {
   int count_ = 0;
 };
 
+struct SharedBuildState {
+  int depth = 0;         // SharedBuild scopes alive on this thread
+  Heap* heap = nullptr;  // the shared heap, once a value was built (holds one handle)
+};
+SharedBuildState& shared_build() noexcept {
+  thread_local SharedBuildState state;  // trivially destructible
+  return state;
+}
+
 }  // namespace
+
+void begin_shared_build() noexcept { ++shared_build().depth; }
+
+void end_shared_build() noexcept {
+  SharedBuildState& state = shared_build();
+  if (--state.depth > 0 || state.heap == nullptr) return;
+  std::exchange(state.heap, nullptr)->drop_handles(1);
+}
+
+Heap* Heap::for_new_value() {
+  SharedBuildState& state = shared_build();
+  if (state.depth == 0) return create(Memory::global_allocator);
+  if (state.heap == nullptr) {
+    state.heap = create(Memory::arena);
+    state.heap->add_handles(1);
+  }
+  return state.heap;
+}
 
 Heap* Heap::create(Memory memory, std::size_t expected_bytes) {
   if (memory == Memory::global_allocator) {
@@ -88,6 +115,7 @@ void Heap::drop_handles(std::size_t n) noexcept {
 
 Heap* Heap::merge(Heap* a, Heap* b) {
   if (a->nodes_.size() < b->nodes_.size()) std::swap(a, b);
+  if (b == shared_build().heap) std::swap(a, b);     // a SharedBuild's heap stays where it is
   for (Node* node : b->nodes_) a->adopt_node(node);  // counts needs_destroy_count_ too
   // b's nodes keep allocating from (and freeing to) b's arenas: they move along.
   if (b->arena_) a->absorbed_arenas_.push_back(std::move(b->arena_));

@@ -25,6 +25,10 @@ class Heap {
   // so the first thing a creator does is take a handle (HeapGuard or a Value).
   // `expected_bytes` sizes the arena's first chunk (a decoder passes its input size).
   static Heap* create(Memory memory = Memory::global_allocator, std::size_t expected_bytes = 0);
+  // The heap a new value built through the API starts in: a heap of its own (create()), or,
+  // inside begin_shared_build()/end_shared_build() on this thread (codec_core.hpp), the one
+  // heap every value built there shares.
+  static Heap* for_new_value();
 
   // Allocates a node; the heap's arena (or nullptr) is the constructor's first argument.
   template <class N, class... Args>

@@ -90,7 +90,7 @@ Value str_value(std::string_view utf8) {
     throw ValueError("str: invalid UTF-8 at byte " + std::to_string(*bad) + " of " +
                      std::to_string(utf8.size()));
   }
-  detail::HeapGuard guard;
+  detail::HeapGuard guard(detail::Heap::for_new_value());
   return ValueAccess::handle(detail::node_slot(guard->make_str(utf8)));
 }
 

@@ -29,7 +29,7 @@ class ValueAccess {
 // A fresh node in a fresh heap, returned as its first handle.
 template <class N, class... Args>
 Value make_standalone(Args&&... args) {
-  HeapGuard guard;
+  HeapGuard guard(Heap::for_new_value());
   N* node = guard->make<N>(std::forward<Args>(args)...);
   return ValueAccess::handle(node_slot(node));
 }
