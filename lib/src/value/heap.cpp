@@ -8,6 +8,10 @@ namespace picklejar::detail {
 
 namespace {
 
+// The thread-locals below are read for every value built. In a shared library the default TLS
+// model calls __tls_get_addr on each access; initial-exec reads them at a fixed offset from
+// the thread pointer (a few dozen bytes of the static TLS that glibc also keeps for dlopen).
+
 // Every Value built through the API (Value("x"), to_value() of a struct's fields) starts as a
 // heap of its own, merged into its container's soon after: a thread keeps a few emptied small
 // heaps for reuse rather than allocate and free one (and its node list) every time.
@@ -15,7 +19,7 @@ class SpareHeaps {
  public:
   static SpareHeaps* of_this_thread() noexcept {
     if (gone()) return nullptr;
-    thread_local SpareHeaps spares;
+    [[gnu::tls_model("initial-exec")]] thread_local SpareHeaps spares;
     return &spares;
   }
   Heap* take() noexcept { return count_ > 0 ? heaps_[--count_].release() : nullptr; }
@@ -30,7 +34,7 @@ class SpareHeaps {
   // other thread-locals' destructors, are freed instead. Trivially destructible, so it can
   // still be read then.
   static bool& gone() noexcept {
-    thread_local bool flag = false;
+    [[gnu::tls_model("initial-exec")]] thread_local bool flag = false;
     return flag;
   }
   static constexpr int kMax = 64;
@@ -43,7 +47,7 @@ struct SharedBuildState {
   Heap* heap = nullptr;  // the shared heap, once a value was built (holds one handle)
 };
 SharedBuildState& shared_build() noexcept {
-  thread_local SharedBuildState state;  // trivially destructible
+  [[gnu::tls_model("initial-exec")]] thread_local SharedBuildState state;  // trivially destructible
   return state;
 }
 
