@@ -13,7 +13,7 @@ void Output::grow(std::size_t n) {
   const std::size_t current = vector_ ? vector_->size() : string_->size();
   // A large payload gets room for what follows it too (at least STOP): a one-byte write
   // right after it must not double a buffer that the payload alone filled.
-  const std::size_t headroom = n >= kFrameTarget ? 4096 : 0;
+  const std::size_t headroom = n >= kFrameTarget ? kLargeHeadroom : 0;
   const std::size_t wanted = std::max({size_ + n + headroom, current * 2, std::size_t{256}});
   if (vector_) {
     vector_->resize(wanted);
@@ -59,8 +59,34 @@ void Output::write_large_payload(char op, int length_bytes, std::string_view dat
     flush();
     (*writer_)(std::as_bytes(std::span(data.data(), data.size())));  // straight from the value
   } else {
-    append(data.data(), data.size());
+    append_large(data);
   }
+}
+
+// Through the target's own append: making room with resize() first would zero-fill what the
+// payload then overwrites, a second pass over a payload of megabytes.
+void Output::append_large(std::string_view data) {
+  const std::size_t needed = size_ + data.size() + kLargeHeadroom;
+  const auto make_room = [&](auto& target) {
+    target.resize(size_);  // drops the zero-filled room ahead of what was written
+    // Geometric growth, as for small writes: a value holding many large payloads is written
+    // in linear time.
+    if (needed > target.capacity()) target.reserve(std::max(needed, 2 * target.capacity()));
+  };
+  if (vector_) {
+    make_room(*vector_);
+    const auto* bytes = reinterpret_cast<const std::byte*>(data.data());
+    vector_->insert(vector_->end(), bytes, bytes + data.size());
+    vector_->resize(needed);
+    base_ = reinterpret_cast<char*>(vector_->data());
+  } else {
+    make_room(*string_);
+    string_->append(data);
+    string_->resize(needed);
+    base_ = string_->data();
+  }
+  size_ += data.size();
+  capacity_ = needed;
 }
 
 void Output::finish() {

@@ -96,6 +96,7 @@ class Output {
   static constexpr std::size_t kHeader = 9;
   static constexpr std::size_t kFrameTarget = 64 * 1024;
   static constexpr std::size_t kFrameMin = 4;
+  static constexpr std::size_t kLargeHeadroom = 4096;  // room kept after a large payload
 
   // (Through a local pointer: char stores through base_ could alias this object, and would
   // reload base_ and size_.)
@@ -123,6 +124,7 @@ class Output {
     for (int i = 0; i < n; ++i) to[1 + i] = static_cast<char>((v >> (8 * i)) & 0xff);
   }
   void write_large_payload(char op, int length_bytes, std::string_view data);
+  void append_large(std::string_view data);  // the string or vector target's
   // Makes room for `n` more bytes: the target is resized ahead of what is written.
   void grow(std::size_t n);
   void trim();
