@@ -61,6 +61,7 @@ void Output::write_large_payload(char op, int length_bytes, std::string_view dat
   } else {
     append_large(data);
   }
+  if (framing_) open_frame();
 }
 
 // Through the target's own append: making room with resize() first would zero-fill what the

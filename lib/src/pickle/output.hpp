@@ -3,7 +3,9 @@
 // pickler does it (Modules/_pickle.c: _Pickler_Write, _Pickler_OpcodeBoundary,
 // _Pickler_CommitFrame, _Pickler_write_bytes):
 //   - with framing on, the first write after a frame was committed opens a frame by reserving
-//     a 9-byte FRAME header;
+//     a 9-byte FRAME header (here the frame is opened right at the commit, so that writes need
+//     not check: one that stays empty, at the end or before a large payload, is removed
+//     again, which leaves the same bytes);
 //   - at the start of every save() (an object boundary), a frame holding 64 KiB or more is
 //     committed: its header is filled in, or removed when it holds fewer than 4 bytes;
 //   - a str/bytes/bytearray payload of 64 KiB or more commits the open frame and goes out
@@ -36,19 +38,14 @@ class Output {
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
 
-  void write(std::string_view bytes) {
-    if (framing_ && frame_start_ == kNoFrame) open_frame();
-    append(bytes.data(), bytes.size());
-  }
+  void write(std::string_view bytes) { append(bytes.data(), bytes.size()); }
   void write(char op) {
-    if (framing_ && frame_start_ == kNoFrame) open_frame();
     if (size_ == capacity_) grow(1);
     base_[size_++] = op;
   }
   // Appends `n` bytes for the caller to fill in before the next write (an int's bytes,
   // written in place).
   char* write_in_place(std::size_t n) {
-    if (framing_ && frame_start_ == kNoFrame) open_frame();
     if (n > capacity_ - size_) grow(n);
     char* at = base_ + size_;
     size_ += n;
@@ -57,10 +54,7 @@ class Output {
   // The opcode `op` and the low `n` bytes of `v`, little-endian (pickle's integer
   // arguments), stored straight into the output: built on the stack and copied, they would
   // be reloaded wider than they were stored, which stalls store forwarding.
-  void write_op(char op, std::uint64_t v, int n) {
-    if (framing_ && frame_start_ == kNoFrame) open_frame();
-    store_op(op, v, n);
-  }
+  void write_op(char op, std::uint64_t v, int n) { store_op(op, v, n); }
   // A payload that may be large (see the header comment) after its opcode and its length in
   // `length_bytes` bytes.
   void write_payload(char op, int length_bytes, std::string_view data) {
@@ -79,11 +73,14 @@ class Output {
     for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
   }
 
-  void start_framing() noexcept { framing_ = true; }
+  void start_framing() {
+    framing_ = true;
+    open_frame();
+  }
   // Called at the start of every save().
   void object_boundary() {
-    if (frame_start_ != kNoFrame) {
-      if (size_ - frame_start_ - kHeader >= kFrameTarget) commit_frame();
+    if (framing_) {
+      if (size_ - frame_start_ - kHeader >= kFrameTarget) commit_frame(), open_frame();
     } else if (writer_ && size_ >= kFrameTarget) {
       flush();  // unframed (protocol < 4): hand over in pieces of about a frame
     }
