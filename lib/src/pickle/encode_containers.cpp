@@ -181,7 +181,10 @@ void Encoder::save_chain(Node* head) {
       break;
     }
     out_.object_boundary();
-    if (memo_get(n)) break;
+    if (const auto index = memo_.find(n)) {  // memo_get(), inline in this loop
+      write_get(*index);
+      break;
+    }
     tail = save_head(n);
   }
   while (closers_.size() > base) {

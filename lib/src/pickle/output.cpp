@@ -32,8 +32,18 @@ void Output::trim() {
   capacity_ = size_;
 }
 
+void Output::reach_boundary() {
+  if (framing_) {
+    commit_frame();
+    open_frame();
+  } else {
+    flush();  // a writer's unframed output: handed over in pieces of about a frame
+  }
+}
+
 void Output::open_frame() {
   frame_start_ = size_;
+  boundary_ = size_ + kHeader + kFrameTarget;
   append("\0\0\0\0\0\0\0\0\0", kHeader);  // filled in by commit_frame()
 }
 

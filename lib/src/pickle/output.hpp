@@ -32,7 +32,8 @@ class Output {
   explicit Output(std::string& target) : string_(&target), size_(target.size()), capacity_(size_) {}
   explicit Output(std::vector<std::byte>& target)
       : vector_(&target), size_(target.size()), capacity_(size_) {}
-  explicit Output(const Writer& writer) : string_(&scratch_), writer_(&writer) {}
+  explicit Output(const Writer& writer)
+      : string_(&scratch_), writer_(&writer), boundary_(kFrameTarget) {}
   // Trims the target to what was written (the buffer grows ahead of it), also on errors.
   ~Output();
   Output(const Output&) = delete;
@@ -77,13 +78,9 @@ class Output {
     framing_ = true;
     open_frame();
   }
-  // Called at the start of every save().
+  // Called at the start of every save(), so one compare.
   void object_boundary() {
-    if (framing_) {
-      if (size_ - frame_start_ - kHeader >= kFrameTarget) commit_frame(), open_frame();
-    } else if (writer_ && size_ >= kFrameTarget) {
-      flush();  // unframed (protocol < 4): hand over in pieces of about a frame
-    }
+    if (size_ >= boundary_) reach_boundary();
   }
   // Called after STOP: commits the last frame and hands everything over.
   void finish();
@@ -121,6 +118,7 @@ class Output {
     for (int i = 0; i < n; ++i) to[1 + i] = static_cast<char>((v >> (8 * i)) & 0xff);
   }
   void write_large_payload(char op, int length_bytes, std::string_view data);
+  void reach_boundary();
   void append_large(std::string_view data);  // the string or vector target's
   // Makes room for `n` more bytes: the target is resized ahead of what is written.
   void grow(std::size_t n);
@@ -139,6 +137,9 @@ class Output {
   std::size_t capacity_ = 0;
   bool framing_ = false;
   std::size_t frame_start_ = kNoFrame;  // offset of the open frame's header
+  // Where object_boundary() has something to do: the open frame holds 64 KiB, or a writer's
+  // unframed buffer (protocol < 4) does; never for an unframed string or vector.
+  std::size_t boundary_ = ~std::size_t{0};
 };
 
 }  // namespace picklejar::pickle
