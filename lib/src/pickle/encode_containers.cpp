@@ -273,18 +273,27 @@ const Slot* Encoder::items_head(ItemsSource source, Node* n, std::size_t count) 
       });
 }
 
+// Kept small: the common cases end in tail calls, and a str found in the memo (a dict key,
+// most often) is written without saving a register.
 void Encoder::save_item_node(const Slot& s) {
   if (s.tag == detail::Tag::node) {  // what save() would do, without its general checks
     Node* n = s.as.node;
     if (n->kind == Kind::str) {
       if (save_short_str(n)) return;
-    } else if (chains(n->kind) && may_recurse() && !may_rewrite(n)) {
-      out_.object_boundary();
-      if (memo_get(n)) return;
-      return save_chain(n);
+    } else if (chains(n->kind)) {
+      return save_item_container(n);
     }
   }
   save(s, true);
+}
+
+void Encoder::save_item_container(Node* n) {
+  if (may_recurse() && !may_rewrite(n)) {
+    out_.object_boundary();
+    if (memo_get(n)) return;
+    return save_chain(n);
+  }
+  save(detail::node_slot(n), true);
 }
 
 template <class SaveNext, class SaveLast>

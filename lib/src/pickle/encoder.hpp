@@ -152,23 +152,28 @@ class Encoder {
   // inline, anything else through save().
   void save_item(const Slot& s) { is_atom(s) ? save_atom(s) : save_item_node(s); }
   void save_item_node(const Slot& s);
+  [[gnu::noinline]] void save_item_container(Node* n);  // a tuple, list, dict or set
   // What save() writes for a str of at most 255 bytes at protocol 4+ (SHORT_BINUNICODE and
   // MEMOIZE, or its GET), in one piece; false, having written nothing, for any other str.
   bool save_short_str(Node* n) {
-    const auto& str = detail::as_str(n);
-    if (str.size > 0xff || proto_ < 4) return false;
+    if (detail::as_str(n).size > 0xff || proto_ < 4) return false;
     out_.object_boundary();
     if (const auto index = memo_.find(n)) {
       write_get(*index);
       return true;
     }
+    write_new_short_str(n);
+    return true;
+  }
+  // Out of line: a GET (the common case, keys) then needs no registers saved.
+  [[gnu::noinline]] void write_new_short_str(Node* n) {
+    const auto& str = detail::as_str(n);
     char* to = out_.write_in_place(str.size + 3);
     to[0] = static_cast<char>(Op::short_binunicode);
     to[1] = static_cast<char>(str.size);
     Output::copy(to + 2, str.text().data(), str.size);
     to[str.size + 2] = static_cast<char>(Op::memoize);
     memo_.insert(n, memo_size_++);
-    return true;
   }
   void save_bool(bool b);
   void save_int(std::int64_t i);
