@@ -2,6 +2,8 @@
 // save_set, save_frozenset), and the batching of their items (batch_list_exact,
 // batch_dict_exact, batch_list, batch_dict), one item per task.
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "encoder.hpp"
@@ -54,6 +56,16 @@ const Slot* Encoder::tuple_head(Node* n) {
   const std::size_t len = items.size();
   if (len == 0) return save_empty_tuple(), nullptr;
   const bool short_form = len <= 3 && proto_ >= 2;
+  if (short_form && proto_ >= 4 && std::all_of(items.begin(), items.end(), is_atom)) {
+    // A pair of floats, say: nothing in it can refer back to the tuple, so tuple_end() has
+    // nothing to check, and TUPLEn MEMOIZE go out in one write.
+    for (const Slot& item : items) save_atom(item);
+    char* to = out_.write_in_place(2);
+    to[0] = static_cast<char>(static_cast<int>(Op::tuple1) + static_cast<int>(len) - 1);
+    to[1] = static_cast<char>(Op::memoize);
+    memo_.insert(n, memo_size_++);
+    return nullptr;
+  }
   if (!short_form) out_.write(static_cast<char>(Op::mark));
   for (std::size_t i = 0; i + 1 < len; ++i) save_item(items[i]);
   return defer_or_save(&items[len - 1], Closer::tuple_end(n, short_form));
