@@ -61,6 +61,25 @@ Value ordered_dict(int n) {
   v.set_dict_flavor(picklejar::DictFlavor::ordered_dict);
   return v;
 }
+// Keys 0, n/2+1 and n+2 of n+3 deleted: n items left, with holes at the start, in the middle
+// and at the end of the table (deleting keeps CPython's order, and small ints iterate a set in
+// order).
+template <class Make>
+Value with_holes(int n, Make make) {
+  Value v = make(n + 3);
+  for (int key : {0, n / 2 + 1, n + 2}) REQUIRE(v.erase(Value(key)));
+  return v;
+}
+Value dict_with_holes(int n) { return with_holes(n, ints_dict); }
+Value set_with_holes(int n) { return with_holes(n, ints_set); }
+Value dict_of_lists_with_holes(int n) {  // the last live value is a list: a chain
+  return with_holes(n, [](int size) {
+    std::vector<std::pair<Value, Value>> items;
+    for (int i = 0; i < size; ++i) items.emplace_back(i, Value::list({i, i}));
+    return Value::dict(std::move(items));
+  });
+}
+
 Value lists_list(int n) {  // enough memo entries for LONG_BINPUT at protocols 1-3
   std::vector<Value> items;
   for (int i = 0; i < n; ++i) items.push_back(Value::list({i}));
@@ -84,6 +103,14 @@ const Shape kShapes[] = {
     {"dict subclass (object dictitems)",
      "import pjtestmod\nobj = pjtestmod.Registry((i, -i) for i in range(%N))", nullptr},
     {"dict of sets", "obj = {i: {i} for i in range(%N)}", nullptr},
+    // Deleted entries leave holes in our tables, skipped wherever items are written.
+    {"dict with holes",
+     "obj = {i: i for i in range(%N + 3)}\nfor k in (0, %N // 2 + 1, %N + 2): del obj[k]",
+     dict_with_holes},
+    {"set with holes", "obj = set(range(%N + 3)) - {0, %N // 2 + 1, %N + 2}", set_with_holes},
+    {"dict of lists with holes",
+     "obj = {i: [i, i] for i in range(%N + 3)}\nfor k in (0, %N // 2 + 1, %N + 2): del obj[k]",
+     dict_of_lists_with_holes},
 };
 
 std::string program(const Shape& shape, int n) {

@@ -210,14 +210,38 @@ const Slot* Encoder::save_head(Node* n) {
   switch (n->kind) {
     case Kind::tuple:
       return tuple_head(n);
-    case Kind::list:
+    case Kind::list: {
+      const auto& items = detail::as_sequence(n).items;
+      const std::size_t count = items.size();
+      if (in_one_batch(count)) {
+        open_one_batch(n, Op::empty_list);
+        for (std::size_t i = 0; i + 1 < count; ++i) save_item(items[i]);
+        return defer_or_save(&items[count - 1], Closer::bytes(static_cast<char>(Op::appends)));
+      }
       proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_list)) : out_.write("(l");
       memo_put(n);
-      return items_head(ItemsSource::list, n, detail::as_sequence(n).items.size());
-    case Kind::dict:
+      return items_head(ItemsSource::list, n, count);
+    }
+    case Kind::dict: {
+      const auto& table = detail::as_table(n).table;
+      const std::size_t count = table.size();
+      if (in_one_batch(count)) {
+        open_one_batch(n, Op::empty_dict);
+        const auto* entry = table.entries().data();
+        for (std::size_t i = 0; i + 1 < count; ++entry) {
+          if (entry->key.tag == detail::Tag::erased) continue;
+          save_item(entry->key);
+          save_item(entry->value);
+          ++i;
+        }
+        while (entry->key.tag == detail::Tag::erased) ++entry;  // to the last live entry
+        save_item(entry->key);
+        return defer_or_save(&entry->value, Closer::bytes(static_cast<char>(Op::setitems)));
+      }
       proto_ >= 1 ? out_.write(static_cast<char>(Op::empty_dict)) : out_.write("(d");
       memo_put(n);
-      return items_head(ItemsSource::dict, n, detail::as_table(n).table.size());
+      return items_head(ItemsSource::dict, n, count);
+    }
     case Kind::set:
       out_.write(static_cast<char>(Op::empty_set));
       memo_put(n);
@@ -225,6 +249,21 @@ const Slot* Encoder::save_head(Node* n) {
     default:
       fail("not a container that can be chained", n);
   }
+}
+
+// Lists and dicts of 2 to 999 items at protocol 4+, the common kind: every batching profile
+// writes them as one batch, MARK ... APPENDS/SETITEMS (only 1 item, and 1000 or more, differ),
+// and EMPTY_x MEMOIZE MARK go out in one write.
+bool Encoder::in_one_batch(std::size_t count) const noexcept {
+  return proto_ >= 4 && count >= 2 && count < kBatch;
+}
+
+void Encoder::open_one_batch(Node* n, Op empty) {
+  char* to = out_.write_in_place(3);
+  to[0] = static_cast<char>(empty);
+  to[1] = static_cast<char>(Op::memoize);
+  to[2] = static_cast<char>(Op::mark);
+  memo_.insert(n, memo_size_++);
 }
 
 const Slot* Encoder::defer_or_save(const Slot* last, Closer closer) {

@@ -233,6 +233,8 @@ class Encoder {
   // Writes n up to its last item; returns that item if it is left to the chain (a closer
   // pushed), or nullptr once all of n is written.
   const Slot* save_head(Node* n);
+  bool in_one_batch(std::size_t count) const noexcept;
+  void open_one_batch(Node* n, Op empty);
   const Slot* tuple_head(Node* n);
   const Slot* items_head(ItemsSource source, Node* n, std::size_t count);
   const Slot* defer_or_save(const Slot* last, Closer closer);
