@@ -29,6 +29,7 @@
 #include <list>
 #include <map>
 #include <optional>
+#include <ranges>
 #include <set>
 #include <string>
 #include <tuple>
@@ -64,6 +65,7 @@ template <class Range>
 Value list_value(const Range& range) {
   using Element = typename Range::value_type;
   std::vector<Value> items;
+  if constexpr (std::ranges::sized_range<const Range>) items.reserve(std::ranges::size(range));
   std::size_t i = 0;
   for (const auto& e : range) {
     items.push_back(at_index(i, [&] { return picklejar::to_value<Element>(e); }));

@@ -125,7 +125,9 @@ void expect_length(std::size_t actual, std::size_t expected, std::string_view un
 
 Value path_value(std::string_view native) {
   // Nearly every path is strict UTF-8 already: then it is its own text.
-  if (!find_invalid_utf8(native) && !find_surrogate(native)) return str_value(native);
+  if (is_ascii(native) || (!find_invalid_utf8(native) && !find_surrogate(native))) {
+    return str_value(native);
+  }
   std::string utf8;
   utf8.reserve(native.size());
   while (!native.empty()) {
