@@ -48,6 +48,12 @@ struct Session {
 };
 PICKLEJAR_CLASS(Session, "pjcodec.state", "Session", window, recent, prefs, saved_at);
 
+// A member listed twice: Python has one attribute of that name.
+struct Twice {
+  int a = 0;
+};
+PICKLEJAR_CLASS(Twice, "pjcodec.state", "Twice", a, a);
+
 struct Empty {
   friend bool operator==(const Empty&, const Empty&) = default;
 };
@@ -207,6 +213,10 @@ TEST_CASE("codec: a session struct nests classes, paths, variants and datetimes"
       sys_days(year{2024} / 5 / 6) + hours(7) + minutes(8) + seconds(9) + microseconds(10)};
   test::check_like_cpython(full, py[0]);
   test::check_like_cpython(app::Session{}, py[1]);
+}
+
+TEST_CASE("codec: a member listed twice in PICKLEJAR_CLASS is refused, not written twice") {
+  CHECK(test::to_value_error(app::Twice{}) == ".a: equal in Python to an earlier key");
 }
 
 TEST_CASE("codec: a class with no attributes has no BUILD") {

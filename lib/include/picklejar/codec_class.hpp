@@ -8,10 +8,11 @@
 //   }
 //
 // maps app::Window to instances of the Python class app.state.Window, with one instance
-// attribute per listed member, named as the member. to_value builds what Python 3 pickles
-// for an instance of a plain class at protocol 2+: NEWOBJ of the class with no arguments,
-// then BUILD with the attribute dict (no BUILD when no members are listed, as Python writes
-// nothing for an empty __dict__). A Python program that has the class loads it natively.
+// attribute per listed member, named as the member (listing one twice is a CodecError at
+// `.name` when writing). to_value builds what Python 3 pickles for an instance of a plain
+// class at protocol 2+: NEWOBJ of the class with no arguments, then BUILD with the attribute
+// dict (no BUILD when no members are listed, as Python writes nothing for an empty __dict__).
+// A Python program that has the class loads it natively.
 //
 // from_value accepts what CPython writes for such an instance at every protocol: NEWOBJ
 // (2+), copyreg._reconstructor (0-1), INST/OBJ (Python 2), a nested class (qualname
@@ -95,10 +96,12 @@ inline constexpr bool is_optional<std::optional<T>> = true;
 template <class T, class... M>
 Value class_to_value(const T& object, std::string_view module, std::string_view qualname,
                      const Member<T, M>&... members) {
-  Value attributes = Value::dict();
-  (attributes.set(
-       Value(members.name),
-       at_attribute(members.name, [&] { return picklejar::to_value(object.*(members.pointer)); })),
+  Value attributes = dict_with_room(sizeof...(M));
+  (at_attribute(members.name,
+                [&] {
+                  insert_new_key(attributes, Value(members.name),
+                                 detail::part_value(object.*(members.pointer)));
+                }),
    ...);
   return instance_value(module, qualname, std::move(attributes));
 }

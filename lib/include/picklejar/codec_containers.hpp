@@ -33,6 +33,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -52,8 +53,13 @@ void expect_set(const Value& v);  // set or frozenset
 // key itself if hashable, else its hashable form (list -> tuple, set -> frozenset,
 // bytearray -> bytes); CodecError for what has none (a dict).
 Value hashable(Value key);
-// CodecError if dict/set already holds an equal key/member.
-void insert_new_key(Value& dict, const Value& key, Value item);
+// Whether picklejar's own mapping of T is always hashable (a number or a str), so that a key
+// of it needs no hashable() pass. (Not enums: a codec<> of the user's may map one otherwise.)
+template <class T>
+inline constexpr bool maps_to_hashable =
+    std::is_arithmetic_v<T> || std::is_same_v<T, std::string> ||
+    std::is_same_v<T, std::string_view>;
+// CodecError if the set already holds an equal member.
 void add_new_member(Value& set, const Value& member);
 [[noreturn]] void throw_duplicate_key();
 // Inside a catch block: the text of a mapping failure (CodecError, TypeError, ValueError,
@@ -68,7 +74,7 @@ Value list_value(const Range& range) {
   if constexpr (std::ranges::sized_range<const Range>) items.reserve(std::ranges::size(range));
   std::size_t i = 0;
   for (const auto& e : range) {
-    items.push_back(at_index(i, [&] { return picklejar::to_value<Element>(e); }));
+    items.push_back(at_index(i, [&] { return detail::part_value<Element>(e); }));
     ++i;
   }
   return Value::list(std::move(items));
@@ -93,10 +99,16 @@ struct SequenceCodec {
 template <class Map>
 struct MapCodec {
   static Value to_value(const Map& map) {
-    Value dict = Value::dict();
+    Value dict = dict_with_room(map.size());
     for (const auto& entry : map) {
-      const Value key = in_key([&] { return hashable(picklejar::to_value(entry.first)); });
-      Value item = at_key(key, [&] { return picklejar::to_value(entry.second); });
+      const Value key = in_key([&] {
+        if constexpr (maps_to_hashable<std::remove_cvref_t<decltype(entry.first)>>) {
+          return detail::part_value(entry.first);
+        } else {
+          return hashable(detail::part_value(entry.first));
+        }
+      });
+      Value item = at_key(key, [&] { return detail::part_value(entry.second); });
       at_key(key, [&] { insert_new_key(dict, key, std::move(item)); });
     }
     return dict;
@@ -125,7 +137,7 @@ struct SetCodec {
     Value out = Value::set();
     std::size_t i = 0;
     for (const auto& member : set) {
-      at_index(i++, [&] { add_new_member(out, hashable(picklejar::to_value(member))); });
+      at_index(i++, [&] { add_new_member(out, hashable(detail::part_value(member))); });
     }
     return out;
   }
@@ -148,7 +160,7 @@ struct FixedCodec {
 
   static Value to_value(const Fixed& x) {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return Value::tuple({at_index(I, [&] { return picklejar::to_value(std::get<I>(x)); })...});
+      return Value::tuple({at_index(I, [&] { return detail::part_value(std::get<I>(x)); })...});
     }
     (std::make_index_sequence<size>());
   }
@@ -201,7 +213,7 @@ struct codec<std::tuple<Ts...>> : detail::FixedCodec<std::tuple<Ts...>> {};
 
 template <class T>
 struct codec<std::optional<T>> {
-  static Value to_value(const std::optional<T>& o) { return o ? picklejar::to_value(*o) : Value(); }
+  static Value to_value(const std::optional<T>& o) { return o ? detail::part_value(*o) : Value(); }
   static std::optional<T> from_value(const Value& v) {
     if (v.is_none()) return std::nullopt;
     return picklejar::from_value<T>(v);
@@ -214,7 +226,7 @@ struct codec<std::variant<Ts...>> {
 
   static Value to_value(const Variant& x) {
     if (x.valueless_by_exception()) throw CodecError("std::variant is valueless by exception");
-    return std::visit([](const auto& alternative) { return picklejar::to_value(alternative); }, x);
+    return std::visit([](const auto& alternative) { return detail::part_value(alternative); }, x);
   }
   static Variant from_value(const Value& v) {
     std::string failures;

@@ -150,6 +150,19 @@ Value to_value(const T& x) {
   }
 }
 
+namespace detail {
+// to_value() of a part of a value being mapped (an item, a key, a member): the same, minus
+// the shared-build scope, which the outermost to_value() already holds.
+template <class T>
+Value part_value(const T& x) {
+  if constexpr (Encodable<T>) {
+    return codec<T>::to_value(x);
+  } else {
+    return picklejar::to_value(x);  // its static_assert names the missing mapping
+  }
+}
+}  // namespace detail
+
 // The T that v describes. Throws CodecError naming the path when v has the wrong shape.
 template <class T>
 std::remove_cvref_t<T> from_value(const Value& v) {
@@ -228,6 +241,11 @@ decltype(auto) at_attribute(std::string_view name, F&& f) {
     rethrow_at_attribute(name);
   }
 }
+
+// Building dicts (maps, a struct's attributes): an empty dict with room for n items, and an
+// insert that raises CodecError if the dict already holds an equal key.
+Value dict_with_room(std::size_t n);
+void insert_new_key(Value& dict, const Value& key, Value item);
 
 // "expected <what>, got <Python type of v>".
 [[noreturn]] void throw_expected(std::string_view what, const Value& v);

@@ -8,6 +8,9 @@
 #include <picklejar/codec_containers.hpp>
 #include <picklejar/error.hpp>
 
+#include "../value/hash.hpp"
+#include "../value/value_access.hpp"
+
 namespace picklejar::detail {
 
 void expect_sequence(const Value& v) {
@@ -49,10 +52,25 @@ Value hashable(Value key) {
   }
 }
 
+Value dict_with_room(std::size_t n) {
+  Value dict = Value::dict();
+  as_table(ValueAccess::node(dict)).table.reserve(n);
+  return dict;
+}
+
 void insert_new_key(Value& dict, const Value& key, Value item) {
-  const std::size_t before = dict.size();
-  dict.set(key, std::move(item));
-  if (dict.size() == before) throw CodecError("equal in Python to an earlier key");
+  // Value::set() and two size() calls, in one probe of the table: this runs for every item of
+  // every map and struct that to_value() builds.
+  auto& node = as_table(require_kind(dict, Kind::dict, "insert_new_key"));
+  const Slot& k = ValueAccess::slot(key);
+  const Slot& v = ValueAccess::slot(item);
+  const std::size_t hash = slot_hash(k);  // TypeError for an unhashable key, as set() raises
+  node.heap->absorb(k);
+  node.heap->absorb(v);
+  auto [entry, inserted] = node.table.insert(k, hash);
+  if (!inserted) throw CodecError("equal in Python to an earlier key");
+  entry->value = v;
+  node.heap->maybe_collect();
 }
 
 void add_new_member(Value& set, const Value& member) {
