@@ -5,12 +5,18 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <picklejar/codec.hpp>
+#include <picklejar/repr.hpp>
 
 #include "codec_support.hpp"
+#include "process_support.hpp"
 
 using namespace std::chrono;
 using picklejar::from_value;
@@ -97,21 +103,122 @@ TEST_CASE("codec: reading sys_time converts fixed offsets to UTC and takes naive
   }
 }
 
-TEST_CASE("codec: tzinfo without a fixed offset is refused") {
+// Datetimes in zoneinfo zones from the system's time zone database, against Python's own
+// reading of them (dt - EPOCH uses dt.utcoffset()): ambiguous and missing local times with
+// fold 0 and 1, times before the first transition, beyond the last (the TZ string footer),
+// negative DST (Dublin), negative transition times (Nuuk), 30- and 45-minute offsets.
+const std::string kZoneSamples = R"(
+import random
+ZONES = ['Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'Pacific/Chatham',
+         'Europe/Dublin', 'America/Nuuk', 'Antarctica/Troll', 'America/Sao_Paulo',
+         'Asia/Kolkata', 'America/St_Johns', 'Africa/Casablanca', 'Asia/Tehran', 'Etc/GMT+5',
+         'America/Santiago', 'Europe/Moscow']
+def zone_samples(seed, folds):
+    rng = random.Random(seed)
+    out = []
+    for key in ZONES:
+        tz = zoneinfo.ZoneInfo(key)
+        for _ in range(60):
+            year = rng.choice([rng.randint(1, 9998), rng.randint(1850, 2150)])
+            dt = datetime.datetime(year, rng.randint(1, 12), rng.randint(1, 28),
+                                   rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59),
+                                   rng.randint(0, 999999), tzinfo=tz, fold=rng.choice(folds))
+            out.append((dt, micros(dt)))
+        # Every half hour around the transitions of some years, both folds.
+        for year in (1900, 1971, 2021, 2037, 2038, 2090):
+            for month in (3, 4, 9, 10, 11):
+                for day in (1, 2, 8, 25, 26, 27, 28, 29, 30, 31):
+                    try:
+                        base = datetime.datetime(year, month, day)
+                    except ValueError:
+                        continue
+                    for half in range(0, 48, 5):
+                        for fold in folds:
+                            dt = (base + datetime.timedelta(minutes=30 * half)).replace(
+                                tzinfo=tz, fold=fold)
+                            out.append((dt, micros(dt)))
+    return out
+)";
+
+TEST_CASE("codec: datetimes in zoneinfo zones read as the instant Python reads") {
   const auto py =
-      test::cpython({"datetime.datetime(2024, 6, 1, tzinfo=zoneinfo.ZoneInfo('Europe/Paris'))",
-                     "datetime.datetime(2024, 6, 1, tzinfo=datetime.timezone.utc)"},
-                    kSetup);
-  CHECK(test::from_value_error<sys_seconds>(*py[0].loaded[4]) ==
-        "tzinfo zoneinfo.ZoneInfo('Europe/Paris') needs a time zone database; only fixed "
-        "offsets (datetime.timezone) and UTC zones can be read");
+      test::cpython({"zone_samples(1, (0, 1))", "zone_samples(2, (0,))"}, kSetup + kZoneSamples);
+  using Samples = std::vector<std::tuple<sys_time<microseconds>, std::int64_t>>;
+  // fold travels in the pickle from protocol 4 on; protocols 0-3 get the fold=0 samples.
+  for (int protocol = 0; protocol < 6; ++protocol) {
+    CAPTURE(protocol);
+    const Value& v = *py[protocol >= 4 ? 0 : 1].loaded[protocol];
+    const Samples samples = from_value<Samples>(v);
+    REQUIRE(samples.size() > 1000);
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      const auto& [t, micros] = samples[i];
+      if (t.time_since_epoch().count() == micros) continue;
+      if (++mismatches <= 5)
+        FAIL_CHECK(picklejar::repr(v.at(i).at(0))
+                   << ": " << t.time_since_epoch().count() << " != Python's " << micros);
+    }
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("codec: zoneinfo zones that cannot be read are refused, naming the zone") {
+  const auto py = test::cpython({"datetime.datetime(2024, 6, 1, tzinfo=zoneinfo.ZoneInfo("
+                                 "'Europe/Paris'))",
+                                 "datetime.datetime(2024, 6, 1, tzinfo=datetime.timezone.utc)",
+                                 "datetime.time(12, tzinfo=zoneinfo.ZoneInfo('Europe/Paris'))"},
+                                kSetup);
+  // The same datetime with another key in its ZoneInfo._unpickle(key, from_cache) recipe.
+  const Value paris = *py[0].loaded[4];
+  const auto in_zone = [&](const std::string& key) {
+    const Value tz = paris.object_args().at(1);
+    return Value::object(
+        paris.object_callable(),
+        Value::tuple({paris.object_args().at(0),
+                      Value::object(tz.object_callable(), Value::tuple({Value(key), Value(1)}),
+                                    picklejar::ObjectForm::reduce)}),
+        picklejar::ObjectForm::reduce);
+  };
+  CHECK(test::from_value_error<sys_seconds>(paris).empty());
+  CHECK(test::from_value_error<sys_seconds>(in_zone("Mars/Olympus_Mons"))
+            .starts_with("tzinfo zoneinfo.ZoneInfo('Mars/Olympus_Mons'): no such zone in the "
+                         "time zone database ("));
+  for (const char* key : {"../../etc/passwd", "/etc/passwd", "Europe/../../x", "Europe//Paris", "",
+                          "Europe/Paris\n", "./Europe/Paris"}) {
+    CAPTURE(key);
+    const std::string error = test::from_value_error<sys_seconds>(in_zone(key));
+    CHECK(error.find("a zone key") != std::string::npos);
+  }
+  CHECK(test::from_value_error<py::Time>(*py[2].loaded[4]) ==
+        "tzinfo zoneinfo.ZoneInfo('Europe/Paris') gives a time of day no UTC offset (its "
+        "offset depends on the date)");
+  // A zone file that is not one, found through $TZDIR (a key never looked up before).
+  const test::ScratchDir dir;
+  std::filesystem::create_directories(dir / "Test");
+  std::ofstream(dir / "Test" / "Garbage") << "not a zone file at all, but long enough";
+  std::ofstream(dir / "Test" / "Truncated") << "TZif2" + std::string(20, '\0');
+  const char* old = std::getenv("TZDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TZDIR", dir.path().c_str(), 1);
+  const std::string garbage = test::from_value_error<sys_seconds>(in_zone("Test/Garbage"));
+  const std::string truncated = test::from_value_error<sys_seconds>(in_zone("Test/Truncated"));
+  const std::string missing = test::from_value_error<sys_seconds>(in_zone("Test/Missing"));
+  old ? ::setenv("TZDIR", saved.c_str(), 1) : ::unsetenv("TZDIR");
+  CHECK(garbage == "tzinfo zoneinfo.ZoneInfo('Test/Garbage'): " + (dir / "Test/Garbage").string() +
+                       ": not a valid TZif file: no \"TZif\" magic");
+  CHECK(truncated.ends_with("not a valid TZif file: it ends early"));
+  CHECK(missing ==
+        "tzinfo zoneinfo.ZoneInfo('Test/Missing'): no such zone in the time zone "
+        "database (" +
+            dir.path().string() + ")");
+
   Value other = *py[1].loaded[4];
   Value args = Value::tuple(
       {other.object_args().at(0), Value::object(Value::global("pytz", "_UTC"), Value::tuple())});
   CHECK(test::from_value_error<sys_seconds>(
             Value::object(other.object_callable(), args, picklejar::ObjectForm::reduce)) ==
-        "tzinfo pytz._UTC has no fixed UTC offset picklejar can read (datetime.timezone and "
-        "zoneinfo.ZoneInfo('UTC') only)");
+        "tzinfo pytz._UTC has no UTC offset picklejar can read (datetime.timezone and "
+        "zoneinfo.ZoneInfo only)");
 }
 
 TEST_CASE("codec: finer durations round to the microsecond, ties to even, as Python does") {

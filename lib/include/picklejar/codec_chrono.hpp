@@ -13,13 +13,18 @@
 // Naive and aware. A sys_time is a UTC instant, so it is written as an aware datetime in
 // datetime.timezone.utc. Reading one back accepts
 //   - an aware datetime whose tzinfo is a datetime.timezone (any fixed offset, with or
-//     without a name) or zoneinfo.ZoneInfo of a UTC key ("UTC", "Etc/UTC", ...), converted
-//     to UTC; other tzinfo objects (zoneinfo zones with rules, pytz, dateutil) need a time
-//     zone database and are refused;
+//     without a name), converted to UTC;
+//   - an aware datetime whose tzinfo is a zoneinfo.ZoneInfo ("Europe/Paris"), converted to
+//     the UTC instant Python's zoneinfo gives it (fold included) with the zone's rules from
+//     the system's time zone database ($TZDIR, else /usr/share/zoneinfo and the other
+//     directories CPython searches on Debian; parsed zones are cached per process). A zone
+//     the database lacks, or a malformed key, is a CodecError naming the zone; other tzinfo
+//     objects (pytz, dateutil) are refused;
 //   - a naive datetime, taken to be UTC (datetime.utcnow()'s convention).
 // A local_time is a wall-clock reading in no particular zone, which is what a naive datetime
 // is; reading one refuses an aware datetime rather than silently dropping its offset.
-// `fold` (protocol 4+ only) is ignored when reading and never written.
+// `fold` (protocol 4+ only) picks between the two readings of an ambiguous local time in a
+// zoneinfo zone, as in Python; it is never written.
 //
 // Resolution. Python keeps microseconds. A finer C++ duration (system_clock's nanoseconds) is
 // rounded to the nearest microsecond, ties to even (what std::chrono::round and Python's

@@ -13,6 +13,7 @@
 
 #include <picklejar/codec_chrono.hpp>
 
+#include "../tz/zone.hpp"
 #include "recipes.hpp"
 
 namespace picklejar::detail {
@@ -131,20 +132,40 @@ std::optional<std::string_view> zoneinfo_key(const Value& tz) {
   return args.at(0).as_str();
 }
 
-// A tzinfo's fixed UTC offset in microseconds.
-std::int64_t utc_offset(const Value& tz) {
-  if (const auto key = zoneinfo_key(tz)) {
-    if (is_utc_zone_key(*key)) return 0;
+// A wall-clock reading of a datetime, for a tzinfo whose offset depends on it.
+struct LocalReading {
+  std::int64_t seconds;  // since 1970-01-01 00:00 on the datetime's own clock, micros dropped
+  int year;
+  bool fold;
+};
+
+// The UTC offset of a zoneinfo.ZoneInfo zone at `at`, from the system's time zone database
+// (../tz/zone.hpp), chosen as CPython's zoneinfo chooses it. A datetime.time (no date) has
+// no offset in such a zone: Python's utcoffset() is None there.
+std::int64_t zone_offset(std::string_view key, const std::optional<LocalReading>& at) {
+  if (is_utc_zone_key(key)) return 0;
+  if (!at) {
     throw CodecError(
-        fmt::format("tzinfo zoneinfo.ZoneInfo('{}') needs a time zone database; only fixed offsets "
-                    "(datetime.timezone) and UTC zones can be read",
-                    *key));
+        fmt::format("tzinfo zoneinfo.ZoneInfo('{}') gives a time of day no UTC "
+                    "offset (its offset depends on the date)",
+                    key));
   }
+  try {
+    return tz::find_zone(key)->offset_at_local(at->seconds, at->year, at->fold) * kMicrosPerSecond;
+  } catch (const ValueError& e) {
+    throw CodecError(fmt::format("tzinfo zoneinfo.ZoneInfo('{}'): {}", key, e.what()));
+  }
+}
+
+// A tzinfo's UTC offset in microseconds: a datetime.timezone's fixed one, or a zoneinfo
+// zone's at the local time `at`.
+std::int64_t utc_offset(const Value& tz, const std::optional<LocalReading>& at) {
+  if (const auto key = zoneinfo_key(tz)) return zone_offset(*key, at);
   if (!tz.is_object() || tz.object_form() != ObjectForm::reduce ||
       !is_global_named(tz.object_callable(), "datetime", "timezone")) {
     throw CodecError(
-        fmt::format("tzinfo {} has no fixed UTC offset picklejar can read (datetime.timezone and "
-                    "zoneinfo.ZoneInfo('UTC') only)",
+        fmt::format("tzinfo {} has no UTC offset picklejar can read (datetime.timezone and "
+                    "zoneinfo.ZoneInfo only)",
                     type_name(tz)));
   }
   const Value args = tz.object_args();
@@ -181,10 +202,14 @@ WallClock read_datetime(const Value& v) {
   if (!valid_date(y, m, d)) {
     throw_malformed("datetime", "datetime", fmt::format("invalid date {}-{}-{}", y, m, d));
   }
-  WallClock out{
-      days_from_civil(y, m, d) * kMicrosPerDay + time_of_day(s, 4, byte_at(s, 4), "datetime"),
-      std::nullopt};
-  if (args.size() == 2 && !args.at(1).is_none()) out.offset = utc_offset(args.at(1));
+  const std::int64_t days = days_from_civil(y, m, d);
+  const std::int64_t in_day = time_of_day(s, 4, byte_at(s, 4), "datetime");
+  WallClock out{days * kMicrosPerDay + in_day, std::nullopt};
+  if (args.size() == 2 && !args.at(1).is_none()) {
+    const LocalReading at{days * 86'400 + in_day / kMicrosPerSecond, y,
+                          (byte_at(s, 2) & 0x80) != 0};
+    out.offset = utc_offset(args.at(1), at);
+  }
   return out;
 }
 
@@ -309,7 +334,7 @@ py::Time read_time(const Value& v) {
   out.second = static_cast<int>(micros / kMicrosPerSecond % 60);
   out.microsecond = static_cast<int>(micros % kMicrosPerSecond);
   if (args.size() == 2 && !args.at(1).is_none()) {
-    out.utc_offset = std::chrono::microseconds(utc_offset(args.at(1)));
+    out.utc_offset = std::chrono::microseconds(utc_offset(args.at(1), std::nullopt));
   }
   return out;
 }
