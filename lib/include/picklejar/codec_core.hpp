@@ -53,6 +53,11 @@ class CodecError : public TypeError {
   // What is wrong there, e.g. "expected int, got str".
   const std::string& reason() const noexcept { return reason_; }
 
+ protected:
+  // For errors that say more than "<path>: <reason>" (Session's EntryCodecError adds the
+  // file): what() is `message`.
+  CodecError(std::string path, std::string reason, const std::string& message);
+
  private:
   std::string path_;
   std::string reason_;

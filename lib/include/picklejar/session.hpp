@@ -1,12 +1,13 @@
 #pragma once
 // picklejar::Session — a dictionary of pickles kept in one SQLite file that several processes
-// (C++ now, Python next) open at the same time. Start here.
+// (C++ and Python) open at the same time. Start here.
 //
 //   picklejar::Session s("state.pj");              // creates the file if it is missing
 //   int runs = s.get_or("runs", 0);
 //   s.set("runs", runs + 1);
 //   s.save();                                      // every change, in one transaction
-//   s.transact([](picklejar::Session& t) {         // read-modify-write, atomic across
+//   s.increment("count");                          // atomic across processes
+//   s.transact([](picklejar::Session& t) {         // any read-modify-write, atomic across
 //     t.set("count", t.get_or("count", 0) + 1);    // processes
 //   });
 //
@@ -18,35 +19,58 @@
 // docs/FORMAT.md is the file format and lock protocol: what a Python program implements to
 // share the same files.
 //
+// What is saved, and when (the same rules as README "Keeping state"; Python differs only
+// where noted there):
+//   - Only save(), transact(), increment(), add() and convert_protocol() write. The
+//     destructor never throws and never writes: a destructor cannot report a failed save,
+//     and a half-finished operation abandoned by an exception must not reach the file. It
+//     drops unsaved changes, and tells SessionOptions::on_dropped_changes when there were
+//     any (discard() first to drop them on purpose).
+//   - SaveOnExit (below) is the opt-in "save when this scope ends": it saves when the scope
+//     exits normally and discards when it exits by an exception — the rule of Python's
+//     `with picklejar.Session(...)` block.
+//   - A Value that find()/get() hands out is the session's cached object: changing it in
+//     place (v.append(3)) changes what later reads see, but is not a change save() knows
+//     of. Call touch(key) after changing it, or set(key, v) again.
+//
 // Guarantees.
 //   - Opening either succeeds fully or throws; a file that is not a picklejar file is
 //     refused with FormatError and never written.
-//   - save(), transact(), convert_protocol() and migrations are one SQLite transaction
-//     (BEGIN IMMEDIATE, under the exclusive lock of the sidecar "<file>.lock"): after a crash
-//     at any moment the file holds exactly the old or the new state.
+//   - save(), transact(), increment(), add(), convert_protocol() and migrations are one
+//     SQLite transaction (BEGIN IMMEDIATE, under the exclusive lock of the sidecar
+//     "<file>.lock"): after a crash at any moment the file holds exactly the old or the new
+//     state.
 //   - Every entry is checked against its SHA-256 (or HMAC-SHA256 with an integrity key)
 //     before a byte of it is decoded, and decoded by the safe decoder (pickle.hpp): nothing
 //     named in a pickle is ever executed.
-//   - The destructor never throws and never writes: unsaved changes are dropped.
 //
 // Errors (error.hpp): FormatError (not a picklejar file, a format or app schema version that
 // cannot be opened as asked), IntegrityError (an entry or the file's key does not verify),
 // LockTimeout, ConflictError (strict mode), SqliteError (I/O, disk full, ...), all naming
 // the file; LookupError for get() of a missing key; StoreError for misuse (writing to a
-// read-only session, using a session after fork() or close()).
+// read-only session, using a session after fork() or close()). Every error about one entry
+// names its key and the file: a DecodeError "key 'k' in 'state.pj': ...", and a typed read
+// that does not fit its C++ type an EntryCodecError "'window'.size[1]: expected int, got str
+// in 'state.pj'". get_or(key, fallback, on_error) turns those into a fallback, so one bad
+// entry cannot stop an application from starting.
 //
 // Thread safety: one thread at a time per Session, const functions included (they decode
 // and cache). Separate Session objects, in one process or in many, may use the same file
 // concurrently: the lock file and SQLite keep them apart.
 
 #include <chrono>
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -62,6 +86,27 @@ class Session;
 namespace store {
 struct SessionState;  // internal
 }
+
+namespace detail {
+// What a braced-init-list fallback (get_or("k", {})) converts to: an overload that stops
+// compilation with a message, where `{}` would otherwise be taken for a null const char*.
+struct BracedFallback {};
+// get_or's fallback: a value, not a pointer (a string literal takes the const char* form).
+template <class T>
+concept Fallback = !std::is_pointer_v<T>;
+// get_or's on_error: called with the error that made it fall back.
+template <class F>
+concept ErrorHandler = std::invocable<F&, const Error&>;
+// update()'s items: a map or range of pairs of string keys and encodable values.
+template <class Items>
+concept EncodableItems = requires(const Items& items) {
+  std::string_view(std::get<0>(*std::begin(items)));
+  requires Encodable<std::remove_cvref_t<decltype(std::get<1>(*std::begin(items)))>>;
+};
+#define PICKLEJAR_DETAIL_BRACED_FALLBACK                                                   \
+  "picklejar::Session::get_or(key, {}): a braced fallback names no type. Write the type: " \
+  "get_or<std::string>(key, {}), or get_or(key, std::vector<std::string>{})"
+}  // namespace detail
 
 enum class OpenMode : std::uint8_t {
   create,      // open the file, creating it when missing (or 0 bytes long)
@@ -98,6 +143,12 @@ struct Migration {
   std::function<void(Session&)> apply;
 };
 
+// What a session dropped: the unsaved changes its destructor or close() discarded.
+struct DroppedChanges {
+  std::string path;               // the session file
+  std::vector<std::string> keys;  // the keys with unsaved changes (sets and erases), in order
+};
+
 struct SessionOptions {
   // Default: create the file when it is missing.
   OpenMode mode = OpenMode::create;
@@ -129,6 +180,13 @@ struct SessionOptions {
   DecodeOptions decode;
   // Recorded in the file (meta row writer_app) by every save of this session. Default "".
   std::string app_name;
+  // Called by the destructor, close() and move-assignment when they drop unsaved changes,
+  // with the keys dropped; not called when there were none (discard() first to drop them on
+  // purpose). Default none: dropped silently. A hook rather than a write: it runs in a
+  // destructor, which must neither throw nor do I/O that can fail, so it only reports — log
+  // it, count it, or assert on it in debug builds. It runs on the destroying thread; an
+  // exception it throws is swallowed; it must not use the session.
+  std::function<void(const DroppedChanges&)> on_dropped_changes;
 };
 
 // What the session knows about one entry.
@@ -157,6 +215,31 @@ struct SessionFileInfo {
   std::string writer_app;  // SessionOptions::app_name of the last save
   std::chrono::system_clock::time_point created;
   std::chrono::system_clock::time_point modified;  // of the last save
+  // Sizes of the file now: read by file_info() in one read transaction (under the shared
+  // lock), so they describe one consistent state of the file, which may be newer than the
+  // revision above. Unsaved changes are not counted.
+  std::int64_t entries = 0;       // entries in the file
+  std::int64_t pickle_bytes = 0;  // the sum of their pickles' sizes
+  std::int64_t page_size = 0;     // SQLite's page size, bytes
+  std::int64_t file_bytes = 0;    // the database: pages x page size (WAL content included)
+  std::int64_t free_pages = 0;    // pages on SQLite's free list, reusable without growing
+  std::int64_t wal_bytes = 0;     // the "-wal" file's size on disk; 0 without one
+};
+
+// A typed read (get<T>, get_or<T>, the value increment() reads) of an entry that does not fit
+// the C++ type: the CodecError of from_value<T> with the key in front of its path and the
+// file after its reason, e.g. "'window'.size[1]: expected int, got str in 'state.pj'".
+// path() is "'window'.size[1]", reason() "expected int, got str".
+class EntryCodecError : public CodecError {
+ public:
+  EntryCodecError(std::string key, std::string file, const std::string& path,
+                  const std::string& reason);
+  const std::string& key() const noexcept { return key_; }
+  const std::string& file() const noexcept { return file_; }
+
+ private:
+  std::string key_;
+  std::string file_;
 };
 
 class Session {
@@ -176,56 +259,120 @@ class Session {
   }
 
   Session(Session&&) noexcept;
+  // Closes this session the way the destructor does (on_dropped_changes included), then
+  // takes over `other`.
   Session& operator=(Session&&) noexcept;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
-  // Drops unsaved changes and closes the file. Never throws, never writes an entry. In a
-  // child process after fork(), the SQLite connection is deliberately leaked instead of
-  // closed (closing could checkpoint or delete the parent's WAL).
+  // Drops unsaved changes (reporting them to SessionOptions::on_dropped_changes) and closes
+  // the file. Never throws, never writes an entry. In a child process after fork(), the
+  // SQLite connection is deliberately leaked instead of closed (closing could checkpoint or
+  // delete the parent's WAL), and nothing is reported: the changes are the parent's.
   ~Session();
 
   // Closes the file now, reporting what the destructor would swallow. Unsaved changes are
-  // dropped. Afterwards every function but the destructor throws StoreError.
+  // dropped (and reported to on_dropped_changes). Afterwards every function but the
+  // destructor and is_open() throws StoreError.
   void close();
+  // False once closed or moved from.
+  bool is_open() const noexcept { return impl_ != nullptr; }
 
   const std::filesystem::path& path() const noexcept;
 
   // ---- reading (from this session's snapshot; never touches the disk) -----------------------
-  // The value under `key`, or empty when there is none. The Value is the session's cached
-  // object (as a Python dict hands out its objects): changes made to it in place are seen by
-  // later reads in this session but are saved only if you set() it again. Throws
-  // IntegrityError when the entry does not verify, DecodeError when it does not decode
-  // (naming key and file); neither is cached, so every access reports it.
+  // The value under `key`, or empty when there is none. Throws IntegrityError when the entry
+  // does not verify, DecodeError when it does not decode (naming key and file); neither is
+  // cached, so every access reports it.
+  // The Value is the session's cached object (as a Python dict hands out its objects):
+  // changes made to it in place are seen by later reads in this session, but save() writes
+  // them only after touch(key) (or set(key, value) again).
   std::optional<Value> find(std::string_view key) const;
-  // The value under `key`; LookupError naming key and file when there is none.
+  // The value under `key`; LookupError naming key and file when there is none. The same
+  // cached object as find() (touch(key) after changing it in place).
   Value get(std::string_view key) const;
-  // Typed: from_value<T>(get(key)) (CodecError when the value does not fit T).
+  // Typed: from_value<T>(get(key)). EntryCodecError naming key and file when the value does
+  // not fit T.
   template <class T>
   T get(std::string_view key) const {
-    return from_value<T>(get(key));
+    const Value value = get(key);
+    return read_as<T>(key, value);
   }
-  // Typed with a fallback for a missing key (a present value of the wrong shape still throws).
-  template <class T>
+  // Typed with a fallback for a missing key. A present value that cannot be read as T still
+  // throws (EntryCodecError, DecodeError, IntegrityError): a wrong value is not silently
+  // replaced; use the form with on_error to survive it.
+  //   int n = s.get_or("n", 0);
+  //   std::string theme = s.get_or("theme", "light");            // std::string
+  //   auto recent = s.get_or("recent", std::vector<std::string>{});
+  // A braced fallback names no type (get_or("k", {}) does not compile): write the type,
+  // get_or<std::vector<std::string>>("recent", {}) or get_or("recent", std::vector<...>{}).
+  template <detail::Fallback T>
   T get_or(std::string_view key, T fallback) const {
     std::optional<Value> value = find(key);
     if (!value) return fallback;
-    return from_value<T>(*value);
+    return read_as<T>(key, *value);
   }
-  std::string get_or(std::string_view key, const char* fallback) const {
+  template <std::same_as<char> Char>
+  std::string get_or(std::string_view key, const Char* fallback) const {
     return get_or<std::string>(key, std::string(fallback));
   }
+  // Typed with a fallback that also survives a bad entry: when the entry under `key` does
+  // not verify (IntegrityError), does not decode (DecodeError) or does not fit T
+  // (EntryCodecError), calls on_error(error) — the error names key and file — and returns
+  // `fallback`. The entry stays as it is in the file. Other errors (a closed session, an
+  // exception of on_error) propagate. For reading an application's state at start:
+  //   auto window = s.get_or("window", Window{}, [](const picklejar::Error& e) {
+  //     log_warning("window state ignored: {}", e.what());
+  //   });
+  template <detail::Fallback T, detail::ErrorHandler OnError>
+  T get_or(std::string_view key, T fallback, OnError&& on_error) const {
+    try {
+      std::optional<Value> value = find(key);
+      if (!value) return fallback;
+      return read_as<T>(key, *value);
+    } catch (const IntegrityError& e) {
+      on_error(static_cast<const Error&>(e));
+    } catch (const DecodeError& e) {
+      on_error(static_cast<const Error&>(e));
+    } catch (const EntryCodecError& e) {
+      on_error(static_cast<const Error&>(e));
+    }
+    return fallback;
+  }
+  template <std::same_as<char> Char, detail::ErrorHandler OnError>
+  std::string get_or(std::string_view key, const Char* fallback, OnError&& on_error) const {
+    return get_or<std::string>(key, std::string(fallback), std::forward<OnError>(on_error));
+  }
+  // get_or(key, {}): stops compilation (see get_or above) instead of taking {} for a null
+  // const char* and throwing std::logic_error at run time. (NoType is empty unless a type is
+  // given, in which case the overloads above are the ones that apply.)
+  template <class... NoType>
+  requires(sizeof...(NoType) == 0) void get_or(std::string_view, detail::BracedFallback) const {
+    static_assert(sizeof...(NoType) != 0, PICKLEJAR_DETAIL_BRACED_FALLBACK);
+  }
+  template <class... NoType, class OnError>
+  requires(sizeof...(NoType) == 0) void get_or(std::string_view, detail::BracedFallback,
+                                               OnError&&) const {
+    static_assert(sizeof...(NoType) != 0, PICKLEJAR_DETAIL_BRACED_FALLBACK);
+  }
+
   bool contains(std::string_view key) const;
   std::size_t size() const;
   bool empty() const { return size() == 0; }
   // Every key, in code point order (SQLite's binary collation of UTF-8).
   std::vector<std::string> keys() const;
-  // Iterates (key, value) pairs in key order, decoding each value as it is reached.
+  // The keys that start with `prefix` (byte-wise), in order: a group of keys, as QSettings'
+  // childKeys() after beginGroup(), with "window/" or "window." as the prefix.
+  std::vector<std::string> keys(std::string_view prefix) const;
+  // Iterates (key, value) pairs in key order, decoding each value as it is reached (an entry
+  // that does not verify or decode throws as find() does, naming key and file).
   // Changing the session while iterating is allowed: iteration continues after the key it
   // is on.
   Iterator begin() const;
   Iterator end() const;
   // Protocol, size and revision of an entry; empty when there is none.
   std::optional<EntryInfo> entry_info(std::string_view key) const;
+  // The file's versions and writers as last seen, and its sizes now (a read transaction
+  // under the shared lock: LockTimeout, SqliteError).
   SessionFileInfo file_info() const;
   // The entry's pickle exactly as stored, without decoding it; empty when there is none.
   // Checks the digest first (IntegrityError, as find()) unless `verify` is false, which is
@@ -247,12 +394,37 @@ class Session {
            Encodable<std::remove_cvref_t<T>>) void set(std::string_view key, const T& x) {
     set(key, Value(to_value(x)));
   }
+  // Sets every (key, value) of `items`: a map from string keys to Values or to encodable C++
+  // values (std::map<std::string, int>, ...) or any range of such pairs. All or nothing: a
+  // bad key or a value that cannot be encoded throws (as set() does) and changes nothing.
+  template <detail::EncodableItems Items>
+  void update(const Items& items) {
+    std::vector<std::pair<std::string, Value>> values;
+    for (const auto& [key, x] : items) values.emplace_back(std::string(key), to_value(x));
+    update_values(values);
+  }
+  void update(std::initializer_list<std::pair<std::string_view, Value>> items) {
+    std::vector<std::pair<std::string, Value>> values;
+    for (const auto& [key, value] : items) values.emplace_back(std::string(key), value);
+    update_values(values);
+  }
+  // Marks the entry under `key` as changed, so that save() writes it: call it after changing
+  // the Value find()/get() handed out in place (Python: Session.touch, or writeback=True).
+  // Pickles the session's value now (EncodeError naming the key). LookupError when there is
+  // no entry; StoreError in a read_only session.
+  void touch(std::string_view key);
   // Removes the entry; false when there was none. StoreError in a read_only session.
   bool erase(std::string_view key);
+  // Removes every entry whose key starts with `prefix` (QSettings' remove(group)); returns
+  // how many. An empty prefix removes everything. StoreError in a read_only session.
+  std::size_t erase_prefix(std::string_view prefix);
+  // Removes every entry (in memory until save(), like any erase). StoreError in read_only.
+  void clear();
   // Whether there are changes save() would write, and their keys (in key order).
   bool has_unsaved_changes() const;
   std::vector<std::string> unsaved_keys() const;
-  // Drops every unsaved change: the session shows the file as it last saw it.
+  // Drops every unsaved change: the session shows the file as it last saw it. Nothing is
+  // reported to on_dropped_changes: dropping them is what was asked.
   void discard();
 
   // ---- synchronizing with the file ------------------------------------------------------------
@@ -265,11 +437,46 @@ class Session {
   // since this one saw them, writing nothing and keeping the changes. No changes: no write.
   void save();
   // Atomic read-modify-write across processes: takes the exclusive lock, brings the session
-  // up to date, runs fn(*this), saves. If fn (or the save) throws, fn's changes are undone
-  // (changes made before transact() stay unsaved) and the exception propagates. A transact()
-  // inside fn joins the outer one; save(), load(), discard() and convert_protocol() inside fn
-  // throw StoreError.
-  void transact(const std::function<void(Session&)>& fn);
+  // up to date, runs fn(*this), saves (every unsaved change, those made before transact()
+  // too), and returns what fn returned. If fn (or the save) throws, fn's changes are undone
+  // (changes made before transact() stay unsaved) and the exception propagates. A
+  // transact() inside fn joins the outer one; save(), load(), discard() and
+  // convert_protocol() inside fn throw StoreError.
+  //   int count = s.transact([](Session& t) {
+  //     const int n = t.get_or("count", 0) + 1;
+  //     t.set("count", n);
+  //     return n;
+  //   });
+  template <std::invocable<Session&> F>
+  std::invoke_result_t<F&, Session&> transact(F&& fn) {
+    using Result = std::invoke_result_t<F&, Session&>;
+    static_assert(!std::is_reference_v<Result>, "transact: fn must return a value");
+    if constexpr (std::is_void_v<Result>) {
+      transact_impl([&fn](Session& s) { fn(s); });
+    } else {
+      std::optional<Result> result;
+      transact_impl([&fn, &result](Session& s) { result.emplace(fn(s)); });
+      return std::move(*result);
+    }
+  }
+  // Adds `delta` to the int under `key` (0 when absent) and saves that key, atomically across
+  // processes (as transact() would, but writing only `key`: other unsaved changes stay
+  // unsaved). Returns the new value. The value read is this session's view after bringing
+  // it up to date: the file's, or this session's unsaved change to `key`, which is then
+  // saved with the increment. EntryCodecError naming key and file when the value is not an
+  // int (bool included) within 64 bits; ValueError when the sum overflows them (nothing is
+  // written then). Inside transact(), joins it. StoreError in a read_only session.
+  std::int64_t increment(std::string_view key, std::int64_t delta = 1);
+  // Sets `key` to `value` and saves it unless the key exists, atomically across processes
+  // (set-if-absent: of processes racing to add one key, exactly one succeeds). Returns
+  // whether it added. Like increment(), writes only `key`, and the key "exists" when this
+  // session's up-to-date view has it. Inside transact(), joins it.
+  bool add(std::string_view key, const Value& value);
+  template <class T>
+  requires(!std::is_same_v<std::remove_cvref_t<T>, Value> &&
+           Encodable<std::remove_cvref_t<T>>) bool add(std::string_view key, const T& x) {
+    return add(key, Value(to_value(x)));
+  }
   // Re-encodes every entry with pickle protocol `protocol` (0-5) in one transaction, and
   // makes it the file's default protocol. Needs no unsaved changes (StoreError otherwise).
   // Throws EncodeError when an entry cannot be expressed in that protocol (nothing written).
@@ -280,8 +487,59 @@ class Session {
   // opened it.
   store::SessionState& impl() const;
   std::optional<std::string> next_key(std::string_view after, bool inclusive) const;
+  void transact_impl(const std::function<void(Session&)>& fn);
+  void update_values(const std::vector<std::pair<std::string, Value>>& values);
+  // Inside a catch block: rethrows a mapping failure (CodecError, TypeError, ValueError,
+  // LookupError) of the value under `key` as an EntryCodecError; anything else unchanged.
+  [[noreturn]] void rethrow_read_error(std::string_view key) const;
+  template <class T>
+  T read_as(std::string_view key, const Value& value) const {
+    try {
+      return from_value<T>(value);
+    } catch (...) {
+      rethrow_read_error(key);
+    }
+  }
 
   std::unique_ptr<store::SessionState> impl_;
+};
+
+// Saves a session when the scope it guards exits normally, and discards the session's
+// unsaved changes when the scope exits by an exception: Python's `with picklejar.Session`
+// rule, for C++ code that prefers it to an explicit save() at the end.
+//
+//   picklejar::Session s("state.pj");
+//   picklejar::SaveOnExit saving(s);
+//   s.set("window", window);      // saved when the scope ends, unless an exception leaves it
+//
+// The destructor calls save() only when no exception is leaving the scope
+// (std::uncaught_exceptions() is what it was at construction), so it may throw what save()
+// throws (LockTimeout, ConflictError, SqliteError, ...): it is noexcept(false), like
+// std::experimental::scope_success. Use it as a local variable, declared after the session
+// it guards. Nothing happens when there is nothing to save or the session is closed;
+// dismiss() turns the guard off.
+class SaveOnExit {
+ public:
+  explicit SaveOnExit(Session& session) noexcept
+      : session_(&session), exceptions_(std::uncaught_exceptions()) {}
+  SaveOnExit(const SaveOnExit&) = delete;
+  SaveOnExit& operator=(const SaveOnExit&) = delete;
+  ~SaveOnExit() noexcept(false) {
+    if (!session_ || !session_->is_open()) return;
+    if (std::uncaught_exceptions() > exceptions_) {
+      try {
+        session_->discard();
+      } catch (...) {  // unwinding already: the exception leaving the scope is the report
+      }
+    } else if (session_->has_unsaved_changes()) {
+      session_->save();
+    }
+  }
+  void dismiss() noexcept { session_ = nullptr; }
+
+ private:
+  Session* session_;
+  int exceptions_;
 };
 
 // Iterates a session in key order; *it is {key, value}. Input iterator.

@@ -84,6 +84,9 @@ CodecError::CodecError(std::string path, std::string reason)
       path_(std::move(path)),
       reason_(std::move(reason)) {}
 
+CodecError::CodecError(std::string path, std::string reason, const std::string& message)
+    : TypeError(message), path_(std::move(path)), reason_(std::move(reason)) {}
+
 namespace detail {
 
 void rethrow_at_index(std::size_t index) { rethrow_with(fmt::format("[{}]", index)); }

@@ -12,18 +12,6 @@
 namespace picklejar {
 namespace {
 
-// Python str keys must survive SQLite's UTF-8 TEXT: valid UTF-8, and no lone surrogates
-// (which Python's sqlite3 module cannot encode either).
-void check_key(std::string_view key) {
-  if (const auto bad = detail::find_invalid_utf8(key))
-    throw ValueError(fmt::format("session key is not UTF-8: bad byte at offset {}", *bad));
-  for (std::size_t i = 0; i + 1 < key.size(); ++i) {
-    if (static_cast<unsigned char>(key[i]) == 0xED &&
-        static_cast<unsigned char>(key[i + 1]) >= 0xA0)
-      throw ValueError(fmt::format("session key holds a lone surrogate at offset {}", i));
-  }
-}
-
 // Rethrows a decode error of an entry with the entry named, keeping its type.
 [[noreturn]] void rethrow_decode_error(const std::string& where) {
   try {
@@ -38,6 +26,24 @@ void check_key(std::string_view key) {
 }
 
 }  // namespace
+
+// Python str keys must survive SQLite's UTF-8 TEXT: valid UTF-8, and no lone surrogates
+// (which Python's sqlite3 module cannot encode either).
+void store::check_key(std::string_view key) {
+  if (const auto bad = detail::find_invalid_utf8(key))
+    throw ValueError(fmt::format("session key is not UTF-8: bad byte at offset {}", *bad));
+  for (std::size_t i = 0; i + 1 < key.size(); ++i) {
+    if (static_cast<unsigned char>(key[i]) == 0xED &&
+        static_cast<unsigned char>(key[i + 1]) >= 0xA0)
+      throw ValueError(fmt::format("session key holds a lone surrogate at offset {}", i));
+  }
+}
+
+EntryCodecError::EntryCodecError(std::string key, std::string file, const std::string& path,
+                                 const std::string& reason)
+    : CodecError(path, reason, fmt::format("{}: {} in '{}'", path, reason, file)),
+      key_(std::move(key)),
+      file_(std::move(file)) {}
 
 // ---- SessionState ------------------------------------------------------------------------------
 
@@ -124,7 +130,8 @@ int store::SessionState::write_protocol() const {
   return options.protocol ? *options.protocol : static_cast<int>(meta.default_protocol);
 }
 
-void store::SessionState::put(const std::string& key, const Value& value, int protocol) {
+store::EntryPtr store::SessionState::encode(const std::string& key, const Value& value,
+                                            int protocol) const {
   auto entry = std::make_shared<store::Entry>();
   EncodeOptions encode;
   encode.protocol = protocol;
@@ -138,11 +145,30 @@ void store::SessionState::put(const std::string& key, const Value& value, int pr
       std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   entry->protocol = protocol;
   entry->value = value;
+  return entry;
+}
+
+void store::SessionState::place(const std::string& key, store::EntryPtr entry) {
   const auto at = before_change(key);
   if (at != view.end() && at->first == key) {
     at->second = std::move(entry);
   } else {
     view.emplace_hint(at, key, std::move(entry));
+  }
+}
+
+void store::SessionState::put(const std::string& key, const Value& value, int protocol) {
+  place(key, encode(key, value, protocol));
+}
+
+void store::SessionState::report_dropped() const noexcept {
+  if (pending.empty() || !options.on_dropped_changes) return;
+  try {
+    DroppedChanges dropped;
+    dropped.path = path_text;
+    for (const auto& [key, change] : pending) dropped.keys.push_back(key);
+    options.on_dropped_changes(dropped);
+  } catch (...) {  // a report must not turn a destructor into std::terminate
   }
 }
 
@@ -175,8 +201,12 @@ Session& Session::operator=(Session&& other) noexcept {
 }
 
 Session::~Session() {
-  if (impl_ && impl_->db && impl_->registry != &store::LockRegistry::current())
-    impl_->db->abandon();
+  if (!impl_) return;
+  if (impl_->registry != &store::LockRegistry::current()) {
+    if (impl_->db) impl_->db->abandon();
+    return;
+  }
+  impl_->report_dropped();
 }
 
 store::SessionState& Session::impl() const {
@@ -192,6 +222,7 @@ store::SessionState& Session::impl() const {
 void Session::close() {
   impl();  // checks it is open and ours
   std::unique_ptr<store::SessionState> closing = std::move(impl_);
+  closing->report_dropped();
   closing->db->close();
 }
 
@@ -217,11 +248,38 @@ bool Session::contains(std::string_view key) const { return impl().view.contains
 
 std::size_t Session::size() const { return impl().view.size(); }
 
+void Session::rethrow_read_error(std::string_view key) const {
+  const std::string file = impl_ ? impl_->path_text : std::string();
+  const std::string where = fmt::format("'{}'", key);
+  try {
+    throw;
+  } catch (const EntryCodecError&) {
+    throw;
+  } catch (const CodecError& e) {
+    throw EntryCodecError(std::string(key), file, where + e.path(), e.reason());
+  } catch (const TypeError& e) {
+    throw EntryCodecError(std::string(key), file, where, e.what());
+  } catch (const ValueError& e) {
+    throw EntryCodecError(std::string(key), file, where, e.what());
+  } catch (const LookupError& e) {
+    throw EntryCodecError(std::string(key), file, where, e.what());
+  }
+}
+
 std::vector<std::string> Session::keys() const {
   std::vector<std::string> out;
   const store::SessionState& s = impl();
   out.reserve(s.view.size());
   for (const auto& [key, entry] : s.view) out.push_back(key);
+  return out;
+}
+
+std::vector<std::string> Session::keys(std::string_view prefix) const {
+  std::vector<std::string> out;
+  const store::SessionState& s = impl();
+  for (auto it = s.view.lower_bound(prefix); it != s.view.end() && it->first.starts_with(prefix);
+       ++it)
+    out.push_back(it->first);
   return out;
 }
 
@@ -279,7 +337,7 @@ std::vector<std::string> Session::check_database() const {
 }
 
 SessionFileInfo Session::file_info() const {
-  const store::SessionState& s = impl();
+  store::SessionState& s = impl();
   SessionFileInfo info;
   info.format_version = s.meta.format_version;
   info.app_schema_version = s.meta.app_schema_version;
@@ -296,13 +354,14 @@ SessionFileInfo Session::file_info() const {
   using std::chrono::microseconds;
   info.created = std::chrono::system_clock::time_point(microseconds(s.meta.created_us));
   info.modified = std::chrono::system_clock::time_point(microseconds(s.meta.modified_us));
+  s.read_sizes(info);
   return info;
 }
 
 void Session::set(std::string_view key, const Value& value) {
   store::SessionState& s = impl();
   s.require_writable("set a key in");
-  check_key(key);
+  store::check_key(key);
   s.put(std::string(key), value, s.write_protocol());
 }
 

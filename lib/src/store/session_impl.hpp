@@ -3,6 +3,8 @@
 //   session.cpp           the dictionary interface, lazy decode, typed errors
 //   session_open.cpp      opening: inspection, the open plan, creation, configuration
 //   session_sync.cpp      load / save / transact / convert_protocol and the refresh
+//   session_bulk.cpp      touch, update, erase_prefix, clear and file_info's sizes
+//   session_atomic.cpp    increment and add: one key saved in a transaction of its own
 //   migrations.cpp        the app's schema migrations and the file format upgrade steps
 //
 // The view is what the session shows: the file's entries as last seen plus unsaved changes.
@@ -30,6 +32,10 @@
 #include "sqlite.hpp"
 
 namespace picklejar::store {
+
+// Session keys are Python str that SQLite's UTF-8 TEXT holds: ValueError for invalid UTF-8
+// or a lone surrogate.
+void check_key(std::string_view key);
 
 // An entry's digest as stored, kept inline (no allocation per entry). A stored digest of
 // another length than 32 bytes cannot verify; only that it was malformed is kept.
@@ -134,9 +140,22 @@ struct SessionState {
   // Records `key` in the undo log and as pending before it changes. Returns the key's place
   // in the view: its entry, or where it would be inserted.
   store::KeyMap<store::EntryPtr>::iterator before_change(const std::string& key);
+  // The entry `value` becomes under `key` (pickled now: EncodeError naming the key), without
+  // changing anything.
+  EntryPtr encode(const std::string& key, const Value& value, int protocol) const;
+  // Makes `entry` the view's entry under `key`, recording the change.
+  void place(const std::string& key, EntryPtr entry);
   void put(const std::string& key, const Value& value, int protocol);
   int write_protocol() const;
   void rollback_undo() noexcept;
+  // Tells options.on_dropped_changes of the unsaved changes, if any (for the destructor and
+  // close()).
+  void report_dropped() const noexcept;
+
+  // ---- session_bulk.cpp ----------------------------------------------------------------------
+  // Fills info's sizes from the file (a read transaction under the shared lock; inside
+  // transact() or a migration, the write transaction already open).
+  void read_sizes(SessionFileInfo& info);
 
   // ---- session_sync.cpp ----------------------------------------------------------------------
   // Inside a transaction of `kind`: reads what changed since `seen` and applies it to the

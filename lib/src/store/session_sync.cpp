@@ -294,7 +294,7 @@ void Session::save() {
   if (written) s.finish_save(*written);
 }
 
-void Session::transact(const std::function<void(Session&)>& fn) {
+void Session::transact_impl(const std::function<void(Session&)>& fn) {
   store::SessionState& s = impl();
   if (s.in_transaction) {  // joins the outer transact()
     fn(*this);
