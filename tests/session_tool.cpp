@@ -9,6 +9,8 @@
 //   session_tool save FILE KEY INT [TIMEOUT_MS] sets KEY to INT and saves; with --wait, prints
 //                                               "opened" and reads a line from stdin first
 //   session_tool dump FILE [--allowlist]        prints "KEY<TAB>repr" per entry, in key order
+//   session_tool race FILE KEY N NAME           after a line on stdin: add("winner", NAME),
+//                                               N x increment(KEY), increment("winners", won)
 //
 // Options after FILE: --key HEX (integrity key, hex), --allowlist (decode with
 // GlobalPolicy::allowlist: any global but the well-known plain data forms is refused),
@@ -182,6 +184,17 @@ int run(const Args& args) {
     }
     s.set(args.rest[0], std::int64_t{std::stoll(args.rest[1])});
     s.save();
+  } else if (args.command == "race" && args.rest.size() >= 3) {
+    // race FILE KEY N NAME: waits for a line on stdin, adds "winner" = NAME (set-if-absent),
+    // increments KEY N times and "winners" by 1 if its add won, with an unsaved change of its
+    // own that must never reach the file.
+    s.set("unsaved-cpp", 1);
+    std::string line;
+    std::getline(std::cin, line);
+    const bool won = s.add("winner", picklejar::Value(args.rest[2]));
+    for (int i = 0, n = std::stoi(args.rest[1]); i < n; ++i) s.increment(args.rest[0]);
+    s.increment("winners", won ? 1 : 0);
+    s.discard();
   } else if (args.command == "dump") {
     for (const auto& [key, value] : s) fmt::print("{}\t{}\n", key, picklejar::repr(value));
   } else {

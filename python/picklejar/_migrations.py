@@ -79,6 +79,7 @@ def migrate(state: State, session: Any) -> None:
             for step in chain:
                 step.apply(session)
             state.in_transaction = False
+            state.sync_writeback()
             _format.write_meta(state.db, "app_schema_version", target)
             written = state.write_pending(force=True)
             txn.commit()

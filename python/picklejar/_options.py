@@ -88,6 +88,7 @@ class Options:
     app_name: str = ""
     classes: Sequence[Any] = ()
     trusted_unsafe_pickle: bool = False
+    writeback: bool = False
 
     def __post_init__(self) -> None:
         self.mode = _choice(OpenMode, self.mode, "mode")
@@ -102,6 +103,9 @@ class Options:
         if not isinstance(self.app_name, str):
             raise TypeError("app_name must be a str")
         self.classes = tuple(self.classes)
+        for flag in ("trusted_unsafe_pickle", "writeback"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"{flag} must be a bool, not {getattr(self, flag)!r}")
         self.migrations = _check_migrations(self.migrations, self.schema_version)
 
 

@@ -4,8 +4,9 @@ A pickle can name any importable global and call it (``os.system`` with an argum
 opcodes). The :class:`SafeUnpickler` never imports anything: every global a pickle names is
 looked up in a fixed table of objects that only build data — built-in containers and scalars,
 ``datetime``, ``decimal.Decimal``, ``uuid.UUID``, ``collections.OrderedDict``, the ``copyreg``
-reconstructors — plus the classes the caller registers. Anything else raises
-:class:`~picklejar.errors.ForbiddenGlobal` before a single call is made.
+reconstructors, ``pathlib`` paths and ``zoneinfo`` zones — plus the classes the caller
+registers. Anything else raises :class:`~picklejar.errors.ForbiddenGlobal` before a single call
+is made.
 
 Registered classes are trusted as far as their own pickling methods go (``__setstate__``,
 ``__reduce__``, ``__new__``): register only classes whose unpickling does nothing but set
@@ -22,6 +23,7 @@ import copyreg
 import datetime
 import decimal
 import io
+import pathlib
 import pickle
 import uuid
 from typing import Any, Dict, Iterable, List, Set, Tuple
@@ -83,7 +85,31 @@ DEFAULT_ALLOWED: Dict[GlobalName, Any] = {
     ("decimal", "Decimal"): decimal.Decimal,
     ("uuid", "UUID"): uuid.UUID,
     ("collections", "OrderedDict"): collections.OrderedDict,
+    # Paths are plain data: a path class called with its parts parses strings and touches
+    # no file (a concrete path of the other OS fails to load). Python 3.13 pickles them as
+    # pathlib._local.X.
+    **{
+        (module, cls.__name__): cls
+        for module in ("pathlib", "pathlib._local")
+        for cls in (
+            pathlib.PurePosixPath, pathlib.PureWindowsPath, pathlib.PosixPath,
+            pathlib.WindowsPath,
+        )
+    },
 }
+
+
+# A zoneinfo.ZoneInfo pickles as getattr(ZoneInfo, '_unpickle')(key, from_cache): the zone of
+# that key from the tz database (zoneinfo accepts only plain relative keys). ZoneInfo itself
+# is only a way in (a namespace), not a callable. Python 3.9+.
+DEFAULT_NAMESPACES: Set[GlobalName] = set()
+try:
+    import zoneinfo
+
+    DEFAULT_ALLOWED[("zoneinfo", "ZoneInfo._unpickle")] = zoneinfo.ZoneInfo._unpickle
+    DEFAULT_NAMESPACES.add(("zoneinfo", "ZoneInfo"))
+except ImportError:  # pragma: no cover - Python 3.8
+    pass
 
 
 def global_name_of(obj: Any) -> GlobalName:
@@ -99,7 +125,7 @@ class Allowlist:
 
     def __init__(self, classes: Iterable[Any] = ()) -> None:
         self.objects: Dict[GlobalName, Any] = dict(DEFAULT_ALLOWED)
-        self.namespaces: Set[GlobalName] = set()  # classes enclosing registered ones
+        self.namespaces: Set[GlobalName] = set(DEFAULT_NAMESPACES)  # enclosing allowed ones
         for cls in classes:
             module, qualname = global_name_of(cls)
             self.objects[(module, qualname)] = cls

@@ -18,7 +18,8 @@ from ._format import Meta
 from ._integrity import HMAC_SHA256, Signer
 from ._options import ConflictPolicy, OpenMode, Options
 from ._safe_pickle import Allowlist, safe_loads
-from .errors import ConflictError, DecodeError, EncodeError, ForbiddenGlobal, FormatError
+from ._write_check import check_loadable, pickled, registered_hint
+from .errors import ConflictError, DecodeError, ForbiddenGlobal, FormatError
 from .errors import IntegrityError, StoreError
 
 _UNDECODED = object()
@@ -84,6 +85,8 @@ class State:
         # Inside fn of transact() or a migration: save/load/discard are refused.
         self.in_transaction = False
         self.key_version = 0  # bumped whenever the view's set of keys may change
+        # writeback=True: every entry whose value was handed out, with its pickle then.
+        self.handed_out: Dict[str, Tuple[Entry, bytes]] = {}
 
     # ---- locks and checks ---------------------------------------------------------------------
 
@@ -121,7 +124,9 @@ class State:
             else:
                 value = safe_loads(entry.pickle, self.allowlist)
         except ForbiddenGlobal as e:
-            raise ForbiddenGlobal(e.module, e.name, where + str(e), self.path, key) from None
+            hint = registered_hint(self.options.classes, e.module, e.name)
+            raise ForbiddenGlobal(e.module, e.name, where + str(e) + hint, self.path,
+                                  key) from None
         except Exception as e:
             raise DecodeError(f"{where}cannot unpickle: {e}", self.path, key) from e
         entry.value = value
@@ -152,16 +157,60 @@ class State:
         if in_pending is None:
             self.pending[key] = Pending(in_view, None if in_view is None else in_view.revision)
 
-    def put(self, key: str, value: Any, protocol: int) -> None:
-        try:
-            data = pickle.dumps(value, protocol)
-        except Exception as e:
-            raise EncodeError(f"cannot save key '{key}' in '{self.path}': {e}") from e
-        entry = Entry(data, self.signer.digest(key, data), protocol, 0, 0, value)
+    def encode(self, key: str, value: Any, protocol: int,
+               data: Optional[bytes] = None) -> Entry:
+        """The entry ``value`` becomes under ``key``, changing nothing: pickled now (unless
+        ``data`` is its pickle already) and checked to load back through this session's
+        allowlist (EncodeError naming key and file otherwise)."""
+        if data is None:
+            data = pickled(value, protocol, key, self.path)
+        if not self.options.trusted_unsafe_pickle:
+            check_loadable(data, protocol, self.allowlist, self.options.classes, key, self.path)
+        return Entry(data, self.signer.digest(key, data), protocol, 0, 0, value)
+
+    def place(self, key: str, entry: Entry) -> None:
+        """Makes ``entry`` the view's entry under ``key``, recording the change."""
         self.before_change(key)
         if key not in self.view:
             self.key_version += 1
         self.view[key] = entry
+        if self.options.writeback:
+            self.handed_out[key] = (entry, entry.pickle)
+
+    def put(self, key: str, value: Any, protocol: int) -> None:
+        self.place(key, self.encode(key, value, protocol))
+
+    # ---- writeback=True -----------------------------------------------------------------------
+
+    def hand_out(self, key: str, entry: Entry, value: Any) -> None:
+        """Remembers a value handed out, to save it if it is changed in place."""
+        if not self.options.writeback:
+            return
+        known = self.handed_out.get(key)
+        if known is None or known[0] is not entry:
+            self.handed_out[key] = (entry, pickled(value, entry.protocol, key, self.path))
+
+    def sync_writeback(self) -> None:
+        """Makes every handed-out value changed in place since an unsaved change (a set)."""
+        for key, (entry, before) in list(self.handed_out.items()):
+            if self.view.get(key) is not entry:
+                del self.handed_out[key]  # replaced or erased since: no longer ours
+                continue
+            value = entry.value
+            data = pickled(value, entry.protocol, key, self.path)
+            if data != before:
+                changed = self.encode(key, value, entry.protocol, data)
+                entry.value = _UNDECODED  # shows its own pickle again, should discard() return
+                self.place(key, changed)
+
+    def revert_writeback(self) -> None:
+        """Forgets in-place changes of handed-out values: their entries decode again from the
+        pickle they hold (for discard(), and a transact() body that raised)."""
+        for key, (entry, before) in list(self.handed_out.items()):
+            if entry.value is not _UNDECODED and \
+                    pickled(entry.value, entry.protocol, key, self.path) != before:
+                entry.value = _UNDECODED
+                del self.handed_out[key]
 
     def erase(self, key: str) -> None:
         self.before_change(key)
@@ -169,6 +218,7 @@ class State:
         self.key_version += 1
 
     def discard(self) -> None:
+        self.revert_writeback()
         for key, change in self.pending.items():
             if change.disk is not None:
                 self.view[key] = change.disk

@@ -25,6 +25,7 @@ class Transaction:
         if state.in_transaction:  # joins the outer transact()
             return self._session
         state.require_writable("transact on")
+        state.sync_writeback()  # changes made in place before: unsaved changes, as any other
         with contextlib.ExitStack() as stack:
             stack.enter_context(state.lock(exclusive=True))
             with _sqlite.errors_named(state.path, "cannot transact on"):
@@ -45,9 +46,11 @@ class Transaction:
             state.in_transaction = False
             if kind is not None:
                 state.rollback_undo()
+                state.revert_writeback()
                 return None
             try:
                 with _sqlite.errors_named(state.path, "cannot transact on"):
+                    state.sync_writeback()
                     written = state.write_pending(force=False)
                     self._sql.commit()
             except BaseException:

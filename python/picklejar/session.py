@@ -7,17 +7,20 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime
+import inspect
 import os
 import sqlite3
+import warnings
 import weakref
-from collections.abc import MutableMapping
-from typing import Any, Callable, Iterator, List, Optional, TypeVar, Union
+from collections.abc import KeysView, Mapping, MutableMapping
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
-from . import _format, _open, _sqlite
+from . import _format, _open, _operations, _sqlite
 from ._transact import Transaction
-from ._options import Options, check_protocol
+from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode, Options
+from ._options import check_protocol
 from ._state import State
-from .errors import StoreError
+from .errors import DecodeError, IntegrityError, StoreError
 
 __version__ = "0.1.0"  # the C++ library's version (meson.build); tests check they agree
 
@@ -57,6 +60,15 @@ class SessionInfo:
     writer_app: str  # the app_name of the last save
     created: datetime.datetime
     modified: datetime.datetime  # of the last save
+    # Sizes of the file now, read by ``info`` in one read transaction (under the shared
+    # lock): one consistent state of the file, which may be newer than ``revision``.
+    # Unsaved changes are not counted.
+    entries: int = 0  # entries in the file
+    pickle_bytes: int = 0  # the sum of their pickles' sizes
+    page_size: int = 0  # SQLite's page size
+    file_bytes: int = 0  # the database: pages x page size (WAL content included)
+    free_pages: int = 0  # pages on SQLite's free list, reusable without growing the file
+    wal_bytes: int = 0  # the "-wal" file's size on disk; 0 without one
 
 
 # Connections of sessions a forked child inherited are kept here, never closed: closing one
@@ -82,54 +94,100 @@ class Session(MutableMapping):  # type: ignore[type-arg]
     (its digest verified first, then loaded once and cached). Reads never touch the disk.
     Changes stay in memory until :meth:`save` writes them all in one transaction;
     :meth:`load` brings in what other processes saved, incrementally. :meth:`transact` is the
-    atomic read-modify-write::
+    atomic read-modify-write; :meth:`increment` and :meth:`add` are the common ones::
 
-        with picklejar.Session("state.pj") as s:
+        with picklejar.Session("state.pj") as s:   # saved when the block ends normally
             s["runs"] = s.get("runs", 0) + 1
-            s.save()
-            with s.transact():                 # exclusive across processes
+            s.increment("launches")                # atomic across processes, saved now
+            with s.transact():                     # exclusive across processes
                 s["count"] = s.get("count", 0) + 1
 
-    Options (keyword only; the C++ SessionOptions under the same names):
+    What is saved, and when (README "Keeping state" has the same rules for C++):
 
-    - ``mode``: ``"create"`` (default: create the file when missing or 0 bytes long),
-      ``"read_write"`` (the file must exist) or ``"read_only"`` (never writes it).
-    - ``lock_timeout``: seconds (or a timedelta) to wait for the lock file and SQLite's own
-      locks before LockTimeout; default 5. Zero tries once.
-    - ``protocol``: pickle protocol 0-5 for the entries this session writes; default the
-      file's ``default_protocol`` (4 in a new file, which this option sets when creating).
-    - ``durability``: ``"durable"`` (default: WAL + synchronous=FULL) or ``"fast"`` (WAL +
-      NORMAL: the last saves may roll back after power loss; never corrupt).
-    - ``filesystem``: ``"detect"`` (default: statfs() says whether it is a network file
-      system, which gets the rollback journal), ``"local"`` or ``"network"``.
-    - ``conflicts``: ``"last_writer_wins"`` (default) or ``"strict"`` (save() raises
-      ConflictError naming keys another session changed since this one saw them).
-    - ``schema_version`` and ``migrations``: the application's data schema version and the
-      :class:`Migration` steps that bring older files to it, run at open exactly once even
-      when processes race, in one transaction. A newer file is refused unless read_only.
-    - ``integrity_key``: secret bytes for HMAC-SHA256 entry digests (default: SHA-256, which
-      detects corruption, not tampering). Never stored; the file records its key id.
-    - ``app_name``: recorded in the file by every save (meta row writer_app).
-    - ``classes``: classes (or functions) pickles may name besides the safe defaults
-      (built-in containers and scalars, datetime, Decimal, UUID, OrderedDict, copyreg
-      reconstructors); any other global raises ForbiddenGlobal and nothing runs.
-    - ``trusted_unsafe_pickle``: load entries with plain ``pickle.loads``, which runs any code
-      a pickle names. Only for files nobody else can write.
+    - ``with Session(...) as s:`` saves when the block exits normally and discards the
+      unsaved changes when it exits by an exception (a failed save raises from the ``with``
+      statement; the session is closed either way). This is the rule of ``shelve`` and of a
+      ``sqlite3`` connection's ``with``.
+    - :meth:`close` (and a session garbage-collected unclosed) drops unsaved changes with a
+      ``ResourceWarning`` naming their keys — shown under ``python -X dev``, ``-W default``
+      and test runners. :meth:`discard` first drops them without one.
+    - A value that ``s[key]`` hands out is the session's cached object: changing it in place
+      (``s["recent"].append(p)``) changes what later reads see but is not a change
+      :meth:`save` knows of. Call :meth:`touch` after changing it, assign it again, or open
+      the session with ``writeback=True``, which saves every value handed out that changed.
 
-    Closing (``close()`` or leaving a ``with`` block) never writes: unsaved changes are
-    dropped, as the C++ destructor does. Iteration is in key (code point) order; changing
-    the session while iterating is allowed and iteration continues after the current key.
+    Options (keyword only; the C++ ``SessionOptions`` under the same names): see
+    :meth:`__init__`. Iteration is in key (code point) order; changing the session while
+    iterating is allowed and iteration continues after the current key.
 
     Thread safety: one thread at a time per Session. Separate Session objects, in one process
     or many, may use the same file at once: the lock file and SQLite keep them apart.
     """
 
-    def __init__(self, path: Union[str, "os.PathLike[str]"], **options: Any) -> None:
+    def __init__(
+        self,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        mode: Union[OpenMode, str] = OpenMode.create,
+        lock_timeout: Union[float, datetime.timedelta] = 5.0,
+        protocol: Optional[int] = None,
+        durability: Union[Durability, str] = Durability.durable,
+        filesystem: Union[FilesystemCheck, str] = FilesystemCheck.detect,
+        conflicts: Union[ConflictPolicy, str] = ConflictPolicy.last_writer_wins,
+        schema_version: Optional[int] = None,
+        migrations: Sequence[Migration] = (),
+        integrity_key: Union[bytes, str, None] = None,
+        app_name: str = "",
+        classes: Sequence[Any] = (),
+        trusted_unsafe_pickle: bool = False,
+        writeback: bool = False,
+    ) -> None:
+        """Opens (or creates) the session file ``path``.
+
+        - ``mode``: ``"create"`` (default: create the file when missing or 0 bytes long),
+          ``"read_write"`` (the file must exist) or ``"read_only"`` (never writes it).
+        - ``lock_timeout``: seconds (or a timedelta) to wait for the lock file and SQLite's
+          own locks before LockTimeout; default 5. Zero tries once.
+        - ``protocol``: pickle protocol 0-5 for the entries this session writes; default the
+          file's ``default_protocol`` (4 in a new file, which this option sets when creating).
+        - ``durability``: ``"durable"`` (default: WAL + synchronous=FULL) or ``"fast"`` (WAL
+          + NORMAL: the last saves may roll back after power loss; never corrupt).
+        - ``filesystem``: ``"detect"`` (default: statfs() says whether it is a network file
+          system, which gets the rollback journal), ``"local"`` or ``"network"``.
+        - ``conflicts``: ``"last_writer_wins"`` (default) or ``"strict"`` (save() raises
+          ConflictError naming keys another session changed since this one saw them).
+        - ``schema_version`` and ``migrations``: the application's data schema version and
+          the :class:`Migration` steps that bring older files to it, run at open exactly once
+          even when processes race, in one transaction. A newer file is refused unless
+          read_only.
+        - ``integrity_key``: secret bytes for HMAC-SHA256 entry digests (default: SHA-256,
+          which detects corruption, not tampering). Never stored; the file records its key id.
+        - ``app_name``: recorded in the file by every save (meta row writer_app).
+        - ``classes``: classes (or functions) pickles may name besides the safe defaults
+          (built-in containers and scalars, datetime, Decimal, UUID, OrderedDict, pathlib
+          paths, copyreg reconstructors); any other global raises ForbiddenGlobal on load and
+          nothing runs. A class is found by its ``__module__`` and ``__qualname__``, which
+          must equal the name in the pickle. Setting a value whose pickle names a global
+          outside the list raises EncodeError: what a session writes, a session with the same
+          options reads.
+        - ``trusted_unsafe_pickle``: load entries with plain ``pickle.loads``, which runs any
+          code a pickle names. Only for files nobody else can write.
+        - ``writeback``: remember every value handed out (``s[key]``, ``get``, iteration) or
+          set, and save the ones changed in place with the next save (as ``shelve``'s
+          writeback; costs one extra pickling of each value handed out, at first access and
+          at each save).
+        """
         self._state_or_none: Optional[State] = None
         path = os.fspath(path)
         if not isinstance(path, str):
             raise TypeError(f"path must be a str or os.PathLike[str], not {type(path).__name__}")
-        state = State(path, Options(**options), __version__)
+        options = Options(
+            mode=mode, lock_timeout=lock_timeout, protocol=protocol, durability=durability,
+            filesystem=filesystem, conflicts=conflicts, schema_version=schema_version,
+            migrations=list(migrations), integrity_key=integrity_key, app_name=app_name,
+            classes=classes, trusted_unsafe_pickle=trusted_unsafe_pickle, writeback=writeback,
+        )
+        state = State(path, options, __version__)
         self._state_or_none = state
         try:
             _open.open_session(state, self)
@@ -157,19 +215,38 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         return state
 
     def close(self) -> None:
-        """Closes the file. Unsaved changes are dropped. Closing twice does nothing."""
+        """Closes the file. Unsaved changes are dropped, with a ResourceWarning naming their
+        keys (call discard() first to drop them without one). Closing twice does nothing."""
+        self._close(warn=True)
+
+    def _close(self, warn: bool) -> None:
         state = self._state_or_none
         if state is None:
             return
         if state.pid != os.getpid():
             self._state_or_none = None  # the parent's connection stays open, see above
             return
+        if warn:
+            try:
+                state.sync_writeback()
+            finally:
+                _warn_dropped(state, "closing", stacklevel=4)
         self._state_or_none = None
         _open_states.discard(state)
         try:
             state.db.close()
         except sqlite3.Error as e:
             raise _sqlite.wrap(e, state.path, "cannot close") from e
+
+    def __del__(self) -> None:
+        state = getattr(self, "_state_or_none", None)
+        if state is None or state.pid != os.getpid():
+            return
+        try:
+            state.sync_writeback()
+        except Exception:  # noqa: BLE001 - a finalizer reports what it can and never raises
+            pass
+        _warn_dropped(state, "garbage-collecting an unclosed", stacklevel=2, source=self)
 
     @property
     def closed(self) -> bool:
@@ -178,8 +255,22 @@ class Session(MutableMapping):  # type: ignore[type-arg]
     def __enter__(self) -> "Session":
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, kind: Optional[Type[BaseException]], error: Optional[BaseException],
+                 traceback: Any) -> None:
+        """Saves when the block exits normally, discards unsaved changes when it exits by an
+        exception, and closes the session either way (a save that fails raises after the
+        session is closed; its changes are dropped)."""
+        state = self._state_or_none
+        try:
+            if state is None or state.pid != os.getpid() or state.in_transaction:
+                return
+            if kind is None:
+                if not state.read_only:
+                    self.save()
+            else:
+                state.discard()
+        finally:
+            self._close(warn=False)
 
     @property
     def path(self) -> str:
@@ -199,12 +290,53 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     def __getitem__(self, key: str) -> Any:
         """The value under ``key`` (KeyError when absent). IntegrityError when the entry does
-        not verify, ForbiddenGlobal/DecodeError when it does not load; neither is cached."""
+        not verify, ForbiddenGlobal/DecodeError when it does not load (naming key and file);
+        neither is cached.
+
+        The value is the session's cached object: a change made to it in place is seen by
+        later reads, and saved only after :meth:`touch` (or with ``writeback=True``)."""
         state = self._state
         entry = state.view.get(key) if isinstance(key, str) else None
         if entry is None:
             raise KeyError(key)
-        return state.decoded(key, entry)
+        value = state.decoded(key, entry)
+        state.hand_out(key, entry, value)
+        return value
+
+    def get(self, key: str, default: Any = None, *,
+            expect: Union[type, Tuple[type, ...], None] = None,
+            on_error: Optional[Callable[[Exception], None]] = None) -> Any:
+        """The value under ``key``, or ``default`` when there is none (the same cached object
+        as ``s[key]``: :meth:`touch` after changing it in place).
+
+        ``expect``: a type (or tuple of types) the value must be an instance of; otherwise
+        TypeError "'window': expected dict, got pathlib.PurePosixPath in 'state.pj'".
+
+        ``on_error``: makes a bad entry return ``default`` instead of raising — one that does
+        not verify (IntegrityError), does not load (DecodeError, ForbiddenGlobal) or is not
+        ``expect`` (TypeError) — after calling ``on_error(error)``; the error names key and
+        file. The entry stays as it is in the file. For reading an application's state at
+        start, where one bad entry must not stop it::
+
+            window = s.get("window", {}, expect=dict, on_error=log.warning)
+        """
+        try:
+            value = self[key]
+        except KeyError:
+            return default
+        except (IntegrityError, DecodeError) as e:
+            if on_error is None:
+                raise
+            on_error(e)
+            return default
+        if expect is not None and not isinstance(value, expect):
+            error = TypeError(f"'{key}': expected {_type_names(expect)}, got "
+                              f"{_type_names(type(value))} in '{self._state.path}'")
+            if on_error is None:
+                raise error
+            on_error(error)
+            return default
+        return value
 
     def __contains__(self, key: object) -> bool:
         return key in self._state.view  # no decoding
@@ -228,6 +360,15 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             position += 1
             if key in state.view:
                 yield key
+
+    def keys(self, prefix: Optional[str] = None) -> KeysView:  # type: ignore[override]
+        """A view of the keys, in key order; with ``prefix``, of those that start with it (a
+        group of keys, as QSettings' childKeys() after beginGroup(): "window/")."""
+        if prefix is None:
+            return KeysView(self)
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
+        return _PrefixKeys(self, prefix)
 
     def entry_info(self, key: str) -> Optional[EntryInfo]:
         """Protocol, size and revision of an entry; None when there is none."""
@@ -260,9 +401,12 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     @property
     def info(self) -> SessionInfo:
+        """The file's versions and writers as last seen, and its sizes now (a read transaction
+        under the shared lock: LockTimeout, SqliteError)."""
         state = self._state
         meta = state.meta
         return SessionInfo(
+            **_operations.read_sizes(state),
             format_version=meta.format_version,
             app_schema_version=meta.app_schema_version,
             revision=state.seen,
@@ -293,6 +437,23 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         _check_key(key)
         state.put(key, value, state.write_protocol())
 
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+        """dict.update: sets every (key, value) of ``other`` (a mapping or pairs) and of
+        ``kwargs``. All or nothing: a bad key or a value that cannot be saved raises (as
+        ``s[key] = value`` does) and changes nothing."""
+        state = self._state
+        state.require_writable("set a key in")
+        pairs = other.items() if isinstance(other, Mapping) else \
+            ((k, other[k]) for k in other.keys()) if hasattr(other, "keys") else other
+        items = [*pairs, *kwargs.items()]
+        protocol = state.write_protocol()
+        entries = []
+        for key, value in items:
+            _check_key(key)
+            entries.append((key, state.encode(key, value, protocol)))
+        for key, entry in entries:
+            state.place(key, entry)
+
     def __delitem__(self, key: str) -> None:
         state = self._state
         state.require_writable("erase a key from")
@@ -302,18 +463,65 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     def clear(self) -> None:
         """Erases every key (in memory until save()), without unpickling any value."""
+        self.erase_prefix("")
+
+    def erase_prefix(self, prefix: str) -> int:
+        """Erases every key that starts with ``prefix`` (QSettings' remove(group)), in memory
+        until save(); returns how many. An empty prefix erases everything."""
         state = self._state
-        state.require_writable("erase a key from")
-        for key in list(state.view):
+        state.require_writable("erase keys from")
+        doomed = [key for key in state.view if key.startswith(prefix)]
+        for key in doomed:
             state.erase(key)
+        return len(doomed)
+
+    def touch(self, key: str) -> None:
+        """Marks the entry under ``key`` as changed, so that save() writes it: call it after
+        changing the value ``s[key]`` handed out in place. Pickles the session's value now
+        (EncodeError naming the key); KeyError when there is no entry; StoreError in a
+        read-only session. The entry keeps its pickle protocol."""
+        state = self._state
+        state.require_writable("touch a key in")
+        entry = state.view.get(key) if isinstance(key, str) else None
+        if entry is None:
+            raise KeyError(key)
+        state.put(key, state.decoded(key, entry), entry.protocol)
+
+    def increment(self, key: str, delta: int = 1) -> int:
+        """Adds ``delta`` to the int under ``key`` (0 when absent) and saves that key,
+        atomically across processes (as transact() would, but writing only ``key``: other
+        unsaved changes stay unsaved). Returns the new value. The value read is this
+        session's view after bringing it up to date: the file's, or this session's unsaved
+        change to ``key``, which is then saved with the increment. TypeError naming key and
+        file when the value is not an int (bool included). Inside transact(), joins it."""
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise TypeError(f"delta must be an int, not {delta!r}")
+        state = self._state
+        state.require_writable("increment a key in")
+        _check_key(key)
+        return _operations.increment(state, key, delta)
+
+    def add(self, key: str, value: Any) -> bool:
+        """Sets ``key`` to ``value`` and saves it unless the key exists, atomically across
+        processes (of processes racing to add one key, exactly one succeeds). Returns whether
+        it added. Like increment(), writes only ``key``; the key "exists" when this session's
+        up-to-date view has it. Inside transact(), joins it."""
+        state = self._state
+        state.require_writable("add a key to")
+        _check_key(key)
+        return _operations.add(state, key, value)
 
     @property
     def has_unsaved_changes(self) -> bool:
-        return bool(self._state.pending)
+        state = self._state
+        state.sync_writeback()
+        return bool(state.pending)
 
     def unsaved_keys(self) -> List[str]:
         """The keys save() would write or erase, in key order."""
-        return sorted(self._state.pending)
+        state = self._state
+        state.sync_writeback()
+        return sorted(state.pending)
 
     def discard(self) -> None:
         """Drops every unsaved change: the session shows the file as it last saw it."""
@@ -328,6 +536,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         snapshot (a read transaction under the shared lock). Unsaved changes stay on top."""
         state = self._state
         state.require_outside_transaction("load")
+        state.sync_writeback()  # in-place changes are unsaved changes: they stay on top
         with state.lock(exclusive=False), _sqlite.errors_named(state.path, "cannot load"):
             with _sqlite.transaction(state.db, write=False) as txn:
                 state.refresh()
@@ -341,6 +550,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         state = self._state
         state.require_writable("save")
         state.require_outside_transaction("save")
+        state.sync_writeback()
         if not state.pending:
             return
         with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot save"):
@@ -373,6 +583,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         state = self._state
         state.require_writable("convert the protocol of")
         state.require_outside_transaction("convert the protocol of")
+        state.sync_writeback()
         if state.pending:
             raise StoreError(f"cannot convert the protocol of '{state.path}' with unsaved "
                              "changes: save() or discard() first", state.path)
@@ -394,6 +605,48 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             state.finish_save(written)
 
 
+class _PrefixKeys(KeysView):  # type: ignore[type-arg]
+    """The keys of a session that start with a prefix, in key order (a live view)."""
+
+    def __init__(self, session: Session, prefix: str) -> None:
+        super().__init__(session)
+        self._prefix = prefix
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key in self._mapping if key.startswith(self._prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.startswith(self._prefix) and key in self._mapping
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
+
+
+def _type_names(types: Union[type, Tuple[type, ...]]) -> str:
+    """Python's names for types in messages: "int", "pathlib.PurePosixPath", "dict or list"."""
+    if isinstance(types, tuple):
+        return " or ".join(_type_names(t) for t in types)
+    module = getattr(types, "__module__", "builtins")
+    name = getattr(types, "__qualname__", repr(types))
+    return name if module == "builtins" else f"{module}.{name}"
+
+
+def _warn_dropped(state: State, doing: str, stacklevel: int, source: Any = None) -> None:
+    """The ResourceWarning for unsaved changes that closing drops."""
+    if not state.pending:
+        return
+    keys = sorted(state.pending)
+    shown = ", ".join(f"'{key}'" for key in keys[:10]) + (", ..." if len(keys) > 10 else "")
+    warnings.warn(
+        f"{doing} session '{state.path}' drops unsaved changes to {len(keys)} "
+        f"key{'s' if len(keys) != 1 else ''} ({shown}): save() them, or discard() them first",
+        ResourceWarning, stacklevel=stacklevel, source=source,
+    )
+
+
 def _check_key(key: Any) -> None:
     """Keys are str that SQLite's UTF-8 TEXT can hold: no lone surrogates."""
     if not isinstance(key, str):
@@ -407,3 +660,10 @@ def _check_key(key: Any) -> None:
 def open(path: Union[str, "os.PathLike[str]"], **options: Any) -> Session:  # noqa: A001
     """``Session(path, **options)``, the spelling of the C++ ``Session::open``."""
     return Session(path, **options)
+
+
+# help(picklejar.open) and IDEs show Session's keyword-only options.
+open.__signature__ = inspect.signature(Session.__init__).replace(  # type: ignore[attr-defined]
+    parameters=list(inspect.signature(Session.__init__).parameters.values())[1:],
+    return_annotation=Session,
+)

@@ -29,6 +29,14 @@ class ScratchTest(unittest.TestCase):
         return os.path.join(self.dir, name)
 
 
+def close_dropping(session: Any) -> None:
+    """Closes a session, dropping its unsaved changes on purpose (no ResourceWarning): the
+    cleanup of tests that leave changes unsaved."""
+    if not session.closed:
+        session.discard()
+        session.close()
+
+
 def snapshot(path: str) -> Optional[Tuple[bytes, int]]:
     """A file's bytes and mtime; equal snapshots mean it was not touched (None: missing)."""
     try:

@@ -7,17 +7,17 @@ import unittest
 
 from picklejar import ConflictError, Session
 
-from support import ScratchTest, meta
+from support import ScratchTest, close_dropping, meta
 
 
 class ConflictTest(ScratchTest):
     def pair(self, **options):
         a = Session(self.path(), durability="fast")
-        self.addCleanup(a.close)
+        self.addCleanup(close_dropping, a)
         a["shared"], a["theirs"], a["gone"] = 0, 0, 0
         a.save()
         b = Session(self.path(), durability="fast", **options)
-        self.addCleanup(b.close)
+        self.addCleanup(close_dropping, b)
         return a, b
 
     def test_last_writer_wins_per_key(self) -> None:

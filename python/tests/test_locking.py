@@ -12,7 +12,7 @@ import unittest
 from picklejar import LockTimeout, Session, StoreError
 from picklejar._locking import IDLE_LIMIT, FileLock, registry_state
 
-from support import Holder, ScratchTest, run_python
+from support import Holder, ScratchTest, close_dropping, run_python
 
 TRY_LOCKF = """
     import fcntl, os, sys
@@ -52,7 +52,7 @@ def open_descriptors_of(path: str) -> int:
 class LockingTest(ScratchTest):
     def session(self, path=None, **options) -> Session:
         s = Session(path or self.path(), durability="fast", **options)
-        self.addCleanup(s.close)
+        self.addCleanup(close_dropping, s)
         return s
 
     def test_save_times_out_while_another_process_holds_the_lock(self) -> None:

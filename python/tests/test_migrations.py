@@ -10,7 +10,7 @@ import unittest
 
 from picklejar import FormatError, Migration, Session, StoreError
 
-from support import ScratchTest, child_env, meta, snapshot, sql
+from support import ScratchTest, child_env, close_dropping, meta, snapshot, sql
 
 
 def rename_user(s: Session) -> None:
@@ -100,7 +100,7 @@ class MigrationTest(ScratchTest):
     def test_a_session_stops_writing_once_another_program_migrated_past_it(self) -> None:
         self.make_v1()
         old = Session(self.path(), schema_version=1)
-        self.addCleanup(old.close)
+        self.addCleanup(close_dropping, old)
         with Session(self.path(), schema_version=3, migrations=MIGRATIONS):
             pass
         old["x"] = 1

@@ -12,13 +12,13 @@ from unittest import mock
 import picklejar
 from picklejar import Session, StoreError, _filesystem
 
-from support import ScratchTest, meta, raw, sql
+from support import ScratchTest, close_dropping, meta, raw, sql
 
 
 class PersistenceTest(ScratchTest):
     def session(self, **options) -> Session:
         s = Session(self.path(), durability="fast", **options)
-        self.addCleanup(s.close)
+        self.addCleanup(close_dropping, s)
         return s
 
     def test_a_new_file_has_every_meta_row(self) -> None:
@@ -62,7 +62,7 @@ class PersistenceTest(ScratchTest):
     def test_erasing_a_key_nobody_saved_leaves_no_tombstone(self) -> None:
         s = self.session()
         other = Session(self.path())
-        self.addCleanup(other.close)
+        self.addCleanup(close_dropping, other)
         s["k"] = 1
         s.save()
         other.load()
@@ -177,10 +177,9 @@ class PersistenceTest(ScratchTest):
             s.convert_protocol(9)
 
     def test_a_failed_conversion_writes_nothing(self) -> None:
-        s = self.session()
-        s["fine"] = [1]
-        s["foreign"] = PersistenceTest  # loadable only with classes=[PersistenceTest]
-        s.save()
+        with Session(self.path(), classes=[PersistenceTest]) as s:
+            s["fine"] = [1]
+            s["foreign"] = PersistenceTest  # loadable only with classes=[PersistenceTest]
         before = sql(self.path(), "SELECT key, pickle, revision FROM entries ORDER BY key")
         with Session(self.path()) as other:
             with self.assertRaises(picklejar.ForbiddenGlobal):

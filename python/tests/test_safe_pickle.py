@@ -155,9 +155,8 @@ class SafeLoadTest(ScratchTest):
         for protocol in range(6):
             with self.subTest(protocol=protocol):
                 path = self.path(f"{protocol}.pj")
-                with Session(path, protocol=protocol) as s:
+                with Session(path, protocol=protocol, classes=[User, Outer.Inner, Point]) as s:
                     s.update(values)
-                    s.save()
                 with Session(path) as s:
                     with self.assertRaises(ForbiddenGlobal) as caught:
                         s["user"]

@@ -7,13 +7,13 @@ import unittest
 
 from picklejar import Session, StoreError
 
-from support import ScratchTest, meta
+from support import ScratchTest, close_dropping, meta
 
 
 class TransactTest(ScratchTest):
     def session(self, **options) -> Session:
         s = Session(self.path(), durability="fast", **options)
-        self.addCleanup(s.close)
+        self.addCleanup(close_dropping, s)
         return s
 
     def test_commits_on_success(self) -> None:

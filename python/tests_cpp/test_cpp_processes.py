@@ -13,7 +13,7 @@ import unittest
 from picklejar import ConflictError, LockTimeout, Session
 
 from cpp import CppHolder, run_tool, start_counter, start_tool, tool_lines
-from support import ScratchTest, child_env
+from support import ScratchTest, child_env, close_dropping
 
 PYTHON_COUNTER = """
     import sys
@@ -54,7 +54,7 @@ class MixedProcessesTest(ScratchTest):
 
     def test_a_cpp_lock_makes_python_time_out(self) -> None:
         s = Session(self.path(), lock_timeout=0.2)
-        self.addCleanup(s.close)
+        self.addCleanup(close_dropping, s)
         s["k"] = 1
         with CppHolder(self.path()) as holder:
             with self.assertRaises(LockTimeout) as caught:
@@ -93,9 +93,9 @@ class MixedProcessesTest(ScratchTest):
     def test_conflicts_between_languages(self) -> None:
         run_tool("save", self.path(), "k", "1")
         strict = Session(self.path(), conflicts="strict")
-        self.addCleanup(strict.close)
+        self.addCleanup(close_dropping, strict)
         lww = Session(self.path())
-        self.addCleanup(lww.close)
+        self.addCleanup(close_dropping, lww)
         run_tool("save", self.path(), "k", "2")
         strict["k"] = 10
         with self.assertRaises(ConflictError) as caught:

@@ -73,9 +73,8 @@ class TypedValuesTest(ScratchTest):
         for protocol in range(6):
             with self.subTest(protocol=protocol):
                 path = self.path(f"p{protocol}.pj")
-                with Session(path, protocol=protocol) as s:
+                with Session(path, protocol=protocol, classes=[Window]) as s:
                     s.update(samples())
-                    s.save()
                 self.assertEqual(tool_lines("check-typed", path), ["ok"])
 
     def test_round_trip_through_both(self) -> None:
@@ -100,9 +99,8 @@ class TypedValuesTest(ScratchTest):
         wrong = samples()
         wrong["struct"] = Window(1024, 768, "main ☕", ["a"])
         wrong["int"] = 7
-        with Session(self.path()) as s:
+        with Session(self.path(), classes=[Window]) as s:
             s.update(wrong)
-            s.save()
         result = run_tool("check-typed", self.path(), check=False)
         self.assertEqual(result.returncode, 1)
         self.assertEqual([line.split(":")[0] for line in result.stdout.splitlines()],
