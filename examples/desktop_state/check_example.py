@@ -1,16 +1,26 @@
 #!/usr/bin/env python3
 """The desktop_state example as a test, and the demo's last act: version 1 of the application
-saves its state; version 2 migrates it and restores it, twice; an old version 1 then refuses
-the migrated file; and python3 reads the file with nothing but sqlite3 and pickle.
+saves its state; version 2 migrates it and restores it, twice; a Python tool (the picklejar
+package) then writes a bad window and preferences and a last_opened datetime in Paris time,
+and version 2 still starts, says what it ignored, reads the datetime as its UTC instant and
+saves good values over the bad ones; an old version 1 refuses the migrated file; and python3
+reads the file with nothing but sqlite3 and pickle.
 
     check_example.py DESKTOP_STATE_EXE [--show]     (--show prints what it runs)
 """
+import datetime
 import os
+import pathlib
 import pickle
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import zoneinfo
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "python"))
+import picklejar  # noqa: E402  (the package in python/)
 
 
 def run(exe, *args, ok=True):
@@ -44,11 +54,32 @@ STEPS = [
      "  recent: /home/ada/notes.txt\n"
      "saved: window at (125, 115), 2 recent files\n"),
 ]
+# What a Python tool writes: a window of the wrong shape, a preference of the wrong type, and
+# a time the application shows.
+LAST_OPENED = datetime.datetime(2026, 12, 7, 8, 42, 33, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
+TOOL_EDITS = (
+    "with picklejar.Session(path, mode=\"read_write\") as s:\n"
+    "    s[\"window\"] = pathlib.PurePosixPath(\"/home/ada\")\n"
+    "    s[\"preferences\"] = {\"theme\": 5, \"font_size\": 11}\n"
+    "    s[\"last_opened\"] = datetime.datetime(2026, 12, 7, 8, 42, 33, "
+    "tzinfo=zoneinfo.ZoneInfo(\"Europe/Paris\"))\n"
+)
+AFTER_THE_TOOL = (
+    ["--move", "1", "1"],
+    "state ignored: 'window': expected dict, got pathlib.PurePosixPath in 'state.pj'\n"
+    "state ignored: 'preferences': expected str, got int in 'state.pj'\n"
+    "restored: window 800x600 at (100, 100), theme light, launch 3\n"
+    "  recent: /home/ada/plan.md\n"
+    "  recent: /home/ada/notes.txt\n"
+    "  last opened: 2026-12-07 07:42:33 UTC\n"
+    "saved: window at (101, 101), 2 recent files\n",
+)
 EXPECTED = {
-    "launches": 2,
-    "preferences": {"theme": "dark", "font_size": 11},
+    "launches": 3,
+    "preferences": {"theme": "light", "font_size": 11},
     "recent_files": ["/home/ada/plan.md", "/home/ada/notes.txt"],
-    "window": {"x": 125, "y": 115, "width": 800, "height": 600, "maximized": False},
+    "window": {"x": 101, "y": 101, "width": 800, "height": 600, "maximized": False},
+    "last_opened": LAST_OPENED,
 }
 
 
@@ -57,12 +88,21 @@ def main():
     show = "--show" in sys.argv[2:]
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "state.pj")
-        for args, expected in STEPS:
-            out = run(exe, path, *args)
+        def step(args, expected):
+            out = run(exe, path, *args).replace(path, "state.pj")
             if show:
                 print(f"$ desktop_state state.pj {' '.join(args)}\n{out}", end="")
             if out != expected:
                 sys.exit(f"desktop_state {' '.join(args)} printed:\n{out}expected:\n{expected}")
+
+        for args, expected in STEPS:
+            step(args, expected)
+        exec(TOOL_EDITS, {"picklejar": picklejar, "pathlib": pathlib, "datetime": datetime,
+                          "zoneinfo": zoneinfo, "path": path})
+        if show:
+            print(f"$ python3  # a tool edits the file with the picklejar package\n{TOOL_EDITS}",
+                  end="")
+        step(*AFTER_THE_TOOL)
         refused = run(exe, path, "--version", "1", ok=False)
         if "app schema version 2 is newer than this program's (1)" not in refused:
             sys.exit(f"version 1 did not refuse the migrated file: {refused}")

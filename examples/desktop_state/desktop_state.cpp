@@ -6,16 +6,25 @@
 // Version 2 (the default) keeps "window" (a dict: x, y, width, height, maximized),
 // "recent_files" (a list of paths, newest first), "preferences" (a dict: theme, font_size)
 // and "launches" (an int): plain Python data, which python3 reads with nothing but sqlite3
-// and pickle. Version 1, the application's previous release (--version 1), kept "geometry"
-// as a list [x, y, width, height], "recent" and "theme". Opening a version 1 file with
-// version 2 migrates it once, in one transaction.
+// and pickle. It also shows "last_opened" when a tool saved one (a datetime, in any zone).
+// Version 1, the application's previous release (--version 1), kept "geometry" as a list
+// [x, y, width, height], "recent" and "theme". Opening a version 1 file with version 2
+// migrates it once, in one transaction.
+//
+// Restoring survives a bad entry (edited by hand, or by a Python tool that wrote the wrong
+// shape): get_or(key, fallback, on_error) uses the default and says what was wrong, and the
+// next save writes a good value over it.
 
 #include <picklejar/session.hpp>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +48,7 @@ picklejar::Value to_pickle(const Window& w) {
 }
 
 void from_pickle(const picklejar::Value& v, Window& w) {
+  (void)picklejar::from_value<std::map<std::string, picklejar::Value>>(v);  // "expected dict"
   w.x = picklejar::from_value<int>(v["x"]);
   w.y = picklejar::from_value<int>(v["y"]);
   w.width = picklejar::from_value<int>(v["width"]);
@@ -56,6 +66,7 @@ picklejar::Value to_pickle(const Preferences& p) {
 }
 
 void from_pickle(const picklejar::Value& v, Preferences& p) {
+  (void)picklejar::from_value<std::map<std::string, picklejar::Value>>(v);
   p.theme = picklejar::from_value<std::string>(v["theme"]);
   p.font_size = picklejar::from_value<int>(v["font_size"]);
 }
@@ -135,13 +146,20 @@ void run_version_1(picklejar::Session& s, const Args& args) {
 }
 
 void run_version_2(picklejar::Session& s, const Args& args) {
-  auto window = s.get_or("window", Window{});
-  auto recent = s.get_or("recent_files", std::vector<std::string>{});
-  auto preferences = s.get_or("preferences", Preferences{});
-  const auto launches = s.get_or("launches", 0) + 1;
+  // A bad entry must not stop the application: its default, and a word about it.
+  const auto ignore = [](const picklejar::Error& e) {
+    fmt::print("state ignored: {}\n", e.what());
+  };
+  auto window = s.get_or("window", Window{}, ignore);
+  auto recent = s.get_or("recent_files", std::vector<std::string>{}, ignore);
+  auto preferences = s.get_or("preferences", Preferences{}, ignore);
+  const auto launches = s.get_or("launches", 0, ignore) + 1;
+  using std::chrono::sys_seconds;
+  const auto last_opened = s.get_or("last_opened", std::optional<sys_seconds>{}, ignore);
   fmt::print("restored: window {}x{} at ({}, {}), theme {}, launch {}\n", window.width,
              window.height, window.x, window.y, preferences.theme, launches);
   for (const std::string& path : recent) fmt::print("  recent: {}\n", path);
+  if (last_opened) fmt::print("  last opened: {:%Y-%m-%d %H:%M:%S} UTC\n", *last_opened);
 
   for (const std::string& path : args.opened) add_recent(recent, path);
   window.x += args.dx;
