@@ -18,7 +18,7 @@ from ._format import Meta
 from ._integrity import HMAC_SHA256, Signer
 from ._options import ConflictPolicy, OpenMode, Options
 from ._safe_pickle import Allowlist, safe_loads
-from ._write_check import check_loadable, pickled, registered_hint
+from ._write_check import check_loadable, may_name_globals, pickled, registered_hint
 from .errors import ConflictError, DecodeError, ForbiddenGlobal, FormatError
 from .errors import IntegrityError, StoreError
 
@@ -164,8 +164,8 @@ class State:
         allowlist (EncodeError naming key and file otherwise)."""
         if data is None:
             data = pickled(value, protocol, key, self.path)
-        if not self.options.trusted_unsafe_pickle:
-            check_loadable(data, protocol, self.allowlist, self.options.classes, key, self.path)
+        if may_name_globals(data, protocol) and not self.options.trusted_unsafe_pickle:
+            check_loadable(data, self.allowlist, self.options.classes, key, self.path)
         return Entry(data, self.signer.digest(key, data), protocol, 0, 0, value)
 
     def place(self, key: str, entry: Entry) -> None:
@@ -178,7 +178,13 @@ class State:
             self.handed_out[key] = (entry, entry.pickle)
 
     def put(self, key: str, value: Any, protocol: int) -> None:
-        self.place(key, self.encode(key, value, protocol))
+        entry = self.encode(key, value, protocol)
+        self.before_change(key)
+        if key not in self.view:
+            self.key_version += 1
+        self.view[key] = entry
+        if self.options.writeback:
+            self.handed_out[key] = (entry, entry.pickle)
 
     # ---- writeback=True -----------------------------------------------------------------------
 
