@@ -242,11 +242,15 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         state = getattr(self, "_state_or_none", None)
         if state is None or state.pid != os.getpid():
             return
+        # A finalizer reports what it can and never raises (not even at interpreter exit).
         try:
             state.sync_writeback()
-        except Exception:  # noqa: BLE001 - a finalizer reports what it can and never raises
+        except Exception:  # noqa: BLE001
             pass
-        _warn_dropped(state, "garbage-collecting an unclosed", stacklevel=2, source=self)
+        try:
+            _warn_dropped(state, "garbage-collecting an unclosed", stacklevel=2, source=self)
+        except Exception:  # noqa: BLE001
+            pass
 
     @property
     def closed(self) -> bool:
