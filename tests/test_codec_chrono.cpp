@@ -162,6 +162,87 @@ TEST_CASE("codec: datetimes in zoneinfo zones read as the instant Python reads")
   }
 }
 
+// TZ string rules that tzdata does not use today (Jn, n, negative and 25h+ times, no
+// transitions at all) in zone files made here, found by key through $TZDIR (C++) and the
+// tz path (Python): the same instants as CPython's zoneinfo gives.
+TEST_CASE("codec: POSIX TZ rules of every form read as Python reads them") {
+  const test::ScratchDir dir;
+  const std::string setup = kSetup + "TZDIR = r'" + dir.path().string() + "'\n" + R"(
+import os, random, struct
+def tzif(footer, transitions=(), types=((0, 0),)):
+    def header():
+        return b'TZif2' + bytes(15) + struct.pack('>6l', 0, 0, 0, len(transitions),
+                                                  len(types), 2)
+    def block(time_format):
+        data = b''.join(struct.pack(time_format, t) for t, _ in transitions)
+        data += bytes(kind for _, kind in transitions)
+        data += b''.join(struct.pack('>lbb', offset, dst, 0) for offset, dst in types)
+        return data + b'X\x00'
+    return header() + block('>l') + header() + block('>q') + b'\n' + footer + b'\n'
+ZONES = {
+    'Test/Julian': tzif(b'AAA3BBB,J60/2,J300/2'),
+    'Test/ZeroBased': tzif(b'AAA-1BBB,59/2,300/3'),
+    'Test/AllYear': tzif(b'<+03>-3<+04>,J1/0,J365/25'),
+    'Test/Odd': tzif(b'AAA5BBB4,M3.2.0/-1,M11.1.0/26'),
+    'Test/Negative': tzif(b'IST-1GMT0,M10.5.0,M3.5.0/1'),
+    'Test/Fixed': tzif(b'<-0330>3:30'),
+    'Test/Transitions': tzif(b'', transitions=((-2000000000, 1), (0, 2), (1000000000, 1)),
+                             types=((3600, 0), (7200, 1), (-1800, 0))),
+}
+for key, data in ZONES.items():
+    os.makedirs(os.path.join(TZDIR, os.path.dirname(key)), exist_ok=True)
+    with open(os.path.join(TZDIR, key), 'wb') as f:
+        f.write(data)
+zoneinfo.reset_tzpath([TZDIR])
+def rule_samples():
+    rng = random.Random(7)
+    out = []
+    for key in ZONES:
+        tz = zoneinfo.ZoneInfo(key)
+        for year in (1901, 1969, 1970, 1999, 2000, 2001, 2024, 2037, 2100):
+            for _ in range(40):
+                dt = datetime.datetime(year, rng.randint(1, 12), rng.randint(1, 28),
+                                       rng.randint(0, 23), rng.choice((0, 30, 59)),
+                                       tzinfo=tz, fold=rng.randint(0, 1))
+                out.append((dt, micros(dt)))
+            for month, day in ((1, 1), (2, 29), (3, 1), (10, 27), (10, 28), (11, 1),
+                               (12, 31)):
+                for hour in range(0, 24):
+                    for fold in (0, 1):
+                        try:
+                            dt = datetime.datetime(year, month, day, hour, tzinfo=tz,
+                                                   fold=fold)
+                        except ValueError:
+                            continue
+                        out.append((dt, micros(dt)))
+    return out
+)";
+  const auto py = test::cpython({"rule_samples()"}, setup);
+  const char* old = std::getenv("TZDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TZDIR", dir.path().c_str(), 1);
+  using Samples = std::vector<std::tuple<sys_time<microseconds>, std::int64_t>>;
+  Samples samples;
+  std::string error;
+  try {
+    samples = from_value<Samples>(*py[0].loaded[4]);
+  } catch (const picklejar::CodecError& e) {
+    error = e.what();
+  }
+  old ? ::setenv("TZDIR", saved.c_str(), 1) : ::unsetenv("TZDIR");
+  REQUIRE(error.empty());
+  REQUIRE(samples.size() > 1000);
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto& [t, micros] = samples[i];
+    if (t.time_since_epoch().count() == micros) continue;
+    if (++mismatches <= 5)
+      FAIL_CHECK(picklejar::repr(py[0].loaded[4]->at(i).at(0))
+                 << ": " << t.time_since_epoch().count() << " != Python's " << micros);
+  }
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("codec: zoneinfo zones that cannot be read are refused, naming the zone") {
   const auto py = test::cpython({"datetime.datetime(2024, 6, 1, tzinfo=zoneinfo.ZoneInfo("
                                  "'Europe/Paris'))",
