@@ -12,9 +12,12 @@ lock protocol in docs/LOCKING.md::
 
 Entries load through an allowlist unpickler: a pickle naming anything but plain data types
 or the classes you register (``Session(path, classes=[User])``) raises ForbiddenGlobal and
-nothing runs.
+nothing runs. Before that, a pre-scan of the pickle's opcodes enforces :class:`DecodeLimits`
+(LimitError) and the argument forms pickle writes for the allowed callables, so one entry
+cannot crash or exhaust the reading process.
 """
 
+from ._limits import DecodeLimits
 from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode
 from ._safe_pickle import Allowlist, safe_loads as _safe_loads
 from .errors import (
@@ -24,6 +27,7 @@ from .errors import (
     ForbiddenGlobal,
     FormatError,
     IntegrityError,
+    LimitError,
     LockTimeout,
     PicklejarError,
     SqliteError,
@@ -35,6 +39,7 @@ __all__ = [
     "ConflictError",
     "ConflictPolicy",
     "DecodeError",
+    "DecodeLimits",
     "Durability",
     "EncodeError",
     "EntryInfo",
@@ -42,6 +47,7 @@ __all__ = [
     "ForbiddenGlobal",
     "FormatError",
     "IntegrityError",
+    "LimitError",
     "LockTimeout",
     "Migration",
     "OpenMode",
@@ -56,7 +62,9 @@ __all__ = [
 ]
 
 
-def safe_loads(data: bytes, classes=()):  # type: ignore[no-untyped-def]
+def safe_loads(data: bytes, classes=(), limits=None):  # type: ignore[no-untyped-def]
     """``pickle.loads(data)`` through picklejar's allowlist: plain data types plus
-    ``classes``; any other global raises ForbiddenGlobal before anything runs."""
-    return _safe_loads(bytes(data), Allowlist(classes))
+    ``classes``; any other global raises ForbiddenGlobal before anything runs. The pickle is
+    pre-scanned first: over a :class:`DecodeLimits` limit (``limits``, default the defaults)
+    raises LimitError, and a malformed or hostile shape DecodeError or ForbiddenGlobal."""
+    return _safe_loads(bytes(data), Allowlist(classes), limits)

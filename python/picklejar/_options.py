@@ -10,6 +10,7 @@ import enum
 from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Type, TypeVar, Union
 
 from ._integrity import as_key_bytes
+from ._limits import DecodeLimits
 
 
 class OpenMode(str, enum.Enum):
@@ -87,6 +88,7 @@ class Options:
     integrity_key: Optional[bytes] = dataclasses.field(default=None, repr=False)
     app_name: str = ""
     classes: Sequence[Any] = ()
+    limits: DecodeLimits = dataclasses.field(default_factory=DecodeLimits)
     trusted_unsafe_pickle: bool = False
     writeback: bool = False
 
@@ -106,6 +108,8 @@ class Options:
         for flag in ("trusted_unsafe_pickle", "writeback"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be a bool, not {getattr(self, flag)!r}")
+        if not isinstance(self.limits, DecodeLimits):
+            raise TypeError(f"limits must be a picklejar.DecodeLimits, not {self.limits!r}")
         self.migrations = _check_migrations(self.migrations, self.schema_version)
 
 

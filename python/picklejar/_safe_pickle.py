@@ -1,4 +1,5 @@
-"""Loading pickles without running code: an Unpickler whose find_class serves an allowlist.
+"""Loading pickles without running code: an Unpickler whose find_class serves an allowlist,
+behind a pre-scan that bounds what the pickle may make it do.
 
 A pickle can name any importable global and call it (``os.system`` with an argument is two
 opcodes). The :class:`SafeUnpickler` never imports anything: every global a pickle names is
@@ -8,10 +9,16 @@ reconstructors, ``pathlib`` paths and ``zoneinfo`` zones — plus the classes th
 registers. Anything else raises :class:`~picklejar.errors.ForbiddenGlobal` before a single call
 is made.
 
+An allowlist stops imports, not resource use: ``bytearray(2500000000)`` is two allowed
+opcodes, and CPython's unpickler has no limits of its own. So :func:`safe_loads` first runs
+the pre-scan (``_prescan_ops.prescan``): one pass over the opcodes that enforces
+:class:`~picklejar.DecodeLimits` and accepts the allowlisted callables only with the
+arguments CPython's pickler writes for them. Only then does the unpickler run.
+
 Registered classes are trusted as far as their own pickling methods go (``__setstate__``,
-``__reduce__``, ``__new__``): register only classes whose unpickling does nothing but set
-data. Persistent ids and out-of-band buffers are refused by pickle itself (no
-``persistent_load``, no ``buffers``).
+``__reduce__``, ``__new__``, and the arguments a pickle passes them): register only classes
+whose unpickling does nothing but set data. They are outside the pre-scan's guarantees.
+Persistent ids, extension codes and out-of-band buffers are refused.
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ import io
 import pathlib
 import pickle
 import uuid
-from typing import Any, Dict, Iterable, List, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
+from ._limits import DecodeLimits
+from ._prescan_ops import prescan
 from .errors import ForbiddenGlobal
 
 GlobalName = Tuple[str, str]
@@ -126,9 +135,12 @@ class Allowlist:
     def __init__(self, classes: Iterable[Any] = ()) -> None:
         self.objects: Dict[GlobalName, Any] = dict(DEFAULT_ALLOWED)
         self.namespaces: Set[GlobalName] = set(DEFAULT_NAMESPACES)  # enclosing allowed ones
+        self.registered: Set[GlobalName] = set()  # the caller's: called with any arguments
         for cls in classes:
             module, qualname = global_name_of(cls)
             self.objects[(module, qualname)] = cls
+            if DEFAULT_ALLOWED.get((module, qualname)) is not cls:
+                self.registered.add((module, qualname))
             parts = qualname.split(".")
             self.namespaces.update((module, ".".join(parts[:i])) for i in range(1, len(parts)))
 
@@ -186,8 +198,10 @@ class SafeUnpickler(pickle.Unpickler):
         return value
 
 
-def safe_loads(data: bytes, allowlist: Allowlist) -> Any:
-    """``pickle.loads(data)`` with globals limited to ``allowlist``; extra bytes are refused."""
+def safe_loads(data: bytes, allowlist: Allowlist, limits: Optional[DecodeLimits] = None) -> Any:
+    """``pickle.loads(data)`` with globals limited to ``allowlist``, once the pre-scan has
+    found it within ``limits`` (default: DecodeLimits()); extra bytes are refused."""
+    prescan(data, allowlist, limits)
     stream = io.BytesIO(data)
     value = SafeUnpickler(stream, allowlist).load()
     if stream.tell() != len(data):

@@ -122,11 +122,16 @@ class State:
             if self.options.trusted_unsafe_pickle:
                 value = pickle.loads(entry.pickle)
             else:
-                value = safe_loads(entry.pickle, self.allowlist)
+                value = safe_loads(entry.pickle, self.allowlist, self.options.limits)
         except ForbiddenGlobal as e:
             hint = registered_hint(self.options.classes, e.module, e.name)
-            raise ForbiddenGlobal(e.module, e.name, where + str(e) + hint, self.path,
-                                  key) from None
+            e.args = (where + str(e) + hint,)
+            e.path, e.key = self.path, key
+            raise e.with_traceback(None) from None
+        except DecodeError as e:  # LimitError and the pre-scan's other refusals
+            e.args = (f"{where}cannot unpickle: {e}",)
+            e.path, e.key = self.path, key
+            raise e.with_traceback(None) from None
         except Exception as e:
             raise DecodeError(f"{where}cannot unpickle: {e}", self.path, key) from e
         entry.value = value

@@ -12,6 +12,7 @@ catches that; callers that care catch a family::
         SqliteError     SQLite failed (I/O, full disk, ...); ``code`` is SQLite's result code
       DecodeError       an entry's pickle could not be loaded (also a pickle.UnpicklingError)
         ForbiddenGlobal the pickle names a global outside the allowlist; nothing ran
+        LimitError      the pickle would exceed a DecodeLimits limit; nothing ran
       EncodeError       a value could not be pickled (also a pickle.PicklingError)
 
 Messages follow "what 'where': why", like the C++ library's.
@@ -114,6 +115,27 @@ class ForbiddenGlobal(DecodeError):
     @property
     def global_name(self) -> str:
         return f"{self.module}.{self.name}"
+
+
+class LimitError(DecodeError):
+    """The pickle would exceed one of the decode limits (:class:`picklejar.DecodeLimits`, the
+    C++ ``DecodeLimits``); ``limit`` names it. Refused by the pre-scan, before anything was
+    unpickled. Like every error of the pre-scan, it has ``offset`` and ``opcode``: the byte
+    offset and the opcode (an int) where the pickle went over."""
+
+    def __init__(
+        self,
+        message: str,
+        limit: str,
+        path: str = "",
+        key: Optional[str] = None,
+        offset: Optional[int] = None,
+        opcode: Optional[int] = None,
+    ) -> None:
+        super().__init__(message, path, key)
+        self.limit = limit
+        self.offset = offset
+        self.opcode = opcode
 
 
 class EncodeError(PicklejarError, pickle.PicklingError):

@@ -19,6 +19,7 @@ from . import _format, _open, _operations, _sqlite
 from ._transact import Transaction
 from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode, Options
 from ._options import check_protocol
+from ._limits import DecodeLimits
 from ._state import State
 from .errors import DecodeError, IntegrityError, StoreError
 
@@ -139,6 +140,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         integrity_key: Union[bytes, str, None] = None,
         app_name: str = "",
         classes: Sequence[Any] = (),
+        limits: Optional[DecodeLimits] = None,
         trusted_unsafe_pickle: bool = False,
         writeback: bool = False,
     ) -> None:
@@ -170,8 +172,14 @@ class Session(MutableMapping):  # type: ignore[type-arg]
           must equal the name in the pickle. Setting a value whose pickle names a global
           outside the list raises EncodeError: what a session writes, a session with the same
           options reads.
+        - ``limits``: a :class:`DecodeLimits` (the C++ ``DecodeLimits``: same names and
+          defaults, the default) that every entry's pickle is checked against by a pre-scan
+          before it is unpickled; exceeding one raises LimitError. The pre-scan also refuses
+          malformed framing and calls of the allowed callables in forms CPython's pickler
+          never writes. Registered ``classes`` are outside these guarantees.
         - ``trusted_unsafe_pickle``: load entries with plain ``pickle.loads``, which runs any
-          code a pickle names. Only for files nobody else can write.
+          code a pickle names, with no pre-scan and no limits. Only for files nobody else can
+          write.
         - ``writeback``: remember every value handed out (``s[key]``, ``get``, iteration) or
           set, and save the ones changed in place with the next save (as ``shelve``'s
           writeback; costs one extra pickling of each value handed out, at first access and
@@ -186,6 +194,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             filesystem=filesystem, conflicts=conflicts, schema_version=schema_version,
             migrations=list(migrations), integrity_key=integrity_key, app_name=app_name,
             classes=classes, trusted_unsafe_pickle=trusted_unsafe_pickle, writeback=writeback,
+            limits=DecodeLimits() if limits is None else limits,
         )
         state = State(path, options, __version__)
         self._state_or_none = state

@@ -1,0 +1,236 @@
+"""The pre-scan's model of the values a pickle builds: enough of each value to bound what
+CPython will do with it, never the value itself when that would cost as much as loading.
+
+Immutable scalars stand for themselves on the pre-scan's stack (None, bool, int, float,
+complex, range, and str and bytes up to SHORT_VALUE bytes). Everything else is a
+:class:`Node` that records its kind, how deeply it nests, and, when hashable, what hashing it
+costs CPython and the hash it will have (``h``; None when it cannot be known ahead, such as
+an identity hash). The pre-scan runs in the process that loads the pickle afterwards, so
+str hashes (randomized per process) come out the same in both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple
+
+# Strs and bytes up to this many bytes are decoded/sliced; longer ones become nodes.
+SHORT_VALUE = 256
+
+# Work and cost values saturate here: a chain of shared tuples doubles its cost per level.
+CAP = 1 << 62
+
+# Ints with payloads up to this many bytes are made (and hashed); longer ones become nodes.
+SHORT_INT = 1 << 16
+
+STR, BYTES, BYTEARRAY, TUPLE, LIST, DICT, SET, FROZENSET, GLOBAL, OBJECT, SLICE, BIGINT = range(12)
+_KIND_NAMES = ("str", "bytes", "bytearray", "tuple", "list", "dict", "set", "frozenset",
+               "global", "object", "slice", "int")
+
+# Object flavors: what an OBJECT node is an instance of.
+REGISTERED = "registered"  # a class (or function) the caller registered with classes=
+ORDERED_DICT = "ordered_dict"
+UUID = "uuid"
+DECIMAL = "decimal"
+DATETIME = "datetime"  # date, time, datetime, timedelta, timezone
+PLAIN_OBJECT = "object"  # object()
+
+try:
+    hash(slice(1))
+    SLICES_HASHABLE = True  # Python 3.12+
+except TypeError:
+    SLICES_HASHABLE = False
+
+
+class Node:
+    """A value the pre-scan tracks. ``cost`` is None when the value is unhashable."""
+
+    __slots__ = ("kind", "depth", "cost", "h", "items", "n", "table", "work", "info", "built")
+
+    def __init__(self, kind: int, depth: int = 0, cost: Optional[int] = None,
+                 h: Optional[int] = None, items: Optional[List[Any]] = None,
+                 info: Any = None) -> None:
+        self.kind = kind
+        self.depth = depth
+        self.cost = cost  # units of hashing work to hash it once
+        self.h = h  # its hash, when known
+        self.items = items  # tuple/list/slice items; a small dict's [key, value, ...]
+        self.n = 0  # entries of a dict, set or object
+        self.table: Optional[dict] = None  # dict/set/object: {hash: keys with that hash}
+        self.work = 0  # hashing work spent filling it (a copy spends it again)
+        self.info = info  # kind-specific: see the constructors below
+        self.built = False  # an object that had its BUILD (or its items closed by one)
+
+
+class GlobalInfo:
+    """What a GLOBAL node names: the allowlisted (module, name) it resolved to."""
+
+    __slots__ = ("module", "name", "namespace", "registered")
+
+    def __init__(self, module: str, name: str, namespace: bool, registered: bool) -> None:
+        self.module = module
+        self.name = name
+        self.namespace = namespace  # a class enclosing a registered one, only for getattr
+        self.registered = registered  # registered by the caller, not a default
+
+    @property
+    def key(self) -> Tuple[str, str]:
+        return (self.module, self.name)
+
+
+class ObjectInfo:
+    """What an OBJECT node is: its flavor and class, and for a Decimal its text."""
+
+    __slots__ = ("flavor", "cls", "text")
+
+    def __init__(self, flavor: str, cls: Optional[Tuple[str, str]], text: Any = None) -> None:
+        self.flavor = flavor
+        self.cls = cls
+        self.text = text
+
+
+class LongText:
+    """A str or bytes payload too long to copy: where it is in the input."""
+
+    __slots__ = ("data", "start", "end", "decode", "value")
+
+    def __init__(self, data: bytes, start: int, end: int, decode: Any) -> None:
+        self.data = data
+        self.start = start
+        self.end = end
+        self.decode = decode  # bytes -> str, as the opcode's reader decodes; None for bytes
+        self.value: Optional[str] = None
+
+
+def kind_name(x: Any) -> str:
+    if type(x) is Node:
+        if x.kind == OBJECT:
+            return x.info.cls[1] if x.info.cls else "object"
+        return _KIND_NAMES[x.kind]
+    return type(x).__name__
+
+
+def is_str(x: Any) -> bool:
+    return type(x) is str or (type(x) is Node and x.kind == STR)
+
+
+def is_bytes(x: Any) -> bool:
+    return type(x) is bytes or (type(x) is Node and x.kind == BYTES)
+
+
+def is_kind(x: Any, kind: int) -> bool:
+    return type(x) is Node and x.kind == kind
+
+
+def str_value(x: Any) -> str:
+    """The text of a str value (decoded on first use for a long one)."""
+    if type(x) is str:
+        return x
+    text = x.info
+    if text.value is None:
+        text.value = text.decode(text.data[text.start:text.end])
+    return text.value
+
+
+def size_of(x: Any) -> int:
+    """Bytes of a str (characters, or its UTF-8 payload when long), bytes or bytearray."""
+    if type(x) is str or type(x) is bytes:
+        return len(x)
+    return x.n
+
+
+def depth_of(x: Any) -> int:
+    return x.depth if type(x) is Node else 0
+
+
+def scalar_cost(x: Any) -> int:
+    """Hashing work of a scalar: ints are hashed digit by digit (and never cached)."""
+    if type(x) is int:
+        return 1 + (x.bit_length() >> 7)
+    if type(x) is range:
+        return 1 + (max(x.start.bit_length(), x.stop.bit_length()) >> 6)
+    return 1
+
+
+_NAN_BY_IDENTITY = hash(float("nan")) != 0  # since Python 3.10; before, every NaN hashed 0
+
+
+def scalar_hash(x: Any) -> Optional[int]:
+    """The hash CPython will give the scalar; None for NaNs (hashed by identity since 3.10)."""
+    if type(x) is float and x != x:
+        return None if _NAN_BY_IDENTITY else 0
+    if type(x) is complex and (x.real != x.real or x.imag != x.imag):
+        return None
+    return hash(x)
+
+
+def key_facts(x: Any) -> Tuple[Optional[int], Optional[int]]:
+    """(cost, hash) of a value about to be hashed; cost None when it is unhashable."""
+    if type(x) is not Node:
+        return scalar_cost(x), scalar_hash(x)
+    if x.cost is not None and x.h is None and x.kind == OBJECT and x.info.flavor == DECIMAL:
+        x.h = _decimal_hash(x)
+    return x.cost, x.h
+
+
+def _decimal_hash(x: Node) -> Optional[int]:
+    import decimal  # only a Decimal used as a key needs it
+
+    try:
+        return hash(decimal.Decimal(str_value(x.info.text)))
+    except (ArithmeticError, TypeError, ValueError):  # sNaN, bad text: the load fails anyway
+        return None
+
+
+class HashOnly:
+    """Stands for a value of known hash in a frozenset whose hash is being predicted."""
+
+    __slots__ = ("h",)
+
+    def __init__(self, h: int) -> None:
+        self.h = h
+
+    def __hash__(self) -> int:
+        return self.h
+
+
+def tuple_facts(items: List[Any]) -> Tuple[int, Optional[int], Optional[int]]:
+    """(depth, cost, hash) of a tuple of ``items``: CPython hashes a tuple by hashing every
+    item every time, so the cost is the size of the tuple as a tree."""
+    depth = 0
+    cost: Optional[int] = 1
+    hashes: Optional[List[int]] = []
+    for item in items:
+        if type(item) is Node:
+            if item.depth > depth:
+                depth = item.depth
+            item_cost, h = key_facts(item)
+        else:
+            item_cost, h = scalar_cost(item), scalar_hash(item)
+        if item_cost is None or cost is None:
+            cost = None
+        else:
+            cost = min(cost + item_cost, CAP)
+        if hashes is not None:
+            if h is None:
+                hashes = None
+            else:
+                hashes.append(h)
+    h_all = hash(tuple(hashes)) if hashes is not None and cost is not None else None
+    return depth + 1, cost, h_all
+
+
+def frozenset_hash(keys: List[Any]) -> Optional[int]:
+    """The hash a frozenset of ``keys`` will have, or None when one key's hash is unknown."""
+    stand_ins = []
+    for key in keys:
+        if type(key) is Node:
+            _, h = key_facts(key)
+            if h is None:
+                return None
+            stand_ins.append(HashOnly(h))
+        else:
+            h = scalar_hash(key)
+            if h is None:
+                return None
+            stand_ins.append(key)
+    return hash(frozenset(stand_ins))
