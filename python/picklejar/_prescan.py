@@ -30,7 +30,7 @@ import sys
 from typing import Any, List, NoReturn, Optional
 
 from ._limits import DecodeLimits
-from ._prescan_values import CAP, Node, key_facts, kind_name
+from ._prescan_values import CAP, KeyTable, Node, key_facts, kind_name
 from .errors import DecodeError, ForbiddenGlobal, LimitError
 
 # Opcode byte -> name, from pickle's own constants (MARK = b'(' ...).
@@ -45,7 +45,7 @@ STR_HASHES_SECRET = bool(sys.flags.hash_randomization) and \
     os.environ.get("PYTHONHASHSEED", "random") == "random"
 
 # Estimates of what CPython allocates, for max_total_bytes (64-bit builds).
-VALUE_BYTES = 64  # one object: header, GC links, fixed fields
+VALUE_BYTES = 96  # one object (header, GC links, fields), or the scan's record of it
 SLOT_BYTES = 8  # one reference: a stack slot, a list or tuple item
 ENTRY_BYTES = 40  # one dict or set entry (entry, index, spare room)
 SCALAR_BYTES = 32  # one int, float or complex object
@@ -123,9 +123,9 @@ class Scanner:
             if self.pos + n <= self.end:
                 return self.pos
         if self.framed:
-            self.fail(f"malformed framing: {what} needs {n} bytes but the frame that starts at "
-                      f"offset {self.frame_start} has {self.end - self.pos} left (a read "
-                      "across a frame's end is read differently by pickle.load and loads)")
+            self.fail(f"malformed framing: {what} needs {n} bytes but the FRAME at offset "
+                      f"{self.frame_start} has {self.end - self.pos} left (a read across a "
+                      "frame's end is read differently by pickle.load and pickle.loads)")
         self.fail(f"pickle data was truncated: {what} needs {n} bytes, "
                   f"{self.size - self.pos} remain")
 
@@ -147,8 +147,8 @@ class Scanner:
         nl = self.data.find(b"\n", self.pos, self.end)
         if nl < 0:
             if self.framed:
-                self.fail(f"malformed framing: {what} runs past the end of the frame that "
-                          f"starts at offset {self.frame_start}")
+                self.fail(f"malformed framing: {what} runs past the end of the FRAME at "
+                          f"offset {self.frame_start}")
             self.fail(f"pickle data was truncated: {what} has no newline")
         text = self.data[self.pos:nl]
         self.pos = nl + 1
@@ -157,12 +157,12 @@ class Scanner:
     def open_frame(self, n: int) -> None:
         if self.framed and self.pos != self.end:
             self.fail(f"malformed framing: a FRAME begins {self.end - self.pos} bytes before the "
-                      f"end of the frame that starts at offset {self.frame_start}")
+                      f"end of the FRAME at offset {self.frame_start}")
         if n > self.size - self.pos:
             self.fail(f"pickle data was truncated: frame of {n} bytes exceeds the "
                       f"{self.size - self.pos} bytes remaining")
         self.framed = True
-        self.frame_start = self.pos
+        self.frame_start = self.op_offset
         self.end = self.pos + n
 
     # ---- stack, MARKs and memo ----------------------------------------------------------------
@@ -285,9 +285,9 @@ class Scanner:
         """Accounts for hashing ``keys`` into the dict or set ``target``: each key's hashing
         cost, plus a compare with every earlier key of the same hash (CPython probes them
         all, so keys that collide cost quadratic time)."""
-        table = target.table
-        if table is None:
-            table = target.table = {}
+        if target.table is None:
+            target.table = KeyTable()
+        table = target.table.counts
         work = 0
         for key in keys:
             if type(key) is str and STR_HASHES_SECRET:
@@ -302,7 +302,7 @@ class Scanner:
                 if earlier:
                     cost = min(cost * (earlier + 1), CAP)
             work += cost
-        target.work = min(target.work + work, CAP)
+        target.table.work = min(target.table.work + work, CAP)
         self.charge_hash(work)
 
     def charge_hash(self, work: int) -> None:

@@ -21,8 +21,8 @@ from ._prescan import ENTRY_BYTES, SCALAR_BYTES, Scanner
 from ._prescan_values import (
     BIGINT, BYTEARRAY, BYTES, DATETIME, DECIMAL, DICT, FROZENSET, GLOBAL, LIST, OBJECT, ORDERED_DICT,
     PLAIN_OBJECT, REGISTERED, SET, SLICE, SLICES_HASHABLE, TUPLE, UUID, GlobalInfo, Node,
-    ObjectInfo, depth_of, frozenset_hash, is_bytes, is_kind, is_str, kind_name, size_of,
-    str_value, tuple_facts,
+    ObjectInfo, TOO_MANY, depth_of, frozenset_hash, is_bytes, is_kind, is_str, items_of,
+    kind_name, size_of, str_value, tuple_facts,
 )
 
 Key = Tuple[str, str]
@@ -191,7 +191,7 @@ def op_reduce(s: Scanner) -> None:
 def _set(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
     if len(items) != 1 or not is_kind(items[0], LIST):
         _refuse_call(s, g, items, f"{g.name}([...])")
-    members = items[0].items
+    members = items_of(items[0])
     frozen = g.name == "frozenset"
     node = s.new_node(Node(FROZENSET if frozen else SET, max(depth, 2) - 1))
     s.check_items(len(members))
@@ -373,8 +373,8 @@ def _decimal(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
 def _ordered_dict(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
     pairs: List[Any] = []
     if len(items) == 1 and is_kind(items[0], LIST):  # Python 2: OrderedDict([[k, v], ...])
-        for pair in items[0].items:
-            if not (is_kind(pair, LIST) or is_kind(pair, TUPLE)) or len(pair.items) != 2:
+        for pair in items_of(items[0]):
+            if not (is_kind(pair, LIST) or is_kind(pair, TUPLE)) or len(items_of(pair)) != 2:
                 _refuse_call(s, g, items, "OrderedDict() or OrderedDict([[key, value], ...])")
             pairs.append(pair.items[0])
     elif items:
@@ -417,7 +417,7 @@ def op_build(s: Scanner) -> None:
     if not is_kind(target, OBJECT):
         s.fail(f"BUILD target must be an object, got '{kind_name(target)}' (setting state on "
                "it is refused)")
-    if target.built:
+    if target.info.built:
         s.fail("a second BUILD on one object: pickle writes one, and CPython would call the "
                "__setstate__ the first one may have set")
     flavor = target.info.flavor
@@ -430,7 +430,7 @@ def op_build(s: Scanner) -> None:
         target.h = _uuid_state(s, state)
     elif flavor != REGISTERED:
         s.fail(f"BUILD on a '{kind_name(target)}' object: pickle writes none")
-    target.built = True
+    target.info.built = True
     s.deepen(target, depth_of(state) + 1)
 
 
@@ -442,8 +442,9 @@ def _is_slot_state(x: Any) -> bool:
 def _uuid_state(s: Scanner, state: Any) -> int:
     """uuid.UUID.__setstate__ takes {'int': int[, 'is_safe': SafeUUID value]} unchecked."""
     fields: Dict[Any, Any] = {}
-    if is_kind(state, DICT) and state.items is not None:
-        fields = dict(zip(state.items[0::2], state.items[1::2]))
+    if is_kind(state, DICT) and state.items is not TOO_MANY:
+        pairs = items_of(state)
+        fields = dict(zip(pairs[0::2], pairs[1::2]))
     value, safe = fields.get("int"), fields.get("is_safe")
     if set(fields) - {"is_safe"} != {"int"} or type(value) is not int or \
             not 0 <= value < 1 << 128 or not (safe is None or safe in (0, -1)):

@@ -8,16 +8,15 @@ registered classes (or an OrderedDict, for SETITEMS), and only before their BUIL
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from ._prescan import ENTRY_BYTES, SLOT_BYTES, VALUE_BYTES, Scanner
 from ._prescan_values import (
-    DICT, FROZENSET, LIST, OBJECT, ORDERED_DICT, REGISTERED, SET, TUPLE, Node, frozenset_hash,
-    kind_name, tuple_facts,
+    DICT, FROZENSET, LIST, OBJECT, ORDERED_DICT, REGISTERED, SET, SMALL_DICT, TOO_MANY, TUPLE,
+    Node, frozenset_hash, items_of, kind_name, tuple_facts,
 )
 
 _EMPTY_TUPLE_HASH = hash(())
-_SMALL_DICT = 8  # dicts keep their items (for UUID states) up to this many entries
 
 
 def _slice_depth(items: List[Any], target: Any = None) -> int:
@@ -29,7 +28,10 @@ def _slice_depth(items: List[Any], target: Any = None) -> int:
     return depth + 1
 
 
-def _new_container(s: Scanner, kind: int, items: List[Any]) -> Node:
+def _new_container(s: Scanner, kind: int, items: Optional[List[Any]]) -> Node:
+    """A list with ``items``, or (items None) an empty dict or frozenset to fill."""
+    if items is None:
+        return s.new_node(Node(kind, 1))
     s.check_items(len(items))
     s.spend(SLOT_BYTES * len(items))
     return s.new_node(Node(kind, _slice_depth(items), None, None, items))
@@ -46,7 +48,7 @@ def _push_empty(s: Scanner, node: Node) -> None:
 
 
 def empty_list(s: Scanner) -> None:
-    _push_empty(s, Node(LIST, 1, None, None, []))
+    _push_empty(s, Node(LIST, 1))
 
 
 def empty_tuple(s: Scanner) -> None:
@@ -54,7 +56,7 @@ def empty_tuple(s: Scanner) -> None:
 
 
 def empty_dict(s: Scanner) -> None:
-    _push_empty(s, Node(DICT, 1, None, None, []))
+    _push_empty(s, Node(DICT, 1))
 
 
 def empty_set(s: Scanner) -> None:
@@ -88,14 +90,14 @@ def dict_(s: Scanner) -> None:
     items = s.slice_from(s.pop_mark())
     if len(items) % 2:
         s.fail("odd number of items for DICT")
-    node = _new_container(s, DICT, [])
+    node = _new_container(s, DICT, None)
     _set_items(s, node, items)
     s.push(node)
 
 
 def frozenset_(s: Scanner) -> None:
     items = s.slice_from(s.pop_mark())
-    node = _new_container(s, FROZENSET, [])
+    node = _new_container(s, FROZENSET, None)
     _add_items(s, node, items)
     node.cost, node.h = 1, frozenset_hash(items)
     s.push(node)
@@ -110,20 +112,23 @@ def _target_below(s: Scanner) -> Tuple[Any, List[Any]]:
 
 
 def _wrong_target(s: Scanner, target: Any, what: str) -> None:
-    if type(target) is Node and target.kind == OBJECT and target.built:
+    if type(target) is Node and target.kind == OBJECT and target.info.built:
         s.fail(f"{what} an object after its BUILD (pickle writes items before the state; "
                "after it, CPython would call methods the state may have replaced)")
     s.fail(f"cannot {what} a value of type '{kind_name(target)}'")
 
 
 def _is_object(target: Any, *flavors: str) -> bool:
-    return (type(target) is Node and target.kind == OBJECT and not target.built
+    return (type(target) is Node and target.kind == OBJECT and not target.info.built
             and target.info.flavor in flavors)
 
 
 def _append_items(s: Scanner, target: Any, items: List[Any]) -> None:
     if type(target) is Node and target.kind == LIST:
-        target.items.extend(items)
+        if target.items is None:
+            target.items = items
+        else:
+            target.items.extend(items)
         s.check_items(len(target.items))
     elif _is_object(target, REGISTERED):
         target.n += len(items)
@@ -142,8 +147,8 @@ def _set_items(s: Scanner, target: Any, pairs: List[Any]) -> None:
     s.check_items(target.n + count)
     s.insert_keys(target, pairs[0::2], "dict key")
     target.n += count
-    if target.kind == DICT and target.items is not None:
-        target.items = target.items + pairs if target.n <= _SMALL_DICT else None
+    if target.kind == DICT and target.items is not TOO_MANY:
+        target.items = items_of(target) + pairs if target.n <= SMALL_DICT else TOO_MANY
     s.spend(ENTRY_BYTES * count)
     s.deepen(target, _slice_depth(pairs, target))
 

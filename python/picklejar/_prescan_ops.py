@@ -113,7 +113,7 @@ def _scan(s: Scanner) -> None:
             elif op == _EMPTY_LIST or op == _EMPTY_DICT:
                 if objects < max_objects and total + VALUE_BYTES + SLOT_BYTES <= max_total \
                         and max_depth >= 1:
-                    push(Node(LIST if op == _EMPTY_LIST else DICT, 1, None, None, []))
+                    push(Node(LIST if op == _EMPTY_LIST else DICT, 1))
                     objects += 1
                     total += VALUE_BYTES + SLOT_BYTES
                     pos += 1

@@ -44,7 +44,7 @@ except TypeError:
 class Node:
     """A value the pre-scan tracks. ``cost`` is None when the value is unhashable."""
 
-    __slots__ = ("kind", "depth", "cost", "h", "items", "n", "table", "work", "info", "built")
+    __slots__ = ("kind", "depth", "cost", "h", "items", "n", "info", "table")
 
     def __init__(self, kind: int, depth: int = 0, cost: Optional[int] = None,
                  h: Optional[int] = None, items: Optional[List[Any]] = None,
@@ -53,12 +53,31 @@ class Node:
         self.depth = depth
         self.cost = cost  # units of hashing work to hash it once
         self.h = h  # its hash, when known
-        self.items = items  # tuple/list/slice items; a small dict's [key, value, ...]
-        self.n = 0  # entries of a dict, set or object
-        self.table: Optional[dict] = None  # dict/set/object: {hash: keys with that hash}
-        self.work = 0  # hashing work spent filling it (a copy spends it again)
-        self.info = info  # kind-specific: see the constructors below
-        self.built = False  # an object that had its BUILD (or its items closed by one)
+        # Tuple, list and slice items (a list's made on its first item); a dict's
+        # [key, value, ...] while it is small (SMALL_DICT entries), then TOO_MANY.
+        self.items = items
+        self.n = 0  # entries of a dict, set or object; bytes of a str, bytes or bytearray
+        self.info = info  # GlobalInfo, ObjectInfo or LongText
+        self.table: Optional[KeyTable] = None  # a dict, set or object's keys, once it has some
+
+    @property
+    def work(self) -> int:
+        """Hashing work spent on the keys of this dict or set (copying it spends it again)."""
+        return self.table.work if self.table is not None else 0
+
+
+SMALL_DICT = 8
+TOO_MANY: List[Any] = []  # a dict's items, once it has more than SMALL_DICT: not kept
+
+
+class KeyTable:
+    """How many keys of each known hash a dict or set holds, and the work spent on them."""
+
+    __slots__ = ("counts", "work")
+
+    def __init__(self) -> None:
+        self.counts: dict = {}
+        self.work = 0
 
 
 class GlobalInfo:
@@ -78,14 +97,16 @@ class GlobalInfo:
 
 
 class ObjectInfo:
-    """What an OBJECT node is: its flavor and class, and for a Decimal its text."""
+    """What an OBJECT node is: its flavor and class, for a Decimal its text, and whether it
+    had its BUILD."""
 
-    __slots__ = ("flavor", "cls", "text")
+    __slots__ = ("flavor", "cls", "text", "built")
 
     def __init__(self, flavor: str, cls: Optional[Tuple[str, str]], text: Any = None) -> None:
         self.flavor = flavor
         self.cls = cls
         self.text = text
+        self.built = False
 
 
 class LongText:
@@ -136,6 +157,10 @@ def size_of(x: Any) -> int:
     if type(x) is str or type(x) is bytes:
         return len(x)
     return x.n
+
+
+def items_of(x: Node) -> List[Any]:
+    return x.items if x.items is not None else []
 
 
 def depth_of(x: Any) -> int:

@@ -133,3 +133,60 @@ class Holder:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def plant_entry(path: str, key: str, data: bytes) -> None:
+    """Stores ``data`` as entry ``key`` of the session file ``path`` (created when missing)
+    with a valid SHA-256 digest: what someone who can write the file can do."""
+    import hashlib
+
+    from picklejar import Session
+
+    with Session(path) as s:
+        s[key] = "placeholder"
+        s.save()
+    db = raw(path)
+    try:
+        db.execute("UPDATE entries SET pickle = ?, digest = ? WHERE key = ?",
+                   (data, hashlib.sha256(data).digest(), key))
+    finally:
+        db.close()
+
+
+# Runs one child (argv[1:] is its command) under an address-space and CPU-time cap, and
+# prints its exit status, output, wall time and peak RSS as JSON. Being the only child of
+# this process, its RUSAGE_CHILDREN is that child's own.
+_BOUNDED_RUNNER = """
+import json, resource, subprocess, sys, time
+address_space, cpu_seconds, timeout = (int(a) for a in sys.argv[1:4])
+def cap():
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+start = time.monotonic()
+try:
+    done = subprocess.run(sys.argv[4:], capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=cap)
+    returncode, stdout, stderr = done.returncode, done.stdout, done.stderr
+except subprocess.TimeoutExpired as e:
+    returncode, stdout, stderr = "timeout", e.stdout or "", e.stderr or ""
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"returncode": returncode, "stdout": str(stdout), "stderr": str(stderr)[-2000:],
+                  "seconds": time.monotonic() - start, "maxrss_kb": usage.ru_maxrss}))
+"""
+
+
+def run_bounded(code: str, *args: str, address_space: int = 1 << 30, cpu_seconds: int = 120,
+                timeout: int = 180) -> Dict[str, Any]:
+    """Runs ``code`` in a grandchild capped at ``address_space`` bytes and ``cpu_seconds``;
+    returns {"returncode" (negative: killed by that signal; "timeout"), "stdout", "stderr",
+    "seconds", "maxrss_kb"} (its peak RSS, from getrusage(RUSAGE_CHILDREN))."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_BOUNDED_RUNNER), str(address_space),
+         str(cpu_seconds), str(timeout), sys.executable, "-c", textwrap.dedent(code), *args],
+        env=child_env(), capture_output=True, text=True, timeout=timeout + 60,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"bounded runner failed: {result.stderr}")
+    return json.loads(result.stdout)
