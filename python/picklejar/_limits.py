@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 
 GiB = 1 << 30
-MiB = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,9 +34,10 @@ class DecodeLimits:
     max_objects: int = 50_000_000
     # Decimal digits in a protocol-0 INT/LONG text (CPython 3.11's int max str digits).
     max_int_digits: int = 4300
-    # Bytes the values a decode builds may take (objects, their slots, payloads), so a small
-    # input never allocates gigabytes. Python counts CPython's object sizes (an estimate).
-    max_total_bytes: int = 256 * MiB
+    # Bytes a decode may allocate in all (objects, payloads, container storage, the stack and
+    # the memo, including what the pickle discards), so a small input never allocates
+    # gigabytes. Python counts an estimate of CPython's sizes (at least what it allocates).
+    max_total_bytes: int = GiB
     # Python only: hashing work for dict keys and set members, in units of about one tuple
     # item hashed or one colliding probe. CPython does not cache tuple hashes, so a key made
     # of a chain of shared tuples costs 2**depth; keys whose hashes collide cost a compare

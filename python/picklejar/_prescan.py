@@ -30,7 +30,7 @@ import sys
 from typing import Any, List, NoReturn, Optional
 
 from ._limits import DecodeLimits
-from ._prescan_values import CAP, KeyTable, Node, key_facts, kind_name
+from ._prescan_values import CAP, KeyTable, Node, key_cost, key_hash, kind_name
 from .errors import DecodeError, ForbiddenGlobal, LimitError
 
 # Opcode byte -> name, from pickle's own constants (MARK = b'(' ...).
@@ -293,15 +293,18 @@ class Scanner:
             if type(key) is str and STR_HASHES_SECRET:
                 work += 1  # nobody can make strs collide without the process's hash seed
                 continue
-            cost, h = key_facts(key)
+            cost = key_cost(key)
             if cost is None:
                 self.fail(f"unhashable type: '{kind_name(key)}' used as a {what}")
+            work += cost
+            if self.hash_work + work > self.limits.max_hash_work:
+                self.charge_hash(work)  # raises, before the hash is worked out
+            h = key_hash(key)
             if h is not None:
                 earlier = table.get(h, 0)
                 table[h] = earlier + 1
                 if earlier:
-                    cost = min(cost * (earlier + 1), CAP)
-            work += cost
+                    work = min(work + cost * earlier, CAP)
         target.table.work = min(target.table.work + work, CAP)
         self.charge_hash(work)
 

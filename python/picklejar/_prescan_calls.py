@@ -21,7 +21,7 @@ from ._prescan import ENTRY_BYTES, SCALAR_BYTES, Scanner
 from ._prescan_values import (
     BIGINT, BYTEARRAY, BYTES, DATETIME, DECIMAL, DICT, FROZENSET, GLOBAL, LIST, OBJECT, ORDERED_DICT,
     PLAIN_OBJECT, REGISTERED, SET, SLICE, SLICES_HASHABLE, TUPLE, UUID, GlobalInfo, Node,
-    ObjectInfo, TOO_MANY, depth_of, frozenset_hash, is_bytes, is_kind, is_str, items_of,
+    LAZY, ObjectInfo, TOO_MANY, depth_of, frozenset_hash, is_bytes, is_kind, is_str, items_of,
     kind_name, size_of, str_value, tuple_facts,
 )
 
@@ -269,10 +269,10 @@ def _range(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> range:
 def _slice(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
     if len(items) != 3:
         _refuse_call(s, g, items, "slice(start, stop, step)")
-    depth, cost, h = tuple_facts(items)
+    depth, cost = tuple_facts(items)
     if not SLICES_HASHABLE:
-        cost = h = None
-    return s.new_node(Node(SLICE, depth, cost, None if h is None else hash((SLICE, h)), items))
+        cost = None
+    return s.new_node(Node(SLICE, depth, cost, LAZY, items))
 
 
 def _getattr(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
@@ -367,7 +367,9 @@ def _decimal(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
     if len(items) != 1 or not is_str(items[0]):
         _refuse_call(s, g, items, "Decimal(str)")
     s.spend(size_of(items[0]))
-    return _object(s, DECIMAL, g.key, depth, items[0])
+    node = _object(s, DECIMAL, g.key, depth, items[0])
+    node.h = LAZY
+    return node
 
 
 def _ordered_dict(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:

@@ -13,7 +13,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from ._prescan import ENTRY_BYTES, SLOT_BYTES, VALUE_BYTES, Scanner
 from ._prescan_values import (
     DICT, FROZENSET, LIST, OBJECT, ORDERED_DICT, REGISTERED, SET, SMALL_DICT, TOO_MANY, TUPLE,
-    Node, frozenset_hash, items_of, kind_name, tuple_facts,
+    LAZY, Node, frozenset_hash, items_of, kind_name, tuple_facts,
 )
 
 _EMPTY_TUPLE_HASH = hash(())
@@ -70,8 +70,8 @@ def list_(s: Scanner) -> None:
 def _push_tuple(s: Scanner, items: List[Any]) -> None:
     s.check_items(len(items))
     s.spend(SLOT_BYTES * len(items))
-    depth, cost, h = tuple_facts(items)
-    s.push(s.new_node(Node(TUPLE, depth, cost, h, items)))
+    depth, cost = tuple_facts(items)
+    s.push(s.new_node(Node(TUPLE, depth, cost, LAZY, items)))
 
 
 def tuple_(s: Scanner) -> None:

@@ -188,13 +188,56 @@ def scalar_hash(x: Any) -> Optional[int]:
     return hash(x)
 
 
-def key_facts(x: Any) -> Tuple[Optional[int], Optional[int]]:
-    """(cost, hash) of a value about to be hashed; cost None when it is unhashable."""
+# The hash of a tuple, slice or Decimal not worked out yet: only keys need it, and working it
+# out costs about as much as CPython's hashing, so it waits until that cost is charged.
+LAZY: Any = object()
+
+
+def key_cost(x: Any) -> Optional[int]:
+    """Units of work CPython spends hashing ``x`` once; None when it is unhashable."""
+    return x.cost if type(x) is Node else scalar_cost(x)
+
+
+def key_hash(x: Any) -> Optional[int]:
+    """The hash CPython will give ``x``; None when it cannot be known ahead. Working it out
+    costs about key_cost(x): call it once that is charged."""
     if type(x) is not Node:
-        return scalar_cost(x), scalar_hash(x)
-    if x.cost is not None and x.h is None and x.kind == OBJECT and x.info.flavor == DECIMAL:
-        x.h = _decimal_hash(x)
-    return x.cost, x.h
+        return scalar_hash(x)
+    if x.h is LAZY:
+        _work_out_hashes(x)
+    return x.h
+
+
+def _work_out_hashes(root: Node) -> None:
+    """Sets the hash of ``root`` and of the tuples under it that lack one, without recursion
+    (a key may be nested max_depth deep), once per node (a key may be a DAG)."""
+    todo = [root]
+    while todo:
+        node = todo[-1]
+        if node.h is not LAZY:
+            todo.pop()
+            continue
+        if node.kind == OBJECT:  # a Decimal
+            node.h = _decimal_hash(node)
+            todo.pop()
+            continue
+        waiting = [i for i in node.items if type(i) is Node and i.h is LAZY]
+        if waiting:
+            todo.extend(waiting)
+            continue
+        hashes = []
+        for item in node.items:
+            h = item.h if type(item) is Node else scalar_hash(item)
+            if h is None:
+                break
+            hashes.append(h)
+        else:
+            h = hash(tuple(hashes))
+            node.h = h if node.kind == TUPLE else hash((node.kind, h))
+            todo.pop()
+            continue
+        node.h = None
+        todo.pop()
 
 
 def _decimal_hash(x: Node) -> Optional[int]:
@@ -218,38 +261,32 @@ class HashOnly:
         return self.h
 
 
-def tuple_facts(items: List[Any]) -> Tuple[int, Optional[int], Optional[int]]:
-    """(depth, cost, hash) of a tuple of ``items``: CPython hashes a tuple by hashing every
-    item every time, so the cost is the size of the tuple as a tree."""
+def tuple_facts(items: List[Any]) -> Tuple[int, Optional[int]]:
+    """(depth, cost) of a tuple of ``items``: CPython hashes a tuple by hashing every item
+    every time, so the cost is the size of the tuple as a tree. None: unhashable."""
     depth = 0
     cost: Optional[int] = 1
-    hashes: Optional[List[int]] = []
     for item in items:
         if type(item) is Node:
             if item.depth > depth:
                 depth = item.depth
-            item_cost, h = key_facts(item)
+            item_cost = item.cost
         else:
-            item_cost, h = scalar_cost(item), scalar_hash(item)
-        if item_cost is None or cost is None:
-            cost = None
-        else:
+            item_cost = scalar_cost(item)
+        if item_cost is None:
+            return depth + 1, None
+        if cost is not None:
             cost = min(cost + item_cost, CAP)
-        if hashes is not None:
-            if h is None:
-                hashes = None
-            else:
-                hashes.append(h)
-    h_all = hash(tuple(hashes)) if hashes is not None and cost is not None else None
-    return depth + 1, cost, h_all
+    return depth + 1, cost
 
 
 def frozenset_hash(keys: List[Any]) -> Optional[int]:
-    """The hash a frozenset of ``keys`` will have, or None when one key's hash is unknown."""
+    """The hash a frozenset of ``keys`` (already charged as its members) will have, or None
+    when one key's hash is unknown."""
     stand_ins = []
     for key in keys:
         if type(key) is Node:
-            _, h = key_facts(key)
+            h = key_hash(key)
             if h is None:
                 return None
             stand_ins.append(HashOnly(h))

@@ -1,7 +1,8 @@
 """Issue 14 §2: one small entry must never crash or exhaust the process reading it.
 
 Each hostile entry is written into a real session file with a valid digest and read through
-``Session[key]`` in a separate process capped at 1 GiB of address space and 120 s of CPU.
+``Session[key]`` in a separate process capped at 1 GiB of address space and 120 s of CPU
+(the default limits, except max_total_bytes where the name says).
 The reader must exit normally after a typed error naming the key and file, quickly and with
 a small peak RSS (getrusage(RUSAGE_CHILDREN) of that process). Before the pre-scan these
 entries crashed the reader (SIGSEGV), took gigabytes or minutes, or imported a codec."""
@@ -17,8 +18,11 @@ from support import ScratchTest, plant_entry, run_bounded, run_python
 # The reader: prints the error's class, what it names, and whether it names key and file.
 READER = """
     import sys, picklejar
-    path, key = sys.argv[1], sys.argv[2]
-    with picklejar.Session(path, mode="read_only") as s:
+    path, key, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    options = {}
+    if hasattr(picklejar, "DecodeLimits"):  # (so that without it the entry shows what it does)
+        options["limits"] = picklejar.DecodeLimits(max_total_bytes=total)
+    with picklejar.Session(path, mode="read_only", **options) as s:
         try:
             s[key]
             print("loaded")
@@ -80,7 +84,7 @@ HOSTILE = {
     "OrderedDict + BUILD {'extend': set} + APPENDS [48-level DAG]": (
         b"ccollections\nOrderedDict\n)R}Vextend\ncbuiltins\nset\nsb(K\x01" + b"2\x86" * 48
         + b"e.", "DecodeError", "", 200),
-    "5,000,000 empty lists (5 MB)": (
+    "5,000,000 empty lists (5 MB), max_total_bytes 256 MiB": (
         b"\x80\x04(" + b"]" * 5_000_000 + b"l.", "LimitError", "max_total_bytes", 600),
     "a BINBYTES8 that declares 2**40 bytes": (
         b"\x80\x04\x8e" + struct.pack("<Q", 1 << 40) + b"xx.", "DecodeError", "", 200),
@@ -93,7 +97,8 @@ class HostileEntryTest(ScratchTest):
             with self.subTest(name):
                 path = self.path()
                 plant_entry(path, "evil", data)
-                run = run_bounded(READER, path, "evil")
+                total = 256 << 20 if "max_total_bytes 256 MiB" in name else 1 << 30
+                run = run_bounded(READER, path, "evil", str(total))
                 self.assertEqual(run["returncode"], 0, f"{name}: {run}")
                 first, last = run["stdout"].splitlines()[0], run["stdout"].splitlines()[-1]
                 words = first.split()
