@@ -27,8 +27,8 @@ def prescan(data: bytes, allowlist: Any, limits: Optional[DecodeLimits] = None) 
 
 _MARK, _STOP, _MEMOIZE, _BINGET = pickle.MARK[0], pickle.STOP[0], pickle.MEMOIZE[0], \
     pickle.BINGET[0]
-_SHORT_BINUNICODE, _BININT1, _BININT, _BINFLOAT = pickle.SHORT_BINUNICODE[0], \
-    pickle.BININT1[0], pickle.BININT[0], pickle.BINFLOAT[0]
+_SHORT_BINUNICODE, _BININT1, _BININT2, _BININT, _BINFLOAT = pickle.SHORT_BINUNICODE[0], \
+    pickle.BININT1[0], pickle.BININT2[0], pickle.BININT[0], pickle.BINFLOAT[0]
 _EMPTY_LIST, _EMPTY_DICT = pickle.EMPTY_LIST[0], pickle.EMPTY_DICT[0]
 _CONSTANTS = {pickle.NONE[0]: None, pickle.NEWTRUE[0]: True, pickle.NEWFALSE[0]: False}
 
@@ -46,12 +46,12 @@ def _scan(s: Scanner) -> None:
     dispatch = _DISPATCH
     max_total, max_objects, max_alloc = s.max_total, s.max_objects, s.max_alloc
     max_memo, max_depth = s.max_memo, s.max_depth
-    pos, end, total, objects = s.pos, s.end, s.total, s.objects
+    pos, end, total, objects, fence = s.pos, s.end, s.total, s.objects, s.fence
     while True:
         if pos < end:
             op = data[pos]
             if op == _MEMOIZE:
-                if len(stack) > s.fence and len(memo) < max_memo and \
+                if len(stack) > fence and len(memo) < max_memo and \
                         total + MEMO_BYTES <= max_total:
                     memo.append(stack[-1])
                     total += MEMO_BYTES
@@ -89,18 +89,19 @@ def _scan(s: Scanner) -> None:
                         continue
             elif op == _MARK:
                 if len(marks) < max_depth and total + SLOT_BYTES <= max_total:
-                    marks.append(len(stack))
-                    s.fence = len(stack)
+                    fence = s.fence = len(stack)
+                    marks.append(fence)
                     total += SLOT_BYTES
                     pos += 1
                     continue
-            elif op == _BINFLOAT or op == _BININT:
-                size = 9 if op == _BINFLOAT else 5
+            elif op == _BINFLOAT or op == _BININT or op == _BININT2:
+                size = 9 if op == _BINFLOAT else 5 if op == _BININT else 3
                 if pos + size <= end and total + SLOT_BYTES + SCALAR_BYTES <= max_total:
                     if op == _BINFLOAT:
                         push(unpack_float(data, pos + 1)[0])
                     else:
-                        push(int.from_bytes(data[pos + 1:pos + 5], "little", signed=True))
+                        push(int.from_bytes(data[pos + 1:pos + size], "little", signed=True)
+                             if op == _BININT else data[pos + 1] | data[pos + 2] << 8)
                     total += SLOT_BYTES + SCALAR_BYTES
                     pos += size
                     continue
@@ -127,7 +128,7 @@ def _scan(s: Scanner) -> None:
             break
         s.total, s.objects = total, objects
         dispatch[op](s)
-        pos, end, total, objects = s.pos, s.end, s.total, s.objects
+        pos, end, total, objects, fence = s.pos, s.end, s.total, s.objects, s.fence
     s.stop()
 
 
