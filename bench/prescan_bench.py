@@ -59,7 +59,7 @@ def main():
         ("session entry", [pickle.dumps(record(i), 4) for i in range(2000)]),
         ("1 MiB records", [pickle.dumps([record(i) for i in range(6400)], 4)]),
         ("1 MiB floats", [pickle.dumps([rng.random() for _ in range(116000)], 4)]),
-        ("1 MiB bytes", [pickle.dumps(rng.randbytes(1 << 20), 4)]),
+        ("1 MiB bytes", [pickle.dumps(rng.getrandbits(8 << 20).to_bytes(1 << 20, "little"), 4)]),
     ]
 
     def load(data):

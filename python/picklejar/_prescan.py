@@ -52,6 +52,14 @@ SCALAR_BYTES = 32  # one int, float or complex object
 MEMO_BYTES = 16  # one memo slot (CPython doubles its memo array as it grows)
 
 
+def shown(text: str, limit: int = 200) -> str:
+    """``text`` for an error message: control characters escaped, at most ``limit`` shown."""
+    cut = text[:limit]
+    if not cut.isprintable():
+        cut = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    return cut if len(text) <= limit else f"{cut}... ({len(text)} characters)"
+
+
 class Scanner:
     """One scan of one pickle. Opcode handlers live in ``_prescan_ops``; they read through
     :meth:`take` and :meth:`line`, and use the stack helpers here."""
@@ -102,8 +110,9 @@ class Scanner:
         raise self.located(LimitError(f"pickle decode error {self.where()}: {why}", limit))
 
     def forbid(self, module: str, name: str, why: Optional[str] = None) -> NoReturn:
-        base = ForbiddenGlobal(module, name, why)
-        raise self.located(ForbiddenGlobal(module, name, f"{base}, {self.where()}"))
+        if why is None:  # the name as the pickle gives it: maybe huge, maybe control characters
+            why = str(ForbiddenGlobal(shown(module), shown(name)))
+        raise self.located(ForbiddenGlobal(module, name, f"{why}, {self.where()}"))
 
     # ---- input --------------------------------------------------------------------------------
 

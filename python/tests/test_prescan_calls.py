@@ -197,6 +197,18 @@ class RefusedFormsTest(unittest.TestCase):
             self.assertIsInstance(caught.exception.offset, int, name)
             self.assertIn(" at offset ", str(caught.exception))
 
+    def test_a_refused_name_is_shown_escaped_and_bounded(self) -> None:
+        for data, module, shown in (
+            (b"cos\x1b]0;title\x07\nsystem\n.", "os\x1b]0;title\x07", "'os\\x1b]0;title\\x07.system'"),
+            (b"c" + b"m" * 100000 + b"\nsystem\n.", "m" * 100000, "... (100000 characters)"),
+        ):
+            with self.subTest(module[:10]), self.assertRaises(ForbiddenGlobal) as caught:
+                loads(data)
+            self.assertEqual(caught.exception.module, module)
+            self.assertIn(shown, str(caught.exception))
+            self.assertLess(len(str(caught.exception)), 500)
+            self.assertNotIn("\x1b", str(caught.exception))
+
     def test_nothing_runs_before_the_refusal(self) -> None:
         """A registered call before the refused one would run first if pickle ran at all."""
         CALLS.clear()

@@ -161,7 +161,7 @@ class Generator:
             lambda: r.random() * 10 ** r.randrange(-5, 300),
             lambda: "".join(chr(r.choice([65, 0xE9, 0x263A, 0x1F600, 10, 92, 0xD800]))
                             for _ in range(r.randrange(0, 30))),
-            lambda: r.randbytes(r.randrange(0, 30)),
+            lambda: bytes(r.getrandbits(8) for _ in range(r.randrange(0, 30))),
             lambda: r.choice([None, True, False, float("nan"), float("-inf"), -0.0]),
             lambda: datetime.datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=r.choice(
                 [None, datetime.timezone.utc, datetime.timezone(datetime.timedelta(hours=3), "X")])),
@@ -170,7 +170,7 @@ class Generator:
             lambda: decimal.Decimal(r.choice(["1.5", "-0", "NaN", "1E+999", "-Infinity"])),
             lambda: uuid.UUID(int=r.getrandbits(128)),
             lambda: complex(r.random(), -r.random()),
-            lambda: bytearray(r.randbytes(r.randrange(0, 20))),
+            lambda: bytearray(r.getrandbits(8) for _ in range(r.randrange(0, 20))),
             lambda: r.choice([range(3), range(-5, 10 ** 20, 7), slice(1, None, 2), Ellipsis,
                               NotImplemented, int, dict, collections.OrderedDict]),
             lambda: r.choice(["x" * 255, "y" * 256, b"z" * 256, "w" * 70000, b"v" * 70000]),
