@@ -116,11 +116,6 @@ class MyBytes(bytes):
     pass
 
 
-class Color(enum.Enum):
-    RED = 1
-    BLUE = "blue"
-
-
 class MyError(Exception):
     pass
 
@@ -131,7 +126,7 @@ class Outer:
 
 
 CLASSES = [Plain, Slotted, WithNewArgs, WithNewArgsEx, WithState, Reduces, MyDict, MyList,
-           MySet, MyFrozen, MyInt, MyStr, MyTuple, MyBytes, Color, MyError, Outer.Inner]
+           MySet, MyFrozen, MyInt, MyStr, MyTuple, MyBytes, MyError, Outer.Inner]
 
 
 def registered_values() -> List[Any]:
@@ -142,8 +137,8 @@ def registered_values() -> List[Any]:
     return [
         Plain(1, [2, 3]), Slotted("x", (1,)), WithNewArgs(5, "s"),
         WithState({1: 2}, None), Reduces("r", 2), d, lst, MySet({1, 2}), MyFrozen({3}),
-        MyInt(7), MyStr("s"), MyTuple((1, (2,))), MyBytes(b"\x00\xff"), Color.RED, Color.BLUE,
-        MyError("boom", 3), Outer.Inner(1, 2), Plain, Color, [Plain(0, None)] * 3,
+        MyInt(7), MyStr("s"), MyTuple((1, (2,))), MyBytes(b"\x00\xff"),
+        MyError("boom", 3), Outer.Inner(1, 2), Plain, MyList, [Plain(0, None)] * 3,
     ]
 
 
