@@ -1,6 +1,7 @@
 """The pre-scan's entry point, its opcode table, and the memo, stack and control opcodes.
 Numbers and strings are in ``_prescan_scalars``, containers in ``_prescan_containers``,
-globals, calls and BUILD in ``_prescan_calls``."""
+globals in ``_prescan_globals``, calls and BUILD in ``_prescan_calls`` (with the forms of the
+allowlisted callables in ``_prescan_forms``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Callable, List, Optional
 
 from . import _prescan_calls as calls
 from . import _prescan_containers as containers
+from . import _prescan_globals as globals_
 from . import _prescan_scalars as scalars
 from ._limits import DecodeLimits
 from ._prescan import MEMO_BYTES, SCALAR_BYTES, SLOT_BYTES, VALUE_BYTES, Scanner
@@ -246,7 +248,8 @@ _HANDLERS = {
     "GET": _get, "BINGET": _binget, "LONG_BINGET": _long_binget,
     "MARK": _mark, "POP": _pop, "POP_MARK": _pop_mark, "DUP": _dup, "PROTO": _proto,
     "FRAME": _frame,
-    "GLOBAL": calls.op_global, "STACK_GLOBAL": calls.op_stack_global, "INST": calls.op_inst,
+    "GLOBAL": globals_.op_global, "STACK_GLOBAL": globals_.op_stack_global,
+    "INST": calls.op_inst,
     "OBJ": calls.op_obj, "REDUCE": calls.op_reduce, "NEWOBJ": calls.op_newobj,
     "NEWOBJ_EX": calls.op_newobj_ex, "BUILD": calls.op_build,
     "PERSID": _refuse(_PERSISTENT), "BINPERSID": _refuse(_PERSISTENT),

@@ -208,7 +208,8 @@ class RefusedFormsTest(unittest.TestCase):
 
     def test_a_refused_name_is_shown_escaped_and_bounded(self) -> None:
         for data, module, shown in (
-            (b"cos\x1b]0;title\x07\nsystem\n.", "os\x1b]0;title\x07", "'os\\x1b]0;title\\x07.system'"),
+            (b"cos\x1b]0;title\x07\nsystem\n.", "os\x1b]0;title\x07",
+             "'os\\x1b]0;title\\x07.system'"),
             (b"c" + b"m" * 100000 + b"\nsystem\n.", "m" * 100000, "... (100000 characters)"),
         ):
             with self.subTest(module[:10]), self.assertRaises(ForbiddenGlobal) as caught:

@@ -158,8 +158,9 @@ class Generator:
                             for _ in range(r.randrange(0, 30))),
             lambda: bytes(r.getrandbits(8) for _ in range(r.randrange(0, 30))),
             lambda: r.choice([None, True, False, float("nan"), float("-inf"), -0.0]),
-            lambda: datetime.datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=r.choice(
-                [None, datetime.timezone.utc, datetime.timezone(datetime.timedelta(hours=3), "X")])),
+            lambda: datetime.datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=r.choice([
+                None, datetime.timezone.utc,
+                datetime.timezone(datetime.timedelta(hours=3), "X")])),
             lambda: r.choice([datetime.date(2021, 5, 6), datetime.time(1, 2, 3, 4),
                               datetime.timedelta(days=-3, seconds=5)]),
             lambda: decimal.Decimal(r.choice(["1.5", "-0", "NaN", "1E+999", "-Infinity"])),
