@@ -15,7 +15,7 @@ from ._prescan_globals import (
 )
 from ._prescan_values import (
     BIGINT, BYTEARRAY, BYTES, DATETIME, DECIMAL, DICT, FROZENSET, GLOBAL, LAZY, LIST, OBJECT,
-    ORDERED_DICT, PLAIN_OBJECT, REGISTERED, SET, SLICE, SLICES_HASHABLE, TUPLE, UUID,
+    ORDERED_DICT, PATH, PLAIN_OBJECT, REGISTERED, SET, SLICE, SLICES_HASHABLE, TUPLE, UUID, ZONE,
     GlobalInfo, Node, frozenset_hash, is_bytes, is_kind, is_str, items_of, size_of,
     tuple_facts,
 )
@@ -172,7 +172,7 @@ def _state(s: Scanner, x: Any, size: int) -> bool:
 
 
 def _is_tzinfo(x: Any) -> bool:
-    return is_kind(x, OBJECT) and (x.info.flavor == REGISTERED
+    return is_kind(x, OBJECT) and (x.info.flavor in (REGISTERED, ZONE)
                                    or x.info.cls == ("datetime", "timezone"))
 
 
@@ -222,6 +222,21 @@ def _ordered_dict(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> No
     return node
 
 
+def _path(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
+    if not all(is_str(i) for i in items):
+        refuse_call(s, g, items, f"{g.name}(str, ...)")
+    s.spend(sum(size_of(i) for i in items))
+    return make_object(s, PATH, g.key, depth)
+
+
+def _zone(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
+    """ZoneInfo._unpickle(key, from_cache): the zone of that key from the tz database."""
+    if len(items) != 2 or not is_str(items[0]) or type(items[1]) not in (int, bool) or \
+            items[1] not in (0, 1):
+        refuse_call(s, g, items, "ZoneInfo._unpickle(str, 0 or 1)")
+    return make_object(s, ZONE, ("zoneinfo", "ZoneInfo"), depth)
+
+
 REDUCE_RULES: Dict[Key, Callable[[Scanner, GlobalInfo, List[Any], int], Any]] = {
     ("builtins", "set"): _set,
     ("builtins", "frozenset"): _set,
@@ -241,4 +256,8 @@ REDUCE_RULES: Dict[Key, Callable[[Scanner, GlobalInfo, List[Any], int], Any]] = 
     ("datetime", "timezone"): _datetime,
     ("decimal", "Decimal"): _decimal,
     ("collections", "OrderedDict"): _ordered_dict,
+    **{(module, name): _path
+       for module in ("pathlib", "pathlib._local")
+       for name in ("PurePosixPath", "PureWindowsPath", "PosixPath", "WindowsPath")},
+    ("zoneinfo", "ZoneInfo._unpickle"): _zone,
 }

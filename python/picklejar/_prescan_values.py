@@ -33,6 +33,8 @@ UUID = "uuid"
 DECIMAL = "decimal"
 DATETIME = "datetime"  # date, time, datetime, timedelta, timezone
 PLAIN_OBJECT = "object"  # object()
+PATH = "path"  # a pathlib path
+ZONE = "zone"  # a zoneinfo.ZoneInfo
 
 try:
     hash(slice(1))

@@ -170,7 +170,8 @@ class State:
         if data is None:
             data = pickled(value, protocol, key, self.path)
         if may_name_globals(data, protocol) and not self.options.trusted_unsafe_pickle:
-            check_loadable(data, self.allowlist, self.options.classes, key, self.path)
+            check_loadable(data, self.allowlist, self.options.classes, key, self.path,
+                           self.options.limits)
         return Entry(data, self.signer.digest(key, data), protocol, 0, 0, value)
 
     def place(self, key: str, entry: Entry) -> None:

@@ -11,15 +11,17 @@ at protocols 4-5, GLOBAL ("c") at 0-3, or EXT1/2/4 (0x82-0x84) for copyreg's ext
 registry, so a pickle without those bytes names none (:func:`may_name_globals`). Otherwise
 the pickle is loaded through the allowlist, exactly as the session will load it: the answer
 is exact (a global reached through builtins.getattr, a registered class whose
-``__setstate__`` fails), at the cost of one load (C speed: about what pickling cost).
+``__setstate__`` fails, a value over the session's DecodeLimits), at the cost of one load:
+the pre-scan (Python speed) and the unpickling (C speed, about what pickling cost).
 """
 
 from __future__ import annotations
 
 import copyreg
 import pickle
-from typing import Any, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
+from ._limits import DecodeLimits
 from ._safe_pickle import Allowlist, global_name_of, safe_loads
 from .errors import EncodeError, ForbiddenGlobal
 
@@ -55,11 +57,11 @@ def registered_hint(classes: Sequence[Any], module: str, name: str) -> str:
 
 
 def check_loadable(data: bytes, allowlist: Allowlist, classes: Sequence[Any], key: str,
-                   path: str) -> None:
-    """EncodeError naming key and file unless a session with ``allowlist`` loads ``data``
-    (call it when :func:`may_name_globals`)."""
+                   path: str, limits: Optional[DecodeLimits] = None) -> None:
+    """EncodeError naming key and file unless a session with ``allowlist`` and ``limits``
+    loads ``data`` (call it when :func:`may_name_globals`)."""
     try:
-        safe_loads(data, allowlist)
+        safe_loads(data, allowlist, limits)
     except ForbiddenGlobal as e:
         raise _refused(e.module, e.name, classes, key, path) from None
     except Exception as e:

@@ -197,7 +197,8 @@ class OptionsTest(ScratchTest):
             self.assertEqual([p.name for p in options],
                              ["mode", "lock_timeout", "protocol", "durability", "filesystem",
                               "conflicts", "schema_version", "migrations", "integrity_key",
-                              "app_name", "classes", "trusted_unsafe_pickle", "writeback"])
+                              "app_name", "classes", "limits", "trusted_unsafe_pickle",
+                              "writeback"])
             for p in options:
                 self.assertIs(p.kind, inspect.Parameter.KEYWORD_ONLY, p.name)
                 self.assertIsNot(p.annotation, inspect.Parameter.empty, p.name)

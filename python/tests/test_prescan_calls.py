@@ -10,6 +10,7 @@ import collections
 import copyreg
 import datetime
 import decimal
+import pathlib
 import pickle
 import unittest
 import uuid
@@ -72,6 +73,27 @@ EXERCISES = {
     ("datetime", "timezone"): datetime.timezone.min,
     ("decimal", "Decimal"): decimal.Decimal("-1.23E+400"), ("uuid", "UUID"): uuid.uuid4(),
     ("collections", "OrderedDict"): collections.OrderedDict([(1, [2]), ("b", None)]),
+    ("pathlib", "PurePosixPath"): pathlib.PurePosixPath("/a/b"),
+    ("pathlib", "PureWindowsPath"): pathlib.PureWindowsPath("c:/x/y"),
+    ("pathlib", "PosixPath"): pathlib.PosixPath("/home/ada/notes.txt"),
+}
+try:
+    import zoneinfo
+
+    EXERCISES[("zoneinfo", "ZoneInfo._unpickle")] = [
+        datetime.datetime(2024, 10, 27, 2, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"), fold=1),
+        zoneinfo.ZoneInfo.no_cache("UTC")]
+except ImportError:  # Python 3.8
+    pass
+
+# Entries this interpreter's pickler cannot write (a path of the other OS, Python 3.13's
+# module name): the pickle CPython writes for them, and what it loads as here.
+HAND_MADE = {
+    ("pathlib", "WindowsPath"): b"\x80\x04\x8c\x07pathlib\x8c\x0bWindowsPath\x93\x8c\x03c:\\"
+                                b"\x85R.",
+    **{("pathlib._local", name): b"\x8c\x0epathlib._local\x8c" + bytes([len(name)])
+       + name.encode() + b"\x93\x8c\x02/a\x85R." for name in
+       ("PurePosixPath", "PureWindowsPath", "PosixPath", "WindowsPath")},
 }
 
 
@@ -90,7 +112,17 @@ def scanned_loads(data: bytes):
 
 class AcceptedFormsTest(unittest.TestCase):
     def test_every_allowlist_entry_is_exercised(self) -> None:
-        self.assertEqual(set(EXERCISES), set(DEFAULT_ALLOWED))
+        self.assertEqual(set(EXERCISES) | set(HAND_MADE), set(DEFAULT_ALLOWED))
+
+    def test_hand_made_forms_pass_the_pre_scan(self) -> None:
+        from picklejar._prescan_ops import prescan
+        from picklejar._safe_pickle import Allowlist
+
+        for key, data in HAND_MADE.items():
+            with self.subTest(key):
+                prescan(data, Allowlist())
+                if key[1] in ("PurePosixPath", "PureWindowsPath"):  # loads on any OS
+                    self.assertEqual(loads(data), getattr(pathlib, key[1])("/a"))
 
     def test_cpython_forms_load_at_every_protocol(self) -> None:
         for key, value in EXERCISES.items():
@@ -190,6 +222,11 @@ REFUSED = {
                               "collections.OrderedDict"),
     "OrderedDict([1, 2])": (b"ccollections\nOrderedDict\n((K\x01K\x02ltR.",
                             "collections.OrderedDict"),
+    "PurePosixPath(16)": (b"cpathlib\nPurePosixPath\n(K\x10tR.", "pathlib.PurePosixPath"),
+    "ZoneInfo._unpickle('UTC', 5)": (b"czoneinfo\nZoneInfo._unpickle\n(VUTC\nK\x05tR.",
+                                     "zoneinfo.ZoneInfo._unpickle"),
+    "ZoneInfo._unpickle(b'UTC', 1)": (b"czoneinfo\nZoneInfo._unpickle\n(C\x03UTCK\x01tR.",
+                                      "zoneinfo.ZoneInfo._unpickle"),
     "getattr(int, 'from_bytes')": (b"cbuiltins\ngetattr\n(cbuiltins\nint\nVfrom_bytes\ntR.",
                                    "builtins.int.from_bytes"),
     "getattr(uuid.UUID, 'int', None)": (b"cbuiltins\ngetattr\n(cuuid\nUUID\nVint\nNtR.",
