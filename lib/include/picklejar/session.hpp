@@ -257,6 +257,13 @@ class Session {
   static Session open(const std::filesystem::path& path, const SessionOptions& options = {}) {
     return Session(path, options);
   }
+  // Every object in the schema of the session file at `path` that docs/FORMAT.md does not
+  // allow (a trigger, a view, a virtual table, an index or a changed table: what makes the
+  // constructor refuse the file with FormatError), one line each; empty when the schema is
+  // sound. Reads only the schema, under the shared lock. Throws SqliteError for a file
+  // SQLite cannot read, LockTimeout.
+  static std::vector<std::string> schema_problems(const std::filesystem::path& path,
+                                                  const SessionOptions& options = {});
 
   Session(Session&&) noexcept;
   // Closes this session the way the destructor does (on_dropped_changes included), then
@@ -380,7 +387,8 @@ class Session {
   std::optional<std::string> find_pickle(std::string_view key, bool verify = true) const;
   // SQLite's PRAGMA integrity_check of the whole file (pages, indexes, constraints), under
   // the shared lock: empty when the database is sound, otherwise SQLite's messages. Entry
-  // digests are not part of it (find() checks those).
+  // digests are not part of it (find() checks those). Throws FormatError when another
+  // program changed the schema to one the format does not allow since the session opened.
   std::vector<std::string> check_database() const;
 
   // ---- changing (in memory until save()) ------------------------------------------------------

@@ -6,35 +6,15 @@
 
 #include <chrono>
 #include <iterator>
+#include <limits>
 
 #include <picklejar/error.hpp>
 
 #include "picklejar_version.hpp"
+#include "schema_check.hpp"
 
 namespace picklejar::store {
 namespace {
-
-// docs/FORMAT.md "Schema" holds the same statements; tests compare the two.
-constexpr const char* kSchema = R"sql(
-CREATE TABLE meta (
-  name TEXT PRIMARY KEY NOT NULL,
-  value
-) WITHOUT ROWID;
-CREATE TABLE entries (
-  key TEXT PRIMARY KEY NOT NULL CHECK (typeof(key) = 'text'),
-  pickle BLOB NOT NULL CHECK (typeof(pickle) = 'blob'),
-  protocol INTEGER NOT NULL CHECK (typeof(protocol) = 'integer'),
-  digest BLOB NOT NULL CHECK (typeof(digest) = 'blob' AND length(digest) = 32),
-  revision INTEGER NOT NULL CHECK (typeof(revision) = 'integer' AND revision >= 1),
-  modified_us INTEGER NOT NULL
-);
-CREATE INDEX entries_revision ON entries (revision);
-CREATE TABLE tombstones (
-  key TEXT PRIMARY KEY NOT NULL,
-  revision INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX tombstones_revision ON tombstones (revision);
-)sql";
 
 [[noreturn]] void not_picklejar(const Db& db, std::string_view why) {
   throw FormatError(db.path(), std::nullopt,
@@ -73,22 +53,29 @@ void check_not_truncated(Db& db) {
                                   pages, page_size, static_cast<std::int64_t>(file.st_size)));
 }
 
+constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+
 // The meta rows this library reads (docs/FORMAT.md "Meta rows"), in the order they are
-// checked, each an INTEGER or a TEXT member of Meta. key_id (TEXT or NULL) is the last.
+// checked, each an INTEGER (within [min, max]: a writer adds 1 to the revision, protocols
+// are 0-5, times become nanosecond time points) or a TEXT member of Meta. key_id (TEXT or
+// NULL) is the last.
 struct MetaField {
   std::string_view name;
   std::int64_t Meta::*integer = nullptr;
   std::string Meta::*text = nullptr;
+  std::int64_t min = kInt64Min;
+  std::int64_t max = kInt64Max;
 };
 constexpr MetaField kMetaFields[] = {
-    {"format_version", &Meta::format_version},
-    {"min_reader_version", &Meta::min_reader_version},
+    {"format_version", &Meta::format_version, nullptr, 1},
+    {"min_reader_version", &Meta::min_reader_version, nullptr, 1},
     {"app_schema_version", &Meta::app_schema_version},
-    {"default_protocol", &Meta::default_protocol},
-    {"revision", &Meta::revision},
-    {"purged_revision", &Meta::purged_revision},
-    {"created_us", &Meta::created_us},
-    {"modified_us", &Meta::modified_us},
+    {"default_protocol", &Meta::default_protocol, nullptr, 0, 5},
+    {"revision", &Meta::revision, nullptr, 0, kMaxRevision},
+    {"purged_revision", &Meta::purged_revision, nullptr, 0, kMaxRevision},
+    {"created_us", &Meta::created_us, nullptr, -kMaxTimeUs, kMaxTimeUs},
+    {"modified_us", &Meta::modified_us, nullptr, -kMaxTimeUs, kMaxTimeUs},
     {"created_by", nullptr, &Meta::created_by},
     {"writer_name", nullptr, &Meta::writer_name},
     {"writer_version", nullptr, &Meta::writer_version},
@@ -97,23 +84,27 @@ constexpr MetaField kMetaFields[] = {
     {"key_id"},
 };
 
-// Which fields a scan of the meta table found, and which of those had the wrong type (one
-// bit per kMetaFields index).
+// Which fields a scan of the meta table found, and which of those had the wrong type or an
+// integer out of range (one bit per kMetaFields index).
 struct MetaScan {
   std::uint32_t present = 0;
   std::uint32_t wrong_type = 0;
+  std::uint32_t out_of_range = 0;
 };
 
-bool set_field(Meta& meta, std::size_t field, const Statement& row) {
+bool set_field(Meta& meta, std::size_t field, const Statement& row, MetaScan& scan) {
   const MetaField& f = kMetaFields[field];
   const int type = row.column_type(1);
   if (f.integer) {
+    if (type != SQLITE_INTEGER) return false;  // never converted: no text is parsed
     meta.*f.integer = row.column_int(1);
-    return type == SQLITE_INTEGER;
+    if (meta.*f.integer < f.min || meta.*f.integer > f.max) scan.out_of_range |= 1u << field;
+    return true;
   }
   if (f.text) {
+    if (type != SQLITE_TEXT) return false;
     meta.*f.text = row.column_text(1);
-    return type == SQLITE_TEXT;
+    return true;
   }
   if (type == SQLITE_TEXT) meta.key_id = std::string(row.column_text(1));
   return type == SQLITE_TEXT || type == SQLITE_NULL;
@@ -129,7 +120,7 @@ MetaScan scan_meta(Db& db, Meta& meta) {
     for (std::size_t i = 0; i < std::size(kMetaFields); ++i) {
       if (kMetaFields[i].name != name) continue;
       scan.present |= 1u << i;
-      if (!set_field(meta, i, *q)) scan.wrong_type |= 1u << i;
+      if (!set_field(meta, i, *q, scan)) scan.wrong_type |= 1u << i;
       break;
     }
   }
@@ -142,6 +133,9 @@ void require_field(const Db& db, const MetaScan& scan, std::size_t field) {
     not_picklejar(db, fmt::format("meta row '{}' is missing", name));
   if ((scan.wrong_type & (1u << field)) != 0)
     not_picklejar(db, fmt::format("meta row '{}' has the wrong type", name));
+  if ((scan.out_of_range & (1u << field)) != 0)
+    not_picklejar(db, fmt::format("meta row '{}' is out of range (allowed: {} to {})", name,
+                                  kMetaFields[field].min, kMetaFields[field].max));
 }
 
 // The tables must have the columns this library reads; preparing the queries checks that.
@@ -168,6 +162,8 @@ Inspection inspect_in_transaction(Db& db) {
   if (found.format_version < 1)
     not_picklejar(db, fmt::format("file format version {} was never written by picklejar",
                                   found.format_version));
+  // Before any table is read: nothing the file defines may run or cost more than reading it.
+  check_schema(db, found.format_version);
   if (found.format_version > kFormatVersion) {
     // Every format keeps the meta table and these two rows. Whether the rest can be read is
     // what min_reader_version says.
@@ -214,7 +210,22 @@ Meta read_meta(Db& db) {
   Meta meta;
   const MetaScan scan = scan_meta(db, meta);
   for (std::size_t i = 0; i < std::size(kMetaFields); ++i) require_field(db, scan, i);
+  if (meta.purged_revision > meta.revision)
+    not_picklejar(db, fmt::format("meta row 'purged_revision' ({}) is above 'revision' ({})",
+                                  meta.purged_revision, meta.revision));
   return meta;
+}
+
+std::int64_t read_revision(Db& db) {
+  auto q = db.query("SELECT value FROM meta WHERE name = 'revision'");
+  if (!q->step()) not_picklejar(db, "meta row 'revision' is missing");
+  if (q->column_type(0) != SQLITE_INTEGER)
+    not_picklejar(db, "meta row 'revision' has the wrong type");
+  const std::int64_t revision = q->column_int(0);
+  if (revision < 0 || revision > kMaxRevision)
+    not_picklejar(
+        db, fmt::format("meta row 'revision' is out of range (allowed: 0 to {})", kMaxRevision));
+  return revision;
 }
 
 void write_meta(Db& db, std::string_view name, std::int64_t value) {
@@ -235,7 +246,8 @@ void create_schema(Db& db, const Meta& meta) {
   db.exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};", kApplicationId,
                       meta.format_version)
               .c_str());
-  db.exec(kSchema);
+  for (const SchemaObject& object : format_objects(meta.format_version))
+    if (!object.sql.empty()) db.exec(std::string(object.sql).c_str());
   write_meta(db, "format_version", meta.format_version);
   write_meta(db, "min_reader_version", meta.min_reader_version);
   write_meta(db, "app_schema_version", meta.app_schema_version);

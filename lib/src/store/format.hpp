@@ -22,6 +22,11 @@ inline constexpr std::int64_t kMinReaderVersion = 1;
 // A save at revision R deletes tombstones of revisions <= R - kTombstoneRetention.
 inline constexpr std::int64_t kTombstoneRetention = 10'000;
 inline constexpr std::string_view kWriterName = "picklejar-cpp";
+// The largest revision a file may hold: a writer adds 1 to it.
+inline constexpr std::int64_t kMaxRevision = INT64_MAX - 1;
+// Times must fit a signed 64-bit count of nanoseconds (1677-09-22 to 2262-04-11), what
+// std::chrono::system_clock::time_point holds.
+inline constexpr std::int64_t kMaxTimeUs = INT64_MAX / 1000;
 std::string_view library_version() noexcept;
 
 // The meta table's rows (docs/FORMAT.md "Meta rows").
@@ -52,18 +57,20 @@ struct Inspection {
   Meta meta;
 };
 
-// Reads what `db` holds (page 1, the meta table, the tables' columns) inside a read
-// transaction. Throws FormatError naming the file for anything that is not a picklejar file
-// (another database, random bytes, a truncated or damaged file, a malformed meta table);
-// SqliteError for other SQLite failures (I/O, busy).
+// Reads what `db` holds (page 1, the schema, the meta table, the tables' columns) inside a
+// read transaction. Throws FormatError naming the file for anything that is not a picklejar
+// file (another database, random bytes, a truncated or damaged file, a schema that is not the
+// format's, a malformed meta table); SqliteError for other SQLite failures (I/O, busy).
 Inspection inspect(Db& db);
 
 // Inside a write transaction on an empty database: sets the pragmas, creates the tables and
-// indexes and writes `meta`.
+// indexes of meta.format_version (schema_check.hpp lists them) and writes `meta`.
 void create_schema(Db& db, const Meta& meta);
 
-// Reads every meta row, checking the documented type of each. Throws FormatError.
+// Reads every meta row, checking the documented type and range of each. Throws FormatError.
 Meta read_meta(Db& db);
+// The meta revision alone, checked the same way.
+std::int64_t read_revision(Db& db);
 void write_meta(Db& db, std::string_view name, std::int64_t value);
 void write_meta(Db& db, std::string_view name, std::string_view value);
 

@@ -27,12 +27,7 @@ void upgrade_format(Db& db, std::int64_t from, std::int64_t to, std::span<const 
   }
   db.exec(fmt::format("PRAGMA user_version = {}", to).c_str());
   write_meta(db, "format_version", to);
-  std::int64_t revision = 0;
-  {
-    auto q = db.query("SELECT value FROM meta WHERE name = 'revision'");
-    if (q->step()) revision = q->column_int(0);
-  }
-  write_meta(db, "revision", revision + 1);
+  write_meta(db, "revision", read_revision(db) + 1);
 }
 
 std::vector<const Migration*> migration_path(const std::vector<Migration>& migrations,

@@ -328,11 +328,19 @@ std::vector<std::string> Session::check_database() const {
   // Inside transact() this session already holds the exclusive lock, and asking for the
   // shared one would wait for itself.
   std::optional<store::FileLock> held;
-  if (!s.in_transaction) held.emplace(s.lock(store::LockMode::shared));
+  std::optional<store::Transaction> txn;
+  if (!s.in_transaction) {
+    held.emplace(s.lock(store::LockMode::shared));
+    txn.emplace(*s.db, store::Transaction::Kind::read);
+    s.check_schema_current();  // the check evaluates the schema's constraints and indexes
+  }
   std::vector<std::string> problems;
-  auto q = s.db->query("PRAGMA integrity_check");
-  while (q->step())
-    if (q->column_text(0) != "ok") problems.emplace_back(q->column_text(0));
+  {
+    auto q = s.db->query("PRAGMA integrity_check");
+    while (q->step())
+      if (q->column_text(0) != "ok") problems.emplace_back(q->column_text(0));
+  }
+  if (txn) txn->commit();
   return problems;
 }
 

@@ -91,6 +91,11 @@ struct Written {
 template <class V>
 using KeyMap = std::map<std::string, V, std::less<>>;
 
+// What a session's connections let a file cost (docs/FORMAT.md "Hardening").
+inline DbLimits db_limits(const SessionOptions& options) {
+  return {options.lock_timeout, options.decode.limits.max_input_bytes};
+}
+
 // Everything a Session holds.
 struct SessionState {
   SessionState(const std::filesystem::path& path, const SessionOptions& options);
@@ -109,6 +114,11 @@ struct SessionState {
   bool read_only;
   std::string journal_mode;
   std::string synchronous;
+  // The file's format version: the schema check holds the file to its objects.
+  std::int64_t file_format = kFormatVersion;
+  // PRAGMA schema_version when `db` last checked the schema; empty before its first
+  // transaction. SQLite reads the schema again only when this cookie changes.
+  std::optional<std::int64_t> checked_schema;
 
   store::Meta meta;        // the meta rows as last seen
   bool have_meta = false;  // false until the first refresh
@@ -158,6 +168,9 @@ struct SessionState {
   void read_sizes(SessionFileInfo& info);
 
   // ---- session_sync.cpp ----------------------------------------------------------------------
+  // Inside a transaction, before anything else is read: checks the schema (schema_check.hpp)
+  // on the first transaction and whenever another connection changed it.
+  void check_schema_current();
   // Inside a transaction of `kind`: reads what changed since `seen` and applies it to the
   // view.
   void refresh(store::Transaction::Kind kind);

@@ -11,6 +11,7 @@
 #include "file_lock.hpp"
 #include "filesystem.hpp"
 #include "migrations.hpp"
+#include "schema_check.hpp"
 #include "session_impl.hpp"
 
 namespace picklejar {
@@ -49,10 +50,10 @@ bool file_exists(const std::string& path) {
 // A read-only connection reads the file. SQLite's crash recovery (a hot journal, a WAL
 // without its index) needs write access; a writable session then reads through a read-write
 // connection instead, which still writes nothing of its own before the check passes.
-Inspection inspect_path(const std::string& path, OpenMode mode, std::chrono::milliseconds timeout) {
+Inspection inspect_path(const std::string& path, OpenMode mode, const store::DbLimits& limits) {
   if (!file_exists(path)) return Inspection{};
   try {
-    return store::inspect(*Db::open(path, Db::Access::read_only, timeout));
+    return store::inspect(*Db::open(path, Db::Access::read_only, limits));
   } catch (const SqliteError& e) {
     const int code = e.code();
     const bool needs_recovery = code == SQLITE_READONLY_ROLLBACK ||
@@ -60,7 +61,7 @@ Inspection inspect_path(const std::string& path, OpenMode mode, std::chrono::mil
                                 code == SQLITE_READONLY_CANTINIT || code == SQLITE_CANTOPEN;
     if (!needs_recovery || mode == OpenMode::read_only) throw;
   }
-  return store::inspect(*Db::open(path, Db::Access::read_write, timeout));
+  return store::inspect(*Db::open(path, Db::Access::read_write, limits));
 }
 
 void check_integrity_key(const store::SessionState& s, const store::Meta& meta) {
@@ -189,7 +190,7 @@ void open_connection(store::SessionState& s, bool create) {
   using Access = Db::Access;
   const Access access =
       s.read_only ? Access::read_only : (create ? Access::create : Access::read_write);
-  s.db = Db::open(s.path, access, s.options.lock_timeout);
+  s.db = Db::open(s.path, access, store::db_limits(s.options));
   if (s.read_only) {
     s.db->exec("PRAGMA query_only = 1");
   } else if (use_rollback_journal(s)) {
@@ -244,15 +245,19 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
   auto mode = exists ? store::LockMode::shared : store::LockMode::exclusive;
   for (;;) {
     const store::FileLock lock = s.lock(mode);
-    const Inspection found = inspect_path(s.path_text, options.mode, options.lock_timeout);
+    const Inspection found = inspect_path(s.path_text, options.mode, store::db_limits(options));
     const Plan plan = decide(s, found);
     if (plan.writes() && mode == store::LockMode::shared) {
       mode = store::LockMode::exclusive;
       continue;
     }
+    s.file_format = plan.create ? store::kFormatVersion : found.format_version;
     open_connection(s, plan.create);
     if (plan.create) create_file(s);
-    if (plan.upgrade) upgrade_file(s, found.format_version);
+    if (plan.upgrade) {
+      upgrade_file(s, found.format_version);
+      s.file_format = store::kFormatVersion;
+    }
     if (plan.migrate) {
       s.migrate(*this);
     } else {
@@ -262,6 +267,22 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
     }
     return;
   }
+}
+
+std::vector<std::string> Session::schema_problems(const std::filesystem::path& path,
+                                                  const SessionOptions& options) {
+  validate_options(options);
+  const std::string text = path.string();
+  if (!file_exists(text))
+    throw StoreError(text, std::nullopt, fmt::format("cannot open '{}': no such file", text));
+  const store::FileLock lock =
+      store::FileLock::acquire(store::lock_path_for(path), store::LockMode::shared,
+                               options.lock_timeout, store::MissingLockFile::read_unlocked);
+  const auto db = Db::open(path, Db::Access::read_only, store::db_limits(options));
+  store::Transaction txn(*db, store::Transaction::Kind::read);
+  auto version = db->query("PRAGMA user_version");
+  if (!version->step()) db->fail(SQLITE_ERROR, "no result from a pragma on");
+  return store::schema_problems(*db, version->column_int(0));
 }
 
 }  // namespace picklejar

@@ -7,7 +7,9 @@
 
 #include <picklejar/session.hpp>
 
+#include "entry_rows.hpp"
 #include "file_lock.hpp"
+#include "schema_check.hpp"
 #include "session_impl.hpp"
 
 namespace picklejar {
@@ -23,16 +25,6 @@ std::int64_t file_revision(store::Db& db) {
   return q->step() ? q->column_int(0) : -1;
 }
 
-EntryPtr read_entry(const store::Statement& row) {
-  auto entry = std::make_shared<store::Entry>();
-  entry->pickle = std::string(row.column_blob(1));
-  entry->protocol = static_cast<int>(row.column_int(2));
-  entry->digest.assign(row.column_blob(3));
-  entry->revision = row.column_int(4);
-  entry->modified_us = row.column_int(5);
-  return entry;
-}
-
 constexpr const char* kSelectAllEntries =
     "SELECT key, pickle, protocol, digest, revision, modified_us FROM entries";
 
@@ -42,7 +34,10 @@ constexpr const char* kSelectAllEntries =
 store::KeyMap<EntryPtr> read_all_entries(store::Db& db) {
   store::KeyMap<EntryPtr> all;
   auto q = db.query(kSelectAllEntries);
-  while (q->step()) all.emplace_hint(all.end(), q->column_text(0), read_entry(*q));
+  while (q->step()) {
+    const std::string_view key = store::row_key(*q, 0, "entries", db.path());
+    all.emplace_hint(all.end(), key, store::read_entry(*q, key, db.path()));
+  }
   return all;
 }
 
@@ -62,7 +57,7 @@ std::vector<std::string> vanished_keys(store::SessionState& s) {
   std::vector<std::string> file_keys;
   {
     auto q = s.db->query("SELECT key FROM entries");
-    while (q->step()) file_keys.emplace_back(q->column_text(0));
+    while (q->step()) file_keys.emplace_back(store::row_key(*q, 0, "entries", s.path_text));
   }
   std::sort(file_keys.begin(), file_keys.end());
   std::vector<std::string> gone;
@@ -168,12 +163,26 @@ std::int64_t purge_tombstones(store::Db& db, std::int64_t revision, std::int64_t
 
 // ---- SessionState: refresh and write -----------------------------------------------------------
 
+void store::SessionState::check_schema_current() {
+  std::int64_t cookie = 0;
+  {
+    auto q = db->query("PRAGMA schema_version");
+    if (!q->step()) db->fail(SQLITE_ERROR, "no result from a pragma on");
+    cookie = q->column_int(0);
+  }
+  if (checked_schema == cookie) return;
+  store::check_schema(*db, file_format);
+  checked_schema = cookie;
+}
+
 void store::SessionState::refresh(store::Transaction::Kind kind) {
   // BEGIN IMMEDIATE has started reading, so the data version is current: unchanged, the file
-  // is as this session last saw it. (A deferred BEGIN reads nothing until the first query.)
+  // (schema included) is as this session last saw it. (A deferred BEGIN reads nothing until
+  // the first query.)
   if (have_meta && kind == store::Transaction::Kind::write && seen_data_version &&
       db->data_version() == seen_data_version)
     return;
+  check_schema_current();
   if (have_meta && file_revision(*db) == seen) {
     seen_data_version = db->data_version();
     return;
@@ -200,7 +209,10 @@ void store::SessionState::read_changes() {
                                  : "SELECT key, pickle, protocol, digest, revision, "
                                    "modified_us FROM entries WHERE revision > ?1");
     if (seen != 0) q->bind(1, seen);
-    while (q->step()) changed.emplace_back(std::string(q->column_text(0)), read_entry(*q));
+    while (q->step()) {
+      const std::string_view key = store::row_key(*q, 0, "entries", path_text);
+      changed.emplace_back(std::string(key), store::read_entry(*q, key, path_text));
+    }
   }
   std::vector<std::string> erased;
   if (seen != 0 && seen < fresh.purged_revision) {
@@ -208,7 +220,7 @@ void store::SessionState::read_changes() {
   } else if (seen != 0) {
     auto q = db->query("SELECT key FROM tombstones WHERE revision > ?1");
     q->bind(1, seen);
-    while (q->step()) erased.emplace_back(q->column_text(0));
+    while (q->step()) erased.emplace_back(store::row_key(*q, 0, "tombstones", path_text));
   }
   const auto apply = [this](const std::string& key, EntryPtr entry) {
     if (const auto it = pending.find(key); it != pending.end()) {

@@ -11,8 +11,17 @@ namespace picklejar::store {
 
 // ---- Db ------------------------------------------------------------------------------------
 
+namespace {
+
+// How many virtual machine instructions SQLite runs between two looks at the clock.
+constexpr int kProgressInstructions = 1000;
+// Our own statements are a few hundred bytes; a hostile schema's SQL must not be larger.
+constexpr int kMaxSqlBytes = 1 << 20;
+
+}  // namespace
+
 std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Access access,
-                             std::chrono::milliseconds busy_timeout) {
+                             const DbLimits& limits) {
   int flags = SQLITE_OPEN_NOMUTEX;
   switch (access) {
     case Access::read_only:
@@ -31,9 +40,48 @@ std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Access access,
   std::unique_ptr<Db> db(new Db(handle, path.string()));
   if (rc != SQLITE_OK) db->fail(rc, "cannot open");
   sqlite3_extended_result_codes(handle, 1);
-  sqlite3_busy_timeout(handle,
-                       static_cast<int>(std::min<std::int64_t>(busy_timeout.count(), INT32_MAX)));
+  db->harden(limits);
   return db;
+}
+
+// SQLite's advice for files of uncertain provenance (sqlite.org/security.html), applied
+// before the first read. Each setting is read back: a connection that did not take one is
+// refused rather than used unhardened.
+void Db::harden(const DbLimits& limits) {
+  const auto set = [this](int option, int value, const char* name) {
+    int now = -1;
+    const int rc = sqlite3_db_config(db_, option, value, &now);
+    if (rc != SQLITE_OK || now != value)
+      throw SqliteError(path_, rc == SQLITE_OK ? SQLITE_MISUSE : rc,
+                        fmt::format("cannot open '{}': SQLite {} refused {} = {}", path_,
+                                    sqlite3_libversion(), name, value));
+  };
+  set(SQLITE_DBCONFIG_DEFENSIVE, 1, "SQLITE_DBCONFIG_DEFENSIVE");
+  set(SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, "SQLITE_DBCONFIG_ENABLE_TRIGGER");
+  set(SQLITE_DBCONFIG_ENABLE_VIEW, 0, "SQLITE_DBCONFIG_ENABLE_VIEW");
+  set(SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, "SQLITE_DBCONFIG_TRUSTED_SCHEMA");
+  const std::size_t length = std::clamp<std::size_t>(limits.max_value_bytes, kMinValueBytes,
+                                                     static_cast<std::size_t>(INT32_MAX));
+  sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, static_cast<int>(length));
+  sqlite3_limit(db_, SQLITE_LIMIT_SQL_LENGTH, kMaxSqlBytes);
+  const std::int64_t timeout = std::clamp<std::int64_t>(limits.timeout.count(), 0, INT32_MAX);
+  sqlite3_busy_timeout(db_, static_cast<int>(timeout));
+  statement_time_ = std::max(std::chrono::milliseconds(timeout), kMinStatementTime);
+  sqlite3_progress_handler(db_, kProgressInstructions, &Db::on_progress, this);
+  // Neither reads the file (they are settings of this connection).
+  exec("PRAGMA cell_size_check = ON; PRAGMA mmap_size = 0");
+}
+
+int Db::on_progress(void* self) noexcept {
+  const Db& db = *static_cast<const Db*>(self);
+  if (!db.armed_ || std::chrono::steady_clock::now() < db.deadline_) return 0;
+  db.interrupted_ = true;
+  return 1;  // SQLite stops the statement with SQLITE_INTERRUPT
+}
+
+Db::Clock::Clock(const Db& db) noexcept : db_(db), was_armed_(db.armed_) {
+  db_.deadline_ = std::chrono::steady_clock::now() + db_.statement_time_;
+  db_.armed_ = true;
 }
 
 Db::~Db() {
@@ -58,6 +106,7 @@ void Db::abandon() noexcept {
 }
 
 void Db::exec(const char* sql) {
+  const Clock clock(*this);
   const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) fail(rc, "cannot run SQL on");
 }
@@ -76,6 +125,13 @@ Query Db::query(const char* sql) {
 }
 
 void Db::fail(int rc, std::string_view what) const {
+  if (rc == SQLITE_INTERRUPT && std::exchange(interrupted_, false))
+    throw SqliteError(
+        path_, rc,
+        fmt::format("{} '{}': a statement ran longer than {} ms and was stopped "
+                    "(the file's schema or contents make SQLite work without end; "
+                    "the limit is the lock timeout, at least {} ms) ({})",
+                    what, path_, statement_time_.count(), kMinStatementTime.count(), rc));
   // The connection's message is only about `rc` when it reports the same code.
   const char* message =
       (db_ != nullptr && sqlite3_extended_errcode(db_) == rc) ? sqlite3_errmsg(db_) : nullptr;
@@ -87,6 +143,7 @@ void Db::fail(int rc, std::string_view what) const {
 // ---- Statement -------------------------------------------------------------------------------
 
 Statement::Statement(const Db& db, std::string_view sql) : db_(&db) {
+  const Db::Clock clock(db);  // preparing may load (parse) the file's schema
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
@@ -128,6 +185,7 @@ Statement& Statement::bind_null(int index) {
 }
 
 bool Statement::step() {
+  const Db::Clock clock(*db_);
   const int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;

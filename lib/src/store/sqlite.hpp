@@ -1,13 +1,16 @@
 #pragma once
 // A thin RAII layer over SQLite's C API for the session store (internal): a connection that
-// caches its prepared statements, a statement handle that resets itself when the caller is
-// done with it, and a transaction that rolls back unless committed. Every failure throws
-// SqliteError naming the database file and carrying SQLite's extended result code.
+// caches its prepared statements and defends itself against a hostile file, a statement
+// handle that resets itself when the caller is done with it, and a transaction that rolls
+// back unless committed. Every failure throws SqliteError naming the database file and
+// carrying SQLite's extended result code.
 //
 // Thread safety: a Db and its statements are used by one thread at a time (connections are
 // opened with SQLITE_OPEN_NOMUTEX).
 
 #include <sqlite3.h>
+
+#include <picklejar/pickle.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -72,15 +75,30 @@ class Query {
   Statement* statement_;
 };
 
+// What a connection allows a file to cost it (docs/FORMAT.md "Hardening").
+struct DbLimits {
+  // SQLite's busy handler waits up to this long for its own locks. A single step of a
+  // statement that runs longer than this (at least kMinStatementTime) is interrupted:
+  // SqliteError with SQLITE_INTERRUPT.
+  std::chrono::milliseconds timeout{5000};
+  // The longest string or blob SQLite makes or reads (SQLITE_LIMIT_LENGTH; at least
+  // kMinValueBytes, at most SQLite's own compiled limit). A pickle larger than the decoder's
+  // max_input_bytes is refused anyway.
+  std::size_t max_value_bytes = DecodeLimits{}.max_input_bytes;
+};
+inline constexpr std::chrono::milliseconds kMinStatementTime{1000};
+inline constexpr std::size_t kMinValueBytes = std::size_t{1} << 20;
+
 class Db {
  public:
   enum class Access { read_only, read_write, create };
 
-  // Opens (or, with Access::create, creates) the database. Extended result codes are on;
-  // SQLite's busy handler waits up to `busy_timeout` for its locks. Throws SqliteError when
-  // SQLite cannot open the file.
+  // Opens (or, with Access::create, creates) the database, hardened before anything is read
+  // from it: defensive mode, no triggers, no views, an untrusted schema, `limits`, SQL text
+  // of at most 1 MiB, cell size checks, no memory-mapped I/O; extended result codes on.
+  // Throws SqliteError when SQLite cannot open the file or refuses a setting.
   static std::unique_ptr<Db> open(const std::filesystem::path& path, Access access,
-                                  std::chrono::milliseconds busy_timeout);
+                                  const DbLimits& limits);
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
   // Closes the connection (finalizing cached statements first); errors are ignored.
@@ -112,11 +130,32 @@ class Db {
   // closing could checkpoint or delete files the parent's connection still uses.
   void abandon() noexcept;
 
+  // While alive, the connection's statement time limit runs (see DbLimits::timeout): held
+  // around every call that lets SQLite execute statements.
+  class Clock {
+   public:
+    explicit Clock(const Db& db) noexcept;
+    Clock(const Clock&) = delete;
+    Clock& operator=(const Clock&) = delete;
+    ~Clock() { db_.armed_ = was_armed_; }
+
+   private:
+    const Db& db_;
+    bool was_armed_;
+  };
+
  private:
   Db(sqlite3* db, std::string path) noexcept : db_(db), path_(std::move(path)) {}
+  void harden(const DbLimits& limits);
+  static int on_progress(void* self) noexcept;
   sqlite3* db_;
   std::string path_;
   std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;
+  std::chrono::milliseconds statement_time_{kMinStatementTime};
+  // The progress handler's state; set by Clock, which const statements hold.
+  mutable std::chrono::steady_clock::time_point deadline_{};
+  mutable bool armed_ = false;
+  mutable bool interrupted_ = false;  // the handler stopped a statement
 };
 
 // BEGIN (a read snapshot, taken at the first read) or BEGIN IMMEDIATE (the write lock now,
