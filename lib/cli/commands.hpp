@@ -13,7 +13,7 @@ inline constexpr int kExitUsage = 2;    // wrong arguments
 // Session files (README, docs/CLI.md):
 inline constexpr int kExitLocked = 3;     // another process held the lock past --timeout
 inline constexpr int kExitIntegrity = 4;  // a digest/HMAC or the integrity key does not match,
-                                          // or verify found a damaged entry or database
+                                          // or verify found a damaged entry, database or schema
 
 void add_dump(CLI::App& app, int& status);
 void add_dis(CLI::App& app, int& status);

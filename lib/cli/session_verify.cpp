@@ -1,6 +1,6 @@
-// `picklejar verify`: check a whole session file — SQLite's integrity check, every entry's
-// digest (SHA-256 or HMAC-SHA256), and a decode of every entry by the safe decoder — and list
-// every problem, not just the first.
+// `picklejar verify`: check a whole session file — its schema, SQLite's integrity check, every
+// entry's digest (SHA-256 or HMAC-SHA256), and a decode of every entry by the safe decoder —
+// and list every problem, not just the first.
 
 #include <picklejar/error.hpp>
 #include <picklejar/session.hpp>
@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,11 +78,44 @@ DecodeOptions decode_options(const VerifyFlags& flags) {
   return decode;
 }
 
+// When opening was refused for the schema (FormatError): lists every object the format does
+// not allow, one line each, and returns kExitIntegrity; empty when the schema is not why.
+std::optional<int> report_schema(const VerifyFlags& flags) {
+  const std::string& file = flags.session.file;
+  std::vector<std::string> problems;
+  try {
+    SessionOptions options;
+    options.lock_timeout = std::chrono::milliseconds(flags.session.timeout_ms);
+    problems = Session::schema_problems(file, options);
+  } catch (const std::exception&) {
+    return std::nullopt;  // the refusal stands as reported
+  }
+  if (problems.empty()) return std::nullopt;
+  std::string out;
+  for (const std::string& problem : problems) out += "schema: " + one_line(problem) + "\n";
+  out += fmt::format("{}: schema refused ({} {}); entries not checked\n", one_line(file),
+                     problems.size(), problems.size() == 1 ? "problem" : "problems");
+  write_stdout(out);
+  flush_stdout();
+  fmt::print(stderr,
+             "picklejar verify: {}: its schema holds objects a session file may not hold (or "
+             "lacks its own); nothing in it was read\n",
+             one_line(file));
+  return kExitIntegrity;
+}
+
 int run_verify(const VerifyFlags& flags) {
   const std::string& file = flags.session.file;
   try {
-    const Session session =
-        open_session(flags.session, OpenMode::read_only, std::nullopt, decode_options(flags));
+    std::optional<Session> opened;
+    try {
+      opened.emplace(
+          open_session(flags.session, OpenMode::read_only, std::nullopt, decode_options(flags)));
+    } catch (const FormatError&) {
+      if (const auto status = report_schema(flags)) return *status;
+      throw;
+    }
+    const Session& session = *opened;
     Findings found;
     check_database(session, found);
     check_entries(session, found);
@@ -112,7 +146,9 @@ void add_verify(CLI::App& app, int& status) {
       "  picklejar verify state.pj\n"
       "  state.pj: 3 entries, 0 bad; SQLite integrity check: ok\n"
       "  picklejar verify --key-file app.key --strict --allow-global myapp.Window state.pj\n"
-      "Checks SQLite's PRAGMA integrity_check, every entry's SHA-256 (or HMAC-SHA256 with\n"
+      "Checks the schema (no triggers, views, virtual tables or objects docs/FORMAT.md does\n"
+      "not define: each one is a 'schema:' line, and nothing else is read), SQLite's PRAGMA\n"
+      "integrity_check, every entry's SHA-256 (or HMAC-SHA256 with\n"
       "--key-file), and decodes every entry with the safe decoder (nothing is imported or\n"
       "run). Each problem is one line on stdout naming the key and why, then a summary line.\n"
       "A pickle naming a class or function decodes to an inert record and passes, unless\n"

@@ -184,12 +184,13 @@ class TamperedDigests(HostileTest):
 class DamagedDatabase(HostileTest):
     def test_sqlite_integrity_check_failures_are_listed(self):
         make_session(self.file, {f"k{i}": pickle.dumps(i, 4) for i in range(200)})
-        # An index whose declaration no longer matches its rows: SQLite's integrity check
-        # finds it, while every entry still reads and verifies.
+        # entries_revision pointed at tombstones_revision's (empty) b-tree: its declaration
+        # is the format's, its rows are missing. SQLite's integrity check finds it, while
+        # every entry still reads and verifies.
         with contextlib.closing(sqlite3.connect(self.file)) as db:
             db.execute("PRAGMA writable_schema = ON")
-            db.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX entries_revision ON "
-                       "entries (modified_us)' WHERE name = 'entries_revision'")
+            db.execute("UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master "
+                       "WHERE name = 'tombstones_revision') WHERE name = 'entries_revision'")
             db.commit()
         result = run(["verify", self.file])
         self.assertEqual(result.returncode, 4, result)
