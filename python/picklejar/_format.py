@@ -10,7 +10,7 @@ import sqlite3
 import time
 from typing import Any, Dict, Optional
 
-from . import _sqlite
+from . import _schema, _sqlite
 from .errors import FormatError
 
 # Part of the on-disk format; never change.
@@ -22,29 +22,16 @@ MIN_READER_VERSION = 1
 # A save at revision R deletes tombstones of revisions <= R - TOMBSTONE_RETENTION.
 TOMBSTONE_RETENTION = 10_000
 WRITER_NAME = "picklejar-python"
+# The largest revision a file may hold: a writer adds 1 to it.
+MAX_REVISION = (1 << 63) - 2
+# Times must fit a signed 64-bit count of nanoseconds (1677-09-22 to 2262-04-11), what the
+# C++ library's time points hold (and datetime too).
+MAX_TIME_US = ((1 << 63) - 1) // 1000
 
-# docs/FORMAT.md "Schema" holds the same statements (tests compare the two). One statement
-# each: sqlite3's executescript() would COMMIT the caller's transaction first.
-SCHEMA = (
-    """CREATE TABLE meta (
-  name TEXT PRIMARY KEY NOT NULL,
-  value
-) WITHOUT ROWID""",
-    """CREATE TABLE entries (
-  key TEXT PRIMARY KEY NOT NULL CHECK (typeof(key) = 'text'),
-  pickle BLOB NOT NULL CHECK (typeof(pickle) = 'blob'),
-  protocol INTEGER NOT NULL CHECK (typeof(protocol) = 'integer'),
-  digest BLOB NOT NULL CHECK (typeof(digest) = 'blob' AND length(digest) = 32),
-  revision INTEGER NOT NULL CHECK (typeof(revision) = 'integer' AND revision >= 1),
-  modified_us INTEGER NOT NULL
-)""",
-    "CREATE INDEX entries_revision ON entries (revision)",
-    """CREATE TABLE tombstones (
-  key TEXT PRIMARY KEY NOT NULL,
-  revision INTEGER NOT NULL
-) WITHOUT ROWID""",
-    "CREATE INDEX tombstones_revision ON tombstones (revision)",
-)
+# The statements that create a new file (docs/FORMAT.md "Schema"; _schema lists the objects
+# of every format version). One statement each: sqlite3's executescript() would COMMIT the
+# caller's transaction first.
+SCHEMA = tuple(o.sql for o in _schema.format_objects(FORMAT_VERSION) if o.sql is not None)
 
 ENTRY_COLUMNS = "key, pickle, protocol, digest, revision, modified_us"
 
@@ -74,10 +61,18 @@ class Meta:
     key_id: Optional[str] = None
 
 
-_INT_ROWS = (
-    "format_version", "min_reader_version", "app_schema_version", "default_protocol",
-    "revision", "purged_revision", "created_us", "modified_us",
-)
+# The INTEGER meta rows and their allowed ranges: a writer adds 1 to the revision, protocols
+# are 0-5, times become datetimes (C++: nanosecond time points).
+_INT_ROWS = {
+    "format_version": (1, None),
+    "min_reader_version": (1, None),
+    "app_schema_version": (None, None),
+    "default_protocol": (0, 5),
+    "revision": (0, MAX_REVISION),
+    "purged_revision": (0, MAX_REVISION),
+    "created_us": (-MAX_TIME_US, MAX_TIME_US),
+    "modified_us": (-MAX_TIME_US, MAX_TIME_US),
+}
 _TEXT_ROWS = ("created_by", "writer_name", "writer_version", "writer_app", "integrity_scheme")
 
 
@@ -135,11 +130,19 @@ def _meta_row(rows: Dict[str, Any], path: str, name: str, kind: type, nullable: 
     value = rows[name]
     if type(value) is not kind and not (nullable and value is None):
         raise not_picklejar(path, f"meta row '{name}' has the wrong type")
+    if kind is int and name in _INT_ROWS:
+        low, high = _INT_ROWS[name]
+        if (low is not None and value < low) or (high is not None and value > high):
+            low_text = -(1 << 63) if low is None else low
+            high_text = (1 << 63) - 1 if high is None else high
+            raise not_picklejar(path, f"meta row '{name}' is out of range (allowed: {low_text} "
+                                      f"to {high_text})")
     return value
 
 
 def read_meta(db: sqlite3.Connection, path: str) -> Meta:
-    """Reads every meta row, checking the documented type of each (FormatError otherwise)."""
+    """Reads every meta row, checking the documented type and range of each (FormatError
+    otherwise)."""
     rows = _meta_rows(db)
     meta = Meta()
     for name in _INT_ROWS:
@@ -147,7 +150,16 @@ def read_meta(db: sqlite3.Connection, path: str) -> Meta:
     for name in _TEXT_ROWS:
         setattr(meta, name, _meta_row(rows, path, name, str))
     meta.key_id = _meta_row(rows, path, "key_id", str, nullable=True)
+    if meta.purged_revision > meta.revision:
+        raise not_picklejar(path, f"meta row 'purged_revision' ({meta.purged_revision}) is "
+                                  f"above 'revision' ({meta.revision})")
     return meta
+
+
+def read_revision(db: sqlite3.Connection, path: str) -> int:
+    """The meta revision alone, checked as read_meta() checks it."""
+    row = db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
+    return _meta_row({} if row is None else {"revision": row[0]}, path, "revision", int)
 
 
 def _check_tables(db: sqlite3.Connection) -> None:
@@ -175,6 +187,8 @@ def _inspect_in_transaction(db: sqlite3.Connection, path: str) -> Inspection:
         raise not_picklejar(
             path, f"file format version {found.format_version} was never written by picklejar"
         )
+    # Before any table is read: nothing the file defines may run or cost more than reading it.
+    _schema.check(db, path, found.format_version)
     if found.format_version > FORMAT_VERSION:
         # Every format keeps the meta table and these two rows. Whether the rest can be read
         # is what min_reader_version says.
@@ -195,21 +209,23 @@ def _inspect_in_transaction(db: sqlite3.Connection, path: str) -> Inspection:
 
 
 def inspect(db: sqlite3.Connection, path: str) -> Inspection:
-    """Reads what ``db`` holds (page 1, the meta table, the tables' columns) inside a read
-    transaction. FormatError for anything that is not a picklejar file; sqlite3.Error for
-    other SQLite failures (I/O, busy)."""
+    """Reads what ``db`` holds (page 1, the schema, the meta table, the tables' columns) inside
+    a read transaction. FormatError for anything that is not a picklejar file (a schema that
+    is not the format's included); sqlite3.Error for other SQLite failures (I/O, busy)."""
     try:
         with _sqlite.transaction(db, write=False) as txn:
             found = _inspect_in_transaction(db, path)
             txn.commit()
         return found
-    except sqlite3.Error as e:
+    except _sqlite.ERRORS as caught:
+        e = _sqlite.as_sqlite_error(caught)
         code = _sqlite.error_code(e)
         if code is not None and code & 0xFF in (_sqlite.SQLITE_NOTADB, _sqlite.SQLITE_CORRUPT):
-            raise not_picklejar(path, _sqlite.error_text(e)) from e
+            raise not_picklejar(path, _sqlite.error_text(e)) from caught
         if code is not None and code & 0xFF == _sqlite.SQLITE_ERROR:  # a missing table/column
-            raise not_picklejar(path, f"damaged or foreign schema ({e})") from e
-        raise
+            raise not_picklejar(path, f"damaged or foreign schema ({_sqlite.error_text(e)})") \
+                from caught
+        raise e from caught
 
 
 def write_meta(db: sqlite3.Connection, name: str, value: Any) -> None:
@@ -223,5 +239,5 @@ def create_schema(db: sqlite3.Connection, meta: Meta) -> None:
     db.execute(f"PRAGMA user_version = {int(meta.format_version)}")
     for statement in SCHEMA:
         db.execute(statement)
-    for name in _INT_ROWS + _TEXT_ROWS + ("key_id",):
+    for name in (*_INT_ROWS, *_TEXT_ROWS, "key_id"):
         write_meta(db, name, getattr(meta, name))

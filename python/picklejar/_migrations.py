@@ -39,8 +39,7 @@ def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_vers
         version = step.to_version
     db.execute(f"PRAGMA user_version = {int(to_version)}")
     _format.write_meta(db, "format_version", to_version)
-    row = db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
-    _format.write_meta(db, "revision", (0 if row is None else row[0]) + 1)
+    _format.write_meta(db, "revision", _format.read_revision(db, path) + 1)
 
 
 def migration_path(migrations: Sequence[Migration], from_version: int, to_version: int,

@@ -62,12 +62,13 @@ def inspect_path(path: str, mode: OpenMode, timeout: float) -> Inspection:
         return Inspection()
     try:
         return _inspect(path, "ro", timeout)
-    except sqlite3.Error as e:
-        if _sqlite.error_code(e) not in _NEEDS_RECOVERY or mode == OpenMode.read_only:
+    except _sqlite.ERRORS as e:
+        code = _sqlite.error_code(_sqlite.as_sqlite_error(e))
+        if code not in _NEEDS_RECOVERY or mode == OpenMode.read_only:
             raise _sqlite.wrap(e, path, "cannot read") from e
     try:
         return _inspect(path, "rw", timeout)
-    except sqlite3.Error as e:
+    except _sqlite.ERRORS as e:
         raise _sqlite.wrap(e, path, "cannot read") from e
 
 
@@ -212,18 +213,20 @@ def open_session(state: State, session: Any) -> None:
             if plan.writes and not exclusive:
                 exclusive = True  # never converted in place: released, then taken again
                 continue
+            state.file_format = FORMAT_VERSION if plan.create else found.format_version
             try:
                 _open_connection(state, plan.create)
                 if plan.create:
                     _create_file(state)
                 if plan.upgrade:
                     _upgrade_file(state, found.format_version)
+                    state.file_format = FORMAT_VERSION
                 if plan.migrate:
                     _migrations.migrate(state, session)
                 else:
                     with _sqlite.transaction(state.db, write=False) as txn:
                         state.refresh()
                         txn.commit()
-            except sqlite3.Error as e:
+            except _sqlite.ERRORS as e:
                 raise _sqlite.wrap(e, path, "cannot open") from e
             return

@@ -13,14 +13,14 @@ import pickle
 import sqlite3
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import _format, _locking
+from . import _format, _locking, _rows, _schema
 from ._format import Meta
 from ._integrity import HMAC_SHA256, Signer
 from ._options import ConflictPolicy, OpenMode, Options
 from ._safe_pickle import Allowlist, safe_loads
 from ._write_check import check_loadable, may_name_globals, pickled, registered_hint
 from .errors import ConflictError, DecodeError, ForbiddenGlobal, FormatError
-from .errors import IntegrityError, StoreError
+from .errors import IntegrityError, StoreError, printable
 
 _UNDECODED = object()
 
@@ -75,6 +75,11 @@ class State:
         self.read_only = options.mode == OpenMode.read_only
         self.journal_mode = ""
         self.synchronous = ""
+        # The file's format version: the schema check holds the file to its objects.
+        self.file_format = _format.FORMAT_VERSION
+        # PRAGMA schema_version when ``db`` last checked the schema; None before its first
+        # transaction. SQLite reads the schema again only when this cookie changes.
+        self.checked_schema: Optional[int] = None
         self.meta = Meta()  # the meta rows as last seen
         self.have_meta = False  # False until the first refresh
         self.seen = 0  # the global revision the view is current with
@@ -117,7 +122,7 @@ class State:
         if entry.value is not _UNDECODED:
             return entry.value
         self.check_digest(key, entry)
-        where = f"key '{key}' in '{self.path}': "
+        where = f"key '{printable(key)}' in '{self.path}': "
         try:
             if self.options.trusted_unsafe_pickle:
                 value = pickle.loads(entry.pickle)
@@ -141,7 +146,7 @@ class State:
         """IntegrityError naming key and file unless the entry's digest verifies."""
         if not self.signer.verify(key, entry.pickle, entry.digest):
             raise IntegrityError(
-                f"integrity check failed for key '{key}' in '{self.path}': "
+                f"integrity check failed for key '{printable(key)}' in '{self.path}': "
                 + ("its HMAC-SHA256 does not match its name and pickle (changed, moved from "
                    "another key, or written with another key)"
                    if self.signer.scheme == HMAC_SHA256
@@ -263,7 +268,8 @@ class State:
     def _vanished_keys(self) -> List[str]:
         """Keys this session knows of that are no longer in the file, found by listing the
         file's keys: used when tombstones this session needs were purged."""
-        in_file = {key for (key,) in self.db.execute("SELECT key FROM entries")}
+        in_file = {_rows.row_key(key, "entries", self.path)
+                   for (key,) in self.db.execute("SELECT key FROM entries")}
         on_disk = [k for k in self.view if k not in self.pending]
         on_disk += [k for k, change in self.pending.items() if change.disk is not None]
         return [key for key in on_disk if key not in in_file]
@@ -283,9 +289,25 @@ class State:
                 self.path,
             )
 
+    def check_schema_current(self) -> None:
+        """Inside a transaction, before anything else is read: checks the schema
+        (_schema.check) on the first transaction and whenever another connection changed it.
+        With Python's sqlite3 before 3.12, which cannot switch triggers off, this is what
+        keeps a trigger added after the open from firing."""
+        (cookie,) = self.db.execute("PRAGMA schema_version").fetchone()
+        if cookie != self.checked_schema:
+            _schema.check(self.db, self.path, self.file_format)
+            self.checked_schema = cookie
+
+    def _read_entry(self, row: tuple) -> Tuple[str, Entry]:
+        key = _rows.row_key(row[0], "entries", self.path)
+        data, digest, protocol, revision, modified_us = _rows.entry_columns(row, key, self.path)
+        return key, Entry(data, digest, protocol, revision, modified_us)
+
     def refresh(self) -> None:
         """Inside a transaction: reads what changed since ``seen`` and applies it to the view
         (docs/FORMAT.md "Reading: snapshots and incremental refresh")."""
+        self.check_schema_current()
         if self.have_meta and self._file_revision() == self.seen:
             return
         fresh = _format.read_meta(self.db, self.path)
@@ -295,13 +317,12 @@ class State:
         sql = f"SELECT {_format.ENTRY_COLUMNS} FROM entries"
         rows = self.db.execute(sql + " WHERE revision > ?", (self.seen,)) if self.seen else \
             self.db.execute(sql)
-        changed = [(row[0], Entry(bytes(row[1]), bytes(row[3]), row[2], row[4], row[5]))
-                   for row in rows]
+        changed = [self._read_entry(row) for row in rows]
         erased: List[str] = []
         if self.seen != 0 and self.seen < fresh.purged_revision:
             erased = self._vanished_keys()
         elif self.seen != 0:
-            erased = [key for (key,) in self.db.execute(
+            erased = [_rows.row_key(key, "tombstones", self.path) for (key,) in self.db.execute(
                 "SELECT key FROM tombstones WHERE revision > ?", (self.seen,))]
         for key, entry in changed:
             self._apply(key, entry)
@@ -337,7 +358,7 @@ class State:
         raise ConflictError(
             f"cannot save '{self.path}': another session changed {'a key' if one else 'keys'} "
             f"since this one saw {'it' if one else 'them'}: "
-            + ", ".join(f"'{key}'" for key in keys),
+            + ", ".join(f"'{printable(key)}'" for key in keys),
             self.path, keys,
         )
 

@@ -15,13 +15,26 @@ catches that; callers that care catch a family::
         LimitError      the pickle would exceed a DecodeLimits limit; nothing ran
       EncodeError       a value could not be pickled (also a pickle.PicklingError)
 
-Messages follow "what 'where': why", like the C++ library's.
+Messages follow "what 'where': why", like the C++ library's; keys in them have their control
+characters shown as ``\\xNN`` (see :func:`printable`), so a message stays one harmless line.
 """
 
 from __future__ import annotations
 
 import pickle
 from typing import Optional, Sequence
+
+
+# U+0000-U+001F and U+007F as \xNN: what the C++ command's one_line() does to every message
+# it prints (lib/cli/input.cpp), so both show a key the same way.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters shown as ``\\xNN`` (lowercase hex), for messages
+    that embed keys or SQLite's words about a file: a key such as ``"\\x1b]0;...\\x07"``
+    must not act on the terminal that shows the message."""
+    return text.translate(_CONTROL)
 
 
 class PicklejarError(Exception):

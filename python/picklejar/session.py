@@ -5,6 +5,7 @@ protocol; the C++ twin is lib/include/picklejar/session.hpp)."""
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import datetime
 import inspect
@@ -244,7 +245,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         _open_states.discard(state)
         try:
             state.db.close()
-        except sqlite3.Error as e:
+        except _sqlite.ERRORS as e:
             raise _sqlite.wrap(e, state.path, "cannot close") from e
 
     def __del__(self) -> None:
@@ -406,10 +407,19 @@ class Session(MutableMapping):  # type: ignore[type-arg]
     def check_database(self) -> List[str]:
         """SQLite's PRAGMA integrity_check of the whole file (pages, indexes, constraints)
         under the shared lock: empty when the database is sound, else SQLite's messages.
-        Entry digests are not part of it (reading an entry checks those)."""
+        Entry digests are not part of it (reading an entry checks those). FormatError when
+        another program changed the schema to one the format does not allow since the open."""
         state = self._state
-        with state.lock(exclusive=False), _sqlite.errors_named(state.path, "cannot check"):
+        with contextlib.ExitStack() as stack:
+            if not state.in_transaction:  # inside transact() the exclusive lock is held
+                stack.enter_context(state.lock(exclusive=False))
+            stack.enter_context(_sqlite.errors_named(state.path, "cannot check"))
+            if not state.in_transaction:
+                txn = stack.enter_context(_sqlite.transaction(state.db, write=False))
+                state.check_schema_current()  # the check runs the schema's constraints
             rows = state.db.execute("PRAGMA integrity_check").fetchall()
+            if not state.in_transaction:
+                txn.commit()
         return [row[0] for row in rows if row[0] != "ok"]
 
     @property

@@ -112,9 +112,10 @@ class FileCheckTest(ScratchTest):
              "meta row 'key_id' has the wrong type"),
             ("UPDATE meta SET value = 2 WHERE name = 'format_version'",
              "PRAGMA user_version is 1 but meta format_version is 2"),
-            ("DROP TABLE tombstones", "damaged or foreign schema"),
-            ("ALTER TABLE entries DROP COLUMN modified_us", "damaged or foreign schema"),
-            ("DROP TABLE meta", "damaged or foreign schema"),
+            ("DROP TABLE tombstones", "its schema is not a session file's: table 'tombstones': "
+                                      "missing"),
+            ("ALTER TABLE entries DROP COLUMN modified_us", "table 'entries': it differs"),
+            ("DROP TABLE meta", "table 'meta': missing"),
         )
         for statement, message in cases:
             with self.subTest(statement):

@@ -143,10 +143,12 @@ class IntegrityTest(ScratchTest):
         self.save({str(i): "x" * 3000 for i in range(20)})
         with Session(self.path()) as s:
             self.assertEqual(s.check_database(), [])
-        db = raw(self.path())  # an index that no longer matches its table
+        # entries_revision pointed at tombstones_revision's (empty) b-tree: the schema is the
+        # format's, the index lacks every row.
+        db = raw(self.path())
         db.execute("PRAGMA writable_schema = ON")
-        db.execute("UPDATE sqlite_schema SET sql = replace(sql, '(revision)', '(modified_us)') "
-                   "WHERE name = 'entries_revision'")
+        db.execute("UPDATE sqlite_schema SET rootpage = (SELECT rootpage FROM sqlite_schema "
+                   "WHERE name = 'tombstones_revision') WHERE name = 'entries_revision'")
         db.close()
         with Session(self.path(), mode="read_only") as s:
             problems = s.check_database()
