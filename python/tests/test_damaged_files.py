@@ -138,8 +138,9 @@ class DamagedRowsTest(ScratchTest):
         with self.assertRaises(PicklejarError) as caught:
             Session(self.path(), mode="read_only")
         self.assertIn(self.path(), str(caught.exception))
-        self.assertIn("malformed database schema", str(caught.exception))
-        self.assertIn("\\xff", str(caught.exception))
+        if sys.version_info >= (3, 11):  # before, sqlite3 dropped such a message altogether
+            self.assertIn("malformed database schema", str(caught.exception))
+            self.assertIn("\\xff", str(caught.exception))
 
 
 class ControlCharactersTest(ScratchTest):

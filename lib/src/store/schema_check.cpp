@@ -10,6 +10,8 @@
 
 #include <picklejar/error.hpp>
 
+#include "../value/utf8.hpp"
+
 namespace picklejar::store {
 namespace {
 
@@ -72,6 +74,11 @@ std::vector<Row> read_schema(Db& db) {
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+bool is_utf8(const Row& row) {
+  return !detail::find_invalid_utf8(row.type) && !detail::find_invalid_utf8(row.name) &&
+         !detail::find_invalid_utf8(row.table);
 }
 
 // How bad a problem is: what may run or cost is named first (in FormatError's message too).
@@ -205,6 +212,10 @@ std::vector<std::string> schema_problems(Db& db, std::int64_t version) {
   Problems out;
   std::vector<bool> found(objects.size(), false);
   for (const Row& row : rows) {
+    if (!is_utf8(row)) {  // Python's reader could not even name it
+      out.add(Severity::hostile, row.type, row.name, row.table, "its name is not UTF-8");
+      continue;
+    }
     if (const std::string_view why = forbidden_kind(row); !why.empty()) {
       out.add(Severity::hostile, row.type, row.name, row.table, why);
       continue;
@@ -218,7 +229,8 @@ std::vector<std::string> schema_problems(Db& db, std::int64_t version) {
     }
   }
   for (const Row& row : rows)
-    if (row.type == "table" && !out.has("table", row.name)) check_table(db, row, objects, out);
+    if (row.type == "table" && is_utf8(row) && !out.has("table", row.name))
+      check_table(db, row, objects, out);
   for (std::size_t i = 0; i < objects.size(); ++i)
     if (!found[i] && !out.has_name(objects[i].name))  // a view in its place says enough
       out.add(Severity::missing, objects[i].type, objects[i].name, objects[i].table, "missing");
