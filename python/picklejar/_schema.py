@@ -6,6 +6,7 @@ hostile file defines runs before it has passed."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
@@ -55,33 +56,27 @@ def format_objects(version: int) -> Tuple[SchemaObject, ...]:
     return _FORMATS.get(version, ())
 
 
-_SPACE = " \t\n\r\f"
-_TIGHT = "(),"
-_QUOTES = {"'": "'", '"': '"', "`": "`", "[": "]"}
+# Quoted text (kept as is; an unterminated quote runs to the end), as split() separators.
+_QUOTED = re.compile(r"""('[^']*(?:'|$)|"[^"]*(?:"|$)|`[^`]*(?:`|$)|\[[^\]]*(?:\]|$))""")
+_SPACES = re.compile(r"[ \t\n\r\f]+")
+_TIGHT = re.compile(r" ?([(),]) ?")
 
 
 def normalize_sql(sql: str) -> str:
     """The form in which SQL texts are compared (docs/FORMAT.md "Hardening"): outside quotes
     ('...', "...", `...`, [...]), each run of whitespace becomes one space, and whitespace
     next to '(', ')' or ',' and at either end is dropped. Nothing else changes."""
-    out: List[str] = []
-    closing = ""  # the closing character of the quoted text we are in
-    space = False
-    for c in sql:
-        if closing:
-            out.append(c)
-            if c == closing:
-                closing = ""
-            continue
-        if c in _SPACE:
-            space = True
-            continue
-        if space and out and out[-1] not in _TIGHT and c not in _TIGHT:
-            out.append(" ")
-        space = False
-        out.append(c)
-        closing = _QUOTES.get(c, "")
-    return "".join(out)
+    parts = _QUOTED.split(sql)  # text, quoted, text, quoted, ..., text
+    for i in range(0, len(parts), 2):
+        parts[i] = _TIGHT.sub(r"\1", _SPACES.sub(" ", parts[i]))
+    parts[0] = parts[0].lstrip(" ")
+    parts[-1] = parts[-1].rstrip(" ")
+    return "".join(parts)
+
+
+# The format's SQL, normalized once.
+_NORMALIZED = {id(o): None if o.sql is None else normalize_sql(o.sql)
+               for objects in _FORMATS.values() for o in objects}
 
 
 # How bad a problem is: what may run or cost is named first (in FormatError's message too).
@@ -163,7 +158,7 @@ def _find(objects: Tuple[SchemaObject, ...], name: str) -> Optional[SchemaObject
 
 
 def _matches(row: _Row, known: SchemaObject) -> bool:
-    sql = None if known.sql is None else normalize_sql(known.sql)
+    sql = _NORMALIZED[id(known)]
     return (row.type, row.name, row.table, row.sql) == (known.type, known.name, known.table, sql)
 
 
@@ -202,17 +197,23 @@ def problems(db: sqlite3.Connection, version: int) -> List[str]:
     objects = format_objects(version)
     out = _Problems()
     rows = []
+    found: Set[str] = set()
+    tables = []  # of the format, as created
     # As bytes: a damaged or hostile schema's text need not be UTF-8.
     for fields in db.execute("SELECT CAST(type AS BLOB), CAST(name AS BLOB), "
                              "CAST(tbl_name AS BLOB), CAST(sql AS BLOB) FROM sqlite_master"):
         t, n, tbl, text = (None if f is None else bytes(f).decode("utf-8", "backslashreplace")
                            for f in fields)
+        known = _find(objects, n or "")
+        if known is not None and (t, n, tbl, text) == tuple(known):  # as created: the usual
+            found.add(known.name)
+            tables += [known.name] if known.type == "table" else []
+            continue
         row = _Row(t or "", n or "", tbl or "", None if text is None else normalize_sql(text))
         if any(f is not None and not _is_utf8(f) for f in fields[:3]):
             out.add(_HOSTILE, row.type, row.name, row.table, "its name is not UTF-8")
         else:
             rows.append(row)
-    found: Set[str] = set()
     for row in rows:
         why = _forbidden_kind(row)
         if why:
@@ -225,9 +226,9 @@ def problems(db: sqlite3.Connection, version: int) -> List[str]:
                 out.add(_FOREIGN, row.type, row.name, row.table,
                         "it differs from its definition in docs/FORMAT.md (or has a format "
                         "object's name)")
-    for row in rows:
-        if row.type == "table" and not out.has("table", row.name):
-            _check_table(db, row.name, objects, out)
+    tables += [row.name for row in rows if row.type == "table" and not out.has("table", row.name)]
+    for table in tables:
+        _check_table(db, table, objects, out)
     for known in objects:
         if known.name not in found and not out.has_name(known.name):
             out.add(_MISSING, known.type, known.name, known.table, "missing")
