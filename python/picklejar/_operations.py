@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, TypeVar
 
 from . import _sqlite
 from ._state import State
+from .errors import printable
 
 T = TypeVar("T")
 
@@ -51,7 +52,7 @@ def increment(state: State, key: str, delta: int) -> int:
         if entry is not None:
             now = state.decoded(key, entry)
             if isinstance(now, bool) or not isinstance(now, int):
-                raise TypeError(f"'{key}': expected int, got {type(now).__name__} in "
+                raise TypeError(f"'{printable(key)}': expected int, got {type(now).__name__} in "
                                 f"'{state.path}'")
         state.put(key, now + delta, state.write_protocol())
         return now + delta
@@ -77,6 +78,7 @@ def read_sizes(state: State) -> Dict[str, int]:
             stack.enter_context(state.lock(exclusive=False))
             stack.enter_context(_sqlite.errors_named(state.path, "cannot read the sizes of"))
             stack.enter_context(_sqlite.transaction(state.db, write=False))
+            state.check_schema_current()
         db = state.db
         entries, pickle_bytes = db.execute(
             "SELECT count(*), coalesce(sum(length(pickle)), 0) FROM entries").fetchone()

@@ -23,7 +23,7 @@ from typing import Any, Optional, Sequence, Tuple
 
 from ._limits import DecodeLimits
 from ._safe_pickle import Allowlist, global_name_of, safe_loads
-from .errors import EncodeError, ForbiddenGlobal
+from .errors import EncodeError, ForbiddenGlobal, printable
 
 _EXT_OPCODES = (b"\x82", b"\x83", b"\x84")
 
@@ -65,15 +65,15 @@ def check_loadable(data: bytes, allowlist: Allowlist, classes: Sequence[Any], ke
     except ForbiddenGlobal as e:
         raise _refused(e.module, e.name, classes, key, path) from None
     except Exception as e:
-        raise EncodeError(f"cannot save key '{key}' in '{path}': its pickle would not load "
-                          f"back: {e}") from e
+        raise EncodeError(f"cannot save key '{printable(key)}' in '{path}': its pickle would "
+                          f"not load back: {e}") from e
 
 
 def _refused(module: str, name: str, classes: Sequence[Any], key: str,
              path: str) -> EncodeError:
     return EncodeError(
-        f"cannot save key '{key}' in '{path}': its pickle names {module}.{name}, which this "
-        "session's allowlist would refuse on load (register the class with "
+        f"cannot save key '{printable(key)}' in '{path}': its pickle names {module}.{name}, "
+        "which this session's allowlist would refuse on load (register the class with "
         f"Session(..., classes=[...]), or save plain data){registered_hint(classes, module, name)}"
     )
 
@@ -83,7 +83,7 @@ def pickled(value: Any, protocol: int, key: str, path: str) -> bytes:
     try:
         return pickle.dumps(value, protocol)
     except Exception as e:
-        raise EncodeError(f"cannot save key '{key}' in '{path}': {e}") from e
+        raise EncodeError(f"cannot save key '{printable(key)}' in '{path}': {e}") from e
 
 
 __all__: Tuple[str, ...] = ("check_loadable", "may_name_globals", "pickled", "registered_hint")

@@ -22,7 +22,7 @@ from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, Op
 from ._options import check_protocol
 from ._limits import DecodeLimits
 from ._state import State
-from .errors import DecodeError, IntegrityError, StoreError
+from .errors import DecodeError, IntegrityError, StoreError, printable
 
 __version__ = "0.1.0"  # the C++ library's version (meson.build); tests check they agree
 
@@ -344,7 +344,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             on_error(e)
             return default
         if expect is not None and not isinstance(value, expect):
-            error = TypeError(f"'{key}': expected {_type_names(expect)}, got "
+            error = TypeError(f"'{printable(key)}': expected {_type_names(expect)}, got "
                               f"{_type_names(type(value))} in '{self._state.path}'")
             if on_error is None:
                 raise error
@@ -662,7 +662,8 @@ def _warn_dropped(state: State, doing: str, stacklevel: int, source: Any = None)
     if not state.pending:
         return
     keys = sorted(state.pending)
-    shown = ", ".join(f"'{key}'" for key in keys[:10]) + (", ..." if len(keys) > 10 else "")
+    shown = ", ".join(f"'{printable(key)}'" for key in keys[:10])
+    shown += ", ..." if len(keys) > 10 else ""
     warnings.warn(
         f"{doing} session '{state.path}' drops unsaved changes to {len(keys)} "
         f"key{'s' if len(keys) != 1 else ''} ({shown}): save() them, or discard() them first",

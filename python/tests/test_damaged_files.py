@@ -182,6 +182,7 @@ class ControlCharactersTest(ScratchTest):
             with self.assertRaises(ConflictError) as caught:
                 s.save()
             self.assert_escaped(caught.exception)
+            s.discard()  # (leaving the block would save again)
 
 
 class ByteFlipTest(ScratchTest):

@@ -114,6 +114,7 @@ class HostileSchemaTest(ScratchTest):
                     with self.assertRaisesRegex(FormatError, "its schema is not a session "
                                                              "file's: trigger"):
                         s.save()  # never a silent success, never a copy, never a revert
+                    s.discard()  # (leaving the block would save again)
                 self.assertEqual(sql(self.path(), "SELECT count(*) FROM entries WHERE key = "
                                                   "'secret'"), [(0,)])
                 self.assertEqual(sql(self.path(), "SELECT revision FROM entries WHERE key = "
@@ -197,7 +198,8 @@ class HostileSchemaTest(ScratchTest):
 
     def test_normalize_sql(self) -> None:
         normalize = _schema.normalize_sql
-        self.assertEqual(normalize("  CREATE INDEX ix on x ( a , b ) "), "CREATE INDEX ix on x(a,b)")
+        self.assertEqual(normalize("  CREATE INDEX ix on x ( a , b ) "),
+                         "CREATE INDEX ix on x(a,b)")
         self.assertEqual(normalize("CREATE TABLE t (\n  a TEXT,\n  b\n)"),
                          "CREATE TABLE t(a TEXT,b)")
         self.assertEqual(normalize("CHECK (x = ' a  b ' AND \"c  d\" = [e  f] AND `g  h` = "

@@ -102,7 +102,8 @@ class SchemaTest(unittest.TestCase):
         lines = result.stdout.decode().splitlines()
         self.assertTrue(lines[-1].startswith(f"{self.file}: schema refused ("), lines)
         self.assertTrue(lines[-1].endswith("); entries not checked"), lines)
-        self.assertIn("its schema holds objects a session file may not hold", result.stderr.decode())
+        self.assertIn("its schema holds objects a session file may not hold",
+                      result.stderr.decode())
         return lines[:-1]
 
     def test_a_trigger_copying_saves_to_a_loot_table(self):

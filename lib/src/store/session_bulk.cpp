@@ -55,6 +55,7 @@ void store::SessionState::read_sizes(SessionFileInfo& info) {
   if (!in_transaction) {  // transact() and migrations hold the exclusive lock and a write txn
     held.emplace(lock(store::LockMode::shared));
     txn.emplace(*db, store::Transaction::Kind::read);
+    check_schema_current();
   }
   {
     auto q = db->query("SELECT count(*), coalesce(sum(length(pickle)), 0) FROM entries");
