@@ -187,6 +187,16 @@ struct SessionOptions {
   // it, count it, or assert on it in debug builds. It runs on the destroying thread; an
   // exception it throws is swallowed; it must not use the session.
   std::function<void(const DroppedChanges&)> on_dropped_changes;
+  // Automatic backups against mistakes (a bad write, a crash of the application, a botched
+  // migration). When a writable session opens an existing file, it first writes a backup of
+  // it (backup_to()) named "<file name>.backup-<UTC time>" (list_backups() finds them), unless
+  // the newest backup already holds the file's current revision, then removes the oldest
+  // beyond keep_backups. The backup precedes any format upgrade or migration; one that cannot
+  // be written makes the open fail, with the file untouched. `picklejar restore FILE` puts the
+  // newest back. Default 0: no backups.
+  std::size_t keep_backups = 0;
+  // Where automatic backups go. Default (empty): the session file's directory.
+  std::filesystem::path backup_directory;
 };
 
 // What the session knows about one entry.
@@ -225,6 +235,43 @@ struct SessionFileInfo {
   std::int64_t free_pages = 0;    // pages on SQLite's free list, reusable without growing
   std::int64_t wal_bytes = 0;     // the "-wal" file's size on disk; 0 without one
 };
+
+// What other sessions changed in the file since this session last looked (load(),
+// wait_for_change()): the keys they added, saved again or removed, each list in key order.
+// This session's own saves are not listed.
+struct Changes {
+  std::int64_t since_revision = 0;   // the global revision at the previous look
+  std::int64_t revision = 0;         // the global revision the session is current with now
+  std::vector<std::string> added;    // keys the file did not have at the previous look
+  std::vector<std::string> changed;  // keys it had, saved since (perhaps with an equal value)
+  std::vector<std::string> removed;  // keys it had and has no more
+  bool empty() const noexcept { return added.empty() && changed.empty() && removed.empty(); }
+  // added, changed and removed together, in key order.
+  std::vector<std::string> keys() const;
+};
+
+// What backup_to() wrote.
+struct BackupInfo {
+  std::filesystem::path path;
+  std::int64_t revision = 0;  // the global revision the backup holds
+  std::int64_t entries = 0;
+  std::int64_t bytes = 0;  // the backup file's size
+  // Keys whose digest does not verify in the backup: copied as the file holds them (a backup
+  // is the file as it is), and named here so that a tool can say so. Empty normally.
+  std::vector<std::string> unverified_keys;
+};
+
+// An automatic backup (SessionOptions::keep_backups) of a session file.
+struct BackupFile {
+  std::filesystem::path path;
+  std::chrono::system_clock::time_point time;  // when it was written (UTC, from its name)
+};
+
+// The automatic backups of the session file `file` in `directory` (default: the file's
+// directory), newest first. Only names "<file name>.backup-<UTC time>" count. Throws
+// StoreError when the directory cannot be listed (a missing one has none).
+std::vector<BackupFile> list_backups(const std::filesystem::path& file,
+                                     const std::filesystem::path& directory = {});
 
 // A typed read (get<T>, get_or<T>, the value increment() reads) of an entry that does not fit
 // the C++ type: the CodecError of from_value<T> with the key in front of its path and the
@@ -437,8 +484,11 @@ class Session {
 
   // ---- synchronizing with the file ------------------------------------------------------------
   // Brings in what other sessions saved since this one last looked, as one consistent
-  // snapshot (a read transaction under the shared lock). Unsaved changes stay, on top.
-  void load();
+  // snapshot (a read transaction under the shared lock), and returns the keys they changed
+  // since the previous load() or wait_for_change() returned — those that save(), transact(),
+  // increment() and add() brought in meanwhile included. Unsaved changes stay, on top (a key
+  // listed may be hidden by this session's own unsaved change to it).
+  Changes load();
   // Writes every unsaved change (sets and erases) in one transaction under the exclusive
   // lock, as one new global revision, and brings in what others saved meanwhile. With
   // ConflictPolicy::strict, throws ConflictError naming the keys another session changed
@@ -490,7 +540,72 @@ class Session {
   // Throws EncodeError when an entry cannot be expressed in that protocol (nothing written).
   void convert_protocol(int protocol);
 
+  // ---- change notification ---------------------------------------------------------------------
+  // Whether another session may have changed the file since this one last looked (load(),
+  // wait_for_change()): SQLite's data version (PRAGMA data_version), no lock, no entry read;
+  // a few microseconds. True also when save() or transact() brought in others' changes that
+  // load() has not returned yet. It may be true with nothing to report (another program
+  // vacuumed the file): load() then returns empty Changes.
+  bool changed() const;
+  // Waits up to `timeout` for other sessions to change the file, then load()s and returns
+  // what they changed; empty Changes when the time ran out. Returns at once when changed()
+  // has something to report; wait_for_change(0ms) is the non-blocking poll. Waiting costs no
+  // CPU while nothing happens: on Linux it blocks on inotify events of the file's directory
+  // (the file, its -wal and -journal), then looks at the data version (a commit is visible a
+  // little after its last write: it looks again after 1, 2, 4, ... ms); elsewhere, on a
+  // network file system (FilesystemCheck) or when inotify is unavailable, it polls the data
+  // version every 2 ms, slowing to every 50 ms while nothing changes. Latency: typically
+  // under 5 ms with inotify, at most about 50 ms polling (docs/FORMAT.md "Watching for
+  // changes"). StoreError inside transact().
+  Changes wait_for_change(std::chrono::milliseconds timeout);
+
+  // ---- the whole file --------------------------------------------------------------------------
+  // Writes a complete copy of the file as it is now to `out`: SQLite's VACUUM INTO under the
+  // shared lock (one consistent snapshot; other processes keep reading and writing), so the
+  // copy is compacted, has every committed save (no -wal file to bring along) and uses the
+  // rollback journal until a session opens it. The copy is written under a temporary name
+  // next to `out`, synced, checked (SQLite's integrity check, the format check of opening,
+  // every entry's digest), given the file's permission bits, and only then renamed to `out`,
+  // replacing a file there: `out` never holds half a backup. Unsaved changes are not in it.
+  // Throws StoreError for an `out` that is this session's file (or its -wal, -shm, -journal
+  // or lock file) or has a "-wal" beside it (a database in use), inside transact(); SqliteError
+  // (disk full, ...), LockTimeout. Copying the file with cp instead may miss saves still in
+  // the -wal file, or copy a half-written state.
+  BackupInfo backup_to(const std::filesystem::path& out) const;
+  // Makes the file hold what the session file `backup` holds (a backup_to() copy, or any
+  // session file with the same integrity key): its entries, pickles exactly as they are,
+  // app_schema_version and default_protocol. One write transaction under the exclusive lock,
+  // written as a save: keys the backup lacks are removed, other sessions see the restore as
+  // changes. Every backup entry is verified first (IntegrityError naming the key and the
+  // backup; nothing written). Needs no unsaved changes (StoreError). FormatError when
+  // `backup` is not a session file of this format, or when this session declares a
+  // schema_version other than the backup's; IntegrityError when it was written with
+  // another integrity key (rekey a copy of it first). StoreError in a read_only session or
+  // inside transact().
+  void restore_from(const std::filesystem::path& backup);
+  // Gives back the space of erased entries to the file system: SQLite's VACUUM under the
+  // exclusive lock, then a checkpoint that truncates the -wal file. Rewrites the whole file
+  // (its size, twice, in temporary space); readers in other processes keep reading. Neither
+  // entries nor the revision change. The file shrinks once no other process reads an older
+  // snapshot. StoreError in a read_only session or inside transact().
+  void vacuum();
+  // Re-signs every entry with `new_key` (HMAC-SHA256; std::nullopt: plain SHA-256 digests),
+  // after verifying each with the session's current key, in one write transaction under the
+  // exclusive lock that also sets the meta rows integrity_scheme and key_id: a file without a
+  // key gets one, a keyed file changes its key or loses it. An entry that does not verify
+  // stops it (IntegrityError naming the key; nothing written). Afterwards this session uses
+  // the new key; other sessions open on the file must be opened again with it (their next
+  // load or save throws IntegrityError). Needs no unsaved changes (StoreError); StoreError in
+  // a read_only session or inside transact().
+  void rekey(std::optional<std::string_view> new_key);
+  // Sets the file's app_schema_version (meta row) without running a migration: for tools
+  // that restore data of a known version (picklejar import). Saved as a write of its own, or
+  // with the transact() it is called in. StoreError when the session declares another
+  // schema_version (its migrations own the row), in a read_only session.
+  void set_app_schema_version(std::int64_t version);
+
  private:
+  friend class Watcher;
   // Checks the session is open (not moved from, not closed) and used by the process that
   // opened it.
   store::SessionState& impl() const;

@@ -173,6 +173,7 @@ void store::SessionState::report_dropped() const noexcept {
 }
 
 void store::SessionState::rollback_undo() noexcept {
+  schema_change.reset();  // its row went with the SQL transaction
   if (!undo) return;
   for (auto& [key, record] : *undo) {
     if (record.view) {

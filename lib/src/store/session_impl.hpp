@@ -5,6 +5,9 @@
 //   session_sync.cpp      load / save / transact / convert_protocol and the refresh
 //   session_bulk.cpp      touch, update, erase_prefix, clear and file_info's sizes
 //   session_atomic.cpp    increment and add: one key saved in a transaction of its own
+//   session_changes.cpp   what load() reports, changed() and wait_for_change()
+//   session_backup.cpp    backup_to, the automatic backups, restore_from
+//   session_maintenance.cpp  vacuum, rekey, set_app_schema_version
 //   migrations.cpp        the app's schema migrations and the file format upgrade steps
 //
 // The view is what the session shows: the file's entries as last seen plus unsaved changes.
@@ -14,6 +17,8 @@
 #include <sys/types.h>
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -25,6 +30,7 @@
 
 #include <picklejar/session.hpp>
 
+#include "change_feed.hpp"
 #include "file_lock.hpp"
 #include "format.hpp"
 #include "integrity.hpp"
@@ -136,6 +142,15 @@ struct SessionState {
   std::optional<store::KeyMap<store::Undo>> undo;
   // Inside fn of transact() or a migration: save/load/discard are refused.
   bool in_transaction = false;
+  // set_app_schema_version() inside a transaction: written with the transaction's save.
+  std::optional<std::int64_t> schema_change;
+
+  // Change notification (session_changes.cpp). Keys other sessions changed since the last
+  // look (load(), wait_for_change()), each with whether the file had it at that look.
+  store::KeyMap<bool> unreported;
+  std::int64_t looked_revision = 0;  // `seen` at the last look
+  std::uint64_t looked_version = 0;  // feed->version() at the last look
+  std::unique_ptr<ChangeFeed> feed;  // uses `db`: declared after it, destroyed before it
 
   // ---- session.cpp ---------------------------------------------------------------------------
   // The lock file, within the lock timeout. A read-only session on read-only media, where
@@ -184,10 +199,34 @@ struct SessionState {
   // After the commit of what write_pending wrote: marks everything saved.
   void finish_save(const store::Written& written) noexcept;
 
+  // ---- session_changes.cpp -------------------------------------------------------------------
+  // Inside refresh, before another session's change to `key` is applied to the view: keeps
+  // it for the next look.
+  void note_outside_change(const std::string& key);
+  // Inside the read transaction of a look, after its refresh: the changes since the previous
+  // look, which this one ends.
+  Changes take_changes();
+  // Makes `feed` (once the connection is configured).
+  void start_feed();
+  // Inside the open's last read transaction: this is the first look.
+  void begin_looking();
+
+  // ---- session_backup.cpp --------------------------------------------------------------------
+  // Before anything else is written by the open (SessionOptions::keep_backups): a backup of
+  // the file as found, unless the newest already holds `found`'s revision; then the oldest
+  // beyond keep_backups are removed.
+  void automatic_backup(const store::Meta& found);
+
   // ---- migrations.cpp ------------------------------------------------------------------------
   // Under the exclusive lock: migrates the file's app schema to options.schema_version in one
   // write transaction, running the steps on `self`.
   void migrate(Session& self);
 };
+
+// wait_for_change() until `deadline`; with `stop`, also returns (empty Changes) once *stop
+// is true and feed->wake() was called (Watcher).
+Changes wait_for_changes(Session& session, SessionState& s,
+                         std::chrono::steady_clock::time_point deadline,
+                         const std::atomic<bool>* stop);
 
 }  // namespace picklejar::store

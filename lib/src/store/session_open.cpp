@@ -253,18 +253,19 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
     }
     s.file_format = plan.create ? store::kFormatVersion : found.format_version;
     open_connection(s, plan.create);
+    s.start_feed();
+    if (found.kind == Inspection::Kind::picklejar && options.keep_backups > 0 && !s.read_only)
+      s.automatic_backup(found.meta);
     if (plan.create) create_file(s);
     if (plan.upgrade) {
       upgrade_file(s, found.format_version);
       s.file_format = store::kFormatVersion;
     }
-    if (plan.migrate) {
-      s.migrate(*this);
-    } else {
-      store::Transaction txn(*s.db, store::Transaction::Kind::read);
-      s.refresh(store::Transaction::Kind::read);
-      txn.commit();
-    }
+    if (plan.migrate) s.migrate(*this);
+    store::Transaction txn(*s.db, store::Transaction::Kind::read);
+    s.refresh(store::Transaction::Kind::read);
+    s.begin_looking();
+    txn.commit();
     return;
   }
 }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include <picklejar/session.hpp>
 
@@ -79,6 +80,18 @@ void check_meta_change(const store::SessionState& s, const store::Meta& fresh) {
         fmt::format("'{}' was migrated to app schema version {} by another "
                     "program while open (this program knows {})",
                     s.path_text, fresh.app_schema_version, *s.options.schema_version));
+}
+
+// Another program's rekey() makes every entry fail to verify with this session's key.
+void check_key_change(const store::SessionState& s, const store::Meta& fresh) {
+  if (fresh.integrity_scheme == s.meta.integrity_scheme && fresh.key_id == s.meta.key_id) return;
+  const auto name = [](const store::Meta& m) {
+    return m.key_id ? "key id " + *m.key_id : std::string("no key");
+  };
+  throw IntegrityError(s.path_text, std::nullopt,
+                       fmt::format("'{}' was re-keyed by another program while open ({} -> {}): "
+                                   "open it again with its new key",
+                                   s.path_text, name(s.meta), name(fresh)));
 }
 
 void check_conflicts(const store::SessionState& s) {
@@ -194,10 +207,16 @@ void store::SessionState::refresh(store::Transaction::Kind kind) {
 
 void store::SessionState::read_changes() {
   store::Meta fresh = store::read_meta(*db);
-  if (have_meta) check_meta_change(*this, fresh);
+  if (have_meta) {
+    check_meta_change(*this, fresh);
+    check_key_change(*this, fresh);
+  }
   // Read everything first, apply after: a failed read leaves the session as it was.
   if (seen == 0 && view.empty() && pending.empty()) {  // the first load: take the file as is
-    view = read_all_entries(*db);
+    store::KeyMap<EntryPtr> all = read_all_entries(*db);
+    if (have_meta)  // a file created empty, then written by others: all of it is news
+      for (const auto& [key, entry] : all) note_outside_change(key);
+    view = std::move(all);
     meta = std::move(fresh);
     have_meta = true;
     seen = meta.revision;
@@ -223,6 +242,7 @@ void store::SessionState::read_changes() {
     while (q->step()) erased.emplace_back(store::row_key(*q, 0, "tombstones", path_text));
   }
   const auto apply = [this](const std::string& key, EntryPtr entry) {
+    note_outside_change(key);
     if (const auto it = pending.find(key); it != pending.end()) {
       it->second.disk = std::move(entry);
     } else if (entry) {
@@ -239,7 +259,7 @@ void store::SessionState::read_changes() {
 }
 
 std::optional<store::Written> store::SessionState::write_pending(bool force) {
-  if (pending.empty() && !force) return std::nullopt;
+  if (pending.empty() && !force && !schema_change) return std::nullopt;
   if (options.conflicts == ConflictPolicy::strict) check_conflicts(*this);
   store::Written written;
   written.revision = meta.revision + 1;
@@ -280,17 +300,20 @@ void store::SessionState::finish_save(const store::Written& written) noexcept {
   meta.writer_app = options.app_name;
   seen = written.revision;
   seen_data_version = db->data_version();  // after the COMMIT: counts it, and no other's
+  if (schema_change) meta.app_schema_version = *std::exchange(schema_change, std::nullopt);
 }
 
 // ---- Session -----------------------------------------------------------------------------------
 
-void Session::load() {
+Changes Session::load() {
   store::SessionState& s = impl();
   s.require_outside_transaction("load");
   const FileLock held = s.lock(LockMode::shared);
   Transaction txn(*s.db, Transaction::Kind::read);
   s.refresh(Transaction::Kind::read);
+  Changes changes = s.take_changes();
   txn.commit();
+  return changes;
 }
 
 void Session::save() {

@@ -1,0 +1,33 @@
+#pragma once
+// Writing a backup of a session file (internal): a consistent, compacted copy made by
+// SQLite's VACUUM INTO under a temporary name next to the target, synced, checked, given the
+// source's permission bits and renamed into place — so the target name never holds half a
+// backup. session_backup.cpp decides when and where.
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include <picklejar/session.hpp>
+
+#include "format.hpp"
+#include "integrity.hpp"
+#include "sqlite.hpp"
+
+namespace picklejar::store {
+
+// Copies what `db` (a connection to `source`, outside any transaction) reads now into `out`
+// and checks the copy: SQLite's integrity check, the open-time format check, and every
+// entry's digest with `signer` (keys that do not verify are listed, not refused). `db` may be
+// a read-only connection. Throws FormatError / SqliteError when the copy fails a check (then
+// nothing is left behind), SqliteError or StoreError when it cannot be written.
+BackupInfo write_backup(Db& db, const std::filesystem::path& source,
+                        const std::filesystem::path& out, const Signer& signer,
+                        std::chrono::milliseconds timeout);
+
+// The meta rows of the session file `file`, read through a read-only connection; throws what
+// inspect() throws (FormatError for anything but a session file of a format this library
+// reads), StoreError when there is no file.
+Meta read_file_meta(const std::filesystem::path& file, std::chrono::milliseconds timeout);
+
+}  // namespace picklejar::store

@@ -1,0 +1,141 @@
+// Backups: backup_to(), the automatic backups SessionOptions::keep_backups asks for (and
+// list_backups(), which finds them), and restore_from().
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <system_error>
+
+#include <picklejar/session.hpp>
+
+#include "backup_file.hpp"
+#include "file_lock.hpp"
+#include "session_impl.hpp"
+
+namespace picklejar {
+namespace {
+
+using std::chrono::system_clock;
+namespace fs = std::filesystem;
+
+constexpr std::string_view kBackupInfix = ".backup-";
+// "20261207T084233.645309Z": sorts by time, and is a valid file name everywhere.
+constexpr std::size_t kStampSize = 23;
+
+std::string stamp(system_clock::time_point time) {
+  using namespace std::chrono;
+  const auto us = floor<microseconds>(time);
+  const auto day = floor<days>(us);
+  const year_month_day date(day);
+  const hh_mm_ss clock(us - day);
+  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}.{:06}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
+                     clock.subseconds().count());
+}
+
+std::optional<int> digits(std::string_view text, std::size_t at, std::size_t count) {
+  int n = 0;
+  const char* first = text.data() + at;
+  const auto [end, error] = std::from_chars(first, first + count, n);
+  if (error != std::errc() || end != first + count) return std::nullopt;
+  return n;
+}
+
+std::optional<system_clock::time_point> parse_stamp(std::string_view text) {
+  using namespace std::chrono;
+  if (text.size() != kStampSize || text[8] != 'T' || text[15] != '.' || text[22] != 'Z')
+    return std::nullopt;
+  const auto y = digits(text, 0, 4), mo = digits(text, 4, 2), d = digits(text, 6, 2);
+  const auto h = digits(text, 9, 2), mi = digits(text, 11, 2), s = digits(text, 13, 2);
+  const auto us = digits(text, 16, 6);
+  if (!y || !mo || !d || !h || !mi || !s || !us) return std::nullopt;
+  const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
+                            day{static_cast<unsigned>(*d)}};
+  if (!date.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+  return sys_days(date) + hours(*h) + minutes(*mi) + seconds(*s) + microseconds(*us);
+}
+
+fs::path backup_directory(const fs::path& file, const fs::path& directory) {
+  if (!directory.empty()) return directory;
+  return file.has_parent_path() ? file.parent_path() : fs::path(".");
+}
+
+// `out` must not be the session's own file or one SQLite or the lock protocol keeps beside it,
+// and must not look like a database in use (renaming over one would corrupt it).
+void check_target(const store::SessionState& s, const fs::path& out) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
+    std::error_code error;
+    if (fs::equivalent(out, s.path_text + suffix, error))
+      throw StoreError(s.path_text, std::nullopt,
+                       fmt::format("cannot back up '{}' to '{}': that is the session's own file",
+                                   s.path_text, out.string()));
+  }
+  std::error_code error;
+  if (fs::exists(out.string() + "-wal", error))
+    throw StoreError(s.path_text, std::nullopt,
+                     fmt::format("cannot back up '{}' to '{}': '{}-wal' exists, so a program may "
+                                 "have it open as a database; choose another name",
+                                 s.path_text, out.string(), out.string()));
+}
+
+// Whether the backup `backup` holds revision `meta.revision` of the file `meta` describes.
+bool holds(const fs::path& backup, const store::Meta& meta, std::chrono::milliseconds timeout) {
+  try {
+    const store::Meta found = store::read_file_meta(backup, timeout);
+    return found.created_us == meta.created_us && found.revision == meta.revision;
+  } catch (const Error&) {
+    return false;  // unreadable: make a new one
+  }
+}
+
+}  // namespace
+
+std::vector<BackupFile> list_backups(const fs::path& file, const fs::path& directory) {
+  const fs::path where = backup_directory(file, directory);
+  const std::string prefix = file.filename().string() + std::string(kBackupInfix);
+  std::vector<BackupFile> found;
+  std::error_code error;
+  fs::directory_iterator it(where, error);
+  if (error == std::errc::no_such_file_or_directory) return found;
+  for (; !error && it != fs::directory_iterator(); it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    if (const auto time = parse_stamp(std::string_view(name).substr(prefix.size())))
+      found.push_back({it->path(), *time});
+  }
+  if (error)
+    throw StoreError(
+        where.string(), std::nullopt,
+        fmt::format("cannot list the backups in '{}': {}", where.string(), error.message()));
+  std::sort(found.begin(), found.end(),
+            [](const BackupFile& a, const BackupFile& b) { return a.time > b.time; });
+  return found;
+}
+
+void store::SessionState::automatic_backup(const store::Meta& found) {
+  const fs::path where = backup_directory(path, options.backup_directory);
+  std::vector<BackupFile> backups = list_backups(path, where);
+  if (backups.empty() || !holds(backups.front().path, found, options.lock_timeout)) {
+    const fs::path out =
+        where / (path.filename().string() + std::string(kBackupInfix) + stamp(system_clock::now()));
+    store::write_backup(*db, path, out, signer, options.lock_timeout);
+    backups.insert(backups.begin(), {out, system_clock::now()});
+  }
+  for (std::size_t i = options.keep_backups; i < backups.size(); ++i) {
+    std::error_code ignored;  // one that cannot go stays; the next open tries again
+    fs::remove(backups[i].path, ignored);
+  }
+}
+
+BackupInfo Session::backup_to(const fs::path& out) const {
+  store::SessionState& s = impl();
+  s.require_outside_transaction("back up");
+  check_target(s, out);
+  const store::FileLock held = s.lock(store::LockMode::shared);
+  return store::write_backup(*s.db, s.path, out, s.signer, s.options.lock_timeout);
+}
+
+}  // namespace picklejar

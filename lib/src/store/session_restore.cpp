@@ -1,0 +1,124 @@
+// restore_from(): the file made to hold what a backup holds, as one save that other sessions
+// see as changes (the revision goes on: restoring an older revision number would make other
+// sessions believe nothing changed).
+
+#include <fmt/format.h>
+
+#include <picklejar/session.hpp>
+
+#include "file_lock.hpp"
+#include "session_impl.hpp"
+
+namespace picklejar {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct BackupContents {
+  store::Meta meta;
+  store::KeyMap<store::EntryPtr> entries;
+};
+
+void check_backup_meta(const store::SessionState& s, const std::string& name,
+                       const store::Inspection& found) {
+  if (found.kind != store::Inspection::Kind::picklejar)
+    throw FormatError(name, std::nullopt,
+                      fmt::format("cannot restore '{}' from '{}': it is empty", s.path_text, name));
+  if (found.format_version != store::kFormatVersion)
+    throw FormatError(name, std::nullopt,
+                      fmt::format("cannot restore '{}' from '{}': its file format version {} is "
+                                  "not this picklejar's ({})",
+                                  s.path_text, name, found.format_version, store::kFormatVersion));
+  const store::Meta& meta = found.meta;
+  if (meta.integrity_scheme != store::scheme_name(s.signer.scheme()) ||
+      meta.key_id.value_or("") != s.signer.key_id())
+    throw IntegrityError(
+        name, std::nullopt,
+        fmt::format("cannot restore '{}' from '{}': the backup was written {} "
+                    "and the session {} (rekey a copy of the backup first)",
+                    s.path_text, name,
+                    meta.key_id ? "with key id " + *meta.key_id : "without a key",
+                    s.signer.key_id().empty() ? "has no key" : "has key id " + s.signer.key_id()));
+  if (s.options.schema_version && *s.options.schema_version != meta.app_schema_version)
+    throw FormatError(
+        name, std::nullopt,
+        fmt::format("cannot restore '{}' from '{}': the backup has app schema "
+                    "version {} and this session declares {} (restore it without "
+                    "a schema_version, e.g. `picklejar restore`; the application "
+                    "migrates it when it opens the file)",
+                    s.path_text, name, meta.app_schema_version, *s.options.schema_version));
+}
+
+// Every entry of the backup, verified with the session's key before anything is written.
+BackupContents read_backup(const store::SessionState& s, const fs::path& backup) {
+  const std::string name = backup.string();
+  std::error_code error;
+  if (!fs::exists(backup, error))
+    throw StoreError(name, std::nullopt,
+                     fmt::format("cannot restore '{}' from '{}': no such file", s.path_text, name));
+  const auto db = store::Db::open(backup, store::Db::Access::read_only, s.options.lock_timeout);
+  const store::Inspection found = store::inspect(*db);
+  check_backup_meta(s, name, found);
+  BackupContents contents{found.meta, {}};
+  store::Transaction txn(*db, store::Transaction::Kind::read);
+  auto q = db->query("SELECT key, pickle, protocol, digest FROM entries");
+  while (q->step()) {
+    auto entry = std::make_shared<store::Entry>();
+    const std::string key(q->column_text(0));
+    entry->pickle = std::string(q->column_blob(1));
+    entry->protocol = static_cast<int>(q->column_int(2));
+    entry->digest.assign(q->column_blob(3));
+    if (!s.signer.verify(key, entry->pickle, entry->digest.view()))
+      throw IntegrityError(name, key,
+                           fmt::format("cannot restore '{}' from '{}': key '{}' does not verify "
+                                       "in the backup; nothing was restored",
+                                       s.path_text, name, key));
+    contents.entries.emplace(key, std::move(entry));
+  }
+  return contents;
+}
+
+bool same_entry(const store::Entry& a, const store::Entry& b) {
+  return a.pickle == b.pickle && a.protocol == b.protocol && a.digest.view() == b.digest.view();
+}
+
+}  // namespace
+
+void Session::restore_from(const fs::path& backup) {
+  store::SessionState& s = impl();
+  s.require_writable("restore");
+  s.require_outside_transaction("restore");
+  if (!s.pending.empty())
+    throw StoreError(s.path_text, std::nullopt,
+                     fmt::format("cannot restore '{}' with unsaved changes: save() or discard() "
+                                 "first",
+                                 s.path_text));
+  BackupContents contents = read_backup(s, backup);
+  const store::FileLock held = s.lock(store::LockMode::exclusive);
+  store::Transaction txn(*s.db, store::Transaction::Kind::write);
+  s.refresh(store::Transaction::Kind::write);
+  s.undo.emplace();
+  try {
+    for (const std::string& key : keys())
+      if (!contents.entries.contains(key)) s.view.erase(s.before_change(key));
+    for (auto& [key, entry] : contents.entries) {
+      const auto it = s.view.find(key);
+      if (it == s.view.end() || !same_entry(*it->second, *entry)) s.place(key, std::move(entry));
+    }
+    const bool schema = contents.meta.app_schema_version != s.meta.app_schema_version;
+    const bool protocol = contents.meta.default_protocol != s.meta.default_protocol;
+    if (schema) store::write_meta(*s.db, "app_schema_version", contents.meta.app_schema_version);
+    if (protocol) store::write_meta(*s.db, "default_protocol", contents.meta.default_protocol);
+    const auto written = s.write_pending(schema || protocol);
+    txn.commit();
+    s.undo.reset();
+    s.meta.app_schema_version = contents.meta.app_schema_version;
+    s.meta.default_protocol = contents.meta.default_protocol;
+    if (written) s.finish_save(*written);
+  } catch (...) {
+    s.rollback_undo();
+    throw;
+  }
+}
+
+}  // namespace picklejar
