@@ -36,5 +36,11 @@ void add_import(CLI::App& app, int& status);
 // session_upgrade.cpp: upgrade, convert-protocol
 void add_upgrade(CLI::App& app, int& status);
 void add_convert_protocol(CLI::App& app, int& status);
+// session_backup.cpp: backup, restore
+void add_backup(CLI::App& app, int& status);
+void add_restore(CLI::App& app, int& status);
+// session_maintenance.cpp: vacuum, rekey
+void add_vacuum(CLI::App& app, int& status);
+void add_rekey(CLI::App& app, int& status);
 
 }  // namespace picklejar::cli

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cstdint>
 #include <set>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace picklejar::cli {
@@ -170,6 +173,19 @@ void check_version(std::string_view text, std::size_t start, std::size_t end) {
                                 version, kExportVersion));
 }
 
+// An integer member of the envelope (its raw text), within [low, high].
+std::int64_t integer_member(std::string_view text, std::size_t start, std::size_t end,
+                            std::string_view name, std::int64_t low, std::int64_t high) {
+  const std::string_view raw = text.substr(start, end - start);
+  std::int64_t value = 0;
+  const auto [stop, error] = std::from_chars(raw.data(), raw.data() + raw.size(), value);
+  if (error != std::errc() || stop != raw.data() + raw.size() || value < low || value > high)
+    throw JsonError("/" + std::string(name),
+                    fmt::format("export document: \"{}\" must be an integer{}, not {}", name,
+                                low == 0 ? fmt::format(" {}-{}", low, high) : "", raw));
+  return value;
+}
+
 }  // namespace
 
 std::string export_header(const SessionFileInfo& info) {
@@ -186,7 +202,7 @@ std::string export_entry_prefix(std::string_view key, bool ensure_ascii) {
   return to_json(Value(key), options) + ":";
 }
 
-std::vector<ExportEntry> split_export(std::string_view text) {
+std::vector<ExportEntry> split_export(std::string_view text, ExportFacts* facts) {
   Scanner scan(text);
   std::vector<ExportEntry> entries;
   std::set<std::string, std::less<>> members;
@@ -206,6 +222,12 @@ std::vector<ExportEntry> split_export(std::string_view text) {
       } else {
         const std::size_t start = scan.skip_value();
         if (name == "picklejar_export") check_version(text, start, scan.pos());
+        if (facts && name == "app_schema_version")
+          facts->app_schema_version =
+              integer_member(text, start, scan.pos(), name, INT64_MIN, INT64_MAX);
+        if (facts && name == "default_protocol")
+          facts->default_protocol =
+              static_cast<int>(integer_member(text, start, scan.pos(), name, 0, 5));
       }
     } while (scan.accept(','));
     scan.expect('}');

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,10 +44,18 @@ struct ExportEntry {
   std::size_t value_size = 0;
 };
 
-// Finds the entries of an export document, in document order. Throws JsonError (with a
-// position for malformed JSON; naming the member for a document that is not an export: no
-// or another "picklejar_export", no "entries" object, a key given twice, ...).
-std::vector<ExportEntry> split_export(std::string_view text);
+// What an export document says of the file it came from, which a restore brings back.
+struct ExportFacts {
+  std::optional<std::int64_t> app_schema_version;  // absent from the document: empty
+  std::optional<int> default_protocol;
+};
+
+// Finds the entries of an export document, in document order, and its facts when `facts` is
+// given. Throws JsonError (with a position for malformed JSON; naming the member for a
+// document that is not an export: no or another "picklejar_export", no "entries" object, a
+// key given twice, an app_schema_version that is not an integer, a default_protocol that is
+// not 0-5, ...).
+std::vector<ExportEntry> split_export(std::string_view text, ExportFacts* facts = nullptr);
 
 // The value of `entry`. Throws JsonError placed in the whole document: syntax errors with
 // their line and column in `text`, errors of the tagged form with the pointer

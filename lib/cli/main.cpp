@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   picklejar::cli::add_import(app, status);
   picklejar::cli::add_upgrade(app, status);
   picklejar::cli::add_convert_protocol(app, status);
+  picklejar::cli::add_backup(app, status);
+  picklejar::cli::add_restore(app, status);
+  picklejar::cli::add_vacuum(app, status);
+  picklejar::cli::add_rekey(app, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

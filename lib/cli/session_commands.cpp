@@ -11,10 +11,14 @@
 #include <fmt/format.h>
 
 #include <unistd.h>
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "commands.hpp"
@@ -45,6 +49,7 @@ struct SetFlags {
   std::string json_file;
   std::string pickle_file;
   std::optional<int> protocol;
+  std::optional<std::int64_t> schema_version;  // a new file's; an existing one must have it
 };
 
 struct RmFlags {
@@ -150,9 +155,20 @@ int run_set(const SetFlags& flags) {
   }
   try {
     const Value value = read_value(flags);
+    std::error_code error;
+    const bool existed = std::filesystem::file_size(flags.session.file, error) > 0 && !error;
     Session session = open_session(flags.session, OpenMode::create, flags.protocol);
-    session.set(flags.key, value);
-    session.save();
+    session.transact([&](Session& s) {
+      if (flags.schema_version) {
+        const std::int64_t current = s.file_info().app_schema_version;
+        if (existed && current != *flags.schema_version)
+          throw std::runtime_error(
+              fmt::format("'{}' has app schema version {}, not {}: nothing set", flags.session.file,
+                          current, *flags.schema_version));
+        s.set_app_schema_version(*flags.schema_version);
+      }
+      s.set(flags.key, value);
+    });
     return kExitOk;
   } catch (const std::exception& e) {
     return report_error("set", flags.session.file, e);
@@ -246,7 +262,9 @@ void add_set(CLI::App& app, int& status) {
       "The value is written like Session::set() and save(): under the session's lock, in one\n"
       "transaction, with its digest, pickled at the file's default protocol (or --protocol).\n"
       "A pickle given with --pickle-file is decoded by the safe decoder and re-encoded. The\n"
-      "file is created when missing.\n"
+      "file is created when missing, with app schema version --schema-version N (default 0:\n"
+      "an application declaring a schema_version migrates it from 0); with --schema-version\n"
+      "an existing file must have that version.\n"
       "Exit status: 0 ok, 1 failure, 2 usage, 3 locked, 4 integrity key mismatch.");
   add_session_flags(*cmd, flags->session);
   cmd->add_option("KEY", flags->key, "the entry's key")->required();
@@ -260,6 +278,9 @@ void add_set(CLI::App& app, int& status) {
   cmd->add_option("-p,--protocol", flags->protocol,
                   "pickle protocol to write, 0-5 (default: the file's default protocol)")
       ->check(CLI::Range(0, 5));
+  cmd->add_option("--schema-version", flags->schema_version,
+                  "the app schema version of a file set creates (default 0); an existing file "
+                  "must have it");
   cmd->callback([flags, &status] { status = run_set(*flags); });
 }
 

@@ -20,7 +20,9 @@ namespace {
 constexpr int kSqliteBusy = 5;
 constexpr int kSqliteLocked = 6;
 
-std::optional<std::string> read_key(const std::string& key_file) {
+}  // namespace
+
+std::optional<std::string> read_key_file(const std::string& key_file) {
   if (key_file.empty()) return std::nullopt;
   std::string key;
   try {
@@ -32,8 +34,6 @@ std::optional<std::string> read_key(const std::string& key_file) {
     throw std::runtime_error(fmt::format("key file '{}' is empty", input_name(key_file)));
   return key;
 }
-
-}  // namespace
 
 void add_session_flags(CLI::App& cmd, SessionFlags& flags) {
   cmd.add_option("FILE", flags.file, "session file")->required();
@@ -51,7 +51,7 @@ Session open_session(const SessionFlags& flags, OpenMode mode, std::optional<int
   SessionOptions options;
   options.mode = mode;
   options.lock_timeout = std::chrono::milliseconds(flags.timeout_ms);
-  options.integrity_key = read_key(flags.key_file);
+  options.integrity_key = read_key_file(flags.key_file);
   options.protocol = protocol;
   options.decode = decode;
   options.app_name = "picklejar command";

@@ -30,6 +30,10 @@ void add_session_flags(CLI::App& cmd, SessionFlags& flags);
 Session open_session(const SessionFlags& flags, OpenMode mode,
                      std::optional<int> protocol = std::nullopt, const DecodeOptions& decode = {});
 
+// The integrity key in `key_file` (its exact bytes; "-": standard input), or empty for "".
+// Throws std::runtime_error for an unreadable or empty key file.
+std::optional<std::string> read_key_file(const std::string& key_file);
+
 // The exit status for an exception: kExitLocked for LockTimeout (and SQLite's busy and
 // locked errors), kExitIntegrity for IntegrityError, kExitFailure for anything else.
 int exit_status_for(const std::exception& e) noexcept;

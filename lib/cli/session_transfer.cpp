@@ -41,6 +41,8 @@ struct ImportFlags {
   std::string input;  // "" or "-": standard input
   bool replace = false;
   std::optional<int> protocol;
+  std::optional<std::int64_t> schema_version;  // default: the document's
+  bool force = false;  // import into a file of another app schema version, keeping it
 };
 
 std::uint64_t pickle_bytes(const Session& session, const std::vector<std::string>& keys) {
@@ -110,8 +112,8 @@ int run_export(const ExportFlags& flags) {
 
 using Entries = std::vector<std::pair<std::string, Value>>;
 
-Entries read_document(const std::string& text) {
-  const std::vector<ExportEntry> found = split_export(text);
+Entries read_document(const std::string& text, ExportFacts& facts) {
+  const std::vector<ExportEntry> found = split_export(text, &facts);
   Progress progress = stderr_progress("import: read", found.size(), text.size());
   Entries entries;
   entries.reserve(found.size());
@@ -123,8 +125,29 @@ Entries read_document(const std::string& text) {
   return entries;
 }
 
-void import_entries(Session& session, const Entries& entries, bool replace) {
-  session.transact([&entries, replace](Session& s) {
+// The app schema version the import leaves the file at: the document's (or --schema-version)
+// for a file it creates or when told; an existing file of another version is refused unless
+// --force, which keeps the file's.
+void settle_schema_version(Session& s, const ImportFlags& flags, std::int64_t wanted,
+                           bool created) {
+  const std::int64_t current = s.file_info().app_schema_version;
+  if (current == wanted) return;
+  if (created || flags.schema_version) {
+    s.set_app_schema_version(wanted);
+  } else if (!flags.force) {
+    throw std::runtime_error(fmt::format(
+        "'{}' has app schema version {} and the document {}: nothing imported "
+        "(--schema-version N imports and sets the file's version to N; --force imports and "
+        "keeps {})",
+        flags.session.file, current, wanted, current));
+  }
+}
+
+void import_entries(Session& session, const Entries& entries, const ImportFlags& flags,
+                    std::int64_t wanted_schema, bool created) {
+  const bool replace = flags.replace;
+  session.transact([&](Session& s) {
+    settle_schema_version(s, flags, wanted_schema, created);
     if (replace) {
       std::set<std::string_view> keep;
       for (const auto& [key, value] : entries) keep.insert(key);
@@ -154,18 +177,25 @@ void remove_created(const std::string& file) noexcept {
 
 int run_import(const ImportFlags& flags) {
   Entries entries;
+  ExportFacts facts;
   try {
-    entries = read_document(read_input(flags.input));
+    entries = read_document(read_input(flags.input), facts);
   } catch (const std::exception& e) {
     return report_error("import", input_name(flags.input), e);
   }
   const std::string& file = flags.session.file;
   std::error_code error;
   const bool existed = std::filesystem::exists(file, error) || error;
+  const std::int64_t wanted_schema =
+      flags.schema_version.value_or(facts.app_schema_version.value_or(0));
+  // A file the import creates gets the document's default protocol; one that exists keeps
+  // its own (-p decides for both).
+  const std::optional<int> protocol =
+      flags.protocol ? flags.protocol : (existed ? std::nullopt : facts.default_protocol);
   try {
-    Session session = open_session(flags.session, OpenMode::create, flags.protocol);
+    Session session = open_session(flags.session, OpenMode::create, protocol);
     try {
-      import_entries(session, entries, flags.replace);
+      import_entries(session, entries, flags, wanted_schema, !existed);
     } catch (...) {
       if (!existed) {
         session.close();
@@ -209,19 +239,27 @@ void add_import(CLI::App& app, int& status) {
       "Examples:\n"
       "  picklejar import state.pj state.json\n"
       "  picklejar export old.pj | picklejar import --replace new.pj -\n"
+      "  picklejar import --schema-version 2 new.pj state.json\n"
       "Every entry of the document is set, in one transaction under the session's lock,\n"
       "pickled at the file's default protocol (or --protocol); other keys stay unless\n"
-      "--replace, which makes the session exactly the document. The whole document is read\n"
-      "and checked first: a failed import leaves the file as it was (one that did not exist\n"
-      "is not created). The file is created when missing.\n"
-      "Exit status: 0 ok, 1 failure (a malformed document, ...), 2 usage, 3 locked,\n"
-      "4 integrity key mismatch.");
+      "--replace, which makes the session exactly the document. A file the import creates\n"
+      "gets the document's app_schema_version and default_protocol, so the application opens\n"
+      "a restored file as it left it. An existing file of another app schema version is\n"
+      "refused unless --schema-version N (set the file's to N) or --force (keep the file's).\n"
+      "The whole document is read and checked first: a failed import leaves the file as it\n"
+      "was (one that did not exist is not created). The file is created when missing.\n"
+      "Exit status: 0 ok, 1 failure (a malformed document, another schema version, ...),\n"
+      "2 usage, 3 locked, 4 integrity key mismatch.");
   add_session_flags(*cmd, flags->session);
   cmd->add_option("IN", flags->input, "the export document ('-': standard input)")->required();
   cmd->add_flag("--replace", flags->replace, "also remove keys the document does not have");
   cmd->add_option("-p,--protocol", flags->protocol,
                   "pickle protocol to write, 0-5 (default: the file's default protocol)")
       ->check(CLI::Range(0, 5));
+  cmd->add_option("--schema-version", flags->schema_version,
+                  "the app schema version the file gets (default: the document's)");
+  cmd->add_flag("--force", flags->force,
+                "import into a file of another app schema version, keeping its version");
   cmd->callback([flags, &status] { status = run_import(*flags); });
 }
 

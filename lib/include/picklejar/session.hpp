@@ -272,6 +272,11 @@ struct BackupFile {
 // StoreError when the directory cannot be listed (a missing one has none).
 std::vector<BackupFile> list_backups(const std::filesystem::path& file,
                                      const std::filesystem::path& directory = {});
+// The name an automatic backup of `file` made now gets: "<directory>/<file name>.backup-
+// 20261207T084233.645309Z" (the UTC time; `directory` defaults to the file's). For tools
+// that back up by hand into the same series (`picklejar restore` does, before restoring).
+std::filesystem::path next_backup_path(const std::filesystem::path& file,
+                                       const std::filesystem::path& directory = {});
 
 // A typed read (get<T>, get_or<T>, the value increment() reads) of an entry that does not fit
 // the C++ type: the CodecError of from_value<T> with the key in front of its path and the

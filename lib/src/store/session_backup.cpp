@@ -115,12 +115,17 @@ std::vector<BackupFile> list_backups(const fs::path& file, const fs::path& direc
   return found;
 }
 
+fs::path next_backup_path(const fs::path& file, const fs::path& directory) {
+  const fs::path where = directory.empty() ? file.parent_path() : directory;  // "" for "."
+  return where /
+         (file.filename().string() + std::string(kBackupInfix) + stamp(system_clock::now()));
+}
+
 void store::SessionState::automatic_backup(const store::Meta& found) {
   const fs::path where = backup_directory(path, options.backup_directory);
   std::vector<BackupFile> backups = list_backups(path, where);
   if (backups.empty() || !holds(backups.front().path, found, options.lock_timeout)) {
-    const fs::path out =
-        where / (path.filename().string() + std::string(kBackupInfix) + stamp(system_clock::now()));
+    const fs::path out = next_backup_path(path, where);
     store::write_backup(*db, path, out, signer, options.lock_timeout);
     backups.insert(backups.begin(), {out, system_clock::now()});
   }
