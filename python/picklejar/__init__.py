@@ -33,9 +33,13 @@ from .errors import (
     SqliteError,
     StoreError,
 )
-from .session import EntryInfo, Session, SessionInfo, __version__, open
+from .session import BackupFile, BackupInfo, Changes, EntryInfo, Session, SessionInfo
+from .session import __version__, list_backups, next_backup_path, open
 
 __all__ = [
+    "BackupFile",
+    "BackupInfo",
+    "Changes",
     "ConflictError",
     "ConflictPolicy",
     "DecodeError",
@@ -57,6 +61,8 @@ __all__ = [
     "SqliteError",
     "StoreError",
     "__version__",
+    "list_backups",
+    "next_backup_path",
     "open",
     "safe_loads",
 ]

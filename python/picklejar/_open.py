@@ -8,7 +8,7 @@ import os
 import sqlite3
 from typing import Any, NamedTuple
 
-from . import _filesystem, _format, _migrations, _sqlite
+from . import _backup, _changes, _filesystem, _format, _migrations, _sqlite
 from ._format import FORMAT_VERSION, Inspection
 from ._integrity import HMAC_SHA256, SCHEMES
 from ._options import Durability, FilesystemCheck, OpenMode
@@ -216,6 +216,10 @@ def open_session(state: State, session: Any) -> None:
             state.file_format = FORMAT_VERSION if plan.create else found.format_version
             try:
                 _open_connection(state, plan.create)
+                _changes.start_feed(state)
+                if found.kind == "picklejar" and state.options.keep_backups and \
+                        not state.read_only:
+                    _backup.automatic_backup(state, found.meta)
                 if plan.create:
                     _create_file(state)
                 if plan.upgrade:
@@ -223,10 +227,10 @@ def open_session(state: State, session: Any) -> None:
                     state.file_format = FORMAT_VERSION
                 if plan.migrate:
                     _migrations.migrate(state, session)
-                else:
-                    with _sqlite.transaction(state.db, write=False) as txn:
-                        state.refresh()
-                        txn.commit()
+                with _sqlite.transaction(state.db, write=False) as txn:
+                    state.refresh()
+                    _changes.begin(state)
+                    txn.commit()
             except _sqlite.ERRORS as e:
                 raise _sqlite.wrap(e, path, "cannot open") from e
             return

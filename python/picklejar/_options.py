@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import os
 from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Sequence, Type, TypeVar, Union
 
 from ._integrity import as_key_bytes
@@ -91,6 +92,8 @@ class Options:
     limits: DecodeLimits = dataclasses.field(default_factory=DecodeLimits)
     trusted_unsafe_pickle: bool = False
     writeback: bool = False
+    keep_backups: int = 0
+    backup_directory: Optional[str] = None
 
     def __post_init__(self) -> None:
         self.mode = _choice(OpenMode, self.mode, "mode")
@@ -111,6 +114,11 @@ class Options:
         if not isinstance(self.limits, DecodeLimits):
             raise TypeError(f"limits must be a picklejar.DecodeLimits, not {self.limits!r}")
         self.migrations = _check_migrations(self.migrations, self.schema_version)
+        if isinstance(self.keep_backups, bool) or not isinstance(self.keep_backups, int) or \
+                self.keep_backups < 0:
+            raise ValueError(f"keep_backups must be an int >= 0, not {self.keep_backups!r}")
+        if self.backup_directory is not None:
+            self.backup_directory = os.fspath(self.backup_directory)
 
 
 def check_protocol(protocol: Any, what: str) -> int:

@@ -13,7 +13,7 @@ import pickle
 import sqlite3
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import _format, _locking, _rows, _schema
+from . import _changes, _format, _locking, _rows, _schema
 from ._format import Meta
 from ._integrity import HMAC_SHA256, Signer
 from ._options import ConflictPolicy, OpenMode, Options
@@ -92,6 +92,14 @@ class State:
         self.key_version = 0  # bumped whenever the view's set of keys may change
         # writeback=True: every entry whose value was handed out, with its pickle then.
         self.handed_out: Dict[str, Tuple[Entry, bytes]] = {}
+        # set_app_schema_version() inside a transaction: written with the transaction's save.
+        self.schema_change: Optional[int] = None
+        # Change notification (_changes.py): keys other sessions changed since the last look,
+        # each with whether the file had it then; the revision and feed version at that look.
+        self.unreported: Dict[str, bool] = {}
+        self.looked_revision = 0
+        self.looked_version = 0
+        self.feed: Any = None  # a _watch.ChangeFeed once the connection is configured
 
     # ---- locks and checks ---------------------------------------------------------------------
 
@@ -245,6 +253,7 @@ class State:
         self.key_version += 1
 
     def rollback_undo(self) -> None:
+        self.schema_change = None  # its row went with the SQL transaction
         if self.undo is None:
             return
         for key, (view, pending) in self.undo.items():
@@ -281,6 +290,13 @@ class State:
                 f"open (this session uses {self.meta.format_version}): open it again",
                 self.path,
             )
+        if (fresh.integrity_scheme, fresh.key_id) != (self.meta.integrity_scheme,
+                                                       self.meta.key_id):
+            def name(meta: Meta) -> str:
+                return f"key id {meta.key_id}" if meta.key_id else "no key"
+            raise IntegrityError(f"'{self.path}' was re-keyed by another program while open "
+                                 f"({name(self.meta)} -> {name(fresh)}): open it again with its "
+                                 "new key", self.path)
         wanted = self.options.schema_version
         if wanted is not None and not self.read_only and fresh.app_schema_version > wanted:
             raise FormatError(
@@ -333,6 +349,7 @@ class State:
         self.seen = fresh.revision
 
     def _apply(self, key: str, entry: Optional[Entry]) -> None:
+        _changes.note(self, key)
         change = self.pending.get(key)
         if change is not None:
             change.disk = entry
@@ -367,7 +384,7 @@ class State:
         pending change and the meta rows as revision meta.revision + 1 (docs/FORMAT.md
         "Revisions"). ``force`` writes a revision even with nothing pending. None when nothing
         was written. Changes no state of the session."""
-        if not self.pending and not force:
+        if not self.pending and not force and self.schema_change is None:
             return None
         if self.options.conflicts == ConflictPolicy.strict:
             self._check_conflicts()
@@ -419,3 +436,5 @@ class State:
         meta.writer_name, meta.writer_version = _format.WRITER_NAME, self.version
         meta.writer_app = self.options.app_name
         self.seen = revision
+        if self.schema_change is not None:
+            meta.app_schema_version, self.schema_change = self.schema_change, None

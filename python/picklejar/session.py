@@ -11,12 +11,15 @@ import datetime
 import inspect
 import os
 import sqlite3
+import time
 import warnings
 import weakref
 from collections.abc import KeysView, Mapping, MutableMapping
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
-from . import _format, _open, _operations, _sqlite
+from . import _backup, _changes, _format, _maintenance, _open, _operations, _sqlite
+from ._backup import BackupFile, BackupInfo, list_backups, next_backup_path
+from ._changes import Changes
 from ._transact import Transaction
 from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode, Options
 from ._options import check_protocol
@@ -144,6 +147,8 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         limits: Optional[DecodeLimits] = None,
         trusted_unsafe_pickle: bool = False,
         writeback: bool = False,
+        keep_backups: int = 0,
+        backup_directory: Union[str, "os.PathLike[str]", None] = None,
     ) -> None:
         """Opens (or creates) the session file ``path``.
 
@@ -185,6 +190,14 @@ class Session(MutableMapping):  # type: ignore[type-arg]
           set, and save the ones changed in place with the next save (as ``shelve``'s
           writeback; costs one extra pickling of each value handed out, at first access and
           at each save).
+        - ``keep_backups``: automatic backups against mistakes. When a writable session opens
+          an existing file, it first writes a backup of it (:meth:`backup`) named
+          "<file name>.backup-<UTC time>" (:func:`list_backups` finds them), unless the newest
+          already holds the file's current revision, and removes the oldest beyond
+          ``keep_backups``. The backup precedes any migration; one that cannot be written
+          makes the open fail. ``picklejar restore FILE`` puts the newest back. Default 0:
+          none.
+        - ``backup_directory``: where automatic backups go; default the file's directory.
         """
         self._state_or_none: Optional[State] = None
         path = os.fspath(path)
@@ -196,12 +209,15 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             migrations=list(migrations), integrity_key=integrity_key, app_name=app_name,
             classes=classes, trusted_unsafe_pickle=trusted_unsafe_pickle, writeback=writeback,
             limits=DecodeLimits() if limits is None else limits,
+            keep_backups=keep_backups, backup_directory=backup_directory,
         )
         state = State(path, options, __version__)
         self._state_or_none = state
         try:
             _open.open_session(state, self)
         except BaseException:
+            if state.feed is not None:
+                state.feed.close()
             if state.db is not None:
                 state.db.close()
             self._state_or_none = None
@@ -243,6 +259,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
                 _warn_dropped(state, "closing", stacklevel=4)
         self._state_or_none = None
         _open_states.discard(state)
+        state.feed.close()
         try:
             state.db.close()
         except _sqlite.ERRORS as e:
@@ -554,16 +571,21 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     # ---- synchronizing with the file ----------------------------------------------------------
 
-    def load(self) -> None:
+    def load(self) -> Changes:
         """Brings in what other sessions saved since this one last looked, as one consistent
-        snapshot (a read transaction under the shared lock). Unsaved changes stay on top."""
+        snapshot (a read transaction under the shared lock), and returns the keys they changed
+        since the previous load() or wait_for_change() returned — those that save(),
+        transact(), increment() and add() brought in meanwhile included. Unsaved changes stay
+        on top (a key listed may be hidden by this session's own unsaved change to it)."""
         state = self._state
         state.require_outside_transaction("load")
         state.sync_writeback()  # in-place changes are unsaved changes: they stay on top
         with state.lock(exclusive=False), _sqlite.errors_named(state.path, "cannot load"):
             with _sqlite.transaction(state.db, write=False) as txn:
                 state.refresh()
+                changes = _changes.take(state)
                 txn.commit()
+        return changes
 
     def save(self) -> None:
         """Writes every unsaved change in one transaction under the exclusive lock, as one new
@@ -626,6 +648,113 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             state.undo = None
             state.meta.default_protocol = protocol
             state.finish_save(written)
+
+
+    # ---- change notification ------------------------------------------------------------------
+
+    def changed(self) -> bool:
+        """Whether another session may have changed the file since this one last looked
+        (load(), changes(), wait_for_change()): SQLite's data version (PRAGMA data_version), no
+        lock, no entry read. True also when save() or transact() brought in others' changes
+        that load() has not returned yet; may be True with nothing to report (the file was
+        vacuumed)."""
+        state = self._state
+        with _sqlite.errors_named(state.path, "cannot look at"):
+            return _changes.changed(state)
+
+    def changes(self) -> Changes:
+        """What other sessions changed since the last look, without waiting: load()'s result
+        when changed() says there may be something, else empty Changes at no cost — the call
+        for a UI timer. Same as ``wait_for_change(0)``."""
+        return self.wait_for_change(0)
+
+    def wait_for_change(self, timeout: Union[float, datetime.timedelta]) -> Changes:
+        """Waits up to ``timeout`` seconds for other sessions to change the file, then load()s
+        and returns what they changed; empty (false) Changes when the time ran out. Returns at
+        once when changed() has something to report. Waiting costs no CPU while nothing
+        happens: on Linux it blocks on inotify events (through ctypes) of the file's directory,
+        then looks at the data version (a commit is visible a little after its last write: it
+        looks again after 1, 2, 4, ... ms); on a network file system (``filesystem``), or
+        without inotify, it polls the data version every 2 ms, slowing to every 50 ms while
+        nothing changes. StoreError inside transact()."""
+        seconds = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(f"timeout must be seconds or a timedelta, not {timeout!r}")
+        state = self._state
+        deadline = time.monotonic() + min(max(float(seconds), 0.0), 1e9)
+        with _sqlite.errors_named(state.path, "cannot wait for changes to"):
+            return _changes.wait(state, self, deadline)
+
+    # ---- the whole file -----------------------------------------------------------------------
+
+    def backup(self, path: Union[str, "os.PathLike[str]"]) -> BackupInfo:
+        """Writes a complete copy of the file as it is now to ``path``: SQLite's VACUUM INTO
+        under the shared lock (one consistent snapshot while other processes keep reading and
+        writing), so the copy is compacted, has every committed save (no -wal file to bring
+        along) and uses the rollback journal until a session opens it. It is written under a
+        temporary name, synced, checked (SQLite's integrity check, the format check of
+        opening, every entry's digest: keys that do not verify are listed in the result),
+        given the file's permission bits and renamed to ``path``, replacing a file there.
+        Unsaved changes are not in it. StoreError for this session's own files or a path with
+        a "-wal" beside it, inside transact(). ``cp`` of a file in use may miss saves still in
+        the -wal file, or copy half a write."""
+        state = self._state
+        state.require_outside_transaction("back up")
+        out = os.fspath(path)
+        _backup.check_target(state, out)
+        with state.lock(exclusive=False):
+            return _backup.write_backup(state.db, state.path, out, state.signer,
+                                        state.options.lock_timeout)
+
+    def restore(self, backup: Union[str, "os.PathLike[str]"]) -> None:
+        """Makes the file hold what the session file ``backup`` holds (a backup() copy, or any
+        session file with the same integrity key): its entries (pickles exactly as they are),
+        app_schema_version and default_protocol, in one write transaction under the exclusive
+        lock, written as a save that other sessions see as changes; keys the backup lacks are
+        removed. Every backup entry is verified first (IntegrityError naming the key; nothing
+        written). Needs no unsaved changes. FormatError when ``backup`` is not a session file
+        of this format, or this session declares another schema_version; IntegrityError when
+        it was written with another integrity key."""
+        state = self._state
+        state.require_writable("restore")
+        state.require_outside_transaction("restore")
+        state.sync_writeback()
+        if state.pending:
+            raise StoreError(f"cannot restore '{state.path}' with unsaved changes: save() or "
+                             "discard() first", state.path)
+        _backup.restore(state, os.fspath(backup))
+
+    def vacuum(self) -> None:
+        """Gives back the space of erased entries: SQLite's VACUUM under the exclusive lock,
+        then a checkpoint that truncates the -wal file. Rewrites the whole file; entries and
+        the revision stay. The file shrinks once no other process reads an older snapshot."""
+        state = self._state
+        state.require_writable("vacuum")
+        state.require_outside_transaction("vacuum")
+        _maintenance.vacuum(state)
+
+    def rekey(self, new_key: Union[bytes, str, None]) -> None:
+        """Re-signs every entry with ``new_key`` (HMAC-SHA256; None: plain SHA-256 digests)
+        after verifying each with the current key, in one write transaction under the exclusive
+        lock that also sets the meta rows integrity_scheme and key_id. An entry that does not
+        verify stops it (IntegrityError naming the key; nothing written). Afterwards this
+        session uses the new key; other sessions open on the file must be opened again with it
+        (their next load or save raises IntegrityError). Needs no unsaved changes."""
+        state = self._state
+        state.require_writable("rekey")
+        state.require_outside_transaction("rekey")
+        state.sync_writeback()
+        _maintenance.rekey(state, new_key)
+
+    def set_app_schema_version(self, version: int) -> None:
+        """Sets the file's app_schema_version without running a migration (for tools that
+        restore data of a known version). Saved as a write of its own, or with the transact()
+        it is called in. StoreError when the session declares another schema_version."""
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise TypeError(f"version must be an int, not {version!r}")
+        state = self._state
+        state.require_writable("set the app schema version of")
+        _maintenance.set_app_schema_version(state, self, version)
 
 
 class _PrefixKeys(KeysView):  # type: ignore[type-arg]
