@@ -11,11 +11,22 @@
 //   session_tool dump FILE [--allowlist]        prints "KEY<TAB>repr" per entry, in key order
 //   session_tool race FILE KEY N NAME           after a line on stdin: add("winner", NAME),
 //                                               N x increment(KEY), increment("winners", won)
+//   session_tool wait FILE TIMEOUT_MS           prints "ready", then wait_for_change(TIMEOUT):
+//                                               "KEYS<TAB>WOKE_NS<TAB>CPU_S<TAB>SECONDS" (keys
+//                                               comma-separated; steady_clock nanoseconds at
+//                                               return; CPU seconds and wall seconds waited)
+//   session_tool saves FILE                     per line on stdin: 30 ms, then sets k<i> to i,
+//                                               saves, prints steady_clock nanoseconds
+//   session_tool rekey FILE NEWHEX|none         rekey() to that key (or none)
+//   session_tool backup FILE OUT                backup_to(OUT); prints its revision
 //
 // Options after FILE: --key HEX (integrity key, hex), --allowlist (decode with
 // GlobalPolicy::allowlist: any global but the well-known plain data forms is refused),
-// --read-only (OpenMode::read_only).
+// --read-only (OpenMode::read_only), --network (FilesystemCheck::network: the rollback
+// journal, and polling for changes).
 // Errors print "ErrorClass: message" on stderr and exit 1.
+
+#include <sys/resource.h>
 
 #include <picklejar/picklejar.hpp>
 #include <picklejar/session.hpp>
@@ -32,6 +43,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <variant>
 #include <vector>
@@ -126,6 +138,8 @@ Args parse(int argc, char** argv) {
       args.options.mode = picklejar::OpenMode::read_only;
     } else if (arg == "--wait") {
       args.wait = true;
+    } else if (arg == "--network") {
+      args.options.filesystem = picklejar::FilesystemCheck::network;
     } else if (arg == "--allowlist") {
       args.options.decode.globals = picklejar::GlobalPolicy::allowlist;
     } else {
@@ -133,6 +147,13 @@ Args parse(int argc, char** argv) {
     }
   }
   return args;
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 int check_typed(Session& s) {
@@ -195,6 +216,37 @@ int run(const Args& args) {
     for (int i = 0, n = std::stoi(args.rest[1]); i < n; ++i) s.increment(args.rest[0]);
     s.increment("winners", won ? 1 : 0);
     s.discard();
+  } else if (args.command == "wait" && args.rest.size() == 1) {
+    fmt::print("ready\n");
+    std::fflush(stdout);
+    const double cpu_before = cpu_seconds();
+    const auto start = std::chrono::steady_clock::now();
+    const picklejar::Changes changes =
+        s.wait_for_change(std::chrono::milliseconds(std::stoll(args.rest[0])));
+    const auto woke = std::chrono::steady_clock::now();
+    std::string keys;
+    for (const std::string& key : changes.keys()) keys += (keys.empty() ? "" : ",") + key;
+    fmt::print("{}\t{}\t{:.6f}\t{:.3f}\n", keys,
+               duration_cast<nanoseconds>(woke.time_since_epoch()).count(),
+               cpu_seconds() - cpu_before, duration<double>(woke - start).count());
+  } else if (args.command == "saves") {
+    std::string line;
+    for (int i = 0; std::getline(std::cin, line); ++i) {
+      std::this_thread::sleep_for(30ms);  // the waiting process is waiting by now
+      s.set(fmt::format("k{}", i), i);
+      s.save();
+      fmt::print("{}\n",
+                 duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
+      std::fflush(stdout);
+    }
+  } else if (args.command == "rekey" && args.rest.size() == 1) {
+    if (args.rest[0] == "none") {
+      s.rekey(std::nullopt);
+    } else {
+      s.rekey(from_hex(args.rest[0]));
+    }
+  } else if (args.command == "backup" && args.rest.size() == 1) {
+    fmt::print("{}\n", s.backup_to(args.rest[0]).revision);
   } else if (args.command == "dump") {
     for (const auto& [key, value] : s) fmt::print("{}\t{}\n", key, picklejar::repr(value));
   } else {

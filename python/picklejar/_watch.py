@@ -24,7 +24,7 @@ _SETTLE_TIME = 1.0  # seconds: after an event, look again for this long
 _SETTLE_FIRST = 0.001
 _SETTLE_MAX = 0.032
 _POLL_FIRST = 0.002  # polling: right after a change
-_POLL_MAX = 0.050  # polling: while nothing changes
+_POLL_MAX = 0.100  # polling: while nothing changes
 
 
 class ChangeFeed:

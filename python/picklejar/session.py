@@ -675,7 +675,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         happens: on Linux it blocks on inotify events (through ctypes) of the file's directory,
         then looks at the data version (a commit is visible a little after its last write: it
         looks again after 1, 2, 4, ... ms); on a network file system (``filesystem``), or
-        without inotify, it polls the data version every 2 ms, slowing to every 50 ms while
+        without inotify, it polls the data version every 2 ms, slowing to every 100 ms while
         nothing changes. StoreError inside transact()."""
         seconds = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
