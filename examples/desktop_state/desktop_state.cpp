@@ -2,6 +2,7 @@
 // migrated when a new version of the application changes its layout.
 //
 //   desktop_state FILE [--version 1] [--open PATH] [--move DX DY] [--theme NAME]
+//                      [--watch SECONDS]
 //
 // Version 2 (the default) keeps "window" (a dict: x, y, width, height, maximized),
 // "recent_files" (a list of paths, newest first), "preferences" (a dict: theme, font_size)
@@ -11,14 +12,21 @@
 // [x, y, width, height], "recent" and "theme". Opening a version 1 file with version 2
 // migrates it once, in one transaction.
 //
+// A file no version of the application wrote (made with `picklejar set`, or by a Python tool,
+// without a schema version: app schema version 0) is adopted by the migration from 0, which
+// keeps what fits.
+//
 // Restoring survives a bad entry (edited by hand, or by a Python tool that wrote the wrong
 // shape): get_or(key, fallback, on_error) uses the default and says what was wrong, and the
-// next save writes a good value over it.
+// next save writes a good value over it. Version 2 also keeps the last 3 states as automatic
+// backups (SessionOptions::keep_backups: `picklejar restore --list FILE`), and with --watch it
+// stays up to SECONDS after saving to show what another program changes meanwhile.
 
 #include <picklejar/session.hpp>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -87,9 +95,16 @@ void migrate_1_to_2(picklejar::Session& s) {
   s.erase("theme");
 }
 
+// A state file no version of the application wrote: keep what fits (get_or's fallbacks take
+// care of the rest when it is read).
+void adopt_unversioned(picklejar::Session& s) {
+  fmt::print("adopting a state file without a version ({} keys)\n", s.size());
+}
+
 struct Args {
   std::string file;
   int version = 2;
+  int watch_seconds = 0;
   std::vector<std::string> opened;
   int dx = 0;
   int dy = 0;
@@ -101,7 +116,7 @@ Args parse(int argc, char** argv) {
   const auto usage = [] {
     fmt::print(stderr,
                "usage: desktop_state FILE [--version 1] [--open PATH] [--move DX DY] "
-               "[--theme NAME]\n");
+               "[--theme NAME] [--watch SECONDS]\n");
     std::exit(2);
   };
   if (argc < 2) usage();
@@ -117,6 +132,8 @@ Args parse(int argc, char** argv) {
       args.dy = std::atoi(argv[++i]);
     } else if (flag == "--theme" && i + 1 < argc) {
       args.theme = argv[++i];
+    } else if (flag == "--watch" && i + 1 < argc) {
+      args.watch_seconds = std::atoi(argv[++i]);
     } else {
       usage();
     }
@@ -174,6 +191,21 @@ void run_version_2(picklejar::Session& s, const Args& args) {
   fmt::print("saved: window at ({}, {}), {} recent files\n", window.x, window.y, recent.size());
 }
 
+// While the application runs, another program (a settings tool, a second window) may change
+// the state: wait_for_change() wakes up a few milliseconds after its save, with the keys.
+void watch(picklejar::Session& s, int seconds) {
+  fmt::print("watching for changes\n");
+  std::fflush(stdout);
+  const picklejar::Changes changes = s.wait_for_change(std::chrono::seconds(seconds));
+  if (changes.empty()) return;
+  fmt::print("changed by another program: {}\n", fmt::join(changes.keys(), ", "));
+  const auto ignore = [](const picklejar::Error& e) {
+    fmt::print("state ignored: {}\n", e.what());
+  };
+  const auto preferences = s.get_or("preferences", Preferences{}, ignore);
+  fmt::print("theme now {}, font size {}\n", preferences.theme, preferences.font_size);
+}
+
 }  // namespace desktop
 
 int main(int argc, char** argv) {
@@ -182,12 +214,16 @@ int main(int argc, char** argv) {
     picklejar::SessionOptions options;
     options.app_name = fmt::format("desktop_state {}", args.version);
     options.schema_version = args.version;
-    if (args.version == 2) options.migrations = {{1, 2, desktop::migrate_1_to_2}};
+    if (args.version == 2) {
+      options.migrations = {{0, 2, desktop::adopt_unversioned}, {1, 2, desktop::migrate_1_to_2}};
+      options.keep_backups = 3;  // the last 3 states, backed up as the application starts
+    }
     picklejar::Session session(args.file, options);
     if (args.version == 1) {
       desktop::run_version_1(session, args);
     } else {
       desktop::run_version_2(session, args);
+      if (args.watch_seconds > 0) desktop::watch(session, args.watch_seconds);
     }
   } catch (const picklejar::Error& e) {
     fmt::print(stderr, "desktop_state: {}\n", e.what());
