@@ -8,7 +8,8 @@ SQLite's feed: PRAGMA data_version says whether another connection committed; wa
 until it is worth asking again, on inotify events of the database's files or on a timer. A
 WAL commit writes its frames (the events) and only then, after the fsync, publishes them in
 the shared-memory index, which raises no event: so an event is followed by a settling time in
-which wait() returns after 1, 2, 4, ... 32 ms even without another event."""
+which wait() returns after 1, 2, 4, ... ms (at most 100 ms apart, for 10 s) even without
+another event."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ from typing import Optional
 
 from ._inotify import DirectoryWatch
 
-_SETTLE_TIME = 1.0  # seconds: after an event, look again for this long
+# After an event, look again for this long: a commit becomes visible only after its fsync,
+# which a busy disk may take seconds to finish.
+_SETTLE_TIME = 10.0
 _SETTLE_FIRST = 0.001
-_SETTLE_MAX = 0.032
+_SETTLE_MAX = 0.100
 _POLL_FIRST = 0.002  # polling: right after a change
 _POLL_MAX = 0.100  # polling: while nothing changes
 
@@ -84,7 +87,11 @@ class SqliteChangeFeed(ChangeFeed):
 
     def wait(self, deadline: float) -> None:
         if not self._poll_only and not self._watch_tried:
+            # A commit between the caller's last version() and now raised no event yet: return,
+            # so that the caller looks once more before the first blocking wait.
             self._start_watch()
+            if self._watch is not None:
+                return
         now = time.monotonic()
         if now >= deadline:
             return

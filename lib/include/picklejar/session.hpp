@@ -559,8 +559,8 @@ class Session {
   // (the file, its -wal and -journal), then looks at the data version (a commit is visible a
   // little after its last write: it looks again after 1, 2, 4, ... ms); elsewhere, on a
   // network file system (FilesystemCheck) or when inotify is unavailable, it polls the data
-  // version every 2 ms, slowing to every 50 ms while nothing changes. Latency: typically
-  // under 5 ms with inotify, at most about 50 ms polling (docs/FORMAT.md "Watching for
+  // version every 2 ms, slowing to every 100 ms while nothing changes. Latency: typically
+  // under 5 ms with inotify, at most about 100 ms polling (docs/FORMAT.md "Watching for
   // changes"). StoreError inside transact().
   Changes wait_for_change(std::chrono::milliseconds timeout);
 

@@ -4,9 +4,9 @@
 //
 // A WAL commit writes its frames (the inotify events) and only then, after the fsync,
 // publishes them in the shared-memory index, which raises no event. So an event is followed
-// by a short settling time in which wait() returns after 1, 2, 4, ... 32 ms even without
-// another event, until version() shows the commit; a rollback-journal commit ends by deleting
-// the -journal file, an event after the commit is visible.
+// by a settling time in which wait() returns after 1, 2, 4, ... ms (at most 100 ms apart, for
+// 10 s) even without another event, until version() shows the commit; a rollback-journal
+// commit ends by deleting the -journal file, an event after the commit is visible.
 
 #include <poll.h>
 
@@ -24,11 +24,13 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr milliseconds kSettleTime{1000};  // after an event, look again for this long
+// After an event, look again for this long: a commit becomes visible only after its fsync,
+// which a busy disk may take seconds to finish.
+constexpr milliseconds kSettleTime{10'000};
 constexpr milliseconds kSettleFirst{1};
-constexpr milliseconds kSettleMax{32};
+constexpr milliseconds kSettleMax{100};
 constexpr milliseconds kPollFirst{2};  // polling: right after a change
-constexpr milliseconds kPollMax{50};   // polling: while nothing changes
+constexpr milliseconds kPollMax{100};  // polling: while nothing changes
 
 // The file SQLite names its -wal and -journal after: symlinks resolved, as SQLite does.
 std::filesystem::path real_path(const std::filesystem::path& path) {
@@ -51,7 +53,12 @@ class SqliteChangeFeed final : public ChangeFeed {
   }
 
   void wait(Clock::time_point deadline) override {
-    if (!poll_only_ && !watch_ && !watch_failed_) start_watch();
+    if (!poll_only_ && !watch_ && !watch_failed_) {
+      // A commit between the caller's last version() and now raised no event yet: return, so
+      // that the caller looks once more before the first blocking wait.
+      start_watch();
+      if (watch_) return;
+    }
     const Clock::time_point now = Clock::now();
     if (now >= deadline) return;
     Clock::time_point until = deadline;
