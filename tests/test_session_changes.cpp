@@ -9,9 +9,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -300,6 +302,24 @@ TEST_CASE("Session changes: Watcher calls back on its own thread until stopped")
     std::this_thread::sleep_for(100ms);
     const std::lock_guard lock(mutex);
     CHECK(seen.size() == 1);
+  }
+  SUBCASE("stop() from its own callback, then destruction") {
+    std::atomic<picklejar::Watcher*> self{nullptr};
+    std::atomic<int> calls{0};
+    auto second = std::make_unique<picklejar::Watcher>(
+        file,
+        [&](const Changes&) {
+          ++calls;
+          self.load()->stop();  // returns at once; the thread ends after this callback
+        },
+        fast());
+    self = second.get();
+    s.set("again", 1);
+    s.save();
+    for (int i = 0; i < 2000 && second->running(); ++i) std::this_thread::sleep_for(10ms);
+    CHECK_FALSE(second->running());
+    CHECK(calls == 1);
+    second.reset();
   }
   SUBCASE("a file re-keyed under it ends it with an error") {
     s.rekey("new key");

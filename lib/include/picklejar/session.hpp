@@ -242,9 +242,9 @@ struct SessionFileInfo {
 struct Changes {
   std::int64_t since_revision = 0;   // the global revision at the previous look
   std::int64_t revision = 0;         // the global revision the session is current with now
-  std::vector<std::string> added;    // keys the file did not have at the previous look
+  std::vector<std::string> added;    // keys new to this session's view of the file
   std::vector<std::string> changed;  // keys it had, saved since (perhaps with an equal value)
-  std::vector<std::string> removed;  // keys it had and has no more
+  std::vector<std::string> removed;  // keys it had that the file has no more
   bool empty() const noexcept { return added.empty() && changed.empty() && removed.empty(); }
   // added, changed and removed together, in key order.
   std::vector<std::string> keys() const;

@@ -17,6 +17,7 @@ struct Watcher::State {
   OnError on_error;
   std::atomic<bool> stop{false};
   std::atomic<bool> running{true};
+  bool orphaned = false;  // stop() from the callback: the thread deletes the state at its end
   std::thread thread;
 };
 
@@ -60,6 +61,7 @@ void Watcher::run(State& state) noexcept {
   } catch (...) {
   }
   state.running = false;
+  if (state.orphaned) delete &state;  // set on this very thread, by stop() in a callback
 }
 
 void Watcher::stop() noexcept {
@@ -68,8 +70,11 @@ void Watcher::stop() noexcept {
   if (state_->session.is_open()) state_->session.impl_->feed->wake();
   if (!state_->thread.joinable()) return;
   if (state_->thread.get_id() == std::this_thread::get_id()) {
-    state_->thread.detach();  // from the callback: the thread ends once it returns
-    (void)state_.release();   // and still uses its state: leaked rather than freed under it
+    // From the callback: the thread still uses its state, and ends (deleting it) once the
+    // callback returns.
+    state_->orphaned = true;
+    state_->thread.detach();
+    (void)state_.release();
     return;
   }
   state_->thread.join();
