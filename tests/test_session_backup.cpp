@@ -287,6 +287,17 @@ TEST_CASE("Session backup: restore_from() brings a backup back as a save others 
     s.discard();
     CHECK(picklejar::test::snapshot(file) == before);
   }
+  SUBCASE("a row an open would refuse is refused, naming the key and the backup") {
+    // The schema's CHECKs hold the protocol's type, not its range: restored, the file would
+    // no longer open.
+    const auto before = picklejar::test::snapshot(file);
+    RawDb(dir / "b.pj").exec("UPDATE entries SET protocol = 9 WHERE key = 'keep'");
+    const std::string malformed =
+        "malformed entry 'keep' in '" + (dir / "b.pj").string() + "': its protocol 9 is not 0-5";
+    CHECK_THROWS_WITH_AS(s.restore_from(dir / "b.pj"), doctest::Contains(malformed.c_str()),
+                         FormatError);
+    CHECK(picklejar::test::snapshot(file) == before);
+  }
   SUBCASE("a session declaring another schema version refuses") {
     Session copy(dir / "b.pj", fast());
     copy.set_app_schema_version(5);

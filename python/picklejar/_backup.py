@@ -14,7 +14,7 @@ import sqlite3
 import tempfile
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
-from . import _format, _sqlite
+from . import _format, _rows, _sqlite
 from ._format import FORMAT_VERSION, Meta
 from ._integrity import Signer
 from .errors import FormatError, IntegrityError, StoreError
@@ -115,8 +115,10 @@ def _check_copy(copy: str, source: str, signer: Signer, timeout: float) -> Backu
         with _sqlite.transaction(db, write=False) as txn:
             for key, data, digest in db.execute(
                     "SELECT key, pickle, digest FROM entries ORDER BY key"):
+                key = _rows.row_key(key, "entries", copy)
                 entries += 1
-                if not signer.verify(key, bytes(data), bytes(digest)):
+                if type(data) is not bytes or type(digest) is not bytes or \
+                        not signer.verify(key, data, digest):
                     unverified.append(key)
             txn.commit()
         return BackupInfo(copy, found.meta.revision, entries, 0, unverified)
@@ -193,7 +195,7 @@ def read_file_meta(path: str, timeout: float) -> _format.Inspection:
 def _holds(backup: str, meta: Meta, timeout: float) -> bool:
     try:
         found = read_file_meta(backup, timeout).meta
-    except (sqlite3.Error, StoreError):
+    except (*_sqlite.ERRORS, StoreError):
         return False  # unreadable: make a new one
     return found.created_us == meta.created_us and found.revision == meta.revision
 
@@ -248,9 +250,9 @@ def read_backup(state: "State", backup: str) -> "tuple[Meta, Dict[str, Any]]":
     entries: Dict[str, Any] = {}
     try:
         with _sqlite.transaction(db, write=False) as txn:
-            for key, data, protocol, digest in db.execute(
-                    "SELECT key, pickle, protocol, digest FROM entries"):
-                data, digest = bytes(data), bytes(digest)
+            for row in db.execute(f"SELECT {_format.ENTRY_COLUMNS} FROM entries"):
+                key = _rows.row_key(row[0], "entries", backup)
+                data, digest, protocol, _, _ = _rows.entry_columns(row, key, backup)
                 if not state.signer.verify(key, data, digest):
                     raise IntegrityError(f"cannot restore '{state.path}' from '{backup}': key "
                                          f"'{key}' does not verify in the backup; nothing was "

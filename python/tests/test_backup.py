@@ -4,6 +4,7 @@ it), the backup file itself, keep_backups and list_backups(), and restore()."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -239,6 +240,16 @@ class RestoreTest(ScratchTest):
         with self.assertRaisesRegex(StoreError, "unsaved"):
             self.s.restore(self.path("b.pj"))
         self.s.discard()
+        self.assertEqual(snapshot(self.path()), before)
+
+    def test_a_row_an_open_would_refuse_is_refused_naming_key_and_backup(self) -> None:
+        # The schema's CHECKs hold the protocol's type, not its range: restored, the file
+        # would no longer open.
+        before = snapshot(self.path())
+        sql(self.path("b.pj"), "UPDATE entries SET protocol = 9 WHERE key = 'keep'")
+        with self.assertRaisesRegex(FormatError, re.escape(
+                f"malformed entry 'keep' in '{self.path('b.pj')}': its protocol 9 is not 0-5")):
+            self.s.restore(self.path("b.pj"))
         self.assertEqual(snapshot(self.path()), before)
 
     def test_a_session_declaring_another_schema_version_refuses(self) -> None:

@@ -14,6 +14,8 @@
 
 #include <picklejar/error.hpp>
 
+#include "entry_rows.hpp"
+
 namespace picklejar::store {
 namespace {
 
@@ -89,8 +91,8 @@ class QueryOnlyOff {
 };
 
 BackupInfo check_copy(const std::string& copy_path, const std::filesystem::path& source,
-                      const Signer& signer, std::chrono::milliseconds timeout) {
-  const auto copy = Db::open(copy_path, Db::Access::read_only, timeout);
+                      const Signer& signer, const DbLimits& limits) {
+  const auto copy = Db::open(copy_path, Db::Access::read_only, limits);
   const Inspection found = inspect(*copy);
   if (found.kind != Inspection::Kind::picklejar)
     throw FormatError(source.string(), std::nullopt,
@@ -111,8 +113,9 @@ BackupInfo check_copy(const std::string& copy_path, const std::filesystem::path&
   auto q = copy->query("SELECT key, pickle, digest FROM entries ORDER BY key");
   while (q->step()) {
     ++info.entries;
-    if (!signer.verify(q->column_text(0), q->column_blob(1), q->column_blob(2)))
-      info.unverified_keys.emplace_back(q->column_text(0));
+    const std::string_view key = row_key(*q, 0, "entries", copy_path);
+    if (!signer.verify(key, q->column_blob(1), q->column_blob(2)))
+      info.unverified_keys.emplace_back(key);
   }
   return info;
 }
@@ -121,7 +124,7 @@ BackupInfo check_copy(const std::string& copy_path, const std::filesystem::path&
 
 BackupInfo write_backup(Db& db, const std::filesystem::path& source,
                         const std::filesystem::path& out, const Signer& signer,
-                        std::chrono::milliseconds timeout) {
+                        const DbLimits& limits) {
   TempFile temp(out);
   temp.copy_mode(source);
   {
@@ -130,7 +133,7 @@ BackupInfo write_backup(Db& db, const std::filesystem::path& source,
     db.query("VACUUM INTO ?1")->bind_text(1, temp.path()).run();
   }
   temp.sync();
-  BackupInfo info = check_copy(temp.path(), source, signer, timeout);
+  BackupInfo info = check_copy(temp.path(), source, signer, limits);
   temp.rename_into_place();
   info.path = out;
   std::error_code error;
@@ -139,12 +142,12 @@ BackupInfo write_backup(Db& db, const std::filesystem::path& source,
   return info;
 }
 
-Meta read_file_meta(const std::filesystem::path& file, std::chrono::milliseconds timeout) {
+Meta read_file_meta(const std::filesystem::path& file, const DbLimits& limits) {
   std::error_code error;
   if (!std::filesystem::exists(file, error))
     throw StoreError(file.string(), std::nullopt,
                      fmt::format("cannot open '{}': no such file", file.string()));
-  const auto db = Db::open(file, Db::Access::read_only, timeout);
+  const auto db = Db::open(file, Db::Access::read_only, limits);
   const Inspection found = inspect(*db);
   if (found.kind != Inspection::Kind::picklejar)
     throw FormatError(file.string(), std::nullopt,

@@ -23,11 +23,11 @@ namespace picklejar::store {
 // nothing is left behind), SqliteError or StoreError when it cannot be written.
 BackupInfo write_backup(Db& db, const std::filesystem::path& source,
                         const std::filesystem::path& out, const Signer& signer,
-                        std::chrono::milliseconds timeout);
+                        const DbLimits& limits);
 
 // The meta rows of the session file `file`, read through a read-only connection; throws what
 // inspect() throws (FormatError for anything but a session file of a format this library
 // reads), StoreError when there is no file.
-Meta read_file_meta(const std::filesystem::path& file, std::chrono::milliseconds timeout);
+Meta read_file_meta(const std::filesystem::path& file, const DbLimits& limits);
 
 }  // namespace picklejar::store

@@ -82,9 +82,9 @@ void check_target(const store::SessionState& s, const fs::path& out) {
 }
 
 // Whether the backup `backup` holds revision `meta.revision` of the file `meta` describes.
-bool holds(const fs::path& backup, const store::Meta& meta, std::chrono::milliseconds timeout) {
+bool holds(const fs::path& backup, const store::Meta& meta, const store::DbLimits& limits) {
   try {
-    const store::Meta found = store::read_file_meta(backup, timeout);
+    const store::Meta found = store::read_file_meta(backup, limits);
     return found.created_us == meta.created_us && found.revision == meta.revision;
   } catch (const Error&) {
     return false;  // unreadable: make a new one
@@ -124,9 +124,9 @@ fs::path next_backup_path(const fs::path& file, const fs::path& directory) {
 void store::SessionState::automatic_backup(const store::Meta& found) {
   const fs::path where = backup_directory(path, options.backup_directory);
   std::vector<BackupFile> backups = list_backups(path, where);
-  if (backups.empty() || !holds(backups.front().path, found, options.lock_timeout)) {
+  if (backups.empty() || !holds(backups.front().path, found, store::db_limits(options))) {
     const fs::path out = next_backup_path(path, where);
-    store::write_backup(*db, path, out, signer, options.lock_timeout);
+    store::write_backup(*db, path, out, signer, store::db_limits(options));
     backups.insert(backups.begin(), {out, system_clock::now()});
   }
   for (std::size_t i = options.keep_backups; i < backups.size(); ++i) {
@@ -140,7 +140,7 @@ BackupInfo Session::backup_to(const fs::path& out) const {
   s.require_outside_transaction("back up");
   check_target(s, out);
   const store::FileLock held = s.lock(store::LockMode::shared);
-  return store::write_backup(*s.db, s.path, out, s.signer, s.options.lock_timeout);
+  return store::write_backup(*s.db, s.path, out, s.signer, store::db_limits(s.options));
 }
 
 }  // namespace picklejar

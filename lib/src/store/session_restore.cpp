@@ -6,6 +6,7 @@
 
 #include <picklejar/session.hpp>
 
+#include "entry_rows.hpp"
 #include "file_lock.hpp"
 #include "session_impl.hpp"
 
@@ -56,18 +57,18 @@ BackupContents read_backup(const store::SessionState& s, const fs::path& backup)
   if (!fs::exists(backup, error))
     throw StoreError(name, std::nullopt,
                      fmt::format("cannot restore '{}' from '{}': no such file", s.path_text, name));
-  const auto db = store::Db::open(backup, store::Db::Access::read_only, s.options.lock_timeout);
+  const auto db =
+      store::Db::open(backup, store::Db::Access::read_only, store::db_limits(s.options));
   const store::Inspection found = store::inspect(*db);
   check_backup_meta(s, name, found);
   BackupContents contents{found.meta, {}};
   store::Transaction txn(*db, store::Transaction::Kind::read);
-  auto q = db->query("SELECT key, pickle, protocol, digest FROM entries");
+  auto q = db->query("SELECT key, pickle, protocol, digest, revision, modified_us FROM entries");
   while (q->step()) {
-    auto entry = std::make_shared<store::Entry>();
-    const std::string key(q->column_text(0));
-    entry->pickle = std::string(q->column_blob(1));
-    entry->protocol = static_cast<int>(q->column_int(2));
-    entry->digest.assign(q->column_blob(3));
+    const std::string key(store::row_key(*q, 0, "entries", name));
+    store::EntryPtr entry = store::read_entry(*q, key, name);  // checks every column's type
+    entry->revision = 0;  // an unsaved change until the restore's save
+    entry->modified_us = 0;
     if (!s.signer.verify(key, entry->pickle, entry->digest.view()))
       throw IntegrityError(name, key,
                            fmt::format("cannot restore '{}' from '{}': key '{}' does not verify "
