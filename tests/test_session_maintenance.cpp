@@ -95,6 +95,32 @@ TEST_CASE("Session maintenance: vacuum() gives back the space of 5,000 erased 2 
   }
 }
 
+TEST_CASE("Session maintenance: vacuum() and backup_to() check a schema changed after the open") {
+  // VACUUM and VACUUM INTO rebuild every index (evaluating its expressions) with no time
+  // limit, so the schema is checked first on the session's own connection.
+  ScratchDir dir;
+  const auto file = dir / "s.pj";
+  Session s(file, fast());
+  for (int i = 0; i < 200; ++i)
+    s.set(fmt::format("entry{:03}", i), picklejar::Value::bytes(std::string(2048, 'v')));
+  s.save();
+  for (int i = 0; i < 200; ++i) s.erase(fmt::format("entry{:03}", i));
+  s.set("kept", 1);
+  s.save();
+  RawDb raw(file);  // another program, after the open
+  raw.exec("CREATE INDEX trap ON entries (CASE WHEN key = 'trap' THEN zeroblob(500000000) END)");
+  const std::int64_t pages = raw.integer("PRAGMA page_count");
+  CHECK_THROWS_WITH_AS(s.vacuum(), doctest::Contains("index 'trap' on table 'entries'"),
+                       picklejar::FormatError);
+  CHECK(raw.integer("PRAGMA page_count") == pages);  // not rebuilt
+  const std::string refused = "'" + file.string() + "': its schema is not a session file's";
+  CHECK_THROWS_WITH_AS(s.backup_to(dir / "b.pj"), doctest::Contains(refused.c_str()),
+                       picklejar::FormatError);
+  CHECK_FALSE(fs::exists(dir / "b.pj"));
+  for (const auto& left : fs::directory_iterator(dir.path()))
+    CHECK_MESSAGE(left.path().filename().string().starts_with("s.pj"), left.path());
+}
+
 TEST_CASE("Session maintenance: rekey() adds, changes and removes the integrity key") {
   ScratchDir dir;
   const auto file = dir / "s.pj";

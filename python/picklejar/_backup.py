@@ -153,7 +153,8 @@ def write_backup(db: sqlite3.Connection, source: str, out: str, signer: Signer,
             os.fchmod(fd, os.stat(source).st_mode & 0o7777)  # mkstemp made it 0600
         except OSError:
             pass
-        with _query_only_off(db), _sqlite.errors_named(source, "cannot back up"):
+        with _query_only_off(db), _sqlite.errors_named(source, "cannot back up"), \
+                _sqlite.no_time_limit(db):
             db.execute("VACUUM INTO ?", (temp,))  # one consistent snapshot
         os.fsync(fd)  # SQLite does not sync what VACUUM INTO writes
         info = _check_copy(temp, source, signer, timeout)
@@ -166,6 +167,17 @@ def write_backup(db: sqlite3.Connection, source: str, out: str, signer: Signer,
         os.close(fd)
     _sync_directory(out)
     return dataclasses.replace(info, path=out, bytes=os.path.getsize(out))
+
+
+def copy_checked(state: "State", out: str) -> BackupInfo:
+    """write_backup() of the session's file, its lock held. VACUUM INTO copies the schema and
+    builds its indexes with no time limit, so the schema is checked on this connection
+    first: another program may have changed it since the open."""
+    with _sqlite.errors_named(state.path, "cannot back up"), \
+            _sqlite.transaction(state.db, write=False) as txn:
+        state.check_schema_current()
+        txn.commit()
+    return write_backup(state.db, state.path, out, state.signer, state.options.lock_timeout)
 
 
 def check_target(state: "State", out: str) -> None:
@@ -208,7 +220,7 @@ def automatic_backup(state: "State", meta: Meta) -> None:
     backups = [backup.path for backup in list_backups(state.path, where)]
     if not backups or not _holds(backups[0], meta, options.lock_timeout):
         out = next_backup_path(state.path, where)
-        write_backup(state.db, state.path, out, state.signer, options.lock_timeout)
+        copy_checked(state, out)
         backups.insert(0, out)
     for old in backups[options.keep_backups:]:
         with contextlib.suppress(OSError):  # one that cannot go stays; the next open retries

@@ -15,11 +15,18 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def vacuum(state: "State") -> None:
     with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot vacuum"):
-        state.db.execute("VACUUM")
-        # VACUUM wrote the new file into the WAL; the checkpoint moves it into the file, which
-        # shrinks, and TRUNCATE gives back the WAL's space.
-        if state.journal_mode == "wal":
-            state.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        # VACUUM rebuilds every table and index (evaluating index expressions) with no time
+        # limit: the schema, which another program may have changed since the open, is
+        # checked first.
+        with _sqlite.transaction(state.db, write=False) as txn:
+            state.check_schema_current()
+            txn.commit()
+        with _sqlite.no_time_limit(state.db):
+            state.db.execute("VACUUM")
+            # VACUUM wrote the new file into the WAL; the checkpoint moves it into the file,
+            # which shrinks, and TRUNCATE gives back the WAL's space.
+            if state.journal_mode == "wal":
+                state.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def rekey(state: "State", new_key: Any) -> None:

@@ -180,6 +180,18 @@ def connect(path: str, access: str, timeout: float) -> Connection:
     return db
 
 
+@contextlib.contextmanager
+def no_time_limit(db: Connection) -> Iterator[None]:
+    """Lifts the statement time limit for VACUUM and VACUUM INTO, whose time grows with the
+    file's size and which run nothing the file's schema defines (check the schema first)."""
+    saved = db.statement_seconds
+    db.statement_seconds = float("inf")
+    try:
+        yield
+    finally:
+        db.statement_seconds = saved
+
+
 class transaction:
     """``with transaction(db, write) as txn: ...; txn.commit()`` — rolls back unless committed.
 

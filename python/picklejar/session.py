@@ -703,8 +703,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         out = os.fspath(path)
         _backup.check_target(state, out)
         with state.lock(exclusive=False):
-            return _backup.write_backup(state.db, state.path, out, state.signer,
-                                        state.options.lock_timeout)
+            return _backup.copy_checked(state, out)
 
     def restore(self, backup: Union[str, "os.PathLike[str]"]) -> None:
         """Makes the file hold what the session file ``backup`` holds (a backup() copy, or any

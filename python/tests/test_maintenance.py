@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import unittest
 
-from picklejar import IntegrityError, Session, StoreError
+from picklejar import FormatError, IntegrityError, Session, StoreError
 from picklejar._integrity import key_id
 
 from support import ScratchTest, close_dropping, meta, sql
@@ -43,6 +44,29 @@ class VacuumTest(ScratchTest):
         with Session(self.path(), mode="read_only") as ro:
             with self.assertRaises(StoreError):
                 ro.vacuum()
+
+
+class SchemaChangedAfterOpenTest(ScratchTest):
+    def test_vacuum_and_backup_check_it_first(self) -> None:
+        # VACUUM and VACUUM INTO rebuild every index (evaluating its expressions) with no time
+        # limit, so the schema is checked first on the session's own connection.
+        with Session(self.path(), durability="fast") as s:
+            s.update((f"entry{i:03}", b"v" * 2048) for i in range(200))
+            s.save()
+            s.erase_prefix("entry")
+            s["kept"] = 1
+            s.save()
+            sql(self.path(), "CREATE INDEX trap ON entries "  # another program, after the open
+                             "(CASE WHEN key = 'trap' THEN zeroblob(500000000) END)")
+            (pages,), = sql(self.path(), "PRAGMA page_count")
+            with self.assertRaisesRegex(FormatError, "index 'trap' on table 'entries'"):
+                s.vacuum()
+            self.assertEqual(sql(self.path(), "PRAGMA page_count"), [(pages,)])  # not rebuilt
+            with self.assertRaisesRegex(FormatError,
+                                        re.escape(f"'{self.path()}': its schema is not")):
+                s.backup(self.path("b.pj"))
+            self.assertEqual([name for name in os.listdir(os.path.dirname(self.path()))
+                              if not name.startswith(os.path.basename(self.path()))], [])
 
 
 class RekeyTest(ScratchTest):

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -129,8 +130,11 @@ BackupInfo write_backup(Db& db, const std::filesystem::path& source,
   temp.copy_mode(source);
   {
     const QueryOnlyOff writable_copy(db);
+    const std::unique_ptr<char, decltype(&sqlite3_free)> sql(
+        sqlite3_mprintf("VACUUM INTO %Q", temp.path().c_str()), &sqlite3_free);
+    if (!sql) db.fail(SQLITE_NOMEM, "cannot back up");
     // One read transaction of its own: a consistent snapshot, whatever others write meanwhile.
-    db.query("VACUUM INTO ?1")->bind_text(1, temp.path()).run();
+    db.exec_unlimited(sql.get());
   }
   temp.sync();
   BackupInfo info = check_copy(temp.path(), source, signer, limits);

@@ -16,11 +16,11 @@
 
 namespace picklejar::store {
 
-// Copies what `db` (a connection to `source`, outside any transaction) reads now into `out`
-// and checks the copy: SQLite's integrity check, the open-time format check, and every
-// entry's digest with `signer` (keys that do not verify are listed, not refused). `db` may be
-// a read-only connection. Throws FormatError / SqliteError when the copy fails a check (then
-// nothing is left behind), SqliteError or StoreError when it cannot be written.
+// Copies what `db` (a connection to `source`, outside any transaction, whose schema was
+// checked) reads now into `out` and checks the copy: SQLite's integrity check, the open-time format
+// check, and every entry's digest with `signer` (keys that do not verify are listed, not refused).
+// `db` may be a read-only connection. Throws FormatError / SqliteError when the copy fails a check
+// (then nothing is left behind), SqliteError or StoreError when it cannot be written.
 BackupInfo write_backup(Db& db, const std::filesystem::path& source,
                         const std::filesystem::path& out, const Signer& signer,
                         const DbLimits& limits);

@@ -91,6 +91,18 @@ bool holds(const fs::path& backup, const store::Meta& meta, const store::DbLimit
   }
 }
 
+// Writes the backup `out` of the session's file (its lock held). VACUUM INTO copies the schema
+// and builds its indexes with no time limit, so the schema is checked on this connection first:
+// another program may have changed it since the open.
+BackupInfo copy_checked(store::SessionState& s, const fs::path& out) {
+  {
+    store::Transaction txn(*s.db, store::Transaction::Kind::read);
+    s.check_schema_current();
+    txn.commit();
+  }
+  return store::write_backup(*s.db, s.path, out, s.signer, store::db_limits(s.options));
+}
+
 }  // namespace
 
 std::vector<BackupFile> list_backups(const fs::path& file, const fs::path& directory) {
@@ -126,7 +138,7 @@ void store::SessionState::automatic_backup(const store::Meta& found) {
   std::vector<BackupFile> backups = list_backups(path, where);
   if (backups.empty() || !holds(backups.front().path, found, store::db_limits(options))) {
     const fs::path out = next_backup_path(path, where);
-    store::write_backup(*db, path, out, signer, store::db_limits(options));
+    copy_checked(*this, out);
     backups.insert(backups.begin(), {out, system_clock::now()});
   }
   for (std::size_t i = options.keep_backups; i < backups.size(); ++i) {
@@ -140,7 +152,7 @@ BackupInfo Session::backup_to(const fs::path& out) const {
   s.require_outside_transaction("back up");
   check_target(s, out);
   const store::FileLock held = s.lock(store::LockMode::shared);
-  return store::write_backup(*s.db, s.path, out, s.signer, store::db_limits(s.options));
+  return copy_checked(s, out);
 }
 
 }  // namespace picklejar

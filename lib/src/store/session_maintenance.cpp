@@ -14,11 +14,18 @@ void Session::vacuum() {
   s.require_writable("vacuum");
   s.require_outside_transaction("vacuum");
   const store::FileLock held = s.lock(store::LockMode::exclusive);
-  s.db->exec("VACUUM");
+  // VACUUM rebuilds every table and index (evaluating index expressions) with no time limit:
+  // the schema, which another program may have changed since the open, is checked first.
+  {
+    store::Transaction txn(*s.db, store::Transaction::Kind::read);
+    s.check_schema_current();
+    txn.commit();
+  }
+  s.db->exec_unlimited("VACUUM");
   // VACUUM wrote the new file into the WAL; the checkpoint moves it into the file, which
   // shrinks, and TRUNCATE gives back the WAL's space (if a reader in another process still
   // uses an older snapshot, the checkpoint stops short and a later one finishes).
-  if (s.journal_mode == "wal") s.db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (s.journal_mode == "wal") s.db->exec_unlimited("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 void Session::rekey(std::optional<std::string_view> new_key) {

@@ -111,6 +111,13 @@ void Db::exec(const char* sql) {
   if (rc != SQLITE_OK) fail(rc, "cannot run SQL on");
 }
 
+void Db::exec_unlimited(const char* sql) {
+  const bool was_armed = std::exchange(armed_, false);
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  armed_ = was_armed;
+  if (rc != SQLITE_OK) fail(rc, "cannot run SQL on");
+}
+
 std::optional<std::uint32_t> Db::data_version() const noexcept {
   unsigned int version = 0;
   if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)

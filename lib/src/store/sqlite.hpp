@@ -111,6 +111,10 @@ class Db {
 
   // Runs SQL that returns no rows (one or more statements).
   void exec(const char* sql);
+  // exec() without the statement time limit (DbLimits::timeout): for VACUUM and VACUUM INTO,
+  // whose time grows with the file's size and which run nothing the file's schema defines
+  // (check the schema first).
+  void exec_unlimited(const char* sql);
   // A statement prepared once per connection and kept. `sql` must be a string literal (or
   // otherwise outlive the Db): the cache is keyed by its address.
   Query query(const char* sql);
