@@ -256,10 +256,12 @@ void add_import(CLI::App& app, int& status) {
   cmd->add_option("-p,--protocol", flags->protocol,
                   "pickle protocol to write, 0-5 (default: the file's default protocol)")
       ->check(CLI::Range(0, 5));
-  cmd->add_option("--schema-version", flags->schema_version,
-                  "the app schema version the file gets (default: the document's)");
+  CLI::Option* schema = cmd->add_option("--schema-version", flags->schema_version,
+                                        "the app schema version the file gets (default: the "
+                                        "document's)");
   cmd->add_flag("--force", flags->force,
-                "import into a file of another app schema version, keeping its version");
+                "import into a file of another app schema version, keeping its version")
+      ->excludes(schema);
   cmd->callback([flags, &status] { status = run_import(*flags); });
 }
 

@@ -251,6 +251,10 @@ class SchemaVersions(CliTest):
                          (1, {"old": 0, "k": 1}))
         self.ok("import", "--schema-version", "3", self.file, "-", data=doc)
         self.assertEqual(meta(self.file)["app_schema_version"], 3)
+        before = file_state(self.file)
+        both = run(["import", "--schema-version", "2", "--force", self.file, "-"], doc)
+        self.assertEqual(both.returncode, 2, both)  # one or the other
+        self.assertEqual(file_state(self.file), before)
 
     def test_set_gives_a_new_file_a_schema_version_and_guards_an_existing_one(self):
         self.ok("set", "--schema-version", "2", self.file, "launches", "--json", "5")
