@@ -48,6 +48,10 @@ std::string_view errc_name(DecodeErrc code) {
       return "unsupported_protocol";
     case DecodeErrc::hook_failed:
       return "hook_failed";
+    case DecodeErrc::bad_frame:
+      return "bad_frame";
+    case DecodeErrc::hidden_call:
+      return "hidden_call";
   }
   return "<bad DecodeErrc>";
 }

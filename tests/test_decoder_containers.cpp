@@ -170,20 +170,53 @@ TEST_CASE("decoder: PROTO anywhere and repeated") {
   }
 }
 
-TEST_CASE("decoder: FRAME is optional and may nest, as in CPython's C loader") {
-  test::check_like_cpython({
+TEST_CASE(
+    "decoder: FRAME is optional; a pickle whose framing two CPython readers read apart is "
+    "refused") {
+  // Used up exactly (the next read goes on unframed), empty, or absent: every reader agrees.
+  const std::vector<std::string> fine = {
       R"(\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00I42\n.)"_py,
       R"(\x95\x00\x00\x00\x00\x00\x00\x00\x00N.)"_py,
       R"(\x95\x02\x00\x00\x00\x00\x00\x00\x00N.)"_py,
-      R"(\x95\x02\x00\x00\x00\x00\x00\x00\x00I42\n.)"_py,  // a line may run past the frame
-      // a FRAME inside a frame, and one starting before the previous frame ends
+      R"(\x95\x01\x00\x00\x00\x00\x00\x00\x00N\x95\x01\x00\x00\x00\x00\x00\x00\x00.)"_py,
+      R"(\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00\x8c\x02hi.)"_py,  // argument unframed
+      R"(\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00\x8c\x02hi.)"_py,  // payload unframed
+  };
+  // CPython's C pickle.loads reads straight through these; Python's framed reader (and C's
+  // pickle.load from a file) stops: a read crossing a frame's end, a FRAME inside an
+  // unfinished one. Hand-made variants of the framing tricks used against scanners.
+  const std::vector<std::string> read_apart = {
+      R"(\x95\x02\x00\x00\x00\x00\x00\x00\x00I42\n.)"_py,  // a line runs past the frame
+      R"(\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\x8c\x05hello\x94.)"_py,    // a payload
+      R"(\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00NX\x01\x00\x00\x00a.)"_py,  // a length
+      R"(\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00cos\nsystem\n.)"_py,        // GLOBAL's name
       R"(\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00\x95\x01\x00\x00\x00\x00\x00\x00\x00N.)"_py,
       R"(\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00\x95\x01\x00\x00\x00\x00\x00\x00\x00N.)"_py,
-      R"(\x95\x01\x00\x00\x00\x00\x00\x00\x00N\x95\x01\x00\x00\x00\x00\x00\x00\x00.)"_py,
-      // CPython refuses these too: a frame longer than the input
-      R"(\x95\x05\x00\x00\x00\x00\x00\x00\x00N.)"_py,
-      R"(\x95\x03\x00\x00\x00\x00\x00\x00\x00I4)"_py,
-  });
+      R"(\x80\x04\x95\x0c\x00\x00\x00\x00\x00\x00\x00N0\x95\x03\x00\x00\x00\x00\x00\x00\x00K\x01.)"_py,
+  };
+  const std::string pure_python = "def load(p): return pickle._loads(p)";
+  SUBCASE("frames used up exactly load as both CPython readers load them") {
+    test::check_like_cpython(fine);
+    test::check_like_cpython(fine, {}, pure_python);
+  }
+  SUBCASE("a read crossing a frame's end, or a FRAME in an unfinished frame, is bad_frame") {
+    test::check_like_cpython(read_apart, {}, "", read_apart, DecodeErrc::bad_frame);
+    test::check_like_cpython(read_apart, {}, pure_python);  // every one refused there too
+    for (const std::string& p : read_apart) {
+      const auto e = test::decode_error(p);
+      REQUIRE(e.has_value());
+      REQUIRE(e->position().has_value());
+      CHECK(e->reason().find("frame") != std::string::npos);
+    }
+    // The error names the offset and opcode of the read that crossed.
+    const auto e = test::decode_error(read_apart[1]);
+    CHECK(e->position()->offset == 11);
+    CHECK(e->position()->opcode == 0x8c);
+  }
+  SUBCASE("a frame longer than the input is refused, as C refuses it") {
+    test::check_like_cpython({R"(\x95\x05\x00\x00\x00\x00\x00\x00\x00N.)"_py,
+                              R"(\x95\x03\x00\x00\x00\x00\x00\x00\x00I4)"_py});
+  }
   SUBCASE("pickles with their FRAMEs stripped load the same (CPython's test_optional_frames)") {
     const std::string out = test::run_python(R"(
 import pickle, pickletools

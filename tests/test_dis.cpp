@@ -28,12 +28,45 @@ namespace {
 // where offset/opcode locate the opcode pickletools was on when it raised (-1 if none): the
 // one whose argument it was reading, or the one dis() was printing.
 constexpr const char* kHarness = R"(
-import io, os, random, sys, pickletools
+import io, os, pickle, random, sys, pickletools
 
 _state = {}
 
+# picklejar's disassembler reads frames as Python's own framed reader does (pickle._Unframer:
+# each read inside the current frame, or unframed once it is used up), and also refuses a
+# FRAME declaring more bytes than remain, and an empty GLOBAL/INST module or name.
+class _Framed:
+    def __init__(self, data):
+        self.data = data
+        self._file = io.BytesIO(data)
+        self.unframer = pickle._Unframer(self._file.read, self._file.readline)
+        self._pos = 0
+    def read(self, n):
+        b = self.unframer.read(n)
+        self._pos += len(b)
+        return b
+    def readline(self):
+        b = self.unframer.readline()
+        self._pos += len(b)
+        return b
+    def tell(self):
+        return self._pos
+
+def _picklejar_checks(f, opcode, arg, pos, end):
+    if opcode.name == 'FRAME':
+        left = len(f.data) - end
+        f.unframer.load_frame(0)  # its check first: the current frame is used up
+        f.unframer.load_frame(min(arg, left))
+        if arg > left:
+            raise ValueError(f'frame of {arg} bytes exceeds the {left} bytes remaining')
+    elif opcode.name in ('GLOBAL', 'INST'):
+        module, name = f.data[pos + 1:end].split(b'\n')[:2]
+        if not module or not name:
+            raise ValueError(f"{opcode.name} {'module' if not module else 'qualified'} name is empty")
+
 def _traced(data):
-    it = pickletools._genops(data, yield_end_pos=True)
+    f = _Framed(data)
+    it = pickletools._genops(f, yield_end_pos=True)
     _state['next'] = 0
     while True:
         _state['reading'] = True
@@ -42,6 +75,7 @@ def _traced(data):
         except StopIteration:
             _state['reading'] = False
             return
+        _picklejar_checks(f, opcode, arg, pos, end)
         _state['reading'] = False
         _state['op'] = (pos, ord(opcode.code))
         _state['next'] = end
@@ -110,6 +144,12 @@ bool contains(const std::string& text, const char* part) {
 // The DecodeErrc each pickletools failure stands for (our mapping, documented in
 // disassembler.cpp and dis_text.hpp).
 DecodeErrc code_for(const std::string& message) {
+  if (contains(message, "before end of frame") || contains(message, "before end of current frame"))
+    return DecodeErrc::bad_frame;
+  if (starts_with(message, "frame of ") && contains(message, " exceeds the ")) {
+    return DecodeErrc::truncated;
+  }
+  if (contains(message, " name is empty")) return DecodeErrc::bad_text;
   if (starts_with(message, "pickle exhausted") || starts_with(message, "not enough data") ||
       starts_with(message, "no newline found") ||
       (starts_with(message, "expected ") && contains(message, " remain"))) {
@@ -295,6 +335,22 @@ CASES = [
     b'Np 007 \ng7\n0.', b'Ng99999999999999999999999\n.', b'Np1_0\ng10\n0.', b'Nr\xff\xff\xff\xffj\xff\xff\xff\xff0.',
     b'N\x94j\x00\x00\x00\x00h\x00.', b'(\x94.', b'\x94N.', b'Nq\x00(h\x00t.', b'pabc\n.', b'gabc\n.',
     b'N\x94\x94q\x01.', b'NNq\x00Nq\x00.', b'N\x94Nh\x00\x85.',
+    # frames: a read crossing a frame's end (an opcode, its length, its payload, a text line),
+    # a FRAME inside an unfinished one, one declaring more than remains; frames used up exactly
+    # (then read on unframed), empty and nested-after-use frames
+    b'\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\x8c\x05hello\x94.',
+    b'\x80\x04\x95\x02\x00\x00\x00\x00\x00\x00\x00NX\x01\x00\x00\x00a.',
+    b'\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00I12\n.',
+    b'\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00cos\nsystem\n.',
+    b'\x80\x04\x95\x0c\x00\x00\x00\x00\x00\x00\x00N0\x95\x03\x00\x00\x00\x00\x00\x00\x00K\x01.',
+    b'\x80\x04\x95\x09\x00\x00\x00\x00\x00\x00\x00N.',
+    b'\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00K\x01.',
+    b'\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00\x8c\x02hi.',
+    b'\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00N.',
+    b'\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00N\x95\x01\x00\x00\x00\x00\x00\x00\x00.',
+    b'\x80\x04\x95\x07\x00\x00\x00\x00\x00\x00\x00cos\nsys\x95\x02\x00\x00\x00\x00\x00\x00\x00tem\n.',
+    # empty GLOBAL/INST names (og-rek's fuzz corpus has them; CPython refuses them)
+    b'c\nlog\n.', b'coo\n\n.', b'c\n\n.', b'(i\nC\n.', b'(imod\n\n.',
 ]
 # LONG4 ints around CPython's 4300-digit repr limit
 import pickle

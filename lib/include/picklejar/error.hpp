@@ -54,6 +54,9 @@ enum class DecodeErrc : std::uint8_t {
   forbidden = 14,       // see ForbiddenError
   unsupported_protocol = 15,  // PROTO above 5
   hook_failed = 16,           // a caller-supplied hook (persistent_load) threw
+  bad_frame = 17,    // a read crossed the end of a FRAME, or a FRAME began inside an unfinished one
+  hidden_call = 18,  // Python would call what an inert value cannot show (a BUILD after a
+                     // state holding __setstate__, items added after BUILD)
 };
 
 // Where in the input a decode error happened.

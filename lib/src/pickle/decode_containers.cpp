@@ -67,6 +67,13 @@ void Decoder::append_items(Slot& target, const Slot* first, std::size_t count) {
     check_items(items.size() + count);
     items.insert(items.end(), first, first + count);
   } else if (kind == Kind::object) {
+    // Picklers append before BUILD. After it, Python looks append/extend up on the instance
+    // first, where the state may have put any callable.
+    if (detail::as_object(target.as.node).state.tag != detail::Tag::none) {
+      fail(DecodeErrc::hidden_call,
+           "items appended to an object after its BUILD: Python would call the append or "
+           "extend its state may have set");
+    }
     auto& items = detail::as_object(target.as.node).listitems;
     check_items(items.size() + count);
     items.insert(items.end(), first, first + count);

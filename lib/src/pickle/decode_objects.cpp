@@ -69,6 +69,16 @@ bool is_iterable(const Slot& s) {
   return k == Kind::list || k == Kind::tuple || k == Kind::set || k == Kind::frozenset;
 }
 
+// Whether a BUILD state is a dict holding the key '__setstate__': Python stores it as an
+// instance attribute, and the next BUILD on that object calls it with the next state.
+bool sets_setstate(const Slot& state) {
+  if (detail::slot_kind(state) != Kind::dict) return false;
+  for (const auto& e : detail::as_table(state.as.node).table.entries()) {
+    if (e.key.tag != Tag::erased && is_str(e.key, "__setstate__")) return true;
+  }
+  return false;
+}
+
 // Latin-1 text (code points < 256) to bytes; false if a code point is larger.
 bool latin1_bytes(std::string_view utf8, std::string& out) {
   for (std::size_t pos = 0; pos < utf8.size();) {
@@ -100,6 +110,17 @@ void Decoder::push_global(std::string_view module, std::string_view name) {
   const Slot name_str = make_str(name);
   if (++objects_ > options_.limits.max_objects) objects_exceeded();
   push(detail::node_slot(detail::make_global_node(*heap_.get(), module_str, name_str)));
+  if (observer_ != nullptr) observer_->on_global(op_offset_, op_, stack_.back());
+}
+
+// An empty module or name imports nothing Python could find, and CPython's two readers say
+// different things about it ("pickle data was truncated" in C, "Empty module name" or an
+// attribute error in Python): refused rather than shown as a global named ".".
+void Decoder::require_names(std::string_view module, std::string_view name) const {
+  if (module.empty() || name.empty()) {
+    fail(DecodeErrc::bad_text, fmt::format("{} {} name is empty", opcode_name(op_),
+                                           module.empty() ? "module" : "qualified"));
+  }
 }
 
 void Decoder::op_global() {
@@ -108,6 +129,7 @@ void Decoder::op_global() {
   // CPython decodes GLOBAL's lines as strict UTF-8, INST's as ASCII.
   require_strict_utf8(module, "a GLOBAL module name");
   require_strict_utf8(name, "a GLOBAL name");
+  require_names(module, name);
   push_global(module, name);
 }
 
@@ -121,12 +143,14 @@ void Decoder::op_stack_global() {
   }
   std::string_view module_text = detail::as_str(module.as.node).text();
   std::string_view name_text = detail::as_str(name.as.node).text();
+  require_names(module_text, name_text);
   const bool remap = protocol_ < 3 && options_.fix_imports && py2_to_py3(module_text, name_text);
   if (remap) return push_global(module_text, name_text);
   check_global_allowed(module_text, name_text);
   // Keep the str nodes themselves: the pickle may share them through the memo.
   if (++objects_ > options_.limits.max_objects) objects_exceeded();
   push(detail::node_slot(detail::make_global_node(*heap_.get(), module, name)));
+  if (observer_ != nullptr) observer_->on_global(op_offset_, op_, stack_.back());
 }
 
 void Decoder::op_ext(std::int64_t code) {
@@ -258,9 +282,11 @@ void Decoder::op_reduce() {
   if (!may_be_callable(callable)) {
     fail(DecodeErrc::wrong_type, fmt::format("'{}' object is not callable", kind_of(callable)));
   }
-  if (reduce_well_known(callable, args, args_depth)) return;
-  push(make_object(ObjectForm::reduce, callable, args, Slot{}),
-       std::max(callable_depth, args_depth) + 1);
+  if (!reduce_well_known(callable, args, args_depth)) {
+    push(make_object(ObjectForm::reduce, callable, args, Slot{}),
+         std::max(callable_depth, args_depth) + 1);
+  }
+  observed_call(callable);
 }
 
 void Decoder::op_newobj() {
@@ -277,6 +303,7 @@ void Decoder::op_newobj() {
                      kind_of(cls)));
   }
   push(make_object(ObjectForm::newobj, cls, args, Slot{}), std::max(cls_depth, args_depth) + 1);
+  observed_call(cls);
 }
 
 void Decoder::op_newobj_ex() {
@@ -299,6 +326,7 @@ void Decoder::op_newobj_ex() {
   }
   push(make_object(ObjectForm::newobj_ex, cls, args, kwargs),
        std::max({cls_depth, args_depth, kwargs_depth}) + 1);
+  observed_call(cls);
 }
 
 void Decoder::op_inst() {
@@ -306,6 +334,7 @@ void Decoder::op_inst() {
   const std::string_view name = read_line("INST class name");
   require_ascii(module, "an INST module name");
   require_ascii(name, "an INST class name");
+  require_names(module, name);
   const std::size_t base = pop_mark();
   const Slot args = make_tuple(stack_.data() + base, stack_.size() - base);
   const Depth args_depth = slice_depth(base);
@@ -313,6 +342,7 @@ void Decoder::op_inst() {
   push_global(module, name);
   const Slot cls = pop();
   push(make_object(ObjectForm::inst, cls, args, Slot{}), args_depth + 1);
+  observed_call(cls);
 }
 
 void Decoder::op_obj() {
@@ -327,6 +357,7 @@ void Decoder::op_obj() {
   const Depth parts_depth = slice_depth(base);
   truncate(base);
   push(make_object(ObjectForm::obj, cls, args, Slot{}), parts_depth + 1);
+  observed_call(cls);
 }
 
 void Decoder::op_build() {
@@ -345,12 +376,27 @@ void Decoder::op_build() {
                      kind_of(target)));
   }
   deepen(stack_.size() - 1, state_depth + 1);
-  if (current->tag == Tag::none || detail::slot_kind(*current) != Kind::dict ||
-      detail::slot_kind(state) != Kind::dict) {
+  observed_call(detail::slot_kind(target) == Kind::object
+                    ? detail::as_object(target.as.node).callable
+                    : Slot{});
+  if (current->tag == Tag::none) {
     *current = state;
     return;
   }
-  // A second BUILD with dict state updates the first, as it would update __dict__.
+  // No pickler writes two BUILDs for one object. Two dict states update __dict__ in turn, which
+  // one merged dict shows; anything else makes Python call something the value cannot show:
+  // __setstate__ (the first state may have set it as an attribute) with the second state.
+  if (sets_setstate(*current)) {
+    fail(DecodeErrc::hidden_call,
+         "a second BUILD on an object whose state set '__setstate__': Python would call that "
+         "with this state");
+  }
+  if (detail::slot_kind(*current) != Kind::dict || detail::slot_kind(state) != Kind::dict) {
+    fail(DecodeErrc::hidden_call,
+         fmt::format("a second BUILD on one object (a '{}' state after a '{}' one): only dict "
+                     "states merge into one recorded state, and no pickler writes two",
+                     kind_of(state), kind_of(*current)));
+  }
   auto* merged = make<detail::TableNode>(Kind::dict);
   for (const Slot* source : std::initializer_list<const Slot*>{current, &state}) {
     for (const auto& e : detail::as_table(source->as.node).table.entries()) {

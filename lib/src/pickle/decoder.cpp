@@ -17,8 +17,10 @@ Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options,
     : begin_(reinterpret_cast<const std::uint8_t*>(input.data())),
       pos_(begin_),
       end_(begin_ + input.size()),
+      read_end_(end_),
       options_(options),
       heap_(detail::Heap::Memory::arena, input.size()),
+      budgeted_(heap_->arena()),
       // Scratch space from the value's arena: when the decoder is done, its blocks go back
       // to the arena's free lists (large ones to the per-thread cache) for reuse.
       stack_(detail::ArenaAllocator<Slot>(heap_->arena())),
@@ -29,6 +31,7 @@ Decoder::Decoder(std::span<const std::byte> input, const DecodeOptions& options,
                                                input.size(), options.limits.max_input_bytes));
   }
   heap_->pause_collection(true);  // the stack and memo hold plain slots
+  budgeted_->set_budget(options.limits.max_total_bytes);
 }
 
 bool Decoder::step(std::uint8_t op) {
@@ -43,14 +46,9 @@ bool Decoder::step(std::uint8_t op) {
       protocol_ = p;
       break;
     }
-    case Op::frame: {
-      const std::uint64_t n = read_u64();
-      if (n > remaining()) {
-        fail(DecodeErrc::truncated,
-             fmt::format("frame of {} bytes exceeds the {} bytes remaining", n, remaining()));
-      }
-      break;  // frames are optional framing for streaming readers; the bytes follow inline
-    }
+    case Op::frame:
+      open_frame(read_u64());
+      break;
     case Op::mark:
       // Every open MARK is a container or call still being built: a level of nesting.
       if (marks_.size() >= options_.limits.max_depth) depth_exceeded();
@@ -269,15 +267,16 @@ bool Decoder::step(std::uint8_t op) {
 }
 
 LoadResult Decoder::run() {
-  for (;;) {
-    if (pos_ == end_) {
-      throw DecodeError(
-          DecodeErrc::truncated, DecodePosition{static_cast<std::uint64_t>(pos_ - begin_), -1},
-          pos_ == begin_ ? "empty input: no pickle" : "input ended before the STOP opcode");
+  try {
+    for (;;) {
+      if (pos_ == read_end_) [[unlikely]]
+        at_read_end();
+      op_offset_ = static_cast<std::size_t>(pos_ - begin_);
+      op_ = *pos_++;
+      if (!step(op_)) break;
     }
-    op_offset_ = static_cast<std::size_t>(pos_ - begin_);
-    op_ = *pos_++;
-    if (!step(op_)) break;
+  } catch (const detail::Arena::BudgetExceeded&) {
+    total_bytes_exceeded();
   }
   // STOP: the result is the top of the stack.
   Slot result = pop();
@@ -316,6 +315,11 @@ void Decoder::objects_exceeded() const {
   fail_limit(fmt::format("more than max_objects ({}) values created", options_.limits.max_objects));
 }
 
+void Decoder::total_bytes_exceeded() const {
+  fail_limit(fmt::format("decoding would allocate more than max_total_bytes ({} bytes)",
+                         options_.limits.max_total_bytes));
+}
+
 void Decoder::check_items(std::size_t count) const {
   if (count > options_.limits.max_container_items) {
     fail_limit(fmt::format("container of {} items exceeds max_container_items ({})", count,
@@ -325,6 +329,52 @@ void Decoder::check_items(std::size_t count) const {
 
 // ---- input ----------------------------------------------------------------------------------
 
+void Decoder::at_read_end() {
+  if (frame_end_ != nullptr) {  // the frame is used up: what follows is read unframed
+    frame_end_ = nullptr;
+    read_end_ = end_;
+    if (pos_ != end_) return;
+  }
+  throw DecodeError(
+      DecodeErrc::truncated, DecodePosition{static_cast<std::uint64_t>(pos_ - begin_), -1},
+      pos_ == begin_ ? "empty input: no pickle" : "input ended before the STOP opcode");
+}
+
+// Python's pickle._Unframer reads an opcode and each piece of its argument from the current
+// frame, goes on unframed once the frame is used up, and refuses a read the frame cannot
+// satisfy. CPython's C reader ignores frame boundaries instead, so the same bytes read two ways
+// (which scanners have been fooled by): such a pickle is refused.
+void Decoder::need(std::size_t n, const char* what) {
+  if (frame_end_ != nullptr && pos_ == frame_end_) {
+    frame_end_ = nullptr;
+    read_end_ = end_;
+    if (n <= remaining()) return;
+  }
+  if (frame_end_ != nullptr) {
+    fail(DecodeErrc::bad_frame,
+         fmt::format("pickle exhausted before end of frame: {} of {} bytes crosses the end of "
+                     "the frame ({} of its bytes remain)",
+                     what, n, remaining()));
+  }
+  truncated(n, what);
+}
+
+void Decoder::open_frame(std::uint64_t size) {
+  if (frame_end_ != nullptr && pos_ != frame_end_) {
+    fail(DecodeErrc::bad_frame,
+         fmt::format("beginning of a new frame before end of current frame ({} of its bytes "
+                     "remain)",
+                     remaining()));
+  }
+  const auto left = static_cast<std::size_t>(end_ - pos_);
+  if (size > left) {
+    fail(DecodeErrc::truncated,
+         fmt::format("frame of {} bytes exceeds the {} bytes remaining", size, left));
+  }
+  frame_end_ = pos_ + size;
+  read_end_ = frame_end_;
+}
+
 void Decoder::truncated(std::size_t n, const char* what) const {
   fail(DecodeErrc::truncated, fmt::format("pickle data was truncated: {} needs {} bytes, {} remain",
                                           what, n, remaining()));
@@ -332,7 +382,16 @@ void Decoder::truncated(std::size_t n, const char* what) const {
 
 std::string_view Decoder::read_line(const char* what) {
   const void* nl = std::memchr(pos_, '\n', remaining());
+  if (nl == nullptr && frame_end_ != nullptr && pos_ == frame_end_) {
+    need(0, what);  // the frame is used up: the line is read unframed
+    nl = std::memchr(pos_, '\n', remaining());
+  }
   if (nl == nullptr) {
+    if (frame_end_ != nullptr) {
+      fail(DecodeErrc::bad_frame,
+           fmt::format("pickle exhausted before end of frame: {} crosses the end of the frame",
+                       what));
+    }
     fail(DecodeErrc::truncated, fmt::format("pickle data was truncated: {} has no newline", what));
   }
   const auto* line_end = static_cast<const std::uint8_t*>(nl);
@@ -342,14 +401,15 @@ std::string_view Decoder::read_line(const char* what) {
   return line;
 }
 
-void Decoder::bad_length(std::uint64_t declared, const char* what) const {
+void Decoder::bad_length(std::uint64_t declared, const char* what) {
+  if (declared > remaining() && frame_end_ != nullptr && pos_ == frame_end_) need(0, what);
   if (declared > remaining()) {
+    if (frame_end_ != nullptr) need(static_cast<std::size_t>(declared), what);  // throws
     fail(DecodeErrc::truncated,
          fmt::format("pickle data was truncated: {} declares {} bytes, {} remain", what, declared,
                      remaining()));
   }
   check_allocation(declared, what);
-  fail(DecodeErrc::bad_argument, "bad length");  // not reached: one of the above threw
 }
 
 void Decoder::check_allocation(std::uint64_t size, const char* what) const {

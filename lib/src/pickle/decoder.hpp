@@ -40,7 +40,10 @@ inline constexpr std::size_t kZeroCopyBytes = 4096;
 // to a map instead of growing the vector to it.
 class Memo {
  public:
-  explicit Memo(detail::Arena* arena) : dense_(detail::ArenaAllocator<Slot>(arena)) {}
+  explicit Memo(detail::Arena* arena)
+      : dense_(detail::ArenaAllocator<Slot>(arena)),
+        sparse_(0, std::hash<std::uint64_t>(), std::equal_to<std::uint64_t>(),
+                SparseAllocator(arena)) {}
   // Stores `value` at `index`; returns false when that would exceed `max_entries`.
   bool put(std::uint64_t index, const Slot& value, std::size_t max_entries) {
     if (index == dense_.size() && sparse_.empty() && count_ < max_entries) {
@@ -62,9 +65,26 @@ class Memo {
  private:
   bool put_slow(std::uint64_t index, const Slot& value, std::size_t max_entries);
   const Slot* get_sparse(std::uint64_t index) const noexcept;
+  // From the decode's arena too, so that max_total_bytes counts them.
+  using SparseAllocator = detail::ArenaAllocator<std::pair<const std::uint64_t, Slot>>;
   detail::ArenaVector<Slot> dense_;  // Tag::erased marks an unused index
-  std::unordered_map<std::uint64_t, Slot> sparse_;
+  std::unordered_map<std::uint64_t, Slot, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                     SparseAllocator>
+      sparse_;
   std::size_t count_ = 0;
+};
+
+// Told of every global and call as the decoder makes them, at the offset of the opcode
+// (picklejar::scan()). Nodes stay alive until the decoder's value is dropped.
+class DecodeObserver {
+ public:
+  virtual ~DecodeObserver() = default;
+  // GLOBAL, STACK_GLOBAL, INST or EXT pushed `global` (a GlobalNode).
+  virtual void on_global(std::size_t offset, std::uint8_t opcode, const Slot& global) = 0;
+  // REDUCE, NEWOBJ, NEWOBJ_EX, INST or OBJ made `result` by calling `callable`; or BUILD set
+  // the state of `result` (then `callable` is the target's class, None for an OrderedDict).
+  virtual void on_call(std::size_t offset, std::uint8_t opcode, const Slot& callable,
+                       const Slot& result) = 0;
 };
 
 class Decoder {
@@ -73,12 +93,17 @@ class Decoder {
   // into it instead of being copied (the input must not change while they live).
   Decoder(std::span<const std::byte> input, const DecodeOptions& options,
           std::shared_ptr<void> input_owner = {});
-  // A hook may have merged this decode's heap with a caller's: never leave it paused.
-  ~Decoder() { heap_->pause_collection(false); }
+  // A hook may have merged this decode's heap with a caller's: never leave it paused. The
+  // arena's budget is this decode's, not the value's.
+  ~Decoder() {
+    heap_->pause_collection(false);
+    budgeted_->clear_budget();
+  }
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
   // Runs to STOP. Returns the value and the number of bytes consumed.
   LoadResult run();
+  void observe(DecodeObserver* observer) noexcept { observer_ = observer; }
 
   // ---- used by the opcode families ----------------------------------------------------------
   [[noreturn]] void fail(DecodeErrc code, const std::string& why) const;
@@ -89,15 +114,23 @@ class Decoder {
   // Dispatch one opcode; false at STOP. Inlined into run()'s loop: it is the hot path.
   [[gnu::always_inline]] inline bool step(std::uint8_t op);
 
-  // Input.
-  std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
+  // Input. Reads stop at read_end_: the end of the current FRAME, or of the input. A frame
+  // that is used up gives way to unframed reads; a read crossing its end is refused, as
+  // Python's own framed reader does (see need()).
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(read_end_ - pos_); }
   const std::uint8_t* take(std::size_t n, const char* what) {
     if (n > remaining()) [[unlikely]]
-      truncated(n, what);
+      need(n, what);
     const std::uint8_t* p = pos_;
     pos_ += n;
     return p;
   }
+  // Makes `n` bytes readable at pos_ or throws: leaves a used-up frame, refuses a read
+  // crossing the end of the current frame (bad_frame), or one past the input (truncated).
+  void need(std::size_t n, const char* what);
+  // The opcode fetch found pos_ at read_end_: leaves a used-up frame, or throws at the end.
+  void at_read_end();
+  void open_frame(std::uint64_t size);
   [[noreturn]] void truncated(std::size_t n, const char* what) const;
   std::uint8_t read_u8() { return *take(1, "argument"); }
   std::uint16_t read_u16() { return load_le<std::uint16_t>(take(2, "argument")); }
@@ -112,7 +145,8 @@ class Decoder {
     }
     return static_cast<std::size_t>(declared);
   }
-  [[noreturn]] void bad_length(std::uint64_t declared, const char* what) const;
+  // Either makes `declared` bytes readable (leaving a used-up frame) or throws.
+  void bad_length(std::uint64_t declared, const char* what);
   // Throws LimitError when one payload of `size` bytes exceeds max_allocation_bytes.
   void check_allocation(std::uint64_t size, const char* what) const;
 
@@ -170,6 +204,7 @@ class Decoder {
     return heap_->make_str(text);
   }
   [[noreturn]] void objects_exceeded() const;
+  [[noreturn]] void total_bytes_exceeded() const;
   void check_items(std::size_t count) const;
   Slot make_str(std::string_view utf8) {
     if (!detail::is_ascii(utf8) && detail::find_invalid_utf8_slow(utf8)) [[unlikely]] {
@@ -242,15 +277,24 @@ class Decoder {
   void op_readonly_buffer();
   void push_global(std::string_view module, std::string_view name);
   void check_global_allowed(std::string_view module, std::string_view name) const;
+  void require_names(std::string_view module, std::string_view name) const;
   bool reduce_well_known(const Slot& callable, const Slot& args, Depth args_depth);
   Slot make_object(ObjectForm form, const Slot& callable, const Slot& args, const Slot& kwargs);
   void persistent(const Slot& pid);
+  // Tells the observer (if any) about the call just made, whose result is on top.
+  void observed_call(const Slot& callable) {
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->on_call(op_offset_, op_, callable, stack_.back());
+  }
 
   const std::uint8_t* begin_;
   const std::uint8_t* pos_;
   const std::uint8_t* end_;
+  const std::uint8_t* read_end_;             // frame_end_, or end_ outside a frame
+  const std::uint8_t* frame_end_ = nullptr;  // the current FRAME's end, null outside one
   const DecodeOptions& options_;
   detail::HeapGuard heap_;
+  detail::Arena* budgeted_;  // the arena holding max_total_bytes (the heap's, at the start)
   detail::ArenaVector<Slot> stack_;
   std::vector<std::size_t> marks_;
   Memo memo_;
@@ -260,6 +304,7 @@ class Decoder {
   std::size_t objects_ = 0;
   std::size_t next_buffer_ = 0;
   std::shared_ptr<void> input_owner_;
+  DecodeObserver* observer_ = nullptr;
 };
 
 }  // namespace picklejar::pickle

@@ -21,12 +21,22 @@ namespace {
 // sys.maxsize on a 64-bit CPython.
 constexpr std::uint64_t kMaxSize = std::numeric_limits<std::int64_t>::max();
 
+constexpr const char* kFrameExhausted = "pickle exhausted before end of frame";
+
 class ArgReader {
  public:
-  ArgReader(std::string_view data, std::size_t& pos) : data_(data), pos_(pos) {}
+  ArgReader(std::string_view data, std::size_t& pos, std::size_t& frame_end)
+      : data_(data), pos_(pos), frame_end_(frame_end) {}
 
   // f.read(n): up to n bytes, fewer at the end of the input.
   std::string_view read(std::uint64_t n) {
+    if (frame_end_ != kNoFrame && n != 0) {
+      if (pos_ == frame_end_) {
+        frame_end_ = kNoFrame;  // used up: the rest is read unframed
+      } else if (n > frame_end_ - pos_) {
+        throw Failure(DecodeErrc::bad_frame, kFrameExhausted);
+      }
+    }
     const std::size_t take =
         static_cast<std::size_t>(std::min<std::uint64_t>(n, data_.size() - pos_));
     const std::string_view bytes = data_.substr(pos_, take);
@@ -46,7 +56,12 @@ class ArgReader {
 
   // f.readline() without its newline; pickletools insists on the newline.
   std::string_view line(const char* name) {
-    const std::size_t newline = data_.find('\n', pos_);
+    if (frame_end_ == pos_) frame_end_ = kNoFrame;
+    const std::size_t newline =
+        data_.substr(0, frame_end_ == kNoFrame ? data_.size() : frame_end_).find('\n', pos_);
+    if (newline == std::string_view::npos && frame_end_ != kNoFrame) {
+      throw Failure(DecodeErrc::bad_frame, kFrameExhausted);
+    }
     if (newline == std::string_view::npos) {
       pos_ = data_.size();
       throw Failure(DecodeErrc::truncated,
@@ -71,6 +86,7 @@ class ArgReader {
  private:
   std::string_view data_;
   std::size_t& pos_;
+  std::size_t& frame_end_;
 };
 
 Argument int_argument(std::string decimal) {
@@ -239,8 +255,9 @@ Argument long_bytes_argument(ArgType type, ArgReader& in) {
 
 }  // namespace
 
-std::optional<Argument> read_argument(ArgType type, std::string_view data, std::size_t& pos) {
-  ArgReader in(data, pos);
+std::optional<Argument> read_argument(ArgType type, std::string_view data, std::size_t& pos,
+                                      std::size_t& frame_end) {
+  ArgReader in(data, pos, frame_end);
   switch (type) {
     case ArgType::none:
       return std::nullopt;

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "byte_order.hpp"
 #include "dis_args.hpp"
 #include "dis_stack.hpp"
 #include "opcodes.hpp"
@@ -76,6 +77,8 @@ class Disassembler {
   void pop_mark_block(const OpcodeInfo& info, Effect& effect);
   void use_memo(const OpcodeInfo& info, const std::optional<Argument>& arg, Effect& effect);
   std::string stack_text() const;
+  void check_frame(const OpcodeInfo& info);
+  void check_names(const OpcodeInfo& info) const;
 
   [[noreturn]] void fail(DecodeErrc code, const std::string& why) const {
     const DecodePosition position{op_offset_, op_};
@@ -105,6 +108,7 @@ class Disassembler {
   std::vector<std::size_t> marks_;  // offsets of the open MARK opcodes (pickletools' markstack)
   std::unordered_map<std::string, StackKind> memo_;  // keyed by the index in decimal
   int max_protocol_ = -1;
+  std::size_t frame_end_ = pickle::dis::kNoFrame;  // where the open FRAME ends
 };
 
 // One iteration of dis()'s loop; false after STOP.
@@ -149,6 +153,7 @@ bool Disassembler::step() {
 const OpcodeInfo& Disassembler::next_opcode(std::optional<Argument>& arg) {
   op_offset_ = pos_;
   op_ = -1;
+  if (pos_ == frame_end_) frame_end_ = pickle::dis::kNoFrame;  // used up: read on unframed
   if (pos_ == data_.size()) fail(DecodeErrc::truncated, "pickle exhausted before seeing STOP");
   op_ = static_cast<std::uint8_t>(data_[pos_++]);
   const OpcodeInfo* info = pickle::opcode_info(static_cast<std::uint8_t>(op_));
@@ -157,11 +162,41 @@ const OpcodeInfo& Disassembler::next_opcode(std::optional<Argument>& arg) {
                                                  bytes_repr(data_.substr(op_offset_, 1))));
   }
   try {
-    arg = pickle::dis::read_argument(info->arg, data_, pos_);
+    arg = pickle::dis::read_argument(info->arg, data_, pos_, frame_end_);
   } catch (const Failure& e) {
     fail(e.code(), e.what());
   }
+  check_frame(*info);
+  check_names(*info);
   return *info;
+}
+
+// Beyond pickletools, which reads straight through frames: the decoder's framing rules (those
+// of Python's own framed reader, pickle._Unframer, with its messages, plus a frame may not
+// declare more bytes than remain), so that no listing shows a pickle the decoder refuses.
+void Disassembler::check_frame(const OpcodeInfo& info) {
+  if (!is_op(info.code, Op::frame)) return;
+  if (frame_end_ != pickle::dis::kNoFrame && pos_ != frame_end_) {
+    fail(DecodeErrc::bad_frame, "beginning of a new frame before end of current frame");
+  }
+  const auto size = pickle::load_le<std::uint64_t>(
+      reinterpret_cast<const std::uint8_t*>(data_.data() + op_offset_ + 1));
+  if (size > data_.size() - pos_) {
+    fail(DecodeErrc::truncated, fmt::format("frame of {} bytes exceeds the {} bytes remaining",
+                                            size, data_.size() - pos_));
+  }
+  frame_end_ = pos_ + static_cast<std::size_t>(size);
+}
+
+// pickletools prints an empty GLOBAL/INST name; the decoder refuses it (so does CPython).
+void Disassembler::check_names(const OpcodeInfo& info) const {
+  if (!is_op(info.code, Op::global) && !is_op(info.code, Op::inst)) return;
+  const std::string_view lines = data_.substr(op_offset_ + 1, pos_ - op_offset_ - 1);
+  const std::size_t newline = lines.find('\n');
+  if (newline == 0 || newline + 2 == lines.size()) {
+    fail(DecodeErrc::bad_text,
+         fmt::format("{} {} name is empty", info.name, newline == 0 ? "module" : "qualified"));
+  }
 }
 
 // "%-4s %s%s" % (code, indentation, name)

@@ -21,10 +21,12 @@ Arena::~Arena() {
 void* Arena::bump_slow(std::size_t rounded) {
   // The tail of the old chunk is abandoned (at most kMediumMax bytes).
   const std::size_t size = std::max(next_chunk_, rounded);
+  charge(size);
   chunks_.reserve(chunks_.size() + 1);  // so that the push below cannot throw
   Chunk chunk;
   chunk.memory = allocate_block(size, chunk.capacity);
   chunks_.push_back(chunk);
+  held_ += chunk.capacity;
   cursor_ = static_cast<std::byte*>(chunk.memory);
   poison(chunk.memory, chunk.capacity);  // unpoisoned block by block as bump() hands it out
   limit_ = cursor_ + size;
@@ -47,8 +49,10 @@ void* Arena::allocate_medium(std::size_t bytes) {
 }
 
 void* Arena::allocate_large(std::size_t bytes) {
+  charge(sizeof(LargeBlock) + bytes);
   std::size_t capacity = 0;
   auto* header = static_cast<LargeBlock*>(allocate_block(sizeof(LargeBlock) + bytes, capacity));
+  held_ += capacity;
   header->size = capacity;
   header->prev = &large_;
   header->next = large_.next;
@@ -61,6 +65,7 @@ void Arena::deallocate_large(void* block) noexcept {
   auto* header = static_cast<LargeBlock*>(block) - 1;
   header->prev->next = header->next;
   header->next->prev = header->prev;
+  held_ -= header->size;
   free_block(header, header->size);
 }
 

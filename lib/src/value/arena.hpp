@@ -20,7 +20,9 @@
 #include <array>
 #include <bit>
 #include <cstddef>
+#include <limits>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,17 @@ class Arena {
   // `bytes` must be the size given to allocate().
   void deallocate(void* block, std::size_t bytes) noexcept;
 
+  // A cap on the memory the arena holds (chunks and large blocks, free-listed blocks
+  // included): allocate() throws BudgetExceeded instead of going past it. Only the slow paths
+  // that take new memory check it, so the cap costs nothing per allocation. The decoder sets
+  // one for the duration of a decode (DecodeLimits::max_total_bytes).
+  struct BudgetExceeded : std::bad_alloc {
+    const char* what() const noexcept override { return "arena budget exceeded"; }
+  };
+  void set_budget(std::size_t bytes) noexcept { budget_ = bytes; }
+  void clear_budget() noexcept { budget_ = std::numeric_limits<std::size_t>::max(); }
+  std::size_t held_bytes() const noexcept { return held_; }
+
   static constexpr std::size_t kMinChunk = 512;
   static constexpr std::size_t kChunk = std::size_t{64} << 10;
 
@@ -94,6 +107,9 @@ class Arena {
   void* allocate_medium(std::size_t bytes);
   void* allocate_large(std::size_t bytes);
   void deallocate_large(void* block) noexcept;
+  void charge(std::size_t bytes) {
+    if (bytes > budget_ - std::min(held_, budget_)) throw BudgetExceeded();
+  }
 
   std::array<FreeBlock*, kSmallClasses> small_free_{};
   std::array<FreeBlock*, kMediumClasses> medium_free_{};
@@ -106,6 +122,8 @@ class Arena {
   std::vector<Chunk> chunks_;
   std::size_t next_chunk_;
   LargeBlock large_{&large_, &large_, 0, 0};  // sentinel of the large-block list
+  std::size_t held_ = 0;                      // bytes of the chunks and large blocks held now
+  std::size_t budget_ = std::numeric_limits<std::size_t>::max();
 };
 
 inline void* Arena::bump(std::size_t rounded) {

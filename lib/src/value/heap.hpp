@@ -33,6 +33,7 @@ class Heap {
   // Allocates a node; the heap's arena (or nullptr) is the constructor's first argument.
   template <class N, class... Args>
   N* make(Args&&... args) {
+    reserve_node_slot();
     Arena* arena = arena_.get();
     void* memory = arena ? arena->allocate(sizeof(N)) : ::operator new(sizeof(N));
     N* node;
@@ -49,6 +50,7 @@ class Heap {
 
   // A str node holding a copy of `text` (which must be valid UTF-8 with surrogatepass).
   StrNode* make_str(std::string_view text) {
+    reserve_node_slot();
     const std::size_t size = StrNode::block_size(text.size());
     Arena* arena = arena_.get();
     void* memory = arena ? arena->allocate(size) : ::operator new(size);
@@ -95,6 +97,12 @@ class Heap {
   Heap(Memory memory, std::size_t expected_bytes)
       : arena_(memory == Memory::arena ? std::make_unique<Arena>(expected_bytes) : nullptr),
         nodes_(ArenaAllocator<Node*>(arena_.get())) {}
+  // Makes room in nodes_ before a node is built, so that adopting it cannot throw (an arena
+  // at its budget throws) and leave a constructed node that nothing would destroy.
+  void reserve_node_slot() {
+    if (nodes_.size() == nodes_.capacity()) [[unlikely]]
+      nodes_.reserve(nodes_.empty() ? 16 : 2 * nodes_.size());
+  }
   void adopt_node(Node* node) {
     node->heap = this;
     nodes_.push_back(node);
