@@ -9,13 +9,17 @@
 #include <string>
 #include <vector>
 
+#include <picklejar/buffer.hpp>
 #include <picklejar/pickle.hpp>
 #include <picklejar/repr.hpp>
+
+#include <fmt/format.h>
 
 #include "decoder_support.hpp"
 
 using namespace picklejar::test::literals;
 using picklejar::DecodeErrc;
+using picklejar::DecodeLimits;
 using picklejar::DecodeOptions;
 using picklejar::LimitError;
 using picklejar::Value;
@@ -146,9 +150,15 @@ TEST_CASE("hostile: billion laughs built with DUP and GET") {
     CHECK(a == b);
     CHECK(a.is_hashable() == (p[0] != ']'));
     if (a.is_hashable()) CHECK(a.hash() == b.hash());
-    // Printed in full the value is 2**60 leaves: repr stops at its output limit (a small
-    // one here; the default 256 MiB takes seconds to reach).
+    // Printed in full the value is 2**60 leaves. By default repr() labels what appears
+    // more than once: "#1=(...)" the first time, "#1#" after, a line per level.
+    const std::string text = picklejar::repr(a);
+    CHECK(text.size() < 60 * 16);
+    CHECK(text.find("#60#") != std::string::npos);
+    // Python's repr of it stops at the output limit (a small one here; the default 256 MiB
+    // takes seconds to reach).
     picklejar::ReprOptions options;
+    options.shared = picklejar::SharedRepr::expand;
     options.max_bytes = kMiB;
     CHECK_THROWS_AS(picklejar::repr(a, options), LimitError);
   }
@@ -173,5 +183,87 @@ TEST_CASE("hostile: a dict key that is a chain of shared tuples") {
       CHECK(container.contains(other));
       if (container.is_dict()) CHECK(container[other] == Value(1));
     }
+  }
+}
+
+TEST_CASE("hostile: max_total_bytes bounds what a decode allocates, discarded values included") {
+  CHECK(DecodeLimits{}.max_total_bytes == std::size_t{1} << 30);
+  DecodeOptions small;
+  small.limits.max_total_bytes = 8 * kMiB;
+  const auto check_stops = [&](const std::string& pickle) {
+    INFO(test::hex(pickle.substr(0, 8)));
+    REQUIRE_NOTHROW(picklejar::loads(pickle));  // the default budget holds it
+    const auto e = test::decode_error<LimitError>(pickle, small);
+    REQUIRE(e);
+    CHECK(e->reason().find("max_total_bytes") != std::string::npos);
+    REQUIRE(e->position());
+    CHECK(e->position()->offset < pickle.size() / 2);  // stopped early, not at the end
+  };
+  SUBCASE("EMPTY_LIST opcodes: a node each, one byte of input each") {
+    check_stops(repeat("]", 400'000) + ".");
+  }
+  SUBCASE("containers made and dropped (POP): nothing is freed during a decode") {
+    check_stops(repeat("]0", 400'000) + "N.");
+  }
+  SUBCASE("DUP: stack slots, no node at all") { check_stops("N" + repeat("2", 2'000'000) + "."); }
+  SUBCASE("bytes payloads copied and dropped") {
+    check_stops(repeat("C\xff" + std::string(255, 'x') + "0", 100'000) + "N.");
+  }
+  SUBCASE("a sparse memo") {
+    std::string p = "N";
+    for (std::uint32_t i = 0; i < 400'000; ++i) p += "r" + u32(0x10000000u + 7919u * i);
+    check_stops(p + ".");
+  }
+}
+
+TEST_CASE("hostile: max_total_bytes counts what is allocated, and ends with the decode") {
+  DecodeOptions small;
+  small.limits.max_total_bytes = 4 * kMiB;
+  SUBCASE("bytes a loads(Buffer) refers to without copying are not counted") {
+    const std::string p = "B" + u32(16 * kMiB) + std::string(16 * kMiB, 'x') + ".";
+    const auto buffer = picklejar::Buffer::copy_of(p);
+    CHECK(picklejar::loads(buffer, small).size() == 16 * kMiB);
+    CHECK(test::decode_errc(p, small) == DecodeErrc::limit_exceeded);  // copied from a span
+  }
+  SUBCASE("the value a decode returns grows freely afterwards") {
+    Value list = picklejar::loads("]" + std::string("."), small);
+    for (int i = 0; i < 1'000'000; ++i) list.append(Value::list({i}));
+    CHECK(list.size() == 1'000'000);
+  }
+}
+
+TEST_CASE("hostile: repr of DAG pickles is small by default (each level holds the last twice)") {
+  // ~100-400 bytes each; printed as Python would, each is 2**40+ leaves (issue 14: dump ran
+  // for 20 s and hundreds of MB before giving up). Labelled, each prints in linear space.
+  std::string dicts = R"(\x80\x02}q\x00)"_py;
+  for (int i = 1; i <= 40; ++i) {
+    const std::string prev = "h" + std::string(1, static_cast<char>(i - 1));
+    dicts += "0}q" + std::string(1, static_cast<char>(i)) + "(X" + u32(1) + "a" + prev + "X" +
+             u32(1) + "b" + prev + "u";
+  }
+  std::string recipes = R"(\x80\x02cmod\nC\nq\x00)q\x01)"_py;
+  for (int i = 2; i <= 42; ++i) {
+    const std::string prev = "h" + std::string(1, static_cast<char>(i - 1));
+    recipes += "0h" + std::string(1, '\0') + prev + prev + "\x86" + "Rq" +
+               std::string(1, static_cast<char>(i));
+  }
+  const std::vector<std::string> pickles = {
+      R"(\x80\x02))"_py + repeat(R"(2\x86)"_py, 48) + ".",  // DUP tuples, 100 bytes
+      R"(\x80\x02])"_py + repeat(R"(2\x86)"_py, 48) + ".",  // DUP over a list
+      "\x80\x02" + shared_tuple_chain(48) + ".",            // memo GETs
+      dicts + ".",                                          // dicts
+      recipes + ".",                                        // object recipes
+  };
+  for (const std::string& p : pickles) {
+    INFO(test::hex(p.substr(0, 16)));
+    const Value v = picklejar::loads(p);
+    const std::string text = picklejar::repr(v);
+    CHECK(text.size() < 40 * p.size());
+    CHECK(text.find("#1=") != std::string::npos);
+    CHECK(fmt::format("{}", v) == text);
+    picklejar::ReprOptions expand;
+    expand.shared = picklejar::SharedRepr::expand;
+    expand.max_bytes = 4 * kMiB;
+    CHECK_THROWS_AS(picklejar::repr(v, expand), LimitError);
   }
 }

@@ -100,3 +100,68 @@ TEST_CASE("repr refuses ints longer than CPython's 4300-digit limit") {
   CHECK(picklejar::repr(huge, unlimited) == std::string(5000, '7'));
   CHECK(Value::integer_from_decimal(std::string(4300, '9')).repr().size() == 4300);
 }
+
+TEST_CASE("repr of shared objects: Python's while repeats are small, labelled past that") {
+  using picklejar::ReprOptions;
+  using picklejar::SharedRepr;
+  const Value a = Value::list({1, 2});
+  const Value twice = Value::list({a, a, Value::dict({{"k", a}})});
+  Value cyclic = Value::list({a});
+  cyclic.append(cyclic);
+  SUBCASE("small repeats print as Python prints them") {
+    const std::string out = picklejar::test::run_python(R"(
+a = [1, 2]
+c = [a]
+c.append(c)
+print(repr([a, a, {'k': a}]))
+print(repr(c))
+)");
+    CHECK(twice.repr() + "\n" + cyclic.repr() + "\n" == out);
+    std::string text;
+    CHECK_FALSE(picklejar::append_repr(text, twice));  // false: Python's repr
+  }
+  SUBCASE("SharedRepr::label: '#N=' at the first appearance, '#N#' after, cycles included") {
+    ReprOptions label;
+    label.shared = SharedRepr::label;
+    CHECK(picklejar::repr(twice, label) == "[#1=[1, 2], #1#, {'k': #1#}]");
+    CHECK(picklejar::repr(cyclic, label) == "#1=[[1, 2], #1#]");
+    // A short shared str prints in full, a long one gets a label too.
+    const Value s("short");
+    const Value l(std::string(40, 'x'));
+    CHECK(picklejar::repr(Value::tuple({s, s, l, l}), label) ==
+          "('short', 'short', #1='" + std::string(40, 'x') + "', #1#)");
+    std::string text = "prefix ";
+    CHECK(picklejar::append_repr(text, twice, label));
+    CHECK(text == "prefix [#1=[1, 2], #1#, {'k': #1#}]");
+  }
+  SUBCASE("SharedRepr::automatic switches to labels once repeats pass max_repeated_bytes") {
+    ReprOptions tight;
+    tight.max_repeated_bytes = 5;  // "[1, 2]" printed again is 6 bytes
+    CHECK(picklejar::repr(twice, tight) == "[#1=[1, 2], #1#, {'k': #1#}]");
+    tight.max_repeated_bytes = 12;  // both repeats fit
+    CHECK(picklejar::repr(twice, tight) == "[[1, 2], [1, 2], {'k': [1, 2]}]");
+  }
+  SUBCASE("an exponential DAG prints in linear space by default, in full only on request") {
+    Value t = Value::tuple();
+    for (int i = 0; i < 100; ++i) t = Value::tuple({t, t});
+    const std::string text = fmt::format("{}", t);  // the formatter: bounded too
+    CHECK(text.size() < 100 * 16);
+    CHECK(text.starts_with("(#1=(#2=("));
+    CHECK(text.ends_with(", #2#), #1#)"));
+    ReprOptions expand;
+    expand.shared = SharedRepr::expand;
+    expand.max_bytes = 1 << 16;
+    CHECK_THROWS_AS(picklejar::repr(t, expand), picklejar::LimitError);
+  }
+}
+
+TEST_CASE("repr shows an OrderedDict's instance attributes, which Python's repr leaves out") {
+  Value od = Value::dict({{"a", 1}});
+  od.set_dict_flavor(picklejar::DictFlavor::ordered_dict);
+  od.set_dict_state(Value::dict({{"__setstate__", Value::global("posix", "system")}}));
+  CHECK(od.repr() == "<OrderedDict([('a', 1)]) state={'__setstate__': <global posix.system>}>");
+  Value empty = Value::dict();
+  empty.set_dict_flavor(picklejar::DictFlavor::ordered_dict);
+  empty.set_dict_state("x");
+  CHECK(empty.repr() == "<OrderedDict() state='x'>");
+}

@@ -213,6 +213,8 @@ def builtin_only(obj, seen=None):
     t = type(obj)
     if t in (type(None), bool, int, float, str, bytes, bytearray):
         return True
+    if t is collections.OrderedDict and vars(obj):
+        return False  # picklejar shows the attributes Python's repr leaves out
     if t in (list, tuple, set, frozenset, dict, collections.OrderedDict):
         seen.add(id(obj))
         items = obj.items() if isinstance(obj, dict) else [(x, None) for x in obj]
@@ -261,8 +263,11 @@ def main(outdir):
                 continue  # not expressible at this protocol (e.g. huge int text at 0/1)
             write(outdir, name, protocol, data, value)
             count += 1
+        repr_file = os.path.join(outdir, name + ".repr")
         if builtin_only(value):
             write_repr(outdir, name, value)
+        elif os.path.exists(repr_file):
+            os.remove(repr_file)  # from an older generator, for which the case was plain data
     if count == 0:
         sys.exit("make_corpus: no cases written")
 

@@ -3,14 +3,25 @@
 //   fmt::print("{}\n", v);   // prints what print(repr(obj)) prints for built-in values
 //
 // Globals print as <global module.qualname>; objects as <module.Class object ...> (or
-// <reduce module.func(args)> for a REDUCE recipe) with their args, state and items.
-// A structure that contains itself prints "[...]", "{...}", "(...)" as Python does. A shared
-// (not cyclic) structure prints in full each time it appears, as Python does, so the output
-// can be exponentially larger than the value: max_bytes bounds it.
+// <reduce module.func(args)> for a REDUCE recipe) with their args, state and items; an
+// OrderedDict with instance attributes (BUILD state) as <OrderedDict([...]) state={...}>.
+// A structure that contains itself prints "[...]", "{...}", "(...)" as Python does.
+//
+// Shared objects. Python prints an object in full every time it appears, so a pickle of a few
+// hundred bytes (each level holding the previous one twice) prints as exabytes. By default
+// (SharedRepr::automatic) repr() is Python's while repeating shared objects adds at most
+// max_repeated_bytes to the text; past that, the whole value is printed *labelled*, as Lisp
+// prints shared structure: an object that appears more than once is printed in full the
+// first time, prefixed "#1=", and as "#1#" after that (cycles too):
+//   a = [1, 2]; [a, a]        ->  [[1, 2], [1, 2]]                (small: Python's repr)
+//   the 64-level tuple chain  ->  #1=(#2=(#3=(...), #3#), #2#)    (labelled)
+// Either way the text is linear in the value's size. SharedRepr::expand prints Python's repr
+// whatever it costs (up to max_bytes).
 
 #include <fmt/format.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,7 +29,18 @@
 
 namespace picklejar {
 
+// How an object that appears in more than one place is printed (see above).
+enum class SharedRepr : std::uint8_t {
+  automatic,  // Python's repr while repeats add at most max_repeated_bytes; else labelled
+  expand,     // Python's repr, every appearance in full (bounded by max_bytes only)
+  label,      // labelled: "#1=" at the first appearance, "#1#" at the others
+};
+
 struct ReprOptions {
+  SharedRepr shared = SharedRepr::automatic;
+  // With SharedRepr::automatic: the bytes that printing shared objects again may add to the
+  // text before the value is printed labelled instead.
+  std::size_t max_repeated_bytes = std::size_t{1} << 20;
   // Stop with LimitError once the text would exceed this many bytes.
   std::size_t max_bytes = std::size_t{256} << 20;
   // Ints with more decimal digits raise LimitError, like CPython's default
@@ -27,8 +49,9 @@ struct ReprOptions {
 };
 
 std::string repr(const Value& value, const ReprOptions& options = {});
-// Appends to `out` instead of returning a new string.
-void append_repr(std::string& out, const Value& value, const ReprOptions& options = {});
+// Appends to `out` instead of returning a new string. Returns true when the text is labelled
+// (SharedRepr::label, or automatic past max_repeated_bytes), false when it is Python's repr.
+bool append_repr(std::string& out, const Value& value, const ReprOptions& options = {});
 
 // Python's repr of a float ('1.0', '1e+16', 'nan', '-inf'), of a str and of bytes.
 std::string float_repr(double value);

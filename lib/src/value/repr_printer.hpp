@@ -1,0 +1,104 @@
+#pragma once
+// The printer behind repr(). Internal. Files:
+//   repr.cpp          the work loop, shared-object handling, built-in containers, the API
+//   repr_objects.cpp  globals, object recipes and OrderedDict state (where renderings of
+//                     particular classes belong)
+//   repr_shared.cpp   which objects appear more than once (for labelled printing)
+//   repr_scalars.cpp  float, str and bytes text
+//
+// Nothing recurses: print() pushes small tasks on a work list, in reverse order.
+
+#include <picklejar/repr.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "node.hpp"
+
+namespace picklejar::detail {
+
+// The nodes that appear more than once in what repr() prints of `root` (and so get labels):
+// every such container or object, and such leaves (str, bytes, int, global) whose text is
+// long enough to matter.
+std::unordered_set<Node*> shared_nodes(const Slot& root);
+
+// Calls fn(const Slot&) for each value print() prints inside `n`, in any order.
+template <class Fn>
+void for_each_printed_child(Node* n, Fn&& fn) {
+  if (n->kind == Kind::object) {
+    const auto& o = as_object(n);
+    fn(o.callable);
+    if (o.form == ObjectForm::reduce) {
+      for (const Slot& a : as_sequence(o.args.as.node).items) fn(a);
+    } else {
+      fn(o.args);
+    }
+    fn(o.kwargs);
+    fn(o.state);
+    for (const Slot& s : o.listitems) fn(s);
+    for (const auto& [k, v] : o.dictitems) fn(k), fn(v);
+    return;
+  }
+  if (n->kind == Kind::global) return;  // printed as its name
+  for_each_child(n, [&](Slot& child) { fn(child); });
+}
+
+class Printer {
+ public:
+  enum class Mode { python, labelled };
+  // Python mode under SharedRepr::automatic: repeats passed max_repeated_bytes.
+  struct TooRepetitive {};
+
+  Printer(std::string& out, const ReprOptions& options, Mode mode, const Slot& root);
+  void run(const Slot& root);
+
+ private:
+  struct Task {
+    enum class Type { text, value, callable_name, leave, end_repeat } type;
+    const char* text = nullptr;
+    Slot slot{};
+  };
+  static Task text(const char* t) { return {Task::Type::text, t, {}}; }
+  static Task value(const Slot& s) { return {Task::Type::value, nullptr, s}; }
+
+  void emit(std::string_view s);
+  void print(const Slot& s);
+  // Labels and repeats: false when `n` was printed as a reference ("#1#") instead.
+  bool begin_node(Node* n);
+  void print_leaf(Node* n);
+  void sequence(std::span<const Slot> items, const char* open, const char* close, bool tuple_comma);
+  void dict(Node* n);
+  void ordered_dict(const std::vector<const OrderedTable::Entry*>& live);
+  void set(const TableNode& node);
+  static const char* recursion_marker(Node* n);
+  static std::vector<const OrderedTable::Entry*> live_entries(const OrderedTable& t);
+
+  // repr_objects.cpp
+  static std::string global_name(Node* n);
+  void print_callable_name(const Slot& callable);
+  void object(const ObjectNode& o);
+  // <OrderedDict(...) state=...>: the brackets and the state around the dict's own text.
+  void with_dict_state(const TableNode& node);
+
+  std::string& out_;
+  const std::size_t start_;  // out_'s size when printing began
+  const ReprOptions& options_;
+  const Mode mode_;
+  std::vector<Task> tasks_;
+  std::unordered_set<Node*> active_;  // containers being printed: a cycle prints "[...]"
+  // Python mode, SharedRepr::automatic: what was printed, and the bytes printed again.
+  bool count_repeats_ = false;
+  std::unordered_set<Node*> seen_;
+  bool in_repeat_ = false;
+  std::size_t repeat_start_ = 0;
+  std::size_t repeated_ = 0;
+  // Labelled mode.
+  std::unordered_set<Node*> shared_;
+  std::unordered_map<Node*, std::size_t> labels_;
+};
+
+}  // namespace picklejar::detail
