@@ -146,6 +146,30 @@ TEST_CASE("encoder errors: object forms a protocol cannot write") {
     }
     for (int protocol = 2; protocol <= 5; ++protocol) CHECK(encode_error(value, protocol).empty());
   }
+  SUBCASE("NEWOBJ below protocol 2 when copyreg._reconstructor cannot rebuild the instance") {
+    // pickletester's bad_newobj: an int made by NEWOBJ (int.__new__(int)).
+    const Value newobj_int =
+        Value::object(Value::global("builtins", "int"), Value::tuple(), ObjectForm::newobj);
+    Value both = Value::object(Value::global("pjcodec.state", "Registry"), Value::tuple(),
+                               ObjectForm::newobj);
+    both.object_append(1);
+    both.object_set_item("k", 2);
+    Value self =
+        Value::object(Value::global("pjcodec.state", "Tags"), Value::tuple(), ObjectForm::newobj);
+    self.object_append(Value::list({self}));
+    for (int protocol : {0, 1}) {
+      const std::string at = " with protocol " + std::to_string(protocol) + ": ";
+      CHECK(encode_error(Value::list({newobj_int}), protocol) ==
+            "cannot pickle [0]" + at +
+                "an instance of builtins.int made by NEWOBJ needs protocol 2 or higher: "
+                "copyreg._reconstructor cannot make a built-in class's instance");
+      CHECK(encode_error(both, protocol).find("both list and dict items") != std::string::npos);
+      CHECK(encode_error(self, protocol).find("contains itself") != std::string::npos);
+    }
+    for (int protocol = 2; protocol <= 5; ++protocol) {
+      for (const Value& v : {newobj_int, both, self}) CHECK(encode_error(v, protocol).empty());
+    }
+  }
   SUBCASE("NEWOBJ_EX from something that is not a global below protocol 4") {
     const Value factory = Value::object(Value::global("builtins", "type"), Value::tuple({1}));
     const Value object =

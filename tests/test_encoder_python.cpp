@@ -295,3 +295,32 @@ TEST_CASE("encoder to Python: std::chrono values arrive as datetime objects") {
        "[datetime.datetime(1970, 1, 2, tzinfo=UTC), datetime.datetime(1970, 1, 1, tzinfo=UTC)]"},
   });
 }
+
+TEST_CASE("encoder to Python: dict and list subclasses below protocol 2, as copyreg writes them") {
+  // CPython writes such an instance as NEWOBJ + SETITEMS/APPENDS at protocols 2-5. Below 2,
+  // copyreg._reduce_ex writes _reconstructor(cls, dict, {...}) (or list, [...]); writing
+  // _reconstructor(cls, object, None) + items instead (as picklejar did) makes pickle.loads
+  // fail with "object.__new__(Registry) is not safe".
+  const std::vector<std::string> objects = {
+      "pjcodec.state.Registry(a=1, b=[2])",
+      "(lambda r: (setattr(r, 'note', 'attr'), r)[1])(pjcodec.state.Registry({1: 'x'}))",
+      "pjcodec.state.Tags([1, 'two', None])",
+      "(lambda t: [t, {'k': t}])(pjcodec.state.Tags([1]))",
+  };
+  std::vector<std::string> programs;
+  for (const auto& o : objects) programs.push_back("obj = " + o);
+  const std::vector<test::CPythonBytes> cpython = test::cpython_bytes(programs);
+  std::vector<test::LoadsCheck> checks;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    for (int from = 2; from <= 5; ++from) {
+      const Value v = picklejar::loads(*cpython[i].c[static_cast<std::size_t>(from)]);
+      for (int to = 0; to <= 1; ++to) {
+        INFO(objects[i], ": protocol ", from, " written at ", to);
+        const std::string ours = test::dumps_at(v, to);
+        CHECK(test::first_difference(ours, *cpython[i].c[static_cast<std::size_t>(to)]) == "");
+        checks.push_back({ours, objects[i], "True", {}});
+      }
+    }
+  }
+  for (const std::string& result : test::python_loads(checks)) CHECK(result == "ok");
+}

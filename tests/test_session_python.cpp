@@ -6,8 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <span>
 #include <string>
 
+#include <picklejar/pickle.hpp>
 #include <picklejar/session.hpp>
 
 #include "python.hpp"
@@ -214,4 +216,50 @@ assert cpp == by_doc, (cpp, by_doc)
 print("ok")
 )py"));
   CHECK(out == "ok\n");
+}
+
+TEST_CASE("Session and Python: convert_protocol below 2 writes subclass instances Python loads") {
+  // Instances of a dict and a list subclass as CPython writes them at protocols 2-5 (NEWOBJ
+  // with SETITEMS/APPENDS): convert_protocol(0) must write copyreg._reconstructor(cls, dict,
+  // {...}), which pickle.loads accepts, not _reconstructor(cls, object, None) + items, which it
+  // refuses ("object.__new__(Registry) is not safe").
+  const std::string module = R"py(
+import pickle, sys, types
+pjsub = types.ModuleType("pjsub")
+exec("class Registry(dict): pass\nclass Tags(list): pass\n", pjsub.__dict__)
+sys.modules["pjsub"] = pjsub
+)py";
+  const std::string made = run_python(module + R"py(
+r = pjsub.Registry(a=1)
+r.note = "attr"
+sys.stdout.buffer.write(pickle.dumps(r, 2))
+sys.stdout.buffer.write(pickle.dumps(pjsub.Tags([1, "two"]), 4))
+)py");
+  // Both pickles back to back: the first one's STOP tells where the second starts.
+  const auto first = picklejar::load_prefix(std::as_bytes(std::span(made.data(), made.size())));
+  const Value tags = picklejar::loads(std::string_view(made).substr(first.consumed));
+  ScratchDir dir;
+  const auto file = dir / "s.pj";
+  Session s(file, fast());
+  s.set("registry", first.value);
+  s.set("tags", tags);
+  // An int made by NEWOBJ (pickletester's bad_newobj) has no protocol 0-1 form: refused, and
+  // nothing is written.
+  s.set("int", Value::object(Value::global("builtins", "int"), Value::tuple(),
+                             picklejar::ObjectForm::newobj));
+  s.save();
+  CHECK_THROWS_AS(s.convert_protocol(1), picklejar::EncodeError);
+  CHECK(Session(file, fast()).file_info().default_protocol == 4);
+  CHECK(Session(file, fast()).entry_info("registry")->protocol == 4);
+  s.erase("int");
+  s.save();
+  s.convert_protocol(0);
+  CHECK(s.entry_info("registry")->protocol == 0);
+  CHECK(run_python(script(file, module + R"py(
+got = read_session(PATH, None)
+r = got["registry"]
+assert type(r) is pjsub.Registry and r == {"a": 1} and r.note == "attr", r
+assert type(got["tags"]) is pjsub.Tags and got["tags"] == [1, "two"], got["tags"]
+print("ok")
+)py")) == "ok\n");
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "../value/hash.hpp"
 #include "../value/utf8.hpp"
 #include "compat_names.hpp"
 #include "encoder.hpp"
@@ -15,6 +16,17 @@ namespace {
 using detail::Tag;
 
 std::string_view text_of(const Slot& s) { return detail::as_str(s.as.node).text(); }
+
+// A class copyreg._reduce_ex refuses to write below protocol 2 ("cannot pickle 'int'
+// object"): one of the built-in types, whose instances only NEWOBJ can make.
+bool builtin_class(const Slot& cls) {
+  if (cls.tag != Tag::node || cls.as.node->kind != Kind::global) return false;
+  const auto& g = detail::as_global(cls.as.node);
+  const std::string_view module = text_of(g.module), name = text_of(g.name);
+  if (module == "builtins" || module == "__builtin__") return name != "object";
+  return module == "collections" &&
+         (name == "OrderedDict" || name == "defaultdict" || name == "deque");
+}
 
 bool is_ascii(std::string_view text) {
   for (char c : text) {
@@ -304,6 +316,60 @@ Node* Encoder::rewrite(Node* n) {
   }
 }
 
+// Below protocol 2 CPython writes an instance as copyreg._reduce_ex makes it:
+// _reconstructor(cls, base, base(obj)) plus BUILD of its attributes, where base is the first
+// built-in class in cls's MRO. A protocol 2+ recipe shows that base only through its items:
+// list items come from a list subclass, dict items from a dict subclass, and Python's
+// _reconstructor must be given that base (object.__new__(a dict subclass) is refused). A
+// recipe without items is a plain instance (base object), except for a class that is itself
+// built in, which copyreg cannot write at all.
+Node* Encoder::reconstructor_with_base(Node* n) {
+  const auto& o = detail::as_object(n);
+  const bool list_items = !o.listitems.empty(), dict_items = !o.dictitems.empty();
+  if (list_items && dict_items) {
+    fail(
+        "an object with both list and dict items (NEWOBJ) needs protocol 2 or higher: "
+        "copyreg._reconstructor takes one base class",
+        n);
+  }
+  if (!list_items && !dict_items && builtin_class(o.callable)) {
+    const auto& g = detail::as_global(o.callable.as.node);
+    fail(fmt::format("an instance of {}.{} made by NEWOBJ needs protocol 2 or higher: "
+                     "copyreg._reconstructor cannot make a built-in class's instance",
+                     text_of(g.module), text_of(g.name)),
+         n);
+  }
+  if (list_items || dict_items) {
+    if (!in_base_state_.insert(n).second) {
+      fail(
+          "an object that contains itself through its list or dict items cannot be written "
+          "below protocol 2: the items are copyreg._reconstructor's arguments",
+          n);
+    }
+  }
+  Slot base = scratch_global("builtins", "object");
+  Slot base_state;  // base(obj): None for object
+  if (list_items) {
+    auto* items = scratch_->make<detail::SequenceNode>(Kind::list);
+    items->items.assign(o.listitems.begin(), o.listitems.end());
+    base = scratch_global("builtins", "list");
+    base_state = detail::node_slot(items);
+  } else if (dict_items) {
+    auto* items = scratch_->make<detail::TableNode>(Kind::dict);
+    for (const auto& [key, value] : o.dictitems) {
+      const auto hash = detail::try_slot_hash(key);
+      if (!hash) fail("a dict item with an unhashable key, which dict(obj) cannot hold", n);
+      items->table.insert(key, *hash).first->value = value;
+    }
+    base = scratch_global("builtins", "dict");
+    base_state = detail::node_slot(items);
+  }
+  Node* recipe = scratch_object(ObjectForm::reduce, scratch_global("copyreg", "_reconstructor"),
+                                scratch_tuple({o.callable, base, base_state}));
+  detail::as_object(recipe).state = o.state;
+  return recipe;
+}
+
 // The forms an instance takes by protocol: NEWOBJ from 2, copyreg._reconstructor below;
 // NEWOBJ_EX from 4, functools.partial(cls.__new__, cls, *args, **kwargs)() below.
 Node* Encoder::rewrite_object(Node* n) {
@@ -321,6 +387,7 @@ Node* Encoder::rewrite_object(Node* n) {
       return copy_rest(scratch_object(ObjectForm::newobj, o.callable, scratch_tuple({})));
     if (!no_args)
       fail("an object built with __new__ arguments (NEWOBJ) needs protocol 2 or higher", n);
+    if (o.form == ObjectForm::newobj) return reconstructor_with_base(n);
     return copy_rest(
         scratch_object(ObjectForm::reduce, scratch_global("copyreg", "_reconstructor"),
                        scratch_tuple({o.callable, scratch_global("builtins", "object"), Slot{}})));

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "../value/heap.hpp"
@@ -276,6 +277,7 @@ class Encoder {
     return mask;
   }
   Node* rewrite_object(Node* n);
+  Node* reconstructor_with_base(Node* n);
   // The memo key of every global with this name (CPython memoizes the class object, of
   // which there is one per name): a node of the scratch heap.
   Node* global_key(std::string_view module, std::string_view name);
@@ -308,6 +310,9 @@ class Encoder {
   // The first decoded str written as a global's module or name, per text (see
   // save_global_name).
   std::unordered_map<std::string, Node*> decoded_names_;
+  // Instances written as _reconstructor(cls, base, base(obj)): until REDUCE memoizes one, its
+  // items are its arguments, and meeting it among them is a loop (CPython: RecursionError).
+  std::unordered_set<Node*> in_base_state_;
   Slot latin1_;  // the one 'latin1' str of _codecs.encode(..., 'latin1'), as in CPython
 };
 

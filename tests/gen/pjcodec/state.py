@@ -82,3 +82,12 @@ def without_attributes(obj, *names):
     for name in names:
         delattr(obj, name)
     return obj
+
+
+class Registry(dict):
+    """A dict subclass: CPython writes it with NEWOBJ and SETITEMS at protocols 2-5, and as
+    copyreg._reconstructor(Registry, dict, {...}) below (tests/test_encoder_python.cpp)."""
+
+
+class Tags(list):
+    """A list subclass, likewise with APPENDS, or _reconstructor(Tags, list, [...])."""
