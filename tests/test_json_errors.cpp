@@ -210,6 +210,19 @@ TEST_CASE("deep nesting: bounded by max_depth, and nothing recurses") {
       CHECK(e.pointer().starts_with("/0/0/0/0/"));
     }
   }
+  SUBCASE("the message shows a deep pointer by its two ends; pointer() has it whole") {
+    try {
+      from_json(std::string(2'000'000, '[') + std::string(2'000'000, ']'));
+      FAIL("no error");
+    } catch (const JsonError& e) {
+      CHECK(e.pointer().size() > 100'000);
+      const std::string what = e.what();
+      CHECK(what.size() < 300);
+      CHECK(what.starts_with("invalid tagged JSON at /0/0/0/"));
+      CHECK(what.find("/...(") != std::string::npos);
+      CHECK(what.ends_with("/0/0: JSON nesting deeper than max_depth (100000)"));
+    }
+  }
   SUBCASE("deep tagged values too") {
     Value v = Value::tuple();
     for (int i = 0; i < 30'000; ++i) v = Value::tuple({v});

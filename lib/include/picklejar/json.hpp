@@ -54,6 +54,8 @@ struct JsonPosition {
 // reference to an id never defined, ...). Messages read "what 'where': why", e.g.
 //   "invalid JSON at line 3, column 7 (byte 25): syntax error while parsing value - ..."
 //   "invalid tagged JSON at /items/2/$tuple/0: $ref 7 names no $id defined before it"
+// A pointer of more than about 150 bytes is shown by its two ends in the message
+// ("/0/0/0/...(99970 levels).../0/0"); pointer() has it whole.
 class JsonError : public Error {
  public:
   // Not the tagged form: `pointer` is a JSON Pointer (RFC 6901), "" for the whole document.
