@@ -4,6 +4,7 @@
 #include <picklejar/error.hpp>
 #include <picklejar/pickle.hpp>
 #include <picklejar/repr.hpp>
+#include <picklejar/scan.hpp>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,8 @@
 
 #include "commands.hpp"
 #include "input.hpp"
+#include "scan_report.hpp"
+#include "value_text.hpp"
 
 namespace picklejar::cli {
 namespace {
@@ -27,6 +30,7 @@ const std::map<std::string, Py2Strings> kPy2Strings{{"ascii", Py2Strings::ascii}
 struct DumpFlags {
   std::string file;
   bool ignore_trailing = false;
+  bool expand = false;
   std::string py2_strings = "ascii";  // one of kPy2Strings' names
 };
 
@@ -39,13 +43,22 @@ void add_file_argument(CLI::App& cmd, std::string& file) {
   cmd.add_option("FILE", file, "pickle file (standard input when omitted or '-')");
 }
 
+// The value, decoded by scan() so that what Python would do that the value does not show (a
+// call whose result the pickle throws away) can be said on stderr.
 int run_dump(const DumpFlags& flags) {
   try {
     const std::string data = read_input(flags.file);
     DecodeOptions options;
     options.trailing_data = flags.ignore_trailing ? TrailingData::ignore : TrailingData::reject;
     options.py2_strings = kPy2Strings.at(flags.py2_strings);
-    write_output(repr(loads(data, options)) + "\n");
+    const ScanResult scanned = scan(data, options);
+    std::string text;
+    const bool labelled = append_repr(text, scanned.value, repr_options(flags.expand));
+    write_output(text + "\n");
+    const std::string name = one_line(input_name(flags.file));
+    if (labelled) print_labels_note("dump", name);
+    for (const std::string& line : hidden_actions(scanned))
+      fmt::print(stderr, "picklejar dump: {}: warning: {}\n", name, line);
     return kExitOk;
   } catch (const std::exception& e) {
     return report("dump", flags.file, e);
@@ -75,11 +88,15 @@ void add_dump(CLI::App& app, int& status) {
       "> a.pickle\n"
       "  picklejar dump a.pickle\n"
       "  {1: [2]}\n"
-      "Nothing in the pickle is imported or run. Errors are one line on stderr naming the\n"
-      "file, byte offset and opcode; exit status 1.");
+      "Nothing in the pickle is imported or run. An object that appears more than once is\n"
+      "printed as Python prints it while that stays small, else once as #1=... and then as\n"
+      "#1# (--expand: always in full). A warning on stderr names each call the pickle makes\n"
+      "but discards (Python would still make it) and each global the value does not hold.\n"
+      "Errors are one line on stderr naming the file, byte offset and opcode; exit status 1.");
   add_file_argument(*cmd, flags->file);
   cmd->add_flag("--ignore-trailing", flags->ignore_trailing,
                 "accept bytes after STOP, as pickle.loads does (default: an error)");
+  add_expand_flag(*cmd, flags->expand);
   cmd->add_option("--py2-strings", flags->py2_strings,
                   "how Python 2 str opcodes decode: ascii (default), latin1, utf8 or bytes")
       ->transform(CLI::IsMember({"ascii", "latin1", "utf8", "bytes"}, CLI::ignore_case));

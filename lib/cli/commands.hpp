@@ -17,6 +17,8 @@ inline constexpr int kExitIntegrity = 4;  // a digest/HMAC or the integrity key 
 
 void add_dump(CLI::App& app, int& status);
 void add_dis(CLI::App& app, int& status);
+// scan_command.cpp
+void add_scan(CLI::App& app, int& status);
 // convert_commands.cpp: convert, to-json, from-json
 void add_convert(CLI::App& app, int& status);
 void add_to_json(CLI::App& app, int& status);

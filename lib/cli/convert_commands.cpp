@@ -16,6 +16,7 @@
 
 #include "commands.hpp"
 #include "input.hpp"
+#include "readable.hpp"
 
 namespace picklejar::cli {
 namespace {
@@ -42,10 +43,13 @@ bool refuse_terminal(const char* verb) {
   return true;
 }
 
+// The pickle of `value`, which the decoder (with its default limits) reads back.
 std::string encode(const Value& value, int protocol) {
   EncodeOptions options;
   options.protocol = protocol;
-  return dumps(value, options);
+  std::string pickle = dumps(value, options);
+  require_readable(pickle, DecodeOptions{}, "the value");
+  return pickle;
 }
 
 int run_convert(const ConvertFlags& flags) {
@@ -73,7 +77,7 @@ int run_to_json(const ToJsonFlags& flags) {
 int run_from_json(const ConvertFlags& flags) {
   if (refuse_terminal("from-json")) return kExitUsage;
   try {
-    write_output(encode(from_json(read_input(flags.file)), flags.protocol));
+    write_output(encode(from_json(read_input(flags.file), json_read_options()), flags.protocol));
     return kExitOk;
   } catch (const std::exception& e) {
     return report("from-json", flags.file, e);

@@ -9,6 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "readable.hpp"
+
 namespace picklejar::cli {
 namespace {
 
@@ -242,7 +244,7 @@ std::vector<ExportEntry> split_export(std::string_view text, ExportFacts* facts)
 
 Value read_export_value(std::string_view text, const ExportEntry& entry) {
   try {
-    return from_json(text.substr(entry.value_offset, entry.value_size));
+    return from_json(text.substr(entry.value_offset, entry.value_size), json_read_options());
   } catch (const JsonError& e) {
     if (e.position())
       throw JsonError(position_at(text, entry.value_offset + e.position()->offset), e.reason());

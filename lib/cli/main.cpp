@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   int status = picklejar::cli::kExitOk;
   picklejar::cli::add_dump(app, status);
   picklejar::cli::add_dis(app, status);
+  picklejar::cli::add_scan(app, status);
   picklejar::cli::add_convert(app, status);
   picklejar::cli::add_to_json(app, status);
   picklejar::cli::add_from_json(app, status);

@@ -23,7 +23,9 @@
 
 #include "commands.hpp"
 #include "input.hpp"
+#include "readable.hpp"
 #include "session_common.hpp"
+#include "value_text.hpp"
 
 namespace picklejar::cli {
 namespace {
@@ -40,6 +42,7 @@ struct GetFlags {
   std::string format = "repr";
   bool compact = false;
   bool unverified = false;
+  bool expand = false;
 };
 
 struct SetFlags {
@@ -117,7 +120,10 @@ int run_get(const GetFlags& flags) {
       options.indent = flags.compact ? -1 : 2;
       write_stdout(to_json(session.get(flags.key), options) + "\n");
     } else {
-      write_stdout(repr(session.get(flags.key)) + "\n");
+      std::string text;
+      const bool labelled = append_repr(text, session.get(flags.key), repr_options(flags.expand));
+      write_stdout(text + "\n");
+      if (labelled) print_labels_note("get", one_line(flags.session.file));
     }
     flush_stdout();
     return kExitOk;
@@ -130,7 +136,7 @@ int run_get(const GetFlags& flags) {
 Value read_value(const SetFlags& flags) {
   if (flags.json) {
     try {
-      return from_json(*flags.json);
+      return from_json(*flags.json, json_read_options());
     } catch (const JsonError& e) {
       throw std::runtime_error(fmt::format("--json: {}", e.what()));
     }
@@ -138,7 +144,7 @@ Value read_value(const SetFlags& flags) {
   const std::string& file = flags.json_file.empty() ? flags.pickle_file : flags.json_file;
   try {
     const std::string data = read_input(file);
-    return flags.json_file.empty() ? loads(data) : from_json(data);
+    return flags.json_file.empty() ? loads(data) : from_json(data, json_read_options());
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("{}: {}", input_name(file), e.what()));
   }
@@ -157,18 +163,29 @@ int run_set(const SetFlags& flags) {
     const Value value = read_value(flags);
     std::error_code error;
     const bool existed = std::filesystem::file_size(flags.session.file, error) > 0 && !error;
+    const bool was_missing = !std::filesystem::exists(flags.session.file);
     Session session = open_session(flags.session, OpenMode::create, flags.protocol);
-    session.transact([&](Session& s) {
-      if (flags.schema_version) {
-        const std::int64_t current = s.file_info().app_schema_version;
-        if (existed && current != *flags.schema_version)
-          throw std::runtime_error(
-              fmt::format("'{}' has app schema version {}, not {}: nothing set", flags.session.file,
-                          current, *flags.schema_version));
-        s.set_app_schema_version(*flags.schema_version);
+    try {
+      session.transact([&](Session& s) {
+        if (flags.schema_version) {
+          const std::int64_t current = s.file_info().app_schema_version;
+          if (existed && current != *flags.schema_version)
+            throw std::runtime_error(
+                fmt::format("'{}' has app schema version {}, not {}: nothing set",
+                            flags.session.file, current, *flags.schema_version));
+          s.set_app_schema_version(*flags.schema_version);
+        }
+        s.set(flags.key, value);
+        require_readable(*s.find_pickle(flags.key, false), DecodeOptions{},
+                         fmt::format("key '{}'", one_line(flags.key)));
+      });
+    } catch (const std::exception&) {
+      if (was_missing) {
+        session.close();
+        remove_created(flags.session.file);
       }
-      s.set(flags.key, value);
-    });
+      throw;
+    }
     return kExitOk;
   } catch (const std::exception& e) {
     return report_error("set", flags.session.file, e);
@@ -236,6 +253,8 @@ void add_get(CLI::App& app, int& status) {
       "The entry's digest is checked and its pickle decoded by the safe decoder: nothing named\n"
       "in it is imported or run. --format pickle writes the stored bytes (never to a\n"
       "terminal); with --unverified even when the digest does not match, to inspect damage.\n"
+      "An object that appears more than once is printed as Python prints it while that stays\n"
+      "small, else once as #1=... and then as #1# (--expand: always in full).\n"
       "Exit status: 0 ok, 1 failure (missing key, undecodable entry), 2 usage, 3 locked,\n"
       "4 integrity (the entry's digest or the integrity key does not match).");
   add_session_flags(*cmd, flags->session);
@@ -244,6 +263,7 @@ void add_get(CLI::App& app, int& status) {
                   "repr (Python's repr, default), json (tagged JSON) or pickle (stored bytes)")
       ->check(CLI::IsMember({"repr", "json", "pickle"}));
   cmd->add_flag("--compact", flags->compact, "with --format json: one line, no spaces");
+  add_expand_flag(*cmd, flags->expand);
   cmd->add_flag("--unverified", flags->unverified,
                 "with --format pickle: write the bytes even if the digest does not match");
   cmd->callback([flags, &status] { status = run_get(*flags); });

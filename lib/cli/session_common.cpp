@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <stdexcept>
 
 #include "commands.hpp"
@@ -59,6 +60,12 @@ Session open_session(const SessionFlags& flags, OpenMode mode, std::optional<int
   if (options.integrity_key)
     std::fill(options.integrity_key->begin(), options.integrity_key->end(), '\0');
   return session;
+}
+
+void remove_created(const std::string& file) noexcept {
+  std::error_code ignored;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    std::filesystem::remove(file + suffix, ignored);
 }
 
 int exit_status_for(const std::exception& e) noexcept {

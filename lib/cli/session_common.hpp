@@ -34,6 +34,10 @@ Session open_session(const SessionFlags& flags, OpenMode mode,
 // Throws std::runtime_error for an unreadable or empty key file.
 std::optional<std::string> read_key_file(const std::string& key_file);
 
+// A session file a writing verb created must not stay behind when the verb failed: the file
+// was missing before, so it goes again (the lock file stays, as the lock protocol asks).
+void remove_created(const std::string& file) noexcept;
+
 // The exit status for an exception: kExitLocked for LockTimeout (and SQLite's busy and
 // locked errors), kExitIntegrity for IntegrityError, kExitFailure for anything else.
 int exit_status_for(const std::exception& e) noexcept;

@@ -25,6 +25,7 @@
 #include "input.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
+#include "readable.hpp"
 #include "session_common.hpp"
 
 namespace picklejar::cli {
@@ -161,18 +162,12 @@ void import_entries(Session& session, const Entries& entries, const ImportFlags&
       } catch (const ValueError& e) {  // a key SQLite cannot hold (a lone surrogate)
         throw ValueError(fmt::format("entry {}: {}", json_string(key), e.what()));
       }
+      require_readable(*s.find_pickle(key, false), DecodeOptions{},
+                       fmt::format("entry {}", json_string(key)));
       progress.advance();
     }
     progress.finish();
   });
-}
-
-// A session file this import created must not stay behind when the import failed: the file
-// was missing before, so it goes again (the lock file stays, as the lock protocol asks).
-void remove_created(const std::string& file) noexcept {
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-    std::filesystem::remove(file + suffix, ignored);
 }
 
 int run_import(const ImportFlags& flags) {

@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "progress.hpp"
+#include "scan_report.hpp"
 #include "session_common.hpp"
 
 namespace picklejar::cli {
@@ -50,13 +51,20 @@ std::uint64_t pickle_bytes(const Session& session, const std::vector<std::string
   return total;
 }
 
-// Verifies and decodes each entry (Session::find does both, digest first).
-void check_entries(const Session& session, Findings& found) {
+// Verifies and decodes each entry (Session::find does both, digest first); with --strict,
+// scans it for globals outside the allowlist (scan_report.hpp, as `picklejar scan` does).
+void check_entries(const Session& session, const VerifyFlags& flags, Findings& found) {
   const std::vector<std::string> keys = session.keys();
   Progress progress = stderr_progress("verify", keys.size(), pickle_bytes(session, keys));
+  const DecodeOptions allowlist = allowlist_options(flags.allowed_globals);
   for (const std::string& key : keys) {
     try {
       session.find(key);
+      if (flags.strict) {
+        const auto outside = globals_outside_allowlist(session, key, allowlist);
+        found.lines.insert(found.lines.end(), outside.begin(), outside.end());
+        found.bad_entries += outside.empty() ? 0 : 1;
+      }
     } catch (const IntegrityError& e) {
       found.lines.push_back(one_line(e.what()));
       ++found.bad_entries;
@@ -67,15 +75,6 @@ void check_entries(const Session& session, Findings& found) {
     progress.advance_entry(session.entry_info(key)->pickle_size);
   }
   progress.finish();
-}
-
-DecodeOptions decode_options(const VerifyFlags& flags) {
-  DecodeOptions decode;
-  if (flags.strict) {
-    decode.globals = GlobalPolicy::allowlist;
-    decode.allowed_globals.insert(flags.allowed_globals.begin(), flags.allowed_globals.end());
-  }
-  return decode;
 }
 
 // When opening was refused for the schema (FormatError): lists every object the format does
@@ -109,8 +108,7 @@ int run_verify(const VerifyFlags& flags) {
   try {
     std::optional<Session> opened;
     try {
-      opened.emplace(
-          open_session(flags.session, OpenMode::read_only, std::nullopt, decode_options(flags)));
+      opened.emplace(open_session(flags.session, OpenMode::read_only));
     } catch (const FormatError&) {
       if (const auto status = report_schema(flags)) return *status;
       throw;
@@ -118,7 +116,7 @@ int run_verify(const VerifyFlags& flags) {
     const Session& session = *opened;
     Findings found;
     check_database(session, found);
-    check_entries(session, found);
+    check_entries(session, flags, found);
     std::string out;
     for (const std::string& line : found.lines) out += line + "\n";
     out += fmt::format("{}: {}, {} bad; SQLite integrity check: {}\n", one_line(file),

@@ -8,5 +8,6 @@
 #include <picklejar/extensions.hpp>
 #include <picklejar/pickle.hpp>
 #include <picklejar/repr.hpp>
+#include <picklejar/scan.hpp>
 #include <picklejar/session.hpp>
 #include <picklejar/value.hpp>

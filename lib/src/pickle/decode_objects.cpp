@@ -285,6 +285,8 @@ void Decoder::op_reduce() {
   if (!reduce_well_known(callable, args, args_depth)) {
     push(make_object(ObjectForm::reduce, callable, args, Slot{}),
          std::max(callable_depth, args_depth) + 1);
+  } else if (observer_ != nullptr) {
+    observer_->on_absorbed(args, stack_.back());
   }
   observed_call(callable);
 }

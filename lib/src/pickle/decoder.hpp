@@ -85,6 +85,9 @@ class DecodeObserver {
   // the state of `result` (then `callable` is the target's class, None for an OrderedDict).
   virtual void on_call(std::size_t offset, std::uint8_t opcode, const Slot& callable,
                        const Slot& result) = 0;
+  // A well-known REDUCE (bytearray(b'...'), set([...]), ...) made `result` out of `args`:
+  // what `args` holds lives on in `result` as data, though no longer as nodes.
+  virtual void on_absorbed(const Slot& args, const Slot& result) = 0;
 };
 
 class Decoder {
