@@ -4,15 +4,21 @@ malformed and malicious pickles planted with a correct SHA-256 (so only the deco
 them), tampered digests and moved HMAC entries, a damaged database, foreign SQLite files,
 random bytes, truncated files, newer formats and locked files. Every verb must fail with one
 line naming file, key and cause, the documented exit status, and a file left as it was."""
+import collections
 import contextlib
+import datetime
+import decimal
 import os
 import pickle
+import pickletools
 import sqlite3
+import sys
 import tempfile
+import types
 import unittest
 
-from test_cli_session_support import (file_state, holding_lock, make_session, one_line_error,
-                                      plant, rows, run)
+from test_cli_session_support import (connect, file_state, holding_lock, make_session,
+                                      one_line_error, plant, rows, run)
 
 WRITE_VERBS = [["set", "{file}", "k", "--json", "1"], ["rm", "{file}", "a"],
                ["import", "{file}", "{doc}"], ["upgrade", "{file}"],
@@ -262,6 +268,110 @@ class Locked(HostileTest):
             one_line_error(self, run(["set", "--timeout", "0", self.file, "b", "--json", "1"]),
                            3, "lock")
         self.assertEqual(list(rows(self.file)), ["a"])
+
+
+def tuple_dag(levels):
+    """Each level a tuple of the previous one twice, through the memo: 2**levels leaves."""
+    p = b"\x80\x02)q\x00"
+    for i in range(1, levels + 1):
+        p += b"0h" + bytes([i - 1]) + b"h" + bytes([i - 1]) + b"\x86q" + bytes([i])
+    return p + b"."
+
+
+class HostileValues(HostileTest):
+    """Budgets, values the CLI must not write, the scan behind verify --strict, and protocol
+    0-1 conversions of dict and list subclasses (issue 14, items 3, 5 and 6)."""
+
+    def test_get_prints_a_dag_entry_labelled_or_expanded(self):
+        make_session(self.file, {"dag": tuple_dag(48), "small": tuple_dag(18)})
+        result = run(["get", self.file, "dag"], timeout=60)
+        self.assertEqual(result.returncode, 0, result)
+        self.assertLess(len(result.stdout), 4000)
+        self.assertIn(b"#48#", result.stdout)
+        self.assertIn(b"note: objects that appear more than once", result.stderr)
+        expanded = run(["get", "--expand", self.file, "small"])
+        self.assertEqual(expanded.stdout.decode(), repr(pickle.loads(tuple_dag(18))) + "\n")
+
+    def test_an_entry_of_empty_lists_stops_at_max_total_bytes(self):
+        # 30 MB of EMPTY_LIST: 2.9 GB and half a minute before max_total_bytes.
+        make_session(self.file, {"a": pickle.dumps(1, 4)})
+        plant(self.file, "lists", b"]" * 30_000_000 + b".")
+        one_line_error(self, run(["get", self.file, "lists"], timeout=120), 1, "'lists'",
+                       "max_total_bytes")
+        result = run(["verify", self.file], timeout=120)
+        self.assertEqual(result.returncode, 4)
+        self.assertIn(b"max_total_bytes", result.stdout)
+
+    def test_set_and_import_refuse_values_the_decoder_would_refuse(self):
+        deep = os.path.join(self.dir, "deep.json")
+        with open(deep, "w") as f:
+            f.write("[" * 20000 + "]" * 20000)
+        one_line_error(self, run(["set", self.file, "v", "--json-file", deep]), 1,
+                       "key 'v'", "max_depth (10000)")
+        self.assertFalse(os.path.exists(self.file))  # not left behind, created for nothing
+        make_session(self.file, {"a": pickle.dumps("fine", 4)})
+        with open(self.doc, "w") as f:
+            f.write('{"picklejar_export": 1, "entries": {"ok": 1, "deep": ' + "[" * 20000 +
+                    "]" * 20000 + "}}")
+        self.assertUnchangedBy([["set", "{file}", "v", "--json-file", deep],
+                                ["import", "{file}", "{doc}"]], 1, "max_depth (10000)")
+        self.assertEqual(run(["verify", self.file]).returncode, 0)
+
+    def test_verify_strict_lists_every_global_outside_the_allowlist(self):
+        two = pickle.dumps([collections.OrderedDict(a=1), datetime.date(2024, 1, 2),
+                            decimal.Decimal("1.5")], 4)
+        make_session(self.file, {"plain": pickle.dumps({1, 2}, 2), "two": two,
+                                 "discard": b"cos\nsystem\n(Vtouch x\ntR0N."})
+        result = run(["verify", "--strict", self.file])
+        self.assertEqual(result.returncode, 4, result)
+        problems, summary = self.verify_lines(result)
+        offsets = [pos for op, arg, pos in pickletools.genops(two) if op.name == "STACK_GLOBAL"]
+        self.assertEqual(problems, [
+            "key 'discard': offset 0: GLOBAL os.system is outside the allowlist",
+            f"key 'two': offset {offsets[1]}: STACK_GLOBAL datetime.date is outside the allowlist",
+            f"key 'two': offset {offsets[2]}: STACK_GLOBAL decimal.Decimal is outside the "
+            "allowlist",
+        ])
+        self.assertIn("2 bad", summary)
+        allowed = run(["verify", "--strict", "--allow-global", "datetime.date", "--allow-global",
+                       "decimal.Decimal", "--allow-global", "os.system", self.file])
+        self.assertEqual(allowed.returncode, 0, allowed)
+        self.assertEqual(run(["verify", self.file]).returncode, 0)  # inert: not a problem
+
+    def test_framing_tricks_and_build_gadgets_are_bad_entries(self):
+        frame = b"\x95\x05" + bytes(7)
+        make_session(self.file, {"a": pickle.dumps(1, 4)})
+        plant(self.file, "straddle", b"\x80\x04" + frame + b"\x8c\x05hello\x94.")
+        plant(self.file, "gadget", b"\x80\x04ccollections\nOrderedDict\n)R}\x8c\x0c__setstate__"
+                                   b"cos\nsystem\nsb\x8c\x07touch xb.")
+        result = run(["verify", self.file])
+        self.assertEqual(result.returncode, 4)
+        problems, summary = self.verify_lines(result)
+        self.assertEqual(len(problems), 2, problems)
+        self.assertIn("end of frame", problems[1])
+        self.assertIn("__setstate__", problems[0])
+        one_line_error(self, run(["get", self.file, "straddle"]), 1, "offset 11",
+                       "SHORT_BINUNICODE")
+
+    def test_convert_protocol_writes_subclass_instances_python_loads(self):
+        module = types.ModuleType("pjsub")
+        exec("class Registry(dict): pass\nclass Tags(list): pass\n", module.__dict__)
+        sys.modules["pjsub"] = module
+        r = module.Registry(a=1)
+        r.note = "attr"
+        make_session(self.file, {"r": pickle.dumps(r, 2), "t": pickle.dumps(module.Tags([1]), 5),
+                                 "int": b"\x80\x02cbuiltins\nint\n)\x81."})
+        self.assertUnchangedBy([["convert-protocol", "{file}", "0"]], 1,
+                               "builtins.int made by NEWOBJ")
+        with connect(self.file) as db:
+            db.execute("DELETE FROM entries WHERE key = 'int'")
+        result = run(["convert-protocol", self.file, "1"])
+        self.assertEqual(result.returncode, 0, result)
+        got = {name: pickle.loads(row[0]) for name, row in rows(self.file).items()}
+        self.assertEqual(type(got["r"]), module.Registry)
+        self.assertEqual((got["r"], vars(got["r"])), (r, vars(r)))
+        self.assertEqual((type(got["t"]), got["t"]), (module.Tags, [1]))
+        self.assertEqual(rows(self.file)["r"][0], pickle.dumps(r, 1))
 
 
 if __name__ == "__main__":
