@@ -161,6 +161,12 @@ struct EncodeOptions {
 
 // Writes `value` as a pickle. Throws EncodeError when the protocol cannot express something
 // (naming it and its path inside the value) and ValueError for a bad protocol number.
+// Below protocol 2 an instance (a NEWOBJ recipe) is written as CPython's copyreg._reduce_ex
+// writes it, copyreg._reconstructor(cls, base, base(obj)) plus BUILD of its state, with the base
+// the recipe shows: list items make it a list subclass (_reconstructor(cls, list, [...])), dict
+// items a dict subclass, no items a plain instance (object; an empty dict or list subclass looks
+// the same in a protocol 2+ pickle). EncodeError for NEWOBJ with arguments, of a built-in class
+// (an int made by NEWOBJ), with both kinds of items, or containing itself through its items.
 // Any depth is fine: the encoder recurses into containers using at most about 256 KiB of
 // the calling thread's stack (about a thousand levels of lists, as deep as CPython pickles
 // by default) and keeps its own stack below that. The memo is kept in the value's nodes, so
