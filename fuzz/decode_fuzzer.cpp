@@ -1,6 +1,7 @@
 // decode_fuzzer: libFuzzer target feeding arbitrary bytes to picklejar::loads, then using
-// whatever decodes the way an application would (repr, hash, ==, deep_copy), re-encoding it
-// at every protocol and decoding that back, and running the disassembler on the same bytes.
+// whatever decodes the way an application would (repr in each of its modes, hash, ==,
+// deep_copy), re-encoding it at every protocol and decoding that back, scanning the same bytes
+// (scan() must read what loads() reads) and running the disassembler on them.
 // Built with ASan and UBSan (see fuzz/meson.build).
 //
 // Expected: a DecodeError (or LimitError/ForbiddenError) from loads and disassemble, a
@@ -40,6 +41,7 @@ picklejar::DecodeLimits fuzz_limits() {
   limits.max_container_items = 1 << 16;
   limits.max_allocation_bytes = std::size_t{1} << 20;
   limits.max_objects = 1 << 16;
+  limits.max_total_bytes = std::size_t{32} << 20;
   return limits;
 }
 
@@ -94,9 +96,12 @@ picklejar::DecodeOptions options_for(std::size_t size, std::span<const picklejar
   std::abort();
 }
 
-std::optional<std::string> bounded_repr(const Value& v) {
+std::optional<std::string> bounded_repr(
+    const Value& v, picklejar::SharedRepr shared = picklejar::SharedRepr::automatic) {
   picklejar::ReprOptions options;
   options.max_bytes = 1 << 16;
+  options.shared = shared;
+  options.max_repeated_bytes = 1 << 10;
   try {
     return picklejar::repr(v, options);
   } catch (const picklejar::LimitError&) {
@@ -186,6 +191,11 @@ void exercise(const Value& v) {
 
   const auto text = bounded_repr(v);
   if (text && bounded_repr(copy) != text) finding("deep_copy() prints differently");
+  const auto labelled = bounded_repr(v, picklejar::SharedRepr::label);
+  if (labelled && bounded_repr(copy, picklejar::SharedRepr::label) != labelled) {
+    finding("deep_copy() prints differently, labelled");
+  }
+  (void)bounded_repr(v, picklejar::SharedRepr::expand);
   const auto hash = hash_of(v);
   if (hash_of(copy) != hash) finding("deep_copy() hashes differently");
   if (hash_of(v) != hash) finding("hashing twice gives different results");
@@ -228,6 +238,32 @@ void round_trip(const Value& v, const std::optional<std::string>& text) {
   }
 }
 
+// scan() decodes as loads() does: it succeeds exactly when loads() does (or when loads()
+// refused only a global outside the allowlist, which scan() records), to a value that prints
+// the same; everything it records is in the input.
+void scan(std::span<const std::byte> input, const picklejar::DecodeOptions& options,
+          const std::optional<Value>& value) {
+  std::optional<picklejar::ScanResult> scanned;
+  try {
+    scanned = picklejar::scan(input, options);
+  } catch (const picklejar::DecodeError&) {
+  }
+  if (value && !scanned) finding("loads() reads what scan() refuses");
+  if (!scanned) return;
+  bool all_allowed = true;
+  for (const auto& g : scanned->globals) {
+    all_allowed = all_allowed && g.allowed;
+    if (g.offset >= input.size()) finding("scan() records a global past the input");
+  }
+  for (const auto& c : scanned->calls) {
+    if (c.offset >= input.size()) finding("scan() records a call past the input");
+  }
+  if (all_allowed && !value) finding("scan() reads what loads() refuses");
+  if (value && bounded_repr(*value) != bounded_repr(scanned->value)) {
+    finding("scan() and loads() decode different values");
+  }
+}
+
 void disassemble(std::span<const std::byte> input) {
   picklejar::DisassembleOptions options;
   options.max_output_bytes = 1 << 20;
@@ -255,6 +291,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     exercise(*value);
     round_trip(*value, bounded_repr(*value));
   }
+  scan(input, options, value);
   disassemble(input);
   return 0;
 }
