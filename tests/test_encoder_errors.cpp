@@ -182,6 +182,21 @@ TEST_CASE("encoder errors: object forms a protocol cannot write") {
     }
     CHECK(encode_error(Value::list({object}), 4).empty());
   }
+  SUBCASE("a global with an empty module or name, or whose parent name is empty") {
+    // The decoder refuses such a global (CPython cannot import it), so nothing writes one.
+    const Value nested = Value::list({Value::global("copy_reg", "._reconstructor")});
+    for (int protocol = 0; protocol <= 3; ++protocol) {
+      CHECK(encode_error(nested, protocol)
+                .ends_with(" with protocol " + std::to_string(protocol) +
+                           ": global \"copy_reg.\" has an empty qualified name, which no pickle "
+                           "can name"));
+    }
+    CHECK(encode_error(nested, 4).empty());  // STACK_GLOBAL names it whole
+    for (int protocol = 0; protocol <= 5; ++protocol) {
+      CHECK_FALSE(encode_error(Value::global("", "x"), protocol).empty());
+      CHECK_FALSE(encode_error(Value::global("m", ""), protocol).empty());
+    }
+  }
   SUBCASE("a global with non-ASCII names below protocol 3") {
     const Value value =
         Value::list({Value::global("m\xc3\xb6"

@@ -92,6 +92,13 @@ Node* Encoder::global_key(std::string_view module, std::string_view name) {
 void Encoder::save_global(Node* n) {
   const auto& g = detail::as_global(n);
   std::string_view module = text_of(g.module), name = text_of(g.name);
+  // pickle.loads cannot import an empty name, and the decoder refuses one at every protocol
+  // (below protocol 4 a nested name's parent can be empty: "._x" is getattr(<mod.>, '_x')).
+  if (module.empty() || name.empty()) {
+    fail(fmt::format("global {:?} has an empty {} name, which no pickle can name",
+                     fmt::format("{}.{}", module, name), module.empty() ? "module" : "qualified"),
+         n);
+  }
   Node* key = global_key(module, name);
   if (proto_ >= 2 && options_.extensions) {
     if (auto code = options_.extensions->code_of(module, name)) {  // not memoized, as in CPython
