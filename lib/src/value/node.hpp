@@ -24,11 +24,13 @@ namespace picklejar::detail {
 class Heap;
 
 enum NodeFlag : std::uint8_t {
-  hash_cached = 1,  // `hash` holds the node's hash
-  unhashable = 2,   // hashing was tried and failed (only set for immutable nodes)
-  marked = 4,       // collector mark bit
-  in_progress = 8,  // on the current hashing work list (detects impossible cycles)
-  in_arena = 16,    // the node's memory belongs to an arena (else to the global allocator)
+  hash_cached = 1,   // `hash` holds the node's hash
+  unhashable = 2,    // hashing was tried and failed (only set for immutable nodes)
+  marked = 4,        // collector mark bit
+  in_progress = 8,   // on the current hashing work list (detects impossible cycles)
+  in_arena = 16,     // the node's memory belongs to an arena (else to the global allocator)
+  repr_seen = 32,    // repr(): printed (or reached) once already; cleared when repr() ends
+  repr_shared = 64,  // repr(): reached more than once, so labelled; cleared likewise
 };
 
 // Nodes are created by Heap::make<N>(args...), which passes the heap's arena (or nullptr for

@@ -16,7 +16,7 @@ namespace detail {
 Printer::Printer(std::string& out, const ReprOptions& options, Mode mode, const Slot& root)
     : out_(out), start_(out.size()), options_(options), mode_(mode) {
   count_repeats_ = mode == Mode::python && options.shared == SharedRepr::automatic;
-  if (mode == Mode::labelled) shared_ = shared_nodes(root);
+  if (mode == Mode::labelled) mark_shared_nodes(root, marks_);
 }
 
 void Printer::run(const Slot& root) {
@@ -65,7 +65,7 @@ bool Printer::begin_node(Node* n) {
       emit(fmt::format("#{}#", label->second));
       return false;
     }
-    if (shared_.contains(n)) {
+    if (ReprMarks::has(n, repr_shared)) {
       const std::size_t label = labels_.size() + 1;
       labels_.emplace(n, label);
       emit(fmt::format("#{}=", label));
@@ -74,7 +74,10 @@ bool Printer::begin_node(Node* n) {
   }
   // Python mode: printing a node again (not a cycle, which prints "[...]") is a repeat, and
   // everything it prints counts until it ends.
-  if (count_repeats_ && !seen_.insert(n).second && !in_repeat_ && !active_.contains(n)) {
+  if (!count_repeats_) return true;
+  if (!ReprMarks::has(n, repr_seen)) {
+    marks_.set(n, repr_seen);
+  } else if (!in_repeat_ && !active_.contains(n)) {
     in_repeat_ = true;
     repeat_start_ = out_.size();
     tasks_.push_back({Task::Type::end_repeat, nullptr, {}});

@@ -21,10 +21,30 @@
 
 namespace picklejar::detail {
 
-// The nodes that appear more than once in what repr() prints of `root` (and so get labels):
-// every such container or object, and such leaves (str, bytes, int, global) whose text is
-// long enough to matter.
-std::unordered_set<Node*> shared_nodes(const Slot& root);
+// Node flag bits a repr() sets (repr_seen, repr_shared), remembered so that they are all
+// cleared when it ends, however it ends: 8 bytes per node printed, not a hash set's 50.
+class ReprMarks {
+ public:
+  ReprMarks() = default;
+  ReprMarks(const ReprMarks&) = delete;
+  ReprMarks& operator=(const ReprMarks&) = delete;
+  ~ReprMarks() {
+    for (Node* n : marked_) n->flags &= static_cast<std::uint8_t>(~(repr_seen | repr_shared));
+  }
+  static bool has(const Node* n, NodeFlag bit) noexcept { return (n->flags & bit) != 0; }
+  void set(Node* n, NodeFlag bit) {
+    if (!(n->flags & (repr_seen | repr_shared))) marked_.push_back(n);
+    n->flags |= bit;
+  }
+
+ private:
+  std::vector<Node*> marked_;
+};
+
+// Marks repr_shared the nodes that appear more than once in what repr() prints of `root`
+// (and so get labels): every such container or object, and such leaves (str, bytes, int,
+// global) whose text is long enough to matter.
+void mark_shared_nodes(const Slot& root, ReprMarks& marks);
 
 // Calls fn(const Slot&) for each value print() prints inside `n`, in any order.
 template <class Fn>
@@ -90,14 +110,14 @@ class Printer {
   const Mode mode_;
   std::vector<Task> tasks_;
   std::unordered_set<Node*> active_;  // containers being printed: a cycle prints "[...]"
-  // Python mode, SharedRepr::automatic: what was printed, and the bytes printed again.
+  ReprMarks marks_;
+  // Python mode, SharedRepr::automatic: what was printed (repr_seen), and the bytes printed
+  // again.
   bool count_repeats_ = false;
-  std::unordered_set<Node*> seen_;
   bool in_repeat_ = false;
   std::size_t repeat_start_ = 0;
   std::size_t repeated_ = 0;
-  // Labelled mode.
-  std::unordered_set<Node*> shared_;
+  // Labelled mode: the shared nodes are marked repr_shared.
   std::unordered_map<Node*, std::size_t> labels_;
 };
 

@@ -1,7 +1,5 @@
 // Which objects a labelled repr() labels: those it would print more than once.
 
-#include <unordered_map>
-
 #include "repr_printer.hpp"
 
 namespace picklejar::detail {
@@ -30,12 +28,17 @@ bool worth_a_label(Node* n) {
 
 }  // namespace
 
-std::unordered_set<Node*> shared_nodes(const Slot& root) {
-  std::unordered_map<Node*, std::uint32_t> references;
+void mark_shared_nodes(const Slot& root, ReprMarks& marks) {
   std::vector<Node*> work;
   const auto reach = [&](const Slot& s) {
     if (s.tag != Tag::node) return;
-    if (references[s.as.node]++ == 0) work.push_back(s.as.node);
+    Node* n = s.as.node;
+    if (!ReprMarks::has(n, repr_seen)) {
+      marks.set(n, repr_seen);
+      work.push_back(n);
+    } else if (!ReprMarks::has(n, repr_shared) && worth_a_label(n)) {
+      marks.set(n, repr_shared);
+    }
   };
   reach(root);
   while (!work.empty()) {
@@ -43,11 +46,6 @@ std::unordered_set<Node*> shared_nodes(const Slot& root) {
     work.pop_back();
     for_each_printed_child(n, reach);
   }
-  std::unordered_set<Node*> shared;
-  for (const auto& [n, count] : references) {
-    if (count > 1 && worth_a_label(n)) shared.insert(n);
-  }
-  return shared;
 }
 
 }  // namespace picklejar::detail
