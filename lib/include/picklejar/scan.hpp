@@ -27,7 +27,7 @@ namespace picklejar {
 struct ScannedGlobal {
   std::uint64_t offset = 0;  // of the opcode
   int opcode = 0;
-  std::string_view opcode_name;  // pickletools' name: "GLOBAL", "STACK_GLOBAL", "INST", ...
+  std::string_view opcode_name;  // pickletools' name ("GLOBAL", "INST", ...); static storage
   // As Python 3's pickle.loads would import them (after Python 2 name mapping).
   std::string module;
   std::string name;
