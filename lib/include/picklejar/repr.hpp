@@ -2,8 +2,11 @@
 // Python's repr() for Values, and a fmt formatter that prints it:
 //   fmt::print("{}\n", v);   // prints what print(repr(obj)) prints for built-in values
 //
-// Globals print as <global module.qualname>; objects as <module.Class object ...> (or
-// <reduce module.func(args)> for a REDUCE recipe) with their args, state and items; an
+// datetime/date/time/timedelta/timezone, ZoneInfo, Decimal, UUID, complex and pathlib paths
+// print as Python prints them; plain instances as <module.Class a=1 b=2> (docs/VALUE.md
+// "repr"). Globals print as <global module.qualname>; other objects as
+// <module.Class object ...> (or <reduce module.func(args)> for a REDUCE recipe) with their
+// args, state and items; an
 // OrderedDict with instance attributes (BUILD state) as <OrderedDict([...]) state={...}>.
 // A structure that contains itself prints "[...]", "{...}", "(...)" as Python does.
 //

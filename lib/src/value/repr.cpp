@@ -125,6 +125,7 @@ void Printer::print(const Slot& s) {
     case Kind::frozenset:
       return set(as_table(n));
     case Kind::object:
+      if (readable(s)) return;
       return object(as_object(n));
     default:
       return;

@@ -1,12 +1,25 @@
-// repr() of what Python's repr cannot show for plain data: globals, object recipes, and the
-// instance attributes of an OrderedDict. A rendering for a particular class (say, an array
-// type) belongs here, chosen in object().
+// repr() of what Python's repr cannot show for plain data: readable renderings of
+// well-known classes and plain instances (repr_readable.hpp), globals, object recipes, and
+// the instance attributes of an OrderedDict. A rendering for a particular class (say, an
+// array type) belongs here, chosen in object() or in readable_object().
 
 #include <fmt/format.h>
 
 #include "repr_printer.hpp"
+#include "repr_readable.hpp"
+#include "value_access.hpp"
 
 namespace picklejar::detail {
+
+bool Printer::readable(const Slot& s) {
+  auto parts = readable_object(ValueAccess::handle(s));
+  if (!parts) return false;
+  for (auto it = parts->rbegin(); it != parts->rend(); ++it) {
+    if (it->value) tasks_.push_back(value(ValueAccess::slot(*it->value)));
+    tasks_.push_back(text(texts_.emplace_back(std::move(it->text)).c_str()));
+  }
+  return true;
+}
 
 // module.qualname as written, or quoted and escaped like a str when it holds anything repr()
 // would escape (a hostile pickle may put control characters in names).

@@ -11,6 +11,7 @@
 #include <picklejar/repr.hpp>
 
 #include <cstddef>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -98,6 +99,9 @@ class Printer {
   static std::vector<const OrderedTable::Entry*> live_entries(const OrderedTable& t);
 
   // repr_objects.cpp
+  // Python's repr for well-known classes, <module.Class a=1> for plain instances
+  // (repr_readable.hpp); false leaves the generic recipe form.
+  bool readable(const Slot& s);
   static std::string global_name(Node* n);
   void print_callable_name(const Slot& callable);
   void object(const ObjectNode& o);
@@ -119,6 +123,7 @@ class Printer {
   std::size_t repeated_ = 0;
   // Labelled mode: the shared nodes are marked repr_shared.
   std::unordered_map<Node*, std::size_t> labels_;
+  std::deque<std::string> texts_;  // the text tasks of readable renderings point here
 };
 
 }  // namespace picklejar::detail
