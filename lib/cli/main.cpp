@@ -3,10 +3,12 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "completion.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"picklejar: Python pickles and session files, read safely from C++"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "picklejar " PICKLEJAR_CLI_VERSION);
   int status = picklejar::cli::kExitOk;
   picklejar::cli::add_dump(app, status);
   picklejar::cli::add_dis(app, status);
@@ -28,6 +30,10 @@ int main(int argc, char** argv) {
   picklejar::cli::add_restore(app, status);
   picklejar::cli::add_vacuum(app, status);
   picklejar::cli::add_rekey(app, status);
+  picklejar::cli::add_completion(app, status);
+  if (const auto status_for_verb = picklejar::cli::check_verb(app, argc, argv)) {
+    return *status_for_verb;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -26,6 +26,7 @@
 #include "readable.hpp"
 #include "session_common.hpp"
 #include "value_text.hpp"
+#include "type_change.hpp"
 
 namespace picklejar::cli {
 namespace {
@@ -53,12 +54,14 @@ struct SetFlags {
   std::string pickle_file;
   std::optional<int> protocol;
   std::optional<std::int64_t> schema_version;  // a new file's; an existing one must have it
+  bool force = false;
 };
 
 struct RmFlags {
   SessionFlags session;
   std::vector<std::string> keys;
   bool force = false;
+  bool json = false;
 };
 
 std::string ls_json_line(const std::string& key, const EntryInfo& info) {
@@ -175,6 +178,7 @@ int run_set(const SetFlags& flags) {
                             flags.session.file, current, *flags.schema_version));
           s.set_app_schema_version(*flags.schema_version);
         }
+        if (!flags.force) check_same_type(s, flags.key, value);
         s.set(flags.key, value);
         require_readable(*s.find_pickle(flags.key, false), DecodeOptions{},
                          fmt::format("key '{}'", one_line(flags.key)));
@@ -198,20 +202,31 @@ std::string quoted_list(const std::vector<std::string>& keys) {
   return out;
 }
 
+std::string json_array(const std::vector<std::string>& keys) {
+  std::string out = "[";
+  for (const std::string& key : keys) out += (out.size() == 1 ? "" : ",") + json_string(key);
+  return out + "]";
+}
+
 int run_rm(const RmFlags& flags) {
   try {
     Session session = open_session(flags.session, OpenMode::read_write);
     // Under the exclusive lock, against the file as it is now: either every key goes or, when
     // one is missing (without --force), none does.
-    session.transact([&flags](Session& s) {
-      std::vector<std::string> missing;
-      for (const std::string& key : flags.keys)
-        if (!s.erase(key) && !flags.force) missing.push_back(key);
-      if (!missing.empty())
+    std::vector<std::string> removed, missing;
+    session.transact([&](Session& s) {
+      removed.clear(), missing.clear();
+      for (const std::string& key : flags.keys) (s.erase(key) ? removed : missing).push_back(key);
+      if (!missing.empty() && !flags.force)
         throw LookupError(fmt::format("{} {} not in session '{}'; nothing removed",
                                       missing.size() == 1 ? "key" : "keys", quoted_list(missing),
                                       flags.session.file));
     });
+    if (flags.json) {
+      write_stdout(fmt::format("{{\"removed\":{},\"missing\":{}}}\n", json_array(removed),
+                               json_array(missing)));
+      flush_stdout();
+    }
     return kExitOk;
   } catch (const std::exception& e) {
     return report_error("rm", flags.session.file, e);
@@ -284,7 +299,9 @@ void add_set(CLI::App& app, int& status) {
       "A pickle given with --pickle-file is decoded by the safe decoder and re-encoded. The\n"
       "file is created when missing, with app schema version --schema-version N (default 0:\n"
       "an application declaring a schema_version migrates it from 0); with --schema-version\n"
-      "an existing file must have that version.\n"
+      "an existing file must have that version. A value of another Python type than the entry\n"
+      "holds (a dict for a WindowGeometry instance, a list for a tuple) is refused unless\n"
+      "--force.\n"
       "Exit status: 0 ok, 1 failure, 2 usage, 3 locked, 4 integrity key mismatch.");
   add_session_flags(*cmd, flags->session);
   cmd->add_option("KEY", flags->key, "the entry's key")->required();
@@ -301,6 +318,8 @@ void add_set(CLI::App& app, int& status) {
   cmd->add_option("--schema-version", flags->schema_version,
                   "the app schema version of a file set creates (default 0); an existing file "
                   "must have it");
+  cmd->add_flag("--force", flags->force,
+                "store the value even when it changes the entry's Python type");
   cmd->callback([flags, &status] { status = run_set(*flags); });
 }
 
@@ -311,6 +330,7 @@ void add_rm(CLI::App& app, int& status) {
       "Examples:\n"
       "  picklejar rm state.pj window recent_files\n"
       "  picklejar rm --force state.pj maybe_there\n"
+      "  picklejar rm --json --force state.pj a b   # {\"removed\":[\"a\"],\"missing\":[\"b\"]}\n"
       "Every key is removed in one transaction under the session's lock. A key that is not\n"
       "there is an error (nothing is removed) unless --force.\n"
       "Exit status: 0 ok, 1 failure (a missing key), 2 usage, 3 locked, 4 integrity key\n"
@@ -318,6 +338,8 @@ void add_rm(CLI::App& app, int& status) {
   add_session_flags(*cmd, flags->session);
   cmd->add_option("KEY", flags->keys, "keys to remove")->required();
   cmd->add_flag("-f,--force", flags->force, "ignore keys that are not there");
+  cmd->add_flag("--json", flags->json,
+                "print {\"removed\": [keys], \"missing\": [keys]} (missing: with --force)");
   cmd->callback([flags, &status] { status = run_rm(*flags); });
 }
 

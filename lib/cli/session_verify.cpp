@@ -25,6 +25,7 @@ struct VerifyFlags {
   SessionFlags session;
   bool strict = false;
   std::vector<std::string> allowed_globals;
+  bool json = false;
 };
 
 struct Findings {
@@ -43,6 +44,12 @@ void check_database(const Session& session, Findings& found) {
     found.lines.push_back("database: " + one_line(e.what()));
     found.database_ok = false;
   }
+}
+
+std::string json_strings(const std::vector<std::string>& lines) {
+  std::string out = "[";
+  for (const std::string& line : lines) out += (out.size() == 1 ? "" : ",") + json_string(line);
+  return out + "]";
 }
 
 std::uint64_t pickle_bytes(const Session& session, const std::vector<std::string>& keys) {
@@ -94,6 +101,10 @@ std::optional<int> report_schema(const VerifyFlags& flags) {
   for (const std::string& problem : problems) out += "schema: " + one_line(problem) + "\n";
   out += fmt::format("{}: schema refused ({} {}); entries not checked\n", one_line(file),
                      problems.size(), problems.size() == 1 ? "problem" : "problems");
+  if (flags.json) {
+    out = fmt::format("{{\"file\":{},\"ok\":false,\"schema_problems\":{},\"checked\":false}}\n",
+                      json_string(file), json_strings(problems));
+  }
   write_stdout(out);
   flush_stdout();
   fmt::print(stderr,
@@ -122,6 +133,13 @@ int run_verify(const VerifyFlags& flags) {
     out += fmt::format("{}: {}, {} bad; SQLite integrity check: {}\n", one_line(file),
                        entries_text(session.size()), found.bad_entries,
                        found.database_ok ? "ok" : "FAILED");
+    if (flags.json) {
+      out = fmt::format(
+          "{{\"file\":{},\"ok\":{},\"entries\":{},\"bad_entries\":{},\"database_ok\":{},"
+          "\"problems\":{}}}\n",
+          json_string(file), found.lines.empty(), session.size(), found.bad_entries,
+          found.database_ok, json_strings(found.lines));
+    }
     write_stdout(out);
     flush_stdout();
     if (found.lines.empty()) return kExitOk;
@@ -161,6 +179,8 @@ void add_verify(CLI::App& app, int& status) {
                 "Python's pickle.loads would import, and maybe call)");
   cmd->add_option("--allow-global", flags->allowed_globals,
                   "with --strict: a module.qualname that may appear (repeatable)");
+  cmd->add_flag("--json", flags->json,
+                "print one JSON object: {file, ok, entries, bad_entries, database_ok, problems}");
   cmd->callback([flags, &status] { status = run_verify(*flags); });
 }
 
