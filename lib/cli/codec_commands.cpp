@@ -37,6 +37,7 @@ struct DumpFlags {
 struct DisFlags {
   std::string file;
   int indent = 4;
+  bool annotate = false;
 };
 
 void add_file_argument(CLI::App& cmd, std::string& file) {
@@ -70,6 +71,7 @@ int run_dis(const DisFlags& flags) {
     const std::string data = read_input(flags.file);
     DisassembleOptions options;
     options.indent_level = flags.indent;
+    options.annotate = flags.annotate ? 30 : 0;  // python3 -m pickletools -a
     write_output(disassemble(data, options));
     return kExitOk;
   } catch (const std::exception& e) {
@@ -123,6 +125,8 @@ void add_dis(CLI::App& app, int& status) {
   add_file_argument(*cmd, flags->file);
   cmd->add_option("--indent", flags->indent, "blanks per open MARK (default 4), as pickletools -l")
       ->check(CLI::Range(0, 64));
+  cmd->add_flag("-a,--annotate", flags->annotate,
+                "end each line with a short description of its opcode, as pickletools -a");
   cmd->callback([flags, &status] { status = run_dis(*flags); });
 }
 

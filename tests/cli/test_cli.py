@@ -160,6 +160,26 @@ class DisTest(CliTest):
                     self.assertIsNone(error)
                     self.assertOk(run(["dis"], data), listing)
 
+    def test_dis_annotate_matches_pickletools_annotate(self):
+        """`dis --annotate` is `python3 -m pickletools -a`: pickletools.dis(annotate=30)."""
+        import datetime
+        values = VALUES + [[datetime.datetime(2026, 12, 7, 8, 42), {"k": (1, 2.5, "x" * 80)}]]
+        for value in values:
+            for protocol in PROTOCOLS:
+                with self.subTest(value=repr(value)[:60], protocol=protocol):
+                    data = pickle.dumps(value, protocol=protocol)
+                    out = io.StringIO()
+                    pickletools.dis(data, out=out, annotate=30)
+                    self.assertOk(run(["dis", "--annotate"], data), out.getvalue())
+                    self.assertOk(run(["dis", "-a", "--indent", "1"], data),
+                                  self.annotated(data, 1))
+
+    @staticmethod
+    def annotated(data, indent):
+        out = io.StringIO()
+        pickletools.dis(data, out=out, indentlevel=indent, annotate=30)
+        return out.getvalue()
+
     def test_dis_reads_a_file_stdin_and_dash_alike(self):
         data = pickle.dumps([(1, 2), {3: "four"}], protocol=0) + b"trailing bytes are ignored"
         listing, error = pickletools_listing(data)

@@ -13,6 +13,9 @@ namespace picklejar {
 struct DisassembleOptions {
   // Blanks added per open MARK, as pickletools.dis(indentlevel=...).
   int indent_level = 4;
+  // As pickletools.dis(annotate=...): when above 0, each line ends with the first line of its
+  // opcode's documentation, aligned from this column (python3 -m pickletools -a uses 30).
+  int annotate = 0;
   // Stop with LimitError once the listing would exceed this many bytes. Each open MARK indents
   // every following line, so a hostile pickle of nested MARKs has a listing quadratic in its
   // size.

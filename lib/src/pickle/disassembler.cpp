@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "byte_order.hpp"
+#include "dis_annotate.hpp"
 #include "dis_args.hpp"
 #include "dis_stack.hpp"
 #include "opcodes.hpp"
@@ -109,6 +110,7 @@ class Disassembler {
   std::unordered_map<std::string, StackKind> memo_;  // keyed by the index in decimal
   int max_protocol_ = -1;
   std::size_t frame_end_ = pickle::dis::kNoFrame;  // where the open FRAME ends
+  pickle::dis::Annotator annotator_{options_.annotate};
 };
 
 // One iteration of dis()'s loop; false after STOP.
@@ -134,6 +136,7 @@ bool Disassembler::step() {
     }
     if (!effect.note.empty()) line += ' ' + effect.note;
   }
+  if (annotator_.enabled()) annotator_.append(line, info.code);
   line += '\n';
   emit(line);
   if (effect.complaint) fail(effect.complaint->first, effect.complaint->second);
