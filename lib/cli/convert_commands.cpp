@@ -31,6 +31,7 @@ struct ToJsonFlags {
   int indent = 2;
   bool compact = false;
   bool ascii = false;
+  bool readable = false;
 };
 
 // A pickle is binary: written to a terminal it would only garble the screen.
@@ -67,6 +68,7 @@ int run_to_json(const ToJsonFlags& flags) {
     JsonOptions options;
     options.indent = flags.compact ? -1 : flags.indent;
     options.ensure_ascii = flags.ascii;
+    options.readable = flags.readable;
     write_output(to_json(loads(read_input(flags.file)), options) + "\n");
     return kExitOk;
   } catch (const std::exception& e) {
@@ -124,6 +126,9 @@ void add_to_json(CLI::App& app, int& status) {
       ->check(CLI::Range(0, 16));
   cmd->add_flag("--compact", flags->compact, "everything on one line, no spaces");
   cmd->add_flag("--ascii", flags->ascii, "escape non-ASCII characters as \\uXXXX");
+  cmd->add_flag("--readable", flags->readable,
+                "datetimes, Decimals, UUIDs, paths and plain instances in the readable forms of "
+                "docs/JSON.md ({\"$datetime\": \"2026-12-07T08:42:33Z\"}, {\"$class\": ...})");
   cmd->callback([flags, &status] { status = run_to_json(*flags); });
 }
 

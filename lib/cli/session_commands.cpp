@@ -42,6 +42,7 @@ struct GetFlags {
   std::string key;
   std::string format = "repr";
   bool compact = false;
+  bool readable = false;
   bool unverified = false;
   bool expand = false;
 };
@@ -121,6 +122,7 @@ int run_get(const GetFlags& flags) {
     } else if (flags.format == "json") {
       JsonOptions options;
       options.indent = flags.compact ? -1 : 2;
+      options.readable = flags.readable;
       write_stdout(to_json(session.get(flags.key), options) + "\n");
     } else {
       std::string text;
@@ -263,6 +265,8 @@ void add_get(CLI::App& app, int& status) {
       "Examples:\n"
       "  picklejar get state.pj window                    # {'x': 10, 'y': 20}\n"
       "  picklejar get --format json state.pj window      # tagged JSON (docs/JSON.md)\n"
+      "  picklejar get --format json --readable state.pj recent > r.json   # edit, then\n"
+      "  picklejar set state.pj recent --json-file r.json\n"
       "  picklejar get --format pickle state.pj window | picklejar dis\n"
       "  picklejar get --format pickle --unverified state.pj broken > broken.pickle\n"
       "The entry's digest is checked and its pickle decoded by the safe decoder: nothing named\n"
@@ -278,6 +282,9 @@ void add_get(CLI::App& app, int& status) {
                   "repr (Python's repr, default), json (tagged JSON) or pickle (stored bytes)")
       ->check(CLI::IsMember({"repr", "json", "pickle"}));
   cmd->add_flag("--compact", flags->compact, "with --format json: one line, no spaces");
+  cmd->add_flag("--readable", flags->readable,
+                "with --format json: datetimes, Decimals, UUIDs, paths and plain instances in "
+                "readable forms, for editing and `set --json-file` (docs/JSON.md)");
   add_expand_flag(*cmd, flags->expand);
   cmd->add_flag("--unverified", flags->unverified,
                 "with --format pickle: write the bytes even if the digest does not match");

@@ -30,6 +30,12 @@ struct JsonOptions {
   // Escape every non-ASCII character as \uXXXX (astral ones as surrogate pairs), as Python's
   // json.dumps does by default. Default false: text stays UTF-8.
   bool ensure_ascii = false;
+  // Write datetime, date, time, timedelta, Decimal, UUID, pathlib.PosixPath and plain
+  // instances in their readable forms ({"$datetime": "2026-12-07T08:42:33Z"},
+  // {"$class": "app.Window", "width": 800}; docs/JSON.md "Readable forms"), for editing.
+  // from_json() reads them back to equal values (always, whatever this option). Default
+  // false: the $object recipes, which also keep the exact pickle bytes.
+  bool readable = false;
 };
 
 struct JsonReadOptions {

@@ -109,6 +109,14 @@ class Builder {
   Slot global(std::uint32_t payload);
   Slot object(std::uint32_t payload);
   std::string_view string_of(std::uint32_t element, std::string_view what) const;
+
+  // ---- readable_build.cpp ----------------------------------------------------------------
+  // {"$datetime": "..."} and the other text forms, as the recipes CPython pickles.
+  Slot readable_text(TagName tag, std::uint32_t payload);
+  // {"$class": "module.Name", attribute: value, ...} (`element`: the whole object).
+  Slot instance(std::uint32_t element, std::uint32_t payload);
+  Slot make_global(std::string_view module, std::string_view name);
+  Slot make_reduce(Slot callable, std::initializer_list<Slot> args);
   void require(std::uint32_t element, JsonDom::Type type, std::string_view what) const;
 
   const JsonDom& dom_;

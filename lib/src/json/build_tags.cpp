@@ -64,8 +64,13 @@ std::string_view Builder::string_of(std::uint32_t element, std::string_view what
 Slot Builder::tagged(std::uint32_t element) {
   std::uint32_t payload = JsonDom::kNone, id = JsonDom::kNone, state = JsonDom::kNone;
   TagName tag = TagName::unknown;
+  bool instance_attributes = false;  // {"$class": ..., "x": 1}: members other than tags
+  for (auto c = dom_.first_child(element); c != JsonDom::kNone; c = dom_.at(c).next) {
+    instance_attributes |= tag_name(dom_.key(dom_.at(c))) == TagName::class_;
+  }
   for (auto c = dom_.first_child(element); c != JsonDom::kNone; c = dom_.at(c).next) {
     const std::string_view key = dom_.key(dom_.at(c));
+    if (!is_tag_key(key) && instance_attributes) continue;
     if (!is_tag_key(key)) {
       fail(c, fmt::format("'{}' next to a tag: a tagged object holds only tags (a dict key "
                           "that starts with '$' is written with '$$')",
@@ -118,6 +123,18 @@ Slot Builder::tagged(std::uint32_t element) {
       break;
     case TagName::object:
       s = object(payload);
+      break;
+    case TagName::class_:
+      s = instance(element, payload);
+      break;
+    case TagName::datetime:
+    case TagName::date:
+    case TagName::time:
+    case TagName::timedelta:
+    case TagName::decimal:
+    case TagName::uuid:
+    case TagName::path:
+      s = readable_text(tag, payload);
       break;
     default:
       s = tagged_scalar(tag, payload);

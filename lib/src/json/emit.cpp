@@ -10,6 +10,7 @@
 
 #include "../value/value_access.hpp"
 #include "graph.hpp"
+#include "readable_forms.hpp"
 #include "scalars.hpp"
 #include "tags.hpp"
 #include "writer.hpp"
@@ -48,7 +49,8 @@ std::size_t live_entry(const Node* table, std::size_t pos) {
 
 class Emitter {
  public:
-  Emitter(JsonWriter& out, const Slot& root) : out_(out), graph_(root) {
+  Emitter(JsonWriter& out, const Slot& root, bool readable)
+      : out_(out), graph_(root), readable_(readable) {
     tasks_.push_back(Task{Step::value, root});
   }
   void run() {
@@ -103,6 +105,7 @@ class Emitter {
   void str(Node* n, std::uint32_t id, bool name_position);
   void table(Node* n, std::uint32_t id);
   void object(Node* n, std::uint32_t id);
+  bool readable_object(Node* n, std::uint32_t id);
   void items(const Task& t);
   void entries(const Task& t);
 
@@ -110,6 +113,7 @@ class Emitter {
   GraphInfo graph_;
   std::vector<Task> tasks_;
   std::uint32_t next_id_ = 0;
+  const bool readable_;  // JsonOptions::readable
 };
 
 void Emitter::execute(const Task& t) {
@@ -266,7 +270,25 @@ void Emitter::table(Node* n, std::uint32_t id) {
   push(Step::pairs, detail::node_slot(n));
 }
 
+// {"$datetime": "..."} or {"$class": "m.C", attributes...} (readable_forms.hpp), if it has one.
+bool Emitter::readable_object(Node* n, std::uint32_t id) {
+  const ReadableForm form = readable_form(n, graph_);
+  if (const auto* text = std::get_if<ReadableText>(&form)) {
+    tagged_string(text->tag, text->text, id);
+    return true;
+  }
+  const auto* instance = std::get_if<ReadableInstance>(&form);
+  if (instance == nullptr) return false;
+  open(id);
+  out_.key(tag_text(TagName::class_));
+  out_.string(instance->class_name);
+  push(Step::end_object);
+  if (instance->state.tag != Tag::none) push(Step::members, instance->state);
+  return true;
+}
+
 void Emitter::object(Node* n, std::uint32_t id) {
+  if (readable_ && readable_object(n, id)) return;
   const auto& o = detail::as_object(n);
   open(id);
   out_.key(tag_text(TagName::object));
@@ -374,7 +396,7 @@ void write(const Value& value, std::string& out, const JsonWriter::Sink& sink,
            const JsonOptions& options) {
   if (options.indent < -1) throw ValueError("to_json: indent must be -1 (one line) or more");
   JsonWriter writer(out, sink, options);
-  Emitter(writer, detail::ValueAccess::slot(value)).run();
+  Emitter(writer, detail::ValueAccess::slot(value), options.readable).run();
   writer.finish();
 }
 

@@ -6,7 +6,7 @@
 namespace picklejar::json {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, TagName>, 17> kTags{{
+constexpr std::array<std::pair<std::string_view, TagName>, 25> kTags{{
     {"$id", TagName::id},
     {"$ref", TagName::ref},
     {"$interned", TagName::interned},
@@ -24,6 +24,14 @@ constexpr std::array<std::pair<std::string_view, TagName>, 17> kTags{{
     {"$state", TagName::state},
     {"$global", TagName::global},
     {"$object", TagName::object},
+    {"$datetime", TagName::datetime},
+    {"$date", TagName::date},
+    {"$time", TagName::time},
+    {"$timedelta", TagName::timedelta},
+    {"$decimal", TagName::decimal},
+    {"$uuid", TagName::uuid},
+    {"$path", TagName::path},
+    {"$class", TagName::class_},
 }};
 
 }  // namespace

@@ -25,6 +25,15 @@ enum class TagName : std::uint8_t {
   state,      // "$state": v  -- next to "$odict": the OrderedDict's instance attributes
   global,     // "$global": [module, qualname]
   object,     // "$object": {"form": ..., "callable": ..., "args": [...], ...}
+  // Readable forms (readable_forms.hpp), written only with JsonOptions::readable:
+  datetime,   // "$datetime": "2026-12-07T08:42:33Z"
+  date,       // "$date": "2026-12-07"
+  time,       // "$time": "08:42:33.5+01:00"
+  timedelta,  // "$timedelta": "-1 day, 23:59:55"  (str(timedelta))
+  decimal,    // "$decimal": "1.50"
+  uuid,       // "$uuid": "12345678-1234-5678-1234-567812345678"
+  path,       // "$path": "/home/x/a.txt"  (pathlib.PosixPath)
+  class_,     // "$class": "module.Name", then the instance attributes as members
   unknown,
 };
 

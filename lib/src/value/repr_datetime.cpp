@@ -18,6 +18,8 @@ bool is_global(const Value& v, std::string_view module, std::string_view name) {
   return v.is_global() && v.global_module() == module && v.global_name() == name;
 }
 
+int byte_at(std::string_view s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
+
 bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 int days_in_month(int year, int month) {
@@ -25,34 +27,8 @@ int days_in_month(int year, int month) {
   return month == 2 && is_leap(year) ? 29 : kDays[static_cast<std::size_t>(month - 1)];
 }
 
-// The packed state bytes CPython's __reduce__ gives, unpacked and range-checked.
-struct Fields {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, micro = 0;
-  bool fold = false;
-};
-
-int byte_at(std::string_view s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
-
-bool unpack_time(std::string_view s, Fields& f) {  // hour, minute, second, micro (3 bytes)
-  f.fold = byte_at(s, 0) & 0x80;
-  f.hour = byte_at(s, 0) & 0x7F;
-  f.minute = byte_at(s, 1);
-  f.second = byte_at(s, 2);
-  f.micro = (byte_at(s, 3) << 16) | (byte_at(s, 4) << 8) | byte_at(s, 5);
-  return f.hour < 24 && f.minute < 60 && f.second < 60 && f.micro < 1000000;
-}
-
-bool unpack_date(std::string_view s, Fields& f) {  // year (2 bytes), month (fold bit), day
-  f.year = (byte_at(s, 0) << 8) | byte_at(s, 1);
-  f.fold = byte_at(s, 2) & 0x80;
-  f.month = byte_at(s, 2) & 0x7F;
-  f.day = byte_at(s, 3);
-  return f.year >= 1 && f.year <= 9999 && f.month >= 1 && f.month <= 12 && f.day >= 1 &&
-         f.day <= days_in_month(f.year, f.month);
-}
-
 // ", S, us" as Python drops trailing zero fields.
-std::string seconds_text(const Fields& f) {
+std::string seconds_text(const DateTimeFields& f) {
   if (f.micro != 0) return fmt::format(", {}, {}", f.second, f.micro);
   if (f.second != 0) return fmt::format(", {}", f.second);
   return {};
@@ -74,7 +50,7 @@ void add_tzinfo(ReprParts& parts, const Value& args) {
 
 std::optional<ReprParts> datetime_repr(const Value& args) {
   const auto state = state_bytes(args, 10);
-  Fields f;
+  DateTimeFields f;
   if (!state || !unpack_date(state->substr(0, 4), f)) return std::nullopt;
   const bool fold = f.fold;
   if (!unpack_time(state->substr(4), f) || f.fold) return std::nullopt;
@@ -87,7 +63,7 @@ std::optional<ReprParts> datetime_repr(const Value& args) {
 }
 
 std::optional<ReprParts> date_repr(const Value& args) {
-  Fields f;
+  DateTimeFields f;
   if (!args.is_tuple() || args.size() != 1) return std::nullopt;
   const auto state = state_bytes(args, 4);
   if (!state || !unpack_date(*state, f) || f.fold) return std::nullopt;
@@ -95,7 +71,7 @@ std::optional<ReprParts> date_repr(const Value& args) {
 }
 
 std::optional<ReprParts> time_repr(const Value& args) {
-  Fields f;
+  DateTimeFields f;
   const auto state = state_bytes(args, 6);
   if (!state || !unpack_time(*state, f)) return std::nullopt;
   ReprParts parts{
@@ -104,6 +80,8 @@ std::optional<ReprParts> time_repr(const Value& args) {
   parts.push_back({f.fold ? ", fold=1)" : ")", std::nullopt});
   return parts;
 }
+
+}  // namespace
 
 // timedelta's three normalized fields, as its __reduce__ gives them.
 std::optional<std::array<std::int64_t, 3>> timedelta_fields(const Value& v) {
@@ -124,6 +102,8 @@ std::optional<std::array<std::int64_t, 3>> timedelta_fields(const Value& v) {
   if (!normalized) return std::nullopt;
   return out;
 }
+
+namespace {
 
 std::optional<ReprParts> timedelta_repr(const Value& v) {
   const auto f = timedelta_fields(v);
@@ -171,6 +151,24 @@ std::optional<ReprParts> zoneinfo_repr(const Value& callable, const Value& args)
 }
 
 }  // namespace
+
+bool unpack_time(std::string_view s, DateTimeFields& f) {  // hour, minute, second, micro (3 bytes)
+  f.fold = byte_at(s, 0) & 0x80;
+  f.hour = byte_at(s, 0) & 0x7F;
+  f.minute = byte_at(s, 1);
+  f.second = byte_at(s, 2);
+  f.micro = (byte_at(s, 3) << 16) | (byte_at(s, 4) << 8) | byte_at(s, 5);
+  return f.hour < 24 && f.minute < 60 && f.second < 60 && f.micro < 1000000;
+}
+
+bool unpack_date(std::string_view s, DateTimeFields& f) {  // year (2 bytes), month (fold bit), day
+  f.year = (byte_at(s, 0) << 8) | byte_at(s, 1);
+  f.fold = byte_at(s, 2) & 0x80;
+  f.month = byte_at(s, 2) & 0x7F;
+  f.day = byte_at(s, 3);
+  return f.year >= 1 && f.year <= 9999 && f.month >= 1 && f.month <= 12 && f.day >= 1 &&
+         f.day <= days_in_month(f.year, f.month);
+}
 
 std::optional<ReprParts> readable_datetime(const Value& object, const Value& callable) {
   if (object.object_form() != ObjectForm::reduce) return std::nullopt;

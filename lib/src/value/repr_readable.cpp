@@ -89,31 +89,6 @@ std::optional<ReprParts> uuid_repr(const Value& object) {
   return ReprParts{{"UUID('" + text + "')", std::nullopt}};
 }
 
-// The path's parts joined as pathlib does: on POSIX a later absolute part starts anew, ""
-// and "." vanish, and only a leading "//" is kept as a root apart from "/".
-std::optional<std::string> posix_path(const Value& args) {
-  std::string root;
-  std::vector<std::string> parts;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (!args.at(i).is_str()) return std::nullopt;
-    std::string_view s = args.at(i).as_str();
-    if (s.starts_with('/')) {
-      parts.clear();
-      root = s.starts_with("//") && !s.starts_with("///") ? "//" : "/";
-    }
-    for (std::size_t start = 0; start <= s.size();) {
-      std::size_t end = s.find('/', start);
-      if (end == std::string_view::npos) end = s.size();
-      const std::string_view part = s.substr(start, end - start);
-      if (!part.empty() && part != ".") parts.emplace_back(part);
-      start = end + 1;
-    }
-  }
-  std::string out = root;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : "/") + parts[i];
-  return out.empty() ? "." : out;
-}
-
 // Windows paths only as CPython writes them (an anchor such as 'C:\\', then plain names);
 // anything else keeps the generic form rather than imitate Windows' parsing here.
 std::optional<std::string> windows_path(const Value& args) {
@@ -183,6 +158,31 @@ std::optional<ReprParts> instance_repr(const Value& object, const Value& callabl
 }
 
 }  // namespace
+
+// The path's parts joined as pathlib does: on POSIX a later absolute part starts anew, ""
+// and "." vanish, and only a leading "//" is kept as a root apart from "/".
+std::optional<std::string> posix_path(const Value& args) {
+  std::string root;
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (!args.at(i).is_str()) return std::nullopt;
+    std::string_view s = args.at(i).as_str();
+    if (s.starts_with('/')) {
+      parts.clear();
+      root = s.starts_with("//") && !s.starts_with("///") ? "//" : "/";
+    }
+    for (std::size_t start = 0; start <= s.size();) {
+      std::size_t end = s.find('/', start);
+      if (end == std::string_view::npos) end = s.size();
+      const std::string_view part = s.substr(start, end - start);
+      if (!part.empty() && part != ".") parts.emplace_back(part);
+      start = end + 1;
+    }
+  }
+  std::string out = root;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : "/") + parts[i];
+  return out.empty() ? "." : out;
+}
 
 std::optional<std::string> decimal_str(std::string_view text) {
   std::string_view sign;

@@ -6,6 +6,8 @@
 // Only what the recipe fully determines is rendered: a recipe Python would reject, or one
 // whose text would depend on running the class, keeps the generic <reduce ...> form.
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +31,21 @@ std::optional<ReprParts> readable_object(const Value& object);
 // repr_datetime.cpp: datetime.datetime/date/time/timedelta/timezone and
 // zoneinfo.ZoneInfo, called with the recipe's callable.
 std::optional<ReprParts> readable_datetime(const Value& object, const Value& callable);
+
+// The fields of datetime's packed state bytes (datetime: date's 4 then time's 6), unpacked;
+// false when a field is out of range. `fold` is the bit on the month or hour byte.
+struct DateTimeFields {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, micro = 0;
+  bool fold = false;
+};
+bool unpack_date(std::string_view four_bytes, DateTimeFields& f);
+bool unpack_time(std::string_view six_bytes, DateTimeFields& f);
+// (days, seconds, microseconds) of a datetime.timedelta recipe, normalized as Python keeps
+// them; nullopt for anything else.
+std::optional<std::array<std::int64_t, 3>> timedelta_fields(const Value& v);
+
+// The text pathlib gives a POSIX path made of these args (nullopt: not all strs).
+std::optional<std::string> posix_path(const Value& args);
 
 // Python's text for a str-syntax decimal.Decimal ("1.5e3" -> "1.5E+3"), or nullopt when
 // `text` is not one.
