@@ -115,15 +115,19 @@ class ReadableJson(unittest.TestCase):
                     data = pickle.dumps(value, protocol)
                     back = from_json(readable(data), protocol)
                     self.assertEqual(pickle.loads(back), pickle.loads(data))
-                    # Byte-identical except where CPython shares one object the text repeats
-                    # (the one tzinfo of the two RecentFile datetimes below protocol 2, where
-                    # instances are not readable and ZoneInfo's key str is memoized).
-                    if name != "recent":
-                        self.assertEqual(back, data)
+                    self.assertEqual(back, data)
             with self.subTest(protocol=protocol, whole="state"):
                 data = pickle.dumps(app_state(), protocol)
                 self.assertEqual(pickle.loads(from_json(readable(data), protocol)),
                                  pickle.loads(data))
+
+    def test_an_object_cpython_shared_is_written_twice(self):
+        """Value-identical, not byte-identical: CPython pickles one ZoneInfo for both."""
+        value = [dt.datetime(2026, 1, 1, tzinfo=PARIS), dt.datetime(2026, 1, 2, tzinfo=PARIS)]
+        data = pickle.dumps(value, 4)
+        back = from_json(readable(data), 4)
+        self.assertEqual(pickle.loads(back), value)
+        self.assertNotEqual(back, data)
 
     def test_shared_and_cyclic_instances_keep_their_identity(self):
         geometry = WindowGeometry(1, 2)
