@@ -73,6 +73,13 @@ class Surface(unittest.TestCase):
                 self.assertLessEqual(options, self.complete(verb, "--"))
         self.assertEqual(self.complete("get", "--for"), {"--format"})
 
+    def test_the_installed_scripts_are_the_generated_ones(self):
+        """lib/cli/completion/meson.build installs what the command prints."""
+        built = os.path.join(os.path.dirname(BIN), "completion")
+        for shell, name in [("bash", "picklejar"), ("zsh", "_picklejar")]:
+            with open(os.path.join(built, name), "rb") as f:
+                self.assertEqual(f.read(), run(["completion", shell]).stdout)
+
     def test_zsh_script_names_every_verb_and_option(self):
         script = run(["completion", "zsh"]).stdout.decode()
         self.assertTrue(script.startswith("#compdef picklejar\n"))
