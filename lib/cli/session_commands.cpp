@@ -25,8 +25,8 @@
 #include "input.hpp"
 #include "readable.hpp"
 #include "session_common.hpp"
-#include "value_text.hpp"
 #include "type_change.hpp"
+#include "value_text.hpp"
 
 namespace picklejar::cli {
 namespace {
