@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include <picklejar/ndarray.hpp>
 #include <picklejar/pickle.hpp>
 
 #include "numpy/recipes.hpp"
@@ -31,6 +32,7 @@ TEST_CASE("numpy: every pickle numpy wrote decodes to a recognised recipe") {
       const Value v = picklejar::loads(c.pickle(protocol));
       REQUIRE(v.is_object());  // the decoder itself knows nothing of numpy
       const numpy::Recipe recipe = numpy::recognize(v);
+      CHECK(picklejar::is_ndarray(v));
       const bool numpy2 = c.name.starts_with("np2_");
       CHECK(recipe.package == (numpy2 ? numpy::Package::underscore : numpy::Package::core));
       if (c.scalar) {
@@ -100,6 +102,7 @@ TEST_CASE("numpy: lookalikes, other forms and bare globals are not numpy's recip
   for (const Value& v : lookalikes) {
     CAPTURE(v);
     CHECK(numpy::recognize(v).kind == numpy::RecipeKind::none);
+    CHECK_FALSE(picklejar::is_ndarray(v));
   }
   CHECK(numpy::is_dtype_class(Value::global("numpy", "dtype")));
   CHECK_FALSE(numpy::is_dtype_class(Value::global("numpy.core", "dtype")));

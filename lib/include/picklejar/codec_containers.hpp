@@ -3,7 +3,8 @@
 // picklejar::to_value/from_value, so any mapped type nests.
 //
 //   C++                                        Python   back from Python
-//   std::vector, std::deque, std::list         list     list or tuple
+//   std::vector, std::deque, std::list         list     list or tuple (or a 1-D numpy array
+//                                                       of T's dtype: ndarray_element.hpp)
 //   std::array<T, N>                           list     list or tuple of exactly N items
 //   std::map, std::unordered_map               dict     dict (or OrderedDict)
 //   std::set, std::unordered_set               set      set or frozenset
@@ -42,6 +43,7 @@
 
 #include <picklejar/codec_core.hpp>
 #include <picklejar/codec_strings.hpp>
+#include <picklejar/ndarray_element.hpp>
 #include <picklejar/value.hpp>
 
 namespace picklejar {
@@ -84,6 +86,9 @@ template <class Container>
 struct SequenceCodec {
   static Value to_value(const Container& c) { return list_value(c); }
   static Container from_value(const Value& v) {
+    if constexpr (NdElement<typename Container::value_type>) {
+      if (v.is_object()) return numpy_sequence<Container>(v);  // a 1-D numpy array of T
+    }
     expect_sequence(v);
     Container out;
     const std::size_t n = v.size();

@@ -6,6 +6,7 @@
 #include <picklejar/dis.hpp>
 #include <picklejar/error.hpp>
 #include <picklejar/extensions.hpp>
+#include <picklejar/ndarray.hpp>
 #include <picklejar/pickle.hpp>
 #include <picklejar/repr.hpp>
 #include <picklejar/scan.hpp>

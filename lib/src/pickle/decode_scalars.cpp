@@ -46,10 +46,13 @@ void Decoder::op_binbytes(Kind kind, std::uint64_t length) {
   const std::size_t n =
       checked_length(length, kind == Kind::bytes ? "bytes payload" : "bytearray payload");
   const std::uint8_t* payload = take(n, "bytes payload");
-  if (kind == Kind::bytes && input_owner_ && n >= kZeroCopyBytes) {
-    // Refer into the caller's read-only input rather than copy a big payload.
+  if (input_owner_ && n >= kZeroCopyBytes) {
+    // Refer into the caller's read-only input rather than copy a big payload; a bytearray
+    // copies it at its first write.
     auto* data = const_cast<std::byte*>(reinterpret_cast<const std::byte*>(payload));
-    push(detail::node_slot(make<detail::BytesNode>(Kind::bytes, input_owner_, data, n)));
+    auto* node = make<detail::BytesNode>(kind, input_owner_, data, n);
+    node->copy_on_write = kind == Kind::bytearray;
+    push(detail::node_slot(node));
     return;
   }
   push(make_bytes(kind, chars(payload, n)));

@@ -64,7 +64,9 @@ struct StrNode final : Node {
   std::size_t size;
 };
 
-// bytes and bytearray. Either owns its bytes or refers to an out-of-band buffer's memory.
+// bytes and bytearray. Either owns its bytes or refers to memory outside (an out-of-band
+// buffer, a shared pickle's payload, an NdArray's items). A bytearray over memory that must
+// not be written (copy_on_write) copies it into `owned` at its first write.
 struct BytesNode final : Node {
   BytesNode(Arena* arena, Kind k, std::string_view data)
       : Node(k), owned(data, ArenaAllocator<char>(arena)) {}
@@ -87,6 +89,7 @@ struct BytesNode final : Node {
   std::shared_ptr<void> external_owner;
   std::byte* external = nullptr;
   std::size_t external_size = 0;
+  bool copy_on_write = false;
 };
 
 struct BigIntNode final : Node {

@@ -200,6 +200,13 @@ std::string_view Value::as_bytes_view() const { return as_chars(as_bytes()); }
 
 std::span<std::byte> Value::mutable_bytes() {
   auto& node = detail::as_bytes(detail::require_kind(*this, Kind::bytearray, "mutable_bytes"));
+  if (node.copy_on_write) {  // shared read-only memory: from now on a copy of its own
+    node.owned.assign(reinterpret_cast<const char*>(node.external), node.external_size);
+    node.external_owner.reset();
+    node.external = nullptr;
+    node.external_size = 0;
+    node.copy_on_write = false;
+  }
   if (node.is_external()) return {node.external, node.external_size};
   return std::as_writable_bytes(std::span(node.owned.data(), node.owned.size()));
 }

@@ -225,6 +225,7 @@ void Value::clear() {
       node.external_owner.reset();
       node.external = nullptr;
       node.external_size = 0;
+      node.copy_on_write = false;
       break;
     }
     default:
