@@ -54,6 +54,9 @@ std::string read_numpy_file(const std::string& name) {
 std::string NumpyCase::pickle(int protocol) const {
   return read_numpy_file(name + ".p" + std::to_string(protocol) + ".pkl");
 }
+std::string NumpyCase::pickled_again(int protocol) const {
+  return read_numpy_file(name + ".p" + std::to_string(protocol) + ".again.pkl");
+}
 std::string NumpyCase::raw() const { return read_numpy_file(name + ".raw"); }
 std::string NumpyCase::oob_pickle() const { return read_numpy_file(name + ".oob.pkl"); }
 std::vector<std::string> NumpyCase::oob_buffers() const {

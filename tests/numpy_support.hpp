@@ -34,7 +34,9 @@ struct NumpyCase {
   std::vector<bool> buffer_readonly;  // out-of-band buffers (none: no .oob pickle)
 
   std::string pickle(int protocol) const;  // pickle.dumps(a, protocol)
-  std::string raw() const;                 // the items, C order, native byte order
+  // pickle.dumps(pickle.loads(pickle(protocol)), protocol); not for the np2_ cases.
+  std::string pickled_again(int protocol) const;
+  std::string raw() const;  // the items, C order, native byte order
   std::string oob_pickle() const;
   std::vector<std::string> oob_buffers() const;
 };

@@ -7,6 +7,8 @@ Needs numpy (Debian's python3-numpy, installed by scripts/bootstrap); the expect
 numpy 1.24's. For every case it writes
 
     OUTDIR/<name>.p<N>.pkl      pickle.dumps(a, N) for N = 2..5
+    OUTDIR/<name>.p<N>.again.pkl  pickle.dumps(pickle.loads(that), N): the array numpy reads
+                                back (a big-endian array becomes native below protocol 5)
     OUTDIR/<name>.oob.pkl       pickle.dumps(a, 5, buffer_callback=...) when numpy passes a
     OUTDIR/<name>.oob.<i>.buf   PickleBuffer: the pickle and its out-of-band buffers
     OUTDIR/<name>.raw           the items in C order (last index fastest), native byte order
@@ -302,6 +304,8 @@ def main():
             if not numpy2:
                 back = pickle.loads(data)
                 assert native(back.dtype) == native(a.dtype) and back.shape == a.shape, name
+                write(os.path.join(out, f'{name}.p{protocol}.again.pkl'),
+                      pickle.dumps(back, protocol))
             write(os.path.join(out, f'{name}.p{protocol}.pkl'), data)
         buffers = []
         if not numpy2:

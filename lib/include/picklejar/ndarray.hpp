@@ -7,6 +7,7 @@
 //   std::span<const double> xs = a.as<double>();             // CodecError unless float64
 //   double x = a.at<double>(1, 2);                            // a bounds-checked item
 //   auto ys = picklejar::from_value<std::vector<double>>(v);  // a 1-D float64 array, copied
+//   std::string p = picklejar::dumps(picklejar::to_value(a), 5);  // what numpy writes
 //
 // Recognition. Decoding knows nothing of numpy: an array decodes, like any instance, to an
 // inert object recipe, and nothing is imported or called. This mapping step reads the recipes
@@ -40,6 +41,15 @@
 // changed meanwhile (the rule of loads(const Buffer&); a bytearray changed through
 // Value::mutable_bytes() afterwards copies itself first, see VALUE.md). Copies of an NdArray
 // share its items, which NdArray never writes.
+//
+// Writing. to_value() builds the recipe numpy would write for the same array at protocol 5:
+// numeric._frombuffer of a bytearray (bytes when readonly()) for a C- or Fortran-contiguous
+// array, _reconstruct for any other layout, multiarray.scalar for a scalar, under numpy.core
+// (numpy 1.x's names, which numpy 2 still reads). The encoder writes _frombuffer recipes below
+// protocol 5 as numpy does there (_reconstruct + BUILD), so dumps(to_value(a), p) is
+// byte-identical with numpy 1.24's pickle.dumps(a, p) for protocols 2-5 (in band, as numpy
+// writes without a buffer_callback). to_value() shares the array's memory: nothing is copied
+// until the encoder writes the bytes.
 //
 // Thread safety: an NdArray that shares a decoded value's own memory (not a Buffer's) holds a
 // handle to that value, so it counts as a use of the value's heap (VALUE.md): copy and destroy
@@ -277,6 +287,7 @@ bool is_ndarray(const Value& v) noexcept;
 
 template <>
 struct codec<NdArray> {
+  static Value to_value(const NdArray& a);
   static NdArray from_value(const Value& v);
 };
 

@@ -128,6 +128,10 @@ LoadResult load_prefix(std::span<const std::byte> data, const DecodeOptions& opt
 // pickle.dumps(obj, N) wrote, dumps(loads(p), N) == p, because loads() keeps every shared
 // node shared. A value built in C++ has the sharing the program gave it (each Value::list()
 // is a new node, str included); Python loads its encoding to an equal object.
+// One recipe is written by protocol, as its Python object would be: numpy's protocol-5 array
+// recipe numeric._frombuffer(buffer, dtype, shape, 'C'|'F'), which NdArray's to_value()
+// builds, is written below protocol 5 as numpy writes arrays there (multiarray._reconstruct
+// + BUILD); CPython never writes the first form below protocol 5 (see ndarray.hpp).
 
 // CPython changed how it splits APPENDS/SETITEMS/ADDITEMS batches in 3.15.
 enum class BatchingProfile : std::uint8_t {

@@ -381,6 +381,9 @@ Node* Encoder::reconstructor_with_base(Node* n) {
 // NEWOBJ_EX from 4, functools.partial(cls.__new__, cls, *args, **kwargs)() below.
 Node* Encoder::rewrite_object(Node* n) {
   const auto& o = detail::as_object(n);
+  if (proto_ < 5 && o.form == ObjectForm::reduce) {
+    if (Node* array = rewrite_numpy_frombuffer(n)) return array;
+  }
   const auto copy_rest = [&](Node* recipe) {
     auto& r = detail::as_object(recipe);
     r.state = o.state;

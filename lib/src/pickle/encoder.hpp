@@ -278,6 +278,8 @@ class Encoder {
   }
   Node* rewrite_object(Node* n);
   Node* reconstructor_with_base(Node* n);
+  // numpy's protocol-5 array recipe as numpy writes it below protocol 5 (encode_numpy.cpp).
+  Node* rewrite_numpy_frombuffer(Node* n);
   // The memo key of every global with this name (CPython memoizes the class object, of
   // which there is one per name): a node of the scratch heap.
   Node* global_key(std::string_view module, std::string_view name);
