@@ -8,8 +8,9 @@
 // memory two ways: as a program would get it (a malloc'd copy: numpy's layouts then put the
 // float64 payload at an offset that is not a multiple of 8, and NdArray copies it to be
 // aligned), and with the payload on a 64-byte boundary (nothing is copied). Encoding is
-// to_value of an NdArray over the items plus dumps. "copied" counts the array-sized copies
-// made: for picklejar from where the items end up, for numpy from tracemalloc's peak.
+// to_value of an NdArray over the items plus dumps. "copies" counts picklejar's array-sized
+// copies, from where the items end up; "numpy alloc" is numpy's peak allocation under
+// tracemalloc in array sizes (1 for loads: the bytes or bytearray it copies the payload into).
 
 #include <fmt/format.h>
 
@@ -116,6 +117,11 @@ struct Row {
 
 double copies(double bytes, std::size_t array) { return bytes / static_cast<double>(array); }
 
+std::string duration(double seconds) {
+  return seconds >= 1e-3 ? fmt::format("{:.2f} ms", seconds * 1e3)
+                         : fmt::format("{:.2f} us", seconds * 1e6);
+}
+
 // One decode, and how many array-sized copies it made: the decoder's (a payload that does
 // not point into the input) and NdArray's (one that does not share).
 double decode_copies(const Buffer& input, const picklejar::DecodeOptions& options,
@@ -189,8 +195,9 @@ int run(const Flags& flags) {
 #ifndef NDEBUG
   fmt::print("WARNING:    assertions are enabled; build with -Dbuildtype=release to benchmark\n");
 #endif
-  fmt::print("{:<24} {:>10} {:>10} {:>8} {:>9} {:>7} {:>7}  {}\n", "operation", "picklejar",
-             "numpy", "np/ours", "GB/s", "copies", "numpy", "target");
+  fmt::print("{:<24} {:>10} {:>10} {:>9} {:>10} {:>7} {:>7}  {}\n", "operation", "picklejar",
+             "numpy", "numpy/us", "GB/s", "copies", "numpy", "target");
+  fmt::print("{:<24} {:>10} {:>10} {:>9} {:>10} {:>7} {:>7}\n", "", "", "", "", "", "", "alloc");
   int missed = 0;
   for (Row& row : rows) {
     row.numpy = numpy.at(row.name);
@@ -198,8 +205,8 @@ int run(const Flags& flags) {
     const bool decode = row.name.starts_with("loads");
     const bool met = decode ? ratio >= 1.0 : row.ours.seconds <= 1.2 * row.numpy.seconds;
     missed += met ? 0 : 1;
-    fmt::print("{:<24} {:>8.2f}ms {:>8.2f}ms {:>7.2f}x {:>9.2f} {:>7.0f} {:>7.0f}  {} {}\n",
-               row.what, row.ours.seconds * 1e3, row.numpy.seconds * 1e3, ratio,
+    fmt::print("{:<24} {:>10} {:>10} {:>8.2f}x {:>10.2f} {:>7.0f} {:>7.1f}  {} {}\n", row.what,
+               duration(row.ours.seconds), duration(row.numpy.seconds), ratio,
                static_cast<double>(row.bytes) / row.ours.seconds / 1e9, row.copied,
                copies(row.numpy.allocated, row.bytes), decode ? ">= numpy" : "<= 1.2x numpy",
                met ? "met" : "MISSED");
