@@ -57,6 +57,7 @@ std::string NumpyCase::pickle(int protocol) const {
 std::string NumpyCase::pickled_again(int protocol) const {
   return read_numpy_file(name + ".p" + std::to_string(protocol) + ".again.pkl");
 }
+std::string NumpyCase::numpy_repr() const { return read_numpy_file(name + ".repr"); }
 std::string NumpyCase::raw() const { return read_numpy_file(name + ".raw"); }
 std::string NumpyCase::oob_pickle() const { return read_numpy_file(name + ".oob.pkl"); }
 std::vector<std::string> NumpyCase::oob_buffers() const {

@@ -36,7 +36,8 @@ struct NumpyCase {
   std::string pickle(int protocol) const;  // pickle.dumps(a, protocol)
   // pickle.dumps(pickle.loads(pickle(protocol)), protocol); not for the np2_ cases.
   std::string pickled_again(int protocol) const;
-  std::string raw() const;  // the items, C order, native byte order
+  std::string raw() const;         // the items, C order, native byte order
+  std::string numpy_repr() const;  // numpy's repr() of it (native byte order); not for np2_
   std::string oob_pickle() const;
   std::vector<std::string> oob_buffers() const;
 };

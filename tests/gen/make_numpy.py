@@ -12,6 +12,7 @@ numpy 1.24's. For every case it writes
     OUTDIR/<name>.oob.pkl       pickle.dumps(a, 5, buffer_callback=...) when numpy passes a
     OUTDIR/<name>.oob.<i>.buf   PickleBuffer: the pickle and its out-of-band buffers
     OUTDIR/<name>.raw           the items in C order (last index fastest), native byte order
+    OUTDIR/<name>.repr          numpy's repr() of the array in native byte order
 
 and one line per case in OUTDIR/manifest.txt:
 
@@ -138,9 +139,74 @@ def scalar_cases():
     yield 's_m8', np.timedelta64(-7, 'ms')
 
 
+def repr_cases():
+    """Arrays whose repr exercises numpy's printing: notations, widths, wrapping, summaries."""
+    rng = np.random.default_rng(7)
+    yield 'r_floats', np.array([1.0, 2.5, -3.25, 100.0])
+    yield 'r_third', np.array([1 / 3, 2 / 3, 1.0])
+    yield 'r_exp_small', np.array([1e-5, 1.0, 2.5])
+    yield 'r_exp_big', np.array([1e8, 1.0])
+    yield 'r_exp_ratio', np.array([1.0, 1001.0])
+    yield 'r_exp_3digits', np.array([1e-100, 1e100, -2.5e-300])
+    yield 'r_nan_inf', np.array([np.nan, np.inf, -np.inf, 1.5])
+    yield 'r_only_nan', np.array([np.nan, np.nan])
+    yield 'r_zeros', np.array([0.0, -0.0])
+    yield 'r_float32', np.array([0.1, 0.2, 1 / 3], dtype='f4')
+    yield 'r_float32_exp', np.array([1e-4, 3.4e38, 1e-45], dtype='f4')
+    yield 'r_float16', np.array([0.1, 65504, 6e-8, -0.5], dtype='f2')
+    yield 'r_float16_ratio', np.array([1.0, 1000.0, 1e-3], dtype='f2')
+    yield 'r_round', np.array([0.001953125, 1.0000000051, 0.9999999999])
+    yield 'r_random', rng.random(20)
+    yield 'r_random_2d', rng.standard_normal((4, 5))
+    yield 'r_random_f4', rng.standard_normal(12).astype('f4')
+    yield 'r_complex', np.array([1 + 2j, -0.5 - 1.25j, np.nan + 1j, 3 + np.inf * 1j])
+    yield 'r_complex_exp', np.array([1e-8 + 1j, 1e10j], dtype='c8')
+    yield 'r_ints_wide', np.array([1, -1000000, 25, 7], dtype='i4')
+    yield 'r_uint64', np.array([0, 2**64 - 1], dtype='u8')
+    yield 'r_int64', np.arange(-3, 3)
+    yield 'r_bool_2d', np.array([[True, False], [False, True]])
+    yield 'r_long_row', np.arange(40, dtype='i8') * 1234567
+    yield 'r_long_floats', rng.random(30) * 1000
+    yield 'r_summary', np.arange(2000.0)
+    yield 'r_summary_2d', np.arange(10000, dtype='i2').reshape(100, 100)
+    yield 'r_summary_3d', np.arange(1200, dtype='u4').reshape(10, 12, 10)
+    yield 'r_summary_edge', np.arange(1001, dtype='f4').reshape(1001, 1)
+    yield 'r_3d', np.arange(24).reshape(2, 3, 4)
+    yield 'r_4d', np.arange(16, dtype='f4').reshape(2, 2, 2, 2)
+    yield 'r_empty', np.array([], dtype='f8')
+    yield 'r_empty_2d', np.zeros((2, 0, 3), dtype='i8')
+    yield 'r_empty_bool', np.array([], dtype=bool)
+    yield 'r_0d_bool', np.array(True)
+    yield 'r_0d_int8', np.array(7, dtype='i1')
+    yield 'r_0d_str', np.array('h\u00e9llo')
+    yield 'r_strings', np.array(['a', "it's", 'tab\there', '\u00e9\U0001F600', 'x' * 30])
+    yield 'r_bytes', np.array([b'a', b"\x00\xff'", b''], dtype='S4')
+    yield 'r_long_strings', np.array(['word%d' % i for i in range(30)])
+    yield 'r_dtype_wrap', np.arange(17, dtype='i2') * 1000
+    yield 'r_dates', np.array(['2020-01-01', 'NaT', '1969-07-20'], dtype='M8[D]')
+    yield 'r_dates_units', np.array([0, 1, -1], dtype='M8[2h]')
+    yield 'r_dates_as', np.array([1, -2], dtype='M8[as]')
+    yield 'r_dates_years', np.array(['-0001-01-01', '10000-01-01', '2020-02-29'], dtype='M8[D]')
+    yield 'r_dates_months', np.array([0, 13, -1], dtype='M8[M]')
+    yield 'r_dates_weeks', np.array([0, 1, 2], dtype='M8[W]')
+    yield 'r_timedeltas', np.array([5, -300, 'NaT'], dtype='m8[ms]')
+    yield 'r_timedelta_generic', np.array([1, 2], dtype='m8')
+    yield 's_f4_round', np.float32(123456789.0)
+    yield 's_f4_small', np.float32(1e-4)
+    yield 's_f8_big', np.float64(1e16)
+    yield 's_f8_neg0', np.float64(-0.0)
+    yield 's_f2_nan', np.float16(np.nan)
+    yield 's_c16_nan', np.complex128(complex(np.nan, -1))
+    yield 's_c16_imag', np.complex128(2.5j)
+    yield 's_M8_h', np.datetime64('2020-01-01T12', 'h')
+    yield 's_M8_10s', np.datetime64(5, '10s')
+    yield 's_m8_nat', np.timedelta64('NaT', 'ms')
+    yield 's_m8_generic', np.timedelta64(5)
+
+
 def all_cases():
     for group in (dtype_cases, shape_cases, layout_cases, byte_order_cases, readonly_cases,
-                  scalar_cases):
+                  scalar_cases, repr_cases):
         yield from group()
 
 
@@ -317,6 +383,9 @@ def main():
         flags = ''.join('1' if memoryview(b).readonly else '0' for b in buffers) or '-'
         items = np.ascontiguousarray(np.asarray(a).astype(native(a.dtype)))
         write(os.path.join(out, f'{name}.raw'), items.tobytes())
+        if not numpy2:  # numpy's repr of the array as read: native byte order
+            shown = a if isinstance(a, np.generic) else a.astype(native(a.dtype))
+            write(os.path.join(out, f'{name}.repr'), repr(shown).encode())
         is_scalar = isinstance(a, np.generic)
         readonly = 0 if is_scalar else int(not a.flags.writeable)
         manifest.append(';'.join([name, native(a.dtype).str, shape_text(a),

@@ -281,6 +281,12 @@ class NdArray {
   bool shared_ = false;
 };
 
+// numpy 1.24's repr() with its default print options: array([1. , 2.5], dtype=float32),
+// lines of at most 75 characters, more than 1000 items summarized to the first and last 3
+// along each axis (array([0, 1, 2, ..., 7, 8, 9])); a scalar as numpy prints it (1.5,
+// numpy.datetime64('2020-01-01')).
+std::string repr(const NdArray& a);
+
 // Whether v is one of numpy's array or scalar recipes, recognised by the exact global it calls
 // (see above); says nothing about whether the rest of it is valid.
 bool is_ndarray(const Value& v) noexcept;
