@@ -2,6 +2,7 @@
 // Builder: a JsonDom to a Value graph. Internal to from_json(). Files:
 //   build.cpp        the work loop, plain JSON values, the pool of key/name strs, ids
 //   build_tags.cpp   tagged objects ("$tuple", "$ref", "$object", ...)
+//   build_numpy.cpp  numpy's compact forms ("$ndarray", "$dtype")
 //   tables.cpp       filling dicts, sets and frozensets once their keys are complete
 //
 // Nodes are made in document order *before* their contents, and registered under their $id
@@ -15,6 +16,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -108,6 +110,14 @@ class Builder {
   Slot tagged_container(TagName tag, std::uint32_t payload, std::uint32_t state);
   Slot global(std::uint32_t payload);
   Slot object(std::uint32_t payload);
+  // ---- build_numpy.cpp -------------------------------------------------------------------
+  Slot ndarray(std::uint32_t payload);
+  Slot dtype(std::uint32_t payload);
+  // A global whose names are the pooled strs (as a plain "$global" gets them).
+  Slot pooled_global(std::string_view module, std::string_view name);
+  // The members of a JSON object by name, each at most once and among `names`.
+  std::vector<std::uint32_t> fields(std::uint32_t object, std::span<const std::string_view> names,
+                                    std::string_view what);
   std::string_view string_of(std::uint32_t element, std::string_view what) const;
 
   // ---- readable_build.cpp ----------------------------------------------------------------

@@ -136,6 +136,12 @@ Slot Builder::tagged(std::uint32_t element) {
     case TagName::path:
       s = readable_text(tag, payload);
       break;
+    case TagName::ndarray:
+      s = ndarray(payload);
+      break;
+    case TagName::dtype:
+      s = dtype(payload);
+      break;
     default:
       s = tagged_scalar(tag, payload);
       break;

@@ -11,6 +11,7 @@
 #include "../value/value_access.hpp"
 #include "graph.hpp"
 #include "readable_forms.hpp"
+#include "numpy_forms.hpp"
 #include "scalars.hpp"
 #include "tags.hpp"
 #include "writer.hpp"
@@ -106,6 +107,10 @@ class Emitter {
   void table(Node* n, std::uint32_t id);
   void object(Node* n, std::uint32_t id);
   bool readable_object(Node* n, std::uint32_t id);
+  void ndarray(const ArrayForm& form, std::uint32_t id);
+  void dtype(const DTypeForm& form, std::uint32_t id);
+  // A tuple written as a plain array when nothing else refers to it (an object's args).
+  void tuple_field(std::string_view key, const Slot& tuple);
   void items(const Task& t);
   void entries(const Task& t);
 
@@ -288,6 +293,8 @@ bool Emitter::readable_object(Node* n, std::uint32_t id) {
 }
 
 void Emitter::object(Node* n, std::uint32_t id) {
+  if (const auto form = array_form(n, graph_)) return ndarray(*form, id);
+  if (const auto form = dtype_form(n, graph_)) return dtype(*form, id);
   if (readable_ && readable_object(n, id)) return;
   const auto& o = detail::as_object(n);
   open(id);
@@ -317,19 +324,65 @@ void Emitter::object(Node* n, std::uint32_t id) {
     push(Step::value, o.kwargs);
     push_key("kwargs");
   }
-  // Args are a tuple; one referred to only here is written as a plain array.
-  Node* args = o.args.as.node;
-  if (graph_.at(args).refs > 1) {
-    push(Step::value, o.args);
-    push_key("args");
-  } else if (!detail::as_sequence(args).items.empty()) {
-    push(Step::end_array);
-    push(Step::items, o.args);
-    push(Step::begin_array);
-    push_key("args");
-  }
+  if (graph_.at(o.args.as.node).refs > 1 || !detail::as_sequence(o.args.as.node).items.empty())
+    tuple_field("args", o.args);
   push(Step::value, o.callable);
   push_key("callable");
+}
+
+void Emitter::tuple_field(std::string_view key, const Slot& tuple) {
+  if (graph_.at(tuple.as.node).refs > 1) {
+    push(Step::value, tuple);
+  } else {
+    push(Step::end_array);
+    push(Step::items, tuple);
+    push(Step::begin_array);
+  }
+  push_key(key);
+}
+
+// {"$ndarray": {"recipe": ..., ["numpy": "numpy._core",] "dtype": ..., "shape": [...],
+// "order"/"fortran"[, "typecode"], "data": ...}}: fields pushed last first.
+void Emitter::ndarray(const ArrayForm& form, std::uint32_t id) {
+  open(id);
+  out_.key(tag_text(TagName::ndarray));
+  out_.begin_object();
+  out_.key("recipe");
+  out_.string(form.kind == numpy::RecipeKind::scalar       ? "scalar"
+              : form.kind == numpy::RecipeKind::frombuffer ? "frombuffer"
+                                                           : "reconstruct");
+  if (form.package == numpy::Package::underscore) {
+    out_.key("numpy");
+    out_.string("numpy._core");
+  }
+  push(Step::end_object);
+  push(Step::end_object);
+  push(Step::value, *form.data);
+  push_key("data");
+  if (form.typecode) push(Step::value, *form.typecode), push_key("typecode");
+  if (form.fortran) push(Step::value, *form.fortran), push_key("fortran");
+  if (form.order) push(Step::value, *form.order), push_key("order");
+  if (form.shape) tuple_field("shape", *form.shape);
+  push(Step::value, *form.dtype);
+  push_key("dtype");
+}
+
+// {"$dtype": "<f8"}, or {"$dtype": {"str": "<f8", "endian": ...}} with its shared parts.
+void Emitter::dtype(const DTypeForm& form, std::uint32_t id) {
+  open(id);
+  out_.key(tag_text(TagName::dtype));
+  if (!form.endian && !form.metadata && !form.unit) {
+    out_.string(form.text.text());
+    return out_.end_object();
+  }
+  out_.begin_object();
+  out_.key("str");
+  out_.string(form.text.text());
+  push(Step::end_object);
+  push(Step::end_object);
+  if (form.unit) push(Step::value, *form.unit), push_key("unit");
+  if (form.metadata) push(Step::value, *form.metadata), push_key("metadata");
+  if (form.endian) push(Step::value, *form.endian), push_key("endian");
 }
 
 void Emitter::items(const Task& t) {

@@ -6,7 +6,7 @@
 namespace picklejar::json {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, TagName>, 25> kTags{{
+constexpr std::array<std::pair<std::string_view, TagName>, 27> kTags{{
     {"$id", TagName::id},
     {"$ref", TagName::ref},
     {"$interned", TagName::interned},
@@ -32,6 +32,8 @@ constexpr std::array<std::pair<std::string_view, TagName>, 25> kTags{{
     {"$uuid", TagName::uuid},
     {"$path", TagName::path},
     {"$class", TagName::class_},
+    {"$ndarray", TagName::ndarray},
+    {"$dtype", TagName::dtype},
 }};
 
 }  // namespace

@@ -34,6 +34,8 @@ enum class TagName : std::uint8_t {
   uuid,       // "$uuid": "12345678-1234-5678-1234-567812345678"
   path,       // "$path": "/home/x/a.txt"  (pathlib.PosixPath)
   class_,     // "$class": "module.Name", then the instance attributes as members
+  ndarray,    // "$ndarray": {"recipe": ..., "dtype": ..., "shape": [...], "data": ...}
+  dtype,      // "$dtype": "<f8" | {"str": "<f8", "endian": ...}  -- a numpy.dtype recipe
   unknown,
 };
 
