@@ -41,3 +41,14 @@ TEST_CASE("numpy: repr() summarizes big arrays without visiting every item") {
         "       [49999992, 49999993, 49999994, 49999995],\n"
         "       [49999996, 49999997, 49999998, 49999999]], dtype=int32)");
 }
+
+TEST_CASE("numpy: ndarray_repr() of a Value: numpy's repr for arrays, nothing for the rest") {
+  const auto& c = test::numpy_case("two_d_c");
+  CHECK(picklejar::ndarray_repr(picklejar::loads(c.pickle(5))) == c.numpy_repr());
+  CHECK(picklejar::ndarray_repr(picklejar::loads(test::numpy_case("s_f8").pickle(2))) == "1.5");
+  CHECK_FALSE(picklejar::ndarray_repr(picklejar::Value::list({1, 2})));
+  for (const auto& h : test::hostile_cases()) {  // recognised, but not arrays numpy could load
+    CAPTURE(h.name);
+    CHECK_FALSE(picklejar::ndarray_repr(picklejar::loads(h.pickle(5))));
+  }
+}

@@ -62,6 +62,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <span>
 #include <string>
@@ -286,6 +287,9 @@ class NdArray {
 // along each axis (array([0, 1, 2, ..., 7, 8, 9])); a scalar as numpy prints it (1.5,
 // numpy.datetime64('2020-01-01')).
 std::string repr(const NdArray& a);
+// The same for a Value: numpy's repr when v is a numpy array or scalar recipe that
+// from_value<NdArray> reads, nullopt for anything else (an invalid recipe included).
+std::optional<std::string> ndarray_repr(const Value& v);
 
 // Whether v is one of numpy's array or scalar recipes, recognised by the exact global it calls
 // (see above); says nothing about whether the rest of it is valid.

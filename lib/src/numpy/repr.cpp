@@ -162,4 +162,13 @@ std::string repr(const NdArray& a) {
   return text + (new_line ? "\n      " : " ") + dtype;
 }
 
+std::optional<std::string> ndarray_repr(const Value& v) {
+  if (!is_ndarray(v)) return std::nullopt;
+  try {
+    return repr(from_value<NdArray>(v));
+  } catch (const CodecError&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace picklejar
