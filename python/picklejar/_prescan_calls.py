@@ -15,6 +15,7 @@ from typing import Any, Dict, List
 
 from ._prescan import Scanner
 from ._prescan_forms import REDUCE_RULES
+from ._prescan_numpy import NUMPY_BUILDS
 from ._prescan_globals import global_of, make_object, name_line, newobj, resolve
 from ._prescan_values import (
     DICT, OBJECT, ORDERED_DICT, REGISTERED, TOO_MANY, TUPLE, UUID, GlobalInfo, depth_of,
@@ -103,6 +104,8 @@ def op_build(s: Scanner) -> None:
         s.charge_hash(state.work if is_kind(state, DICT) else 0)
     elif flavor == UUID:
         target.h = _uuid_state(s, state)
+    elif flavor in NUMPY_BUILDS:
+        NUMPY_BUILDS[flavor](s, target, state)
     elif flavor != REGISTERED:
         s.fail(f"BUILD on a '{kind_name(target)}' object: pickle writes none")
     target.info.built = True

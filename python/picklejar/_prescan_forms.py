@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List
 
 from ._prescan import ENTRY_BYTES, SCALAR_BYTES, Scanner
+from ._prescan_numpy import NUMPY_RULES
 from ._prescan_globals import (
     GETATTR_ONLY, Key, make_object, newobj, refuse_call, resolve, text_of,
 )
@@ -73,7 +74,7 @@ def _codecs_encode(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> A
         except UnicodeEncodeError as e:
             s.fail(f"_codecs.encode: {e}")
     node = Node(BYTES, 1, cost=1)
-    node.n = size_of(text)
+    node.n = len(text_of(s, text))  # one byte per character (numpy checks the exact size)
     return node
 
 
@@ -238,6 +239,7 @@ def _zone(s: Scanner, g: GlobalInfo, items: List[Any], depth: int) -> Node:
 
 
 REDUCE_RULES: Dict[Key, Callable[[Scanner, GlobalInfo, List[Any], int], Any]] = {
+    **NUMPY_RULES,
     ("builtins", "set"): _set,
     ("builtins", "frozenset"): _set,
     ("builtins", "bytearray"): _bytearray,

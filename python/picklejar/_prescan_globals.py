@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, List, NoReturn, Optional, Tuple
 
+from ._numpy import NUMPY_NAMES
 from ._prescan import Scanner
 from ._prescan_values import (
     GLOBAL, OBJECT, ORDERED_DICT, PLAIN_OBJECT, REGISTERED, UUID, GlobalInfo, Node, ObjectInfo,
@@ -43,7 +44,9 @@ def resolve(s: Scanner, module: str, name: str, count: int = 1) -> Node:
         try:
             module, name, namespace = s.allowlist.resolve(module, name)
         except Exception as e:  # ForbiddenGlobal, naming the global as the pickle does
-            s.forbid(getattr(e, "module", module), getattr(e, "name", name))
+            numpy_missing = (module, name) in NUMPY_NAMES  # a known name: its message says why
+            s.forbid(getattr(e, "module", module), getattr(e, "name", name),
+                     str(e) if numpy_missing else None)
         info = GlobalInfo(module, name, namespace, (module, name) in s.allowlist.registered)
         h = None if namespace else _hash_or_none(s.allowlist.objects[(module, name)])
     return s.new_node(Node(GLOBAL, 0, 1, h, info=info), count)

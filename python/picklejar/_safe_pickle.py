@@ -6,8 +6,8 @@ opcodes). The :class:`SafeUnpickler` never imports anything: every global a pick
 looked up in a fixed table of objects that only build data — built-in containers and scalars,
 ``datetime``, ``decimal.Decimal``, ``uuid.UUID``, ``collections.OrderedDict``, the ``copyreg``
 reconstructors, ``pathlib`` paths and ``zoneinfo`` zones — plus the classes the caller
-registers. Anything else raises :class:`~picklejar.errors.ForbiddenGlobal` before a single call
-is made.
+registers, and numpy's array, scalar and dtype recipes when numpy is installed (``_numpy``).
+Anything else raises :class:`~picklejar.errors.ForbiddenGlobal` before a single call is made.
 
 An allowlist stops imports, not resource use: ``bytearray(2500000000)`` is two allowed
 opcodes, and CPython's unpickler has no limits of its own. So :func:`safe_loads` first runs
@@ -36,6 +36,7 @@ import uuid
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ._limits import DecodeLimits
+from ._numpy import NUMPY_NAMES, numpy_objects
 from ._prescan_ops import prescan
 from .errors import ForbiddenGlobal
 
@@ -139,7 +140,9 @@ class Allowlist:
         for cls in classes:
             module, qualname = global_name_of(cls)
             self.objects[(module, qualname)] = cls
-            if DEFAULT_ALLOWED.get((module, qualname)) is not cls:
+            # numpy's own globals stay held to numpy's forms (_prescan_numpy) even if passed.
+            if DEFAULT_ALLOWED.get((module, qualname)) is not cls and \
+                    (module, qualname) not in NUMPY_NAMES:
                 self.registered.add((module, qualname))
             parts = qualname.split(".")
             self.namespaces.update((module, ".".join(parts[:i])) for i in range(1, len(parts)))
@@ -147,6 +150,12 @@ class Allowlist:
     def resolve(self, module: str, name: str) -> Tuple[str, str, bool]:
         """(module, name, is_namespace) of the allowed global module.name, after Python 2
         name mapping (protocols 0-2); ForbiddenGlobal naming it as given when not allowed."""
+        if (module, name) in NUMPY_NAMES and (module, name) not in self.objects:
+            admitted = numpy_objects()  # imports numpy, the first time a pickle names it
+            if not admitted:
+                raise ForbiddenGlobal(module, name, f"global '{module}.{name}' is numpy's, "
+                                      "and numpy is not installed: numpy arrays load where it is")
+            self.objects.update(admitted)
         for key in (
             (module, name),
             _compat_pickle.NAME_MAPPING.get((module, name)),
