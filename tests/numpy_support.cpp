@@ -51,6 +51,15 @@ std::string read_numpy_file(const std::string& name) {
   return out.str();
 }
 
+std::string c_ordered(const NdArray& a) {
+  std::string out;
+  const std::size_t item = a.dtype().item_size;
+  a.for_each_position([&](std::size_t p) {
+    out.append(reinterpret_cast<const char*>(a.bytes().data()) + p * item, item);
+  });
+  return out;
+}
+
 std::string NumpyCase::pickle(int protocol) const {
   return read_numpy_file(name + ".p" + std::to_string(protocol) + ".pkl");
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <picklejar/ndarray.hpp>
 #include <picklejar/repr.hpp>
 #include <picklejar/value.hpp>
 
@@ -55,6 +56,9 @@ struct HostileCase {
 const std::vector<HostileCase>& hostile_cases();
 
 std::string read_numpy_file(const std::string& name);
+
+// An array's items in C order, as numpy's tobytes() gives them.
+std::string c_ordered(const NdArray& a);
 
 // The largest single operator new request made while `f` runs (this thread or any other).
 std::size_t largest_allocation_during(const std::function<void()>& f);

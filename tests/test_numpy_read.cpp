@@ -25,16 +25,6 @@ namespace test = picklejar::test;
 
 namespace {
 
-// The items in C order, as numpy's tobytes() gives them.
-std::string c_ordered(const NdArray& a) {
-  std::string out;
-  const std::size_t item = a.dtype().item_size;
-  a.for_each_position([&](std::size_t p) {
-    out.append(reinterpret_cast<const char*>(a.bytes().data()) + p * item, item);
-  });
-  return out;
-}
-
 std::size_t alignment(const picklejar::DType& d) {
   switch (d.kind) {
     case picklejar::DTypeKind::bytes:
@@ -52,7 +42,7 @@ void check_matches(const NdArray& a, const test::NumpyCase& c) {
   CHECK(a.dtype().str() == c.dtype);
   CHECK(std::vector<std::size_t>(a.shape().begin(), a.shape().end()) == c.shape);
   CHECK(a.is_scalar() == c.scalar);
-  CHECK(c_ordered(a) == c.raw());
+  CHECK(test::c_ordered(a) == c.raw());
   CHECK(a.nbytes() == c.raw().size());
   CHECK(reinterpret_cast<std::uintptr_t>(a.bytes().data()) % alignment(a.dtype()) == 0);
 }

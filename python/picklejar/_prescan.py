@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
-from typing import Any, List, NoReturn, Optional
+from typing import Any, Callable, List, NoReturn, Optional
 
 from ._limits import DecodeLimits
 from ._prescan_values import CAP, KeyTable, Node, key_cost, key_hash, kind_name
@@ -82,6 +82,7 @@ class Scanner:
         self.objects = 0
         self.total = 0
         self.hash_work = 0
+        self.at_stop: List[Callable[[], None]] = []  # checks that need the whole pickle
         # The limits the fast paths check, as plain attributes.
         self.max_depth = limits.max_depth
         self.max_total = limits.max_total_bytes
@@ -345,3 +346,5 @@ class Scanner:
         self.pop()  # the result
         if self.pos != self.size:
             self.fail(f"{self.size - self.pos} bytes after the pickle's STOP opcode")
+        for check in self.at_stop:
+            check()

@@ -79,6 +79,8 @@ if np is not None:
         np.frombuffer(b"abcd", dtype="u1"), np.float32(1.5), np.int64(-7), np.bool_(True),
         np.datetime64("2020-01-01"), np.timedelta64(3, "ms"), np.bytes_(b"x"), np.str_("y"),
         np.dtype(">u2"), np.dtype("M8[s]"), np.arange(200_000.0),
+        np.zeros(2, dtype=np.dtype("f8", metadata={"unit": "m"})),
+        np.zeros(2, dtype=np.dtype("M8[s]", metadata={"tz": "UTC"})),
         {"a": np.zeros(3), "b": np.ones(3), "n": np.arange(2)},
     ]
 
@@ -90,6 +92,12 @@ if np is not None:
 
         def __reduce__(self):
             return self.reduce_value
+
+    class WithItems(Recipe):
+        """A recipe with list items (APPENDS), which numpy never writes."""
+
+        def __reduce__(self):
+            return self.reduce_value + (iter([1.0]),)
 
     class DType:
         """A numpy.dtype recipe with any type string and state."""
@@ -108,8 +116,11 @@ if np is not None:
     def state3(endian="<", elsize=-1, alignment=-1, flags=0):
         return (3, endian, None, None, None, elsize, alignment, flags)
 
-    def reconstructed(shape, dtype, data, version=1):
-        return Recipe(RECONSTRUCT, (np.ndarray, (0,), b"b"), (version, shape, dtype, False, data))
+    def reconstructed(shape, dtype, data, version=1, fortran=False, args=(np.ndarray, (0,), b"b")):
+        return Recipe(RECONSTRUCT, args, (version, shape, dtype, fortran, data))
+
+    def m8(metadata):
+        return DType("M8", (4,) + state3()[1:] + (metadata,))
 
     # name: (value, the exception, words in its message)
     HOSTILE = {
@@ -119,7 +130,9 @@ if np is not None:
         "a huge shape over 8 bytes": (Recipe(FROMBUFFER, (b"\0" * 8, F8, (2**59,), "C")),
                                       DecodeError, "does not match"),
         "an overflowing shape": (reconstructed((2**40, 2**40, 2**40), F8, b""), DecodeError,
-                                 "does not match"),
+                                 "overflows"),
+        "an overflowing shape with a zero": (reconstructed((0, 2**40, 2**40), F8, b""),
+                                             DecodeError, "overflows"),
         "a negative dimension": (reconstructed((2, -3), F8, b""), DecodeError, "non-negative"),
         "65 dimensions": (reconstructed((1,) * 65, F8, b"\0" * 8), DecodeError, "64"),
         "a shape that is a list": (reconstructed([2], F8, b"\0" * 16), DecodeError, "shape"),
@@ -141,6 +154,40 @@ if np is not None:
         "axis_order not a permutation": (Recipe(FROMBUFFER, (bytearray(48), F8, (2, 3), "K",
                                                              (0, 0))), DecodeError, "permutation"),
         "a short scalar": (Recipe(SCALAR, (F8, b"\0" * 7)), DecodeError, "does not match"),
+        "_reconstruct's placeholder not (0,)": (
+            reconstructed((1,), F8, b"\0" * 8, args=(np.ndarray, (1,), b"b")), ForbiddenGlobal,
+            "_reconstruct"),
+        "_reconstruct's placeholder not b'b'": (
+            reconstructed((1,), F8, b"\0" * 8, args=(np.ndarray, (0,), b"B")), ForbiddenGlobal,
+            "_reconstruct"),
+        "is_fortran an int": (reconstructed((1,), F8, b"\0" * 8, fortran=1), DecodeError,
+                              "(1, shape, dtype, is_fortran, data)"),
+        "an array with no BUILD": (Recipe(RECONSTRUCT, (np.ndarray, (0,), b"b")), DecodeError,
+                                   "never had its BUILD"),
+        "a dtype with no BUILD": (Recipe(SCALAR, (Recipe(np.dtype, ("f8", False, True)),
+                                                  b"\0" * 8)), DecodeError, "numpy.dtype"),
+        "a lone dtype with no BUILD": (Recipe(np.dtype, ("f8", False, True)), DecodeError,
+                                       "never had its BUILD"),
+        "an array with items": (WithItems(RECONSTRUCT, (np.ndarray, (0,), b"b"),
+                                          (1, (1,), F8, False, b"\0" * 8)),
+                                DecodeError, "append to"),
+        "version 4 of 8 items": (reconstructed((1,), DType("f8", (4,) + state3()[1:]), b"\0" * 8),
+                                 DecodeError, "state must be the one numpy writes"),
+        "version 3 of 9 items": (reconstructed((1,), DType("f8", state3() + ({},)), b"\0" * 8),
+                                 DecodeError, "state must be the one numpy writes"),
+        "metadata not a dict": (reconstructed((1,), DType("f8", (4,) + state3()[1:] + ([],)),
+                                              b"\0" * 8), DecodeError, "numpy writes"),
+        "flags over 32 bits": (reconstructed((1,), DType("f8", state3(flags=2**40)), b"\0" * 8),
+                               DecodeError, "numpy writes"),
+        "a time unit's metadata not a dict": (
+            reconstructed((1,), m8((None, (b"ns", 1, 1, 1))), b"\0" * 8), DecodeError,
+            "numpy writes"),
+        "a time unit's events not 1": (reconstructed((1,), m8(({}, (b"ns", 1, 2, 1))), b"\0" * 8),
+                                       DecodeError, "numpy writes"),
+        "an S0 array": (reconstructed((0,), DType("S0", state3("|", 0, 1)), b""), DecodeError,
+                        "no bytes"),
+        "axis_order with order 'C'": (Recipe(FROMBUFFER, (bytearray(8), F8, (1,), "C", None)),
+                                      DecodeError, "axis_order"),
         "a scalar of ndarray": (Recipe(SCALAR, (np.ndarray, b"\0" * 8)), DecodeError,
                                 "must be a numpy.dtype"),
     }

@@ -28,6 +28,10 @@ axis_order for arrays some transpose makes C-contiguous; neither is installed he
 
 Hostile cases (OUTDIR/hostile_<name>.pkl) are recipes numpy never writes, each listed in
 OUTDIR/hostile.txt as `name;text the CodecError must contain`.
+
+Mutants (OUTDIR/mutants.txt, lines `name;hex of the protocol 2 pickle;hex of protocol 5`) are
+good recipes with one argument or state item replaced, removed or added: the C++ reader and
+the Python package's pre-scan must accept exactly the same ones.
 """
 import io
 import os
@@ -342,7 +346,108 @@ def hostile_cases():
     yield 'bad_axis_order', Recipe(FROMBUFFER_NP2, (bytearray(48), f8, (2, 3), 'K', (0, 0))), \
         'axis_order'
     yield 'scalar_size', Recipe(SCALAR, (f8, b'\0' * 7)), 'does not match'
+    yield 'placeholder_shape', Recipe(RECONSTRUCT, (np.ndarray, (1,), b'b'),
+                                      (1, (1,), f8, False, b'\0' * 8)), "(0,), b'b'"
+    yield 'placeholder_type', Recipe(RECONSTRUCT, (np.ndarray, (0,), b'B'),
+                                     (1, (1,), f8, False, b'\0' * 8)), "(0,), b'b'"
+    yield 'is_fortran_int', reconstructed((1,), f8, b'\0' * 8, is_fortran=1), 'is_fortran'
+    yield 'no_build', Recipe(RECONSTRUCT, (np.ndarray, (0,), b'b')), 'state'
+    yield 'version_4_of_8', reconstructed((1,), DType('f8', (4,) + state3()[1:]), b'\0' * 8), \
+        'state'
+    yield 'version_3_of_9', reconstructed((1,), DType('f8', state3() + ({},)), b'\0' * 8), \
+        'state'
+    yield 'metadata_not_dict', reconstructed((1,), DType('f8', (4,) + state3()[1:] + ([],)),
+                                             b'\0' * 8), 'metadata'
+    yield 'flags', reconstructed((1,), DType('f8', state3(flags=2)), b'\0' * 8), 'flags'
+    yield 'native_endian', reconstructed((1,), DType('f8', state3(endian='=')), b'\0' * 8), \
+        'byte order'
+    yield 'no_endian_f8', reconstructed((1,), DType('f8', state3(endian='|')), b'\0' * 8), \
+        'byte order'
+    yield 'time_metadata_none', reconstructed(
+        (1,), DType('M8', (4,) + state3()[1:] + ((None, (b'ns', 1, 1, 1)),)), b'\0' * 8), 'unit'
+    yield 'time_events', reconstructed(
+        (1,), DType('M8', (4,) + state3()[1:] + (({}, (b'ns', 1, 2, 1)),)), b'\0' * 8), 'unit'
+    yield 'empty_items', reconstructed((0,), DType('S0', state3('|', 0, 1)), b''), 'no bytes'
+    yield 'axis_order_with_c', Recipe(FROMBUFFER_NP2, (bytearray(8), f8, (1,), 'C', None)), \
+        'axis_order'
     yield 'dtype_not_dtype', Recipe(SCALAR, (np.ndarray, b'\0' * 8)), 'dtype'
+
+
+# ---- mutants ----------------------------------------------------------------------------------
+
+class R:
+    """func(*args), then a BUILD of state unless it is None: a recipe whose parts are data."""
+
+    def __init__(self, func, args, state=None):
+        self.func, self.args, self.state = func, tuple(args), state
+
+    def __reduce__(self):
+        return (self.func, self.args) if self.state is None else (self.func, self.args, self.state)
+
+
+DROP, ADD = object(), object()  # remove a tuple's item / add one at its end
+SUBSTITUTES = [None, False, True, 0, 1, -1, 2, 2**31, 2**70, 1.5, 'C', 'K', '<', '|', 'f8',
+               'ns', b'b', b'ns', b'', (), (0,), (1, 0), (2, 3), [2, 3], [1, 0], {}, {'k': 1},
+               np.ndarray]
+
+
+def mutant_bases():
+    data = bytes(range(48))
+    f8 = R(np.dtype, ('f8', False, True), (3, '<', None, None, None, -1, -1, 0))
+    m8 = R(np.dtype, ('M8', False, True),
+           (4, '<', None, None, None, -1, -1, 0, ({}, (b'ns', 1, 1, 1))))
+    u2 = R(np.dtype, ('U2', False, True), (3, '<', None, None, None, 8, 4, 8))
+    return {
+        'reconstruct': R(RECONSTRUCT, (np.ndarray, (0,), b'b'), (1, (2, 3), f8, False, data)),
+        'frombuffer': R(FROMBUFFER, (bytearray(data), f8, (2, 3), 'C')),
+        'frombuffer_k': R(FROMBUFFER_NP2, (bytearray(data), f8, (2, 3), 'K', (1, 0))),
+        'scalar': R(SCALAR, (f8, data[:8])),
+        'datetime': R(RECONSTRUCT, (np.ndarray, (0,), b'b'), (1, (6,), m8, False, data)),
+        'unicode': R(SCALAR, (u2, data[:8])),
+    }
+
+
+def parts(x, path=()):
+    """The paths to every argument, state and tuple item under recipe x, and to its tuples."""
+    if isinstance(x, R):
+        yield from parts(x.args, path + ('args',))
+        if x.state is not None:
+            yield path + ('state',), 'item'
+            yield from parts(x.state, path + ('state',))
+    elif type(x) is tuple:
+        yield path, 'tuple'
+        for i, item in enumerate(x):
+            yield path + (i,), 'item'
+            yield from parts(item, path + (i,))
+
+
+def replaced(x, path, value):
+    if not path:
+        if value is DROP:
+            return x[:-1]
+        return x + (None,) if value is ADD else value
+    step, rest = path[0], path[1:]
+    if isinstance(x, R):
+        if step == 'args':
+            return R(x.func, replaced(x.args, rest, value), x.state)
+        return R(x.func, x.args, replaced(x.state, rest, value))
+    items = list(x)
+    items[step] = replaced(items[step], rest, value)
+    return tuple(items)
+
+
+def mutant_cases():
+    for base, recipe in mutant_bases().items():
+        yield base, recipe
+        for path, what in parts(recipe):
+            where = base + '.' + '.'.join(str(step) for step in path)
+            if what == 'tuple':
+                yield where + ' dropped', replaced(recipe, path, DROP)
+                yield where + ' added', replaced(recipe, path, ADD)
+            else:
+                for value in SUBSTITUTES:
+                    shown = value.__name__ if isinstance(value, type) else repr(value)
+                    yield f'{where}={shown}', replaced(recipe, path, value)
 
 
 # ---- writing --------------------------------------------------------------------------------
@@ -400,6 +505,11 @@ def main():
                   pickle.dumps(recipe, protocol))
         hostile.append(f'{name};{message}')
     write(os.path.join(out, 'hostile.txt'), ('\n'.join(hostile) + '\n').encode())
+
+    mutants = [f'{name};{pickle.dumps(r, 2).hex()};{pickle.dumps(r, 5).hex()}'
+               for name, r in mutant_cases()]
+    assert not any(name.count(';') for name, _ in mutant_cases())
+    write(os.path.join(out, 'mutants.txt'), ('\n'.join(mutants) + '\n').encode())
 
 
 if __name__ == '__main__':

@@ -226,25 +226,25 @@ DType dtype_of_type_string(std::string_view text) {
   fail(fmt::format("numpy dtype '{}' is not a type numpy writes", text));
 }
 
+// numpy writes '|' for items of single bytes (bool, int8, uint8, 'S') and '<' or '>' for the
+// rest, never '=' (arraydescr_reduce); another order would be a dtype numpy keeps as given.
 ByteOrder byte_order_of(const Value& endian, const DType& d) {
   const std::string_view e = endian.is_str() ? endian.as_str() : std::string_view();
-  if (e.size() != 1 || std::string_view("<>|=").find(e[0]) == std::string_view::npos) {
-    fail(fmt::format("numpy dtype '{}' state: byte order must be one of '<', '>', '|', '='",
-                     d.str()));
+  const bool swappable = swap_unit(d) > 1;
+  if (swappable ? e != "<" && e != ">" : e != "|") {
+    fail(fmt::format("numpy dtype '{}' state: byte order {} (numpy writes {})", d.str(),
+                     endian.repr(), swappable ? "'<' or '>'" : "'|'"));
   }
-  if (d.item_size <= 1 || d.kind == DTypeKind::bytes || d.kind == DTypeKind::boolean)
-    return ByteOrder::not_applicable;
-  if (e[0] == '<') return ByteOrder::little;
-  if (e[0] == '>') return ByteOrder::big;
-  return native_byte_order;  // '=' (and '|' on a multi-byte type, which numpy reads as native)
+  if (!swappable) return ByteOrder::not_applicable;
+  return e == "<" ? ByteOrder::little : ByteOrder::big;
 }
 
-// The ninth state item of a datetime64/timedelta64: (metadata, (unit, count, 1, 1)).
+// The ninth state item of a datetime64/timedelta64: (metadata dict, (unit, count, 1, 1)).
 void read_time_unit(const Value& metadata, DType& d, std::string_view type_string) {
   const auto bad = [&] {
     fail(
-        fmt::format("numpy dtype '{}' state: the time unit must be (metadata, (unit, count, "
-                    "1, 1)) with one of numpy's units",
+        fmt::format("numpy dtype '{}' state: the time unit must be (metadata dict, (unit, "
+                    "count, 1, 1)) with one of numpy's units",
                     type_string));
   };
   if (!metadata.is_tuple() || metadata.size() != 2) bad();
@@ -256,8 +256,10 @@ void read_time_unit(const Value& metadata, DType& d, std::string_view type_strin
                                                 : std::string_view();
   const auto it = std::find_if(kUnits.begin(), kUnits.end(),
                                [&](const auto& entry) { return entry.second == text; });
-  if (it == kUnits.end() || !is_int(info.at(1)) || info.at(1).as_int() < 1 ||
-      info.at(1).as_int() > INT32_MAX)
+  const auto is_one = [](const Value& n) { return is_int(n) && n.as_int() == 1; };
+  if (!metadata.at(0).is_dict() || it == kUnits.end() || !is_int(info.at(1)) ||
+      info.at(1).as_int() < 1 || info.at(1).as_int() > INT32_MAX || !is_one(info.at(2)) ||
+      !is_one(info.at(3)))
     bad();
   d.unit = it->first;
   d.unit_count = info.at(1).as_int();
@@ -288,10 +290,13 @@ DType read_dtype(const Value& v) {
   if (args.size() != 3 || !args.at(0).is_str() || !args.at(1).is_bool() || !args.at(2).is_bool())
     fail("malformed numpy dtype: expected numpy.dtype(type string, align, copy)");
   const std::string_view type_string = args.at(0).as_str();
+  if (!v.object_listitems().empty() || !v.object_dictitems().empty())
+    fail(fmt::format("numpy dtype '{}': the recipe has list or dict items", type_string));
   const Value state = v.object_state();
   const std::size_t n = state.is_tuple() ? state.size() : 0;
   const Value version = n > 0 ? state.at(0) : Value();
-  if ((n != 8 && n != 9) || !is_int(version) || (version.as_int() != 3 && version.as_int() != 4)) {
+  // numpy writes version 3 with 8 items, or 4 with a ninth: the metadata (arraydescr_reduce).
+  if ((n != 8 && n != 9) || !is_int(version) || version.as_int() != static_cast<int>(n) - 5) {
     fail(fmt::format(
         "numpy dtype '{}': unsupported state (numpy >= 1.7 writes (3, ...) of 8 "
         "items or (4, ...) of 9), got {}",
@@ -307,16 +312,25 @@ DType read_dtype(const Value& v) {
   }
   DType d = dtype_of_type_string(type_string);
   check_flexible_sizes(d, state.at(5), state.at(6), type_string);
-  if (!is_int(state.at(7))) fail(fmt::format("numpy dtype '{}' state: flags", type_string));
+  if (!is_int(state.at(7)) || state.at(7).as_int() < 0 || state.at(7).as_int() > INT32_MAX)
+    fail(fmt::format("numpy dtype '{}' state: flags {}", type_string, state.at(7).repr()));
   if ((state.at(7).as_int() & 1) != 0) {  // NPY_ITEM_REFCOUNT: the items hold objects
     fail(fmt::format("numpy dtype '{}' holds Python objects: not supported", type_string));
   }
+  // Any flag but NPY_NEEDS_INIT (8, which 'U' has) changes how numpy pickles the items.
+  if ((state.at(7).as_int() & ~std::int64_t{8}) != 0)
+    fail(fmt::format("numpy dtype '{}' state: flags {} (numpy writes 0 or 8)", type_string,
+                     state.at(7).as_int()));
   d.byte_order = byte_order_of(state.at(1), d);
   if (is_time(d.kind)) {
     if (n != 9) fail(fmt::format("numpy dtype '{}' state: no time unit", type_string));
     read_time_unit(state.at(8), d, type_string);
   }
-  // Any other dtype's ninth item is its metadata dict, which numpy does not use.
+  // Any other dtype's ninth item is its metadata dict, which numpy keeps and NdArray drops.
+  if (!is_time(d.kind) && n == 9 && !state.at(8).is_dict()) {
+    fail(fmt::format("numpy dtype '{}' state: the metadata must be a dict, got {}", type_string,
+                     detail::type_name(state.at(8))));
+  }
   return d;
 }
 

@@ -107,6 +107,11 @@ NdArray read_reconstruct(const Value& v) {
     fail(fmt::format("expected numpy.ndarray, got {} (subclasses are not supported)",
                      args.at(0).repr()));
   }
+  const Value start = args.at(1);  // numpy's placeholder array, replaced by the BUILD
+  const bool zero = start.is_tuple() && start.size() == 1 && start.at(0).is_int() &&
+                    start.at(0).fits_int64() && start.at(0).as_int() == 0;
+  if (!zero || !args.at(2).is_bytes() || args.at(2).as_bytes_view() != "b")
+    fail("_reconstruct takes (numpy.ndarray, (0,), b'b'), as numpy writes it");
   expect_no_extras(v);
   const Value state = v.object_state();
   if (!state.is_tuple() || state.size() != 5) {
@@ -119,10 +124,10 @@ NdArray read_reconstruct(const Value& v) {
   std::vector<std::size_t> shape = read_shape(state.at(1));
   const DType dtype = read_dtype(state.at(2));
   const Value fortran = state.at(3);
-  if (!fortran.is_bool() && !fortran.is_int()) fail("is_fortran must be a bool");
+  if (!fortran.is_bool()) fail(fmt::format("is_fortran must be a bool, got {}", fortran.repr()));
   const Payload payload = read_payload(state.at(4));
   check_size(dtype, shape, payload.source.bytes.size());
-  const auto order = fortran.as_int() != 0 ? NdArray::Order::fortran : NdArray::Order::c;
+  const auto order = fortran.as_bool() ? NdArray::Order::fortran : NdArray::Order::c;
   auto strides = contiguous_strides(shape, dtype.item_size, order);
   return assemble(dtype, std::move(shape), std::move(strides), payload.source);
 }
@@ -161,9 +166,9 @@ NdArray read_frombuffer(const Value& v) {
   const Value order = args.at(3);
   const std::string_view o = order.is_str() ? order.as_str() : std::string_view();
   if (o != "C" && o != "F" && o != "K") fail(fmt::format("unknown order {}", order.repr()));
+  // numpy >= 2.3 passes an axis_order with order 'K' and only then (older numpys take 4 args).
+  if ((o == "K") != (args.size() == 5)) fail("axis_order goes with order 'K' and only then");
   const Value axis_order = args.size() == 5 ? args.at(4) : Value();
-  if (o != "K" && !axis_order.is_none()) fail("axis_order goes with order 'K' only");
-  if (o == "K" && axis_order.is_none()) fail("order 'K' needs an axis_order tuple");
   check_size(dtype, shape, payload.source.bytes.size());
   // 'F': the buffer holds the transpose in C order, which is this array in Fortran order.
   auto strides = contiguous_strides(shape, dtype.item_size,
