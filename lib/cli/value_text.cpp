@@ -1,6 +1,7 @@
 #include "value_text.hpp"
 
 #include <fmt/format.h>
+#include <picklejar/ndarray.hpp>
 
 #include <cstdio>
 
@@ -14,6 +15,8 @@ void add_expand_flag(CLI::App& cmd, bool& expand) {
 
 ReprOptions repr_options(bool expand) {
   ReprOptions options;
+  // numpy arrays and scalars print as numpy prints them, since Python would print that too.
+  options.object_text = [](const Value& v) { return ndarray_repr(v); };
   if (expand) options.shared = SharedRepr::expand;
   return options;
 }

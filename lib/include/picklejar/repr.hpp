@@ -25,6 +25,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +51,9 @@ struct ReprOptions {
   // Ints with more decimal digits raise LimitError, like CPython's default
   // sys.get_int_max_str_digits() (4300). 0 means no limit.
   std::size_t max_int_digits = 4300;
+  // The text to print for an object in place of its recipe, or nullopt for the recipe. The
+  // CLI passes ndarray_repr (ndarray.hpp), so numpy arrays print as numpy prints them.
+  std::function<std::optional<std::string>(const Value&)> object_text;
 };
 
 std::string repr(const Value& value, const ReprOptions& options = {});

@@ -125,6 +125,9 @@ void Printer::print(const Slot& s) {
     case Kind::frozenset:
       return set(as_table(n));
     case Kind::object:
+      if (options_.object_text) {
+        if (const auto text = options_.object_text(ValueAccess::handle(s))) return emit(*text);
+      }
       if (readable(s)) return;
       return object(as_object(n));
     default:
