@@ -9,8 +9,10 @@ Workloads (pickles written by pickle.dumps, protocol 4):
     1 MiB records   one list of those records, about 1 MiB
     1 MiB floats    one list of 116,000 floats
     1 MiB bytes     one bytes value of 1 MiB
-Each is timed as the pre-scan alone and as SafeUnpickler.load() alone (what safe_loads runs
-after the scan); times are the best of --repeat runs, in CPU time (the machine may be shared).
+Each is timed as the pre-scan alone, as SafeUnpickler.load() alone (what safe_loads runs
+after the scan), and as safe_loads(), what reading an entry costs: the scan and the load, or
+for small plain pickles the fast path (_prescan_fast.py) and pickle.loads. Times are the best
+of --repeat runs, in CPU time (the machine may be shared).
 """
 
 import argparse
@@ -21,22 +23,13 @@ import random
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+sys.path.insert(0, HERE)
 
 from picklejar._prescan_ops import prescan  # noqa: E402
-from picklejar._safe_pickle import Allowlist, SafeUnpickler  # noqa: E402
-
-THEMES = ["dark", "light", "solarized", "high-contrast"]
-
-
-def record(i):
-    """session_values()'s i-th value, as Python builds it."""
-    return {"id": i, "name": f"User Number {i}", "email": f"user{i}@example.org",
-            "score": (i % 1000) * 0.37, "active": i % 3 != 0,
-            "tags": ["alpha", "beta", f"group-{i % 17}"], "created": "2024-05-17T12:34:56Z",
-            "history": [i * 7 + h for h in range(5)],
-            "prefs": {"theme": THEMES[i % 4], "font_size": 10 + i % 8, "autosave": i % 2 == 0,
-                      "recent": [f"/home/user/doc{i}.txt", "/home/user/notes.md"]}}
+from picklejar._safe_pickle import Allowlist, SafeUnpickler, safe_loads  # noqa: E402
+from session_values import record  # noqa: E402
 
 
 def best_per_item(function, items, repeat):
@@ -65,13 +58,15 @@ def main():
     def load(data):
         SafeUnpickler(io.BytesIO(data), allowlist).load()
 
-    print(f"{'workload':15} {'bytes':>9} {'pre-scan':>12} {'load':>12} {'scan/load':>9}")
+    print(f"{'workload':15} {'bytes':>9} {'pre-scan':>12} {'load':>12} {'scan/load':>9} "
+          f"{'safe_loads':>12} {'/load':>6}")
     for name, items in workloads:
         scan = best_per_item(lambda data: prescan(data, allowlist), items, repeat)
         loaded = best_per_item(load, items, repeat)
+        safe = best_per_item(lambda data: safe_loads(data, allowlist), items, repeat)
         size = sum(map(len, items)) // len(items)
         print(f"{name:15} {size:9d} {scan * 1e6:9.1f} us {loaded * 1e6:9.1f} us "
-              f"{scan / loaded:9.2f}")
+              f"{scan / loaded:9.2f} {safe * 1e6:9.1f} us {safe / loaded:6.2f}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ._limits import DecodeLimits
 from ._numpy import NUMPY_NAMES, numpy_objects
+from ._prescan_fast import plain_pickle
 from ._prescan_ops import prescan
 from .errors import ForbiddenGlobal
 
@@ -207,9 +208,23 @@ class SafeUnpickler(pickle.Unpickler):
         return value
 
 
+_DEFAULT_LIMITS = DecodeLimits()
+
+
 def safe_loads(data: bytes, allowlist: Allowlist, limits: Optional[DecodeLimits] = None) -> Any:
     """``pickle.loads(data)`` with globals limited to ``allowlist``, once the pre-scan has
-    found it within ``limits`` (default: DecodeLimits()); extra bytes are refused."""
+    found it within ``limits`` (default: DecodeLimits()); extra bytes are refused.
+
+    A small pickle of plain data that the fast path (``_prescan_fast``) recognizes is
+    unpickled at once: the scan would accept it or CPython raises, and when CPython raises,
+    the scan and the unpickler below run as for any other pickle, raising what they raise."""
+    if limits is None:
+        limits = _DEFAULT_LIMITS
+    if plain_pickle(data, limits):
+        try:
+            return pickle.loads(data)
+        except Exception:  # noqa: BLE001 - reported by the scan (or the unpickler) below
+            pass
     prescan(data, allowlist, limits)
     stream = io.BytesIO(data)
     value = SafeUnpickler(stream, allowlist).load()
