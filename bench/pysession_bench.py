@@ -9,7 +9,10 @@ written by hand — doing the same work at the same durability, printed as one t
 Workloads, on session_bench's values for everyone (bench/session_values.py: user-record
 dicts, ~323 bytes pickled):
   batch      --keys new keys set and committed in one transaction
-  gets       every key once in random order from a freshly opened store, decoded
+  gets       every key once in random order from a freshly opened store, decoded; the
+             values are kept until the pass ends, as a program keeps the state it reads
+             (picklejar's session keeps them anyway: without this, only picklejar would
+             pay for making 10,000 values live at once)
   again      the same, a second time (picklejar's session now holds the decoded values;
              the others read and decode from SQLite or gdbm again)
   iterate    list every key of an open --keys-key store
@@ -140,8 +143,9 @@ class Workloads:
         order, get = self.order, c.get
 
         def read(store):
+            kept = []
             for k in order:
-                get(store, k)
+                kept.append(get(store, k))
 
         def setup():
             store = c.open(path)

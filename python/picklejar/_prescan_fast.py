@@ -1,6 +1,6 @@
-"""The pre-scan's fast path: small pickles of plain data checked by one regular expression
-(C speed) instead of the opcode-by-opcode scan (``_prescan_ops``, Python speed, about ten
-times the cost of unpickling).
+"""The pre-scan's fast path: small pickles of plain data checked with two regular
+expressions (C speed) instead of the opcode-by-opcode scan (``_prescan_ops``, Python speed,
+about ten times the cost of unpickling).
 
 :func:`plain_pickle` is True only for a pickle that
 
@@ -8,41 +8,43 @@ times the cost of unpickling).
 - is one value of this grammar, followed by STOP (nothing after it)::
 
     value     = scalar | container
-    scalar    = SHORT_BINUNICODE | SHORT_BINBYTES | LONG1 (each a 1-byte length and its
-                bytes, then an optional MEMOIZE) | BININT1 | BININT2 | BININT | BINFLOAT |
+    scalar    = SHORT_BINUNICODE | SHORT_BINBYTES | LONG1 (a 1-byte length and that many
+                bytes; then an optional MEMOIZE) | BININT1 | BININT2 | BININT | BINFLOAT |
                 NONE | NEWTRUE | NEWFALSE | EMPTY_TUPLE | BINGET | LONG_BINGET
-    container = (EMPTY_DICT | EMPTY_LIST) MEMOIZE
-                ( (MARK value+ SETITEMS|APPENDS)+        -- batches
-                | scalar scalar SETITEM | scalar APPEND )?  -- one item, right after it
-  where a dict's batches close with SETITEMS (SETITEM) and a list's with APPENDS (APPEND),
-  containers nest at most ``_LEVELS`` deep, and every length is read from the pickle (the
-  256 possible 1-byte lengths are spelled out);
+    container = EMPTY_DICT MEMOIZE ( (MARK value+ SETITEMS)+ | value value SETITEM )?
+              | EMPTY_LIST MEMOIZE ( (MARK value+ APPENDS)+  | value APPEND )?
+
 - is short enough that no DecodeLimits limit can be reached (:func:`_max_size`).
 
-That is what CPython's pickler writes for dicts and lists of str, bytes, int, float, bool and
-None, with shared strings (BINGET), up to a few kilobytes: the common session entry. For such
-a pickle the scan would accept it, or CPython's unpickler raises; so the caller may unpickle
-it with ``pickle.loads`` at once, and must run the full scan (for its error) when that
-raises. Why:
+That is what CPython's pickler writes for dicts and lists (up to 1000 items) of str, bytes,
+int, float, bool, None and (), with shared strings (BINGET), up to a few kilobytes: the
+common session entry. For such a pickle the scan would accept it, or CPython's unpickler
+raises; so the caller may unpickle it with ``pickle.loads`` at once, and must run the full
+scan (for its error) when that raises. Why:
 
 1. Nothing runs and nothing is allocated out of proportion: no opcode in the grammar names a
-   global, calls, builds, extends or sets attributes; declared lengths are at most 255 and
-   their bytes are there; the memo grows by MEMOIZE only (no PUT to a far index).
-2. The grammar is a faithful parse of the unpickler's stack machine: each ``value`` pushes
-   exactly one value, each batch pops exactly the items its MARK began and adds them to the
-   container right below, which is the one its ``container`` began. So every SETITEM(S)
-   goes to a dict made by EMPTY_DICT and every APPEND(S) to a list made by EMPTY_LIST,
-   never with an empty slice and never after a MARK. (The fast path refuses what CPython
-   itself would do quietly but the scan refuses: SETITEMS on a non-empty list with int keys
-   replaces its items; APPENDS/SETITEMS with an empty slice do nothing to any target; a
-   second batch on a container whose first batch was of the other kind. And a one-item
-   form whose item is a container: holding the grammar to one nested reference per level
-   keeps the expression linear in size.)
+   global, calls, builds, or looks up a method; declared lengths are at most 255 and their
+   bytes are there; the memo grows by MEMOIZE only (no PUT to a far index).
+2. Every derivation of the grammar is what the unpickler does: each production pushes
+   exactly one value and, whatever surrounds it, CPython runs its SETITEM(S) on the dict its
+   EMPTY_DICT made and its APPEND(S) on the list its EMPTY_LIST made, with at least one item
+   after each MARK. (Quietly, CPython would also run SETITEMS on a non-empty list with int
+   keys, replacing items, and APPENDS/SETITEMS with an empty slice on anything: the scan
+   refuses those, and the grammar has none.)
 3. What the scan could still refuse in such a pickle, CPython refuses too: invalid UTF-8
-   (both decode with surrogatepass), a BINGET of a memo index not stored, an unhashable dict
-   key (a BINGET of a list or dict), an odd SETITEMS slice. Every limit is out of reach by
-   the size bound (:func:`_max_size`), hashing included: no tuple holds anything, so a key
-   costs at most 16 units (a LONG1 int) and collisions at most one compare per earlier key.
+   (both decode with surrogatepass), a BINGET of a memo index not stored, an unhashable
+   dict key (a BINGET of a list or dict), an odd SETITEMS slice. Every limit is out of reach
+   by the size bound, hashing included: no tuple holds anything, so a key costs at most 16
+   units (a LONG1 int) plus one compare of that per earlier key.
+
+The check: ``_TOKENS`` replaces each multi-byte opcode with its argument (and a MEMOIZE
+after it) by ``V``; searched from a token boundary, a match ends at the next one and a
+failed attempt at a 1-byte opcode moves to the next, so what remains is the opcodes in order
+(an unknown opcode stays, and is refused below). The 1-byte scalars become ``V`` too. Then
+``_CONTAINER`` replaces containers whose items are all ``V`` by ``V`` until nothing changes:
+the pickle is plain iff ``V.`` remains. (A container is not reduced while it could still be
+the start of a longer one: a reduction is a grammar production, so a pickle that reduces to
+``V.`` has a derivation, whatever order the reductions took.)
 
 No tuples, sets or globals, no protocols 0-3, no strings of 256 bytes or more: the full scan
 reads those.
@@ -55,41 +57,34 @@ from typing import Any, Dict, Tuple
 
 from ._limits import DecodeLimits
 
-_LEVELS = 8  # containers nested deeper go to the full scan
-
 # A 1-byte length and that many bytes: the length is spelled out, 256 ways.
 _COUNTED = b"|".join(re.escape(bytes([n])) + b".{%d}" % n for n in range(256))
-_SCALAR = (rb"(?:[\x8cC\x8a](?:" + _COUNTED + rb")\x94?"  # SHORT_BINUNICODE/BINBYTES, LONG1
-           rb"|K.|M..|J.{4}|G.{8}"  # BININT1, BININT2, BININT, BINFLOAT
-           rb"|[N\x88\x89)]"  # NONE, NEWTRUE, NEWFALSE, EMPTY_TUPLE
-           rb"|h.|j.{4})")  # BINGET, LONG_BINGET
+_MULTI_BYTE = (rb"[\x8cC\x8a](?:" + _COUNTED + rb")\x94?"  # SHORT_BINUNICODE/BINBYTES, LONG1
+               rb"|K.|M..|J.{4}|G.{8}"  # BININT1, BININT2, BININT, BINFLOAT
+               rb"|h.|j.{4}")  # BINGET, LONG_BINGET
+_ONE_BYTE_SCALARS = bytes.maketrans(b"N\x88\x89)", b"VVVV")  # NONE, NEWTRUE, NEWFALSE, ()
+# A container whose items are reduced. One that is empty so far is reduced only when what
+# follows cannot be its own items: its closer's position holds something else.
+_CONTAINER_SOURCE = (
+    rb"\}\x94(?:(?:\(V+u)+(?!\()|VVs|(?=[ueas.]|V(?:[^V}\]]|V[^s])))"
+    rb"|\]\x94(?:(?:\(V+e)+(?!\()|Va|(?=[ueas.]|V[^a]))")
+
+_patterns: Any = None  # compiled on first use (a few milliseconds)
 
 
-def _grammar(levels: int) -> bytes:
-    """The pattern of a plain pickle. Each level's container captures its kind in group kN:
-    MEMOIZE's byte for a dict, empty for a list; (?!kN) holds for a dict, (?=kN) for a list
-    (lookarounds with a back reference, since groups keep their last value in a loop)."""
-    value = _SCALAR
-    for level in range(1, levels + 1):
-        kind = b"k%d" % level
-        dict_, list_ = b"(?!(?P=" + kind + b"))", b"(?=(?P=" + kind + b"))"
-        opener = rb"[}\]](?P<" + kind + rb">\x94(?<=}\x94)|(?<=\])(?=\x94))\x94?"
-        batch = rb"\((?:" + value + rb")+(?:" + dict_ + b"u|" + list_ + b"e)"
-        one = (b"(?:" + dict_ + _SCALAR + b"|" + list_ + b")" + _SCALAR
-               + b"(?:" + dict_ + b"s|" + list_ + b"a)")
-        container = opener + rb"(?:(?:" + batch + rb")+|" + one + rb")?"
-        value = rb"(?:" + _SCALAR + rb"|" + container + rb")"
-    return rb"\x80[\x04\x05](?:\x95.{8})?" + value + rb"\."
-
-
-_pattern: Any = None  # compiled on first use: tens of milliseconds
-
-
-def _match(data: bytes) -> bool:
-    global _pattern
-    if _pattern is None:
-        _pattern = re.compile(_grammar(_LEVELS), re.DOTALL)
-    return _pattern.fullmatch(data) is not None
+def _skeleton_is_value(body: bytes) -> bool:
+    """Whether ``body`` (a pickle after its PROTO and FRAME) reduces to one value and STOP."""
+    global _patterns
+    if _patterns is None:
+        _patterns = (re.compile(_MULTI_BYTE, re.DOTALL), re.compile(_CONTAINER_SOURCE))
+    tokens, container = _patterns
+    skeleton = tokens.sub(b"V", body).translate(_ONE_BYTE_SCALARS)
+    reduced = 1
+    while skeleton != b"V.":
+        if not reduced:
+            return False
+        skeleton, reduced = container.subn(b"V", skeleton)
+    return True
 
 
 _FRAMED = 11  # PROTO 4, FRAME and its 8-byte length
@@ -100,12 +95,14 @@ def plain_pickle(data: bytes, limits: DecodeLimits) -> bool:
     ``pickle.loads(data)`` either returns what the scan and SafeUnpickler would, or raises
     (then the full scan must report)."""
     size = len(data)
-    if size > _max_size(limits, b"\x8a" in data):
+    if size > _max_size(limits, b"\x8a" in data) or size < 4 or data[0] != 0x80 or \
+            data[1] not in (4, 5):
         return False
-    if size > _FRAMED and data[2] == 0x95 and \
-            int.from_bytes(data[3:_FRAMED], "little") != size - _FRAMED:
-        return False  # a frame that ends early: the full scan checks framing
-    return _match(data)
+    if data[2] != 0x95:
+        return _skeleton_is_value(data[2:])
+    if int.from_bytes(data[3:_FRAMED], "little") != size - _FRAMED:
+        return False  # a frame that ends early or late: the full scan checks framing
+    return _skeleton_is_value(data[_FRAMED:])
 
 
 # The cost of a pickle of n bytes in the pre-scan's accounting, at most (n bytes hold at most

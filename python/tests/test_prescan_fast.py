@@ -130,7 +130,8 @@ class PlainPickleTest(unittest.TestCase):
         s = "shared"
         for value in [record(7), {}, [], {"theme": "dark"}, ["/home/user/notes.md"],
                       {"n": 1 << 64, "b": b"\x00\xff", "t": (), "x": None},
-                      [s, s, {s: s}], {"list": [[1, 2], [3, [4, 5]]], "n": 1}]:
+                      [s, s, {s: s}], {"list": [[1, 2], [3, [4, 5]]], "n": 1},
+                      {"a": {"b": [{}]}}, [[[]], {}], {"e": {}, "f": []}]:
             with self.subTest(value=value):
                 data = pickle.dumps(value, 4)
                 self.assertTrue(plain_pickle(data, LIMITS))
