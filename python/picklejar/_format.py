@@ -8,7 +8,7 @@ import dataclasses
 import os
 import sqlite3
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from . import _schema, _sqlite
 from .errors import FormatError
@@ -228,8 +228,16 @@ def inspect(db: sqlite3.Connection, path: str) -> Inspection:
         raise e from caught
 
 
+_WRITE_META = "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)"
+
+
 def write_meta(db: sqlite3.Connection, name: str, value: Any) -> None:
-    db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+    db.execute(_WRITE_META, (name, value))
+
+
+def write_meta_rows(db: sqlite3.Connection, rows: Iterable[Tuple[str, Any]]) -> None:
+    """write_meta for each (name, value), in one statement run for each."""
+    db.executemany(_WRITE_META, rows)
 
 
 def create_schema(db: sqlite3.Connection, meta: Meta) -> None:

@@ -41,6 +41,16 @@ def _require(row: Tuple[Any, ...], column: int, kind: type, name: str, key: str,
                                     f"not {_SQL_TYPES[kind]}")
 
 
+def well_formed_entry(row: Tuple[Any, ...]) -> bool:
+    """Whether an entries row (selected as entry_columns says) passes every check of
+    row_key and entry_columns: one test for the common case, the precise error after it."""
+    key, data, protocol, digest, revision, modified_us = row
+    return (type(key) is str and type(data) is bytes and type(protocol) is int
+            and type(digest) is bytes and type(revision) is int and type(modified_us) is int
+            and 0 <= protocol <= 5 and 1 <= revision <= MAX_REVISION
+            and -MAX_TIME_US <= modified_us <= MAX_TIME_US)
+
+
 def entry_columns(row: Tuple[Any, ...], key: str, path: str) -> Tuple[bytes, bytes, int, int, int]:
     """(pickle, digest, protocol, revision, modified_us) of an entries row selected as "key,
     pickle, protocol, digest, revision, modified_us" whose key is ``key``."""

@@ -113,6 +113,13 @@ class Connection(sqlite3.Connection):
         except UnicodeDecodeError as e:
             raise undecodable(e) from None
 
+    def executemany(self, sql: str, parameters: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        self._deadline = None
+        try:
+            return super().executemany(sql, parameters)
+        except UnicodeDecodeError as e:
+            raise undecodable(e) from None
+
     def _on_progress(self) -> int:
         now = time.monotonic()
         if self._deadline is None:

@@ -23,6 +23,10 @@ from .errors import ConflictError, DecodeError, ForbiddenGlobal, FormatError
 from .errors import IntegrityError, StoreError, printable
 
 _UNDECODED = object()
+_UPSERT = (f"INSERT INTO entries ({_format.ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+           "ON CONFLICT (key) DO UPDATE SET pickle = excluded.pickle, "
+           "protocol = excluded.protocol, digest = excluded.digest, "
+           "revision = excluded.revision, modified_us = excluded.modified_us")
 
 
 class Entry:
@@ -130,7 +134,6 @@ class State:
         if entry.value is not _UNDECODED:
             return entry.value
         self.check_digest(key, entry)
-        where = f"key '{printable(key)}' in '{self.path}': "
         try:
             if self.options.trusted_unsafe_pickle:
                 value = pickle.loads(entry.pickle)
@@ -138,17 +141,20 @@ class State:
                 value = safe_loads(entry.pickle, self.allowlist, self.options.limits)
         except ForbiddenGlobal as e:
             hint = registered_hint(self.options.classes, e.module, e.name)
-            e.args = (where + str(e) + hint,)
+            e.args = (self._where(key) + str(e) + hint,)
             e.path, e.key = self.path, key
             raise e.with_traceback(None) from None
         except DecodeError as e:  # LimitError and the pre-scan's other refusals
-            e.args = (f"{where}cannot unpickle: {e}",)
+            e.args = (f"{self._where(key)}cannot unpickle: {e}",)
             e.path, e.key = self.path, key
             raise e.with_traceback(None) from None
         except Exception as e:
-            raise DecodeError(f"{where}cannot unpickle: {e}", self.path, key) from e
+            raise DecodeError(f"{self._where(key)}cannot unpickle: {e}", self.path, key) from e
         entry.value = value
         return value
+
+    def _where(self, key: str) -> str:
+        return f"key '{printable(key)}' in '{self.path}': "
 
     def check_digest(self, key: str, entry: Entry) -> None:
         """IntegrityError naming key and file unless the entry's digest verifies."""
@@ -316,6 +322,8 @@ class State:
             self.checked_schema = cookie
 
     def _read_entry(self, row: tuple) -> Tuple[str, Entry]:
+        if _rows.well_formed_entry(row):
+            return row[0], Entry(row[1], row[3], row[2], row[4], row[5])
         key = _rows.row_key(row[0], "entries", self.path)
         data, digest, protocol, revision, modified_us = _rows.entry_columns(row, key, self.path)
         return key, Entry(data, digest, protocol, revision, modified_us)
@@ -340,8 +348,12 @@ class State:
         elif self.seen != 0:
             erased = [_rows.row_key(key, "tombstones", self.path) for (key,) in self.db.execute(
                 "SELECT key FROM tombstones WHERE revision > ?", (self.seen,))]
-        for key, entry in changed:
-            self._apply(key, entry)
+        if not self.view and not self.pending:  # the first load: every key is new
+            self.view.update(changed)
+            self.key_version += 1
+        else:
+            for key, entry in changed:
+                self._apply(key, entry)
         for key in erased:
             self._apply(key, None)
         self.meta = fresh
@@ -390,26 +402,27 @@ class State:
             self._check_conflicts()
         revision, now = self.meta.revision + 1, _format.now_us()
         db = self.db
+        upserts, erased = [], []
         for key in sorted(self.pending):
             entry = self.view.get(key)
             if entry is not None:
-                db.execute(
-                    f"INSERT INTO entries ({_format.ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET pickle = excluded.pickle, "
-                    "protocol = excluded.protocol, digest = excluded.digest, "
-                    "revision = excluded.revision, modified_us = excluded.modified_us",
-                    (key, entry.pickle, entry.protocol, entry.digest, revision, now),
-                )
-                db.execute("DELETE FROM tombstones WHERE key = ?", (key,))
-            elif db.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0:
+                upserts.append((key, entry.pickle, entry.protocol, entry.digest, revision, now))
+            else:
+                erased.append(key)
+        if upserts:  # each statement run once per key, in one call
+            db.executemany(_UPSERT, upserts)
+            if len(upserts) == 1 or db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone():
+                db.executemany("DELETE FROM tombstones WHERE key = ?",
+                               [row[:1] for row in upserts])
+        for key in erased:
+            if db.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0:
                 db.execute("INSERT OR REPLACE INTO tombstones (key, revision) VALUES (?, ?)",
                            (key, revision))
         purged = self._purge_tombstones(revision)
-        for name, value in (("revision", revision), ("modified_us", now),
-                            ("writer_name", _format.WRITER_NAME),
-                            ("writer_version", self.version),
-                            ("writer_app", self.options.app_name)):
-            _format.write_meta(db, name, value)
+        _format.write_meta_rows(db, (("revision", revision), ("modified_us", now),
+                                     ("writer_name", _format.WRITER_NAME),
+                                     ("writer_version", self.version),
+                                     ("writer_app", self.options.app_name)))
         return revision, now, purged
 
     def _purge_tombstones(self, revision: int) -> int:
