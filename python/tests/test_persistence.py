@@ -59,6 +59,20 @@ class PersistenceTest(ScratchTest):
         digest = sql(self.path(), "SELECT digest FROM entries WHERE key = 'a'")[0][0]
         self.assertEqual(digest, hashlib.sha256(pickle.dumps(4, 4)).digest())
 
+    def test_a_save_of_many_keys_removes_the_tombstones_of_those_set_again(self) -> None:
+        s = self.session()
+        s.update({"a": 1, "b": 2, "c": 3})
+        s.save()
+        del s["a"], s["b"]
+        s.save()
+        self.assertEqual(sql(self.path(), "SELECT key FROM tombstones ORDER BY key"),
+                         [("a",), ("b",)])
+        s.update({"b": 4, "c": 5, "d": 6})  # one save of several keys, one of them erased
+        s.save()
+        self.assertEqual(sql(self.path(), "SELECT key FROM tombstones"), [("a",)])
+        other = self.session()
+        self.assertEqual(dict(other), {"b": 4, "c": 5, "d": 6})
+
     def test_erasing_a_key_nobody_saved_leaves_no_tombstone(self) -> None:
         s = self.session()
         other = Session(self.path())
