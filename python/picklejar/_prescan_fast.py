@@ -14,7 +14,7 @@ about ten times the cost of unpickling).
     container = EMPTY_DICT MEMOIZE ( (MARK value+ SETITEMS)+ | value value SETITEM )?
               | EMPTY_LIST MEMOIZE ( (MARK value+ APPENDS)+  | value APPEND )?
 
-- is short enough that no DecodeLimits limit can be reached (:func:`_max_size`).
+- is short enough that no DecodeLimits limit can be reached (:func:`_max_sizes`).
 
 That is what CPython's pickler writes for dicts and lists (up to 1000 items) of str, bytes,
 int, float, bool, None and (), with shared strings (BINGET), up to a few kilobytes: the
@@ -37,11 +37,11 @@ scan (for its error) when that raises. Why:
    by the size bound, hashing included: no tuple holds anything, so a key costs at most 16
    units (a LONG1 int) plus one compare of that per earlier key.
 
-The check: ``_TOKENS`` replaces each multi-byte opcode with its argument (and a MEMOIZE
+The check: ``_MULTI_BYTE`` replaces each multi-byte opcode with its argument (and a MEMOIZE
 after it) by ``V``; searched from a token boundary, a match ends at the next one and a
 failed attempt at a 1-byte opcode moves to the next, so what remains is the opcodes in order
 (an unknown opcode stays, and is refused below). The 1-byte scalars become ``V`` too. Then
-``_CONTAINER`` replaces containers whose items are all ``V`` by ``V`` until nothing changes:
+``_CONTAINER_SOURCE`` replaces containers whose items are all ``V`` by ``V`` until nothing changes:
 the pickle is plain iff ``V.`` remains. (A container is not reduced while it could still be
 the start of a longer one: a reduction is a grammar production, so a pickle that reduces to
 ``V.`` has a derivation, whatever order the reductions took.)
@@ -69,24 +69,6 @@ _CONTAINER_SOURCE = (
     rb"\}\x94(?:(?:\(V+u)+(?!\()|VVs|(?=[ueas.]|V(?:[^V}\]]|V[^s])))"
     rb"|\]\x94(?:(?:\(V+e)+(?!\()|Va|(?=[ueas.]|V[^a]))")
 
-_patterns: Any = None  # compiled on first use (a few milliseconds)
-
-
-def _skeleton_is_value(body: bytes) -> bool:
-    """Whether ``body`` (a pickle after its PROTO and FRAME) reduces to one value and STOP."""
-    global _patterns
-    if _patterns is None:
-        _patterns = (re.compile(_MULTI_BYTE, re.DOTALL), re.compile(_CONTAINER_SOURCE))
-    tokens, container = _patterns
-    skeleton = tokens.sub(b"V", body).translate(_ONE_BYTE_SCALARS)
-    reduced = 1
-    while skeleton != b"V.":
-        if not reduced:
-            return False
-        skeleton, reduced = container.subn(b"V", skeleton)
-    return True
-
-
 _FRAMED = 11  # PROTO 4, FRAME and its 8-byte length
 
 
@@ -94,15 +76,27 @@ def plain_pickle(data: bytes, limits: DecodeLimits) -> bool:
     """Whether ``data`` is a plain pickle as the module docstring defines it, so that
     ``pickle.loads(data)`` either returns what the scan and SafeUnpickler would, or raises
     (then the full scan must report)."""
+    known = _known.get(id(limits))
+    if known is None or known[0] is not limits:
+        known = _remember(limits)
     size = len(data)
-    if size > _max_size(limits, b"\x8a" in data) or size < 4 or data[0] != 0x80 or \
-            data[1] not in (4, 5):
+    if size > known[1] and (size > known[2] or b"\x8a" in data):
+        return False  # long enough to reach a limit
+    if size < 4 or data[0] != 0x80 or data[1] not in (4, 5):
         return False
     if data[2] != 0x95:
-        return _skeleton_is_value(data[2:])
-    if int.from_bytes(data[3:_FRAMED], "little") != size - _FRAMED:
+        body = data[2:]
+    elif int.from_bytes(data[3:_FRAMED], "little") == size - _FRAMED:
+        body = data[_FRAMED:]
+    else:
         return False  # a frame that ends early or late: the full scan checks framing
-    return _skeleton_is_value(data[_FRAMED:])
+    skeleton = _tokens.sub(b"V", body).translate(_ONE_BYTE_SCALARS)
+    reduced = 1
+    while skeleton != b"V.":
+        if not reduced:
+            return False
+        skeleton, reduced = _container.subn(b"V", skeleton)
+    return True
 
 
 # The cost of a pickle of n bytes in the pre-scan's accounting, at most (n bytes hold at most
@@ -116,27 +110,35 @@ _TOTAL_PER_BYTE = 128
 _PAYLOAD = 255  # the longest counted payload
 
 
-def _max_size(limits: DecodeLimits, long_ints: bool) -> int:
-    """The longest pickle whose every cost stays within ``limits``."""
-    known = _sizes.get(id(limits))
-    if known is None or known[0] is not limits:
-        known = _sizes[id(limits)] = (limits, _max_sizes(limits))
-        if len(_sizes) > 64:
-            _sizes.clear()
-    return known[1][long_ints]
+# Per DecodeLimits object seen (by identity): (limits, longest pickle with LONG1 opcodes,
+# longest without). The patterns are compiled with the first (a few milliseconds).
+_known: Dict[int, Tuple[DecodeLimits, int, int]] = {}
+_tokens: Any = None
+_container: Any = None
 
 
-_sizes: Dict[int, Tuple[DecodeLimits, Tuple[int, int]]] = {}
+def _remember(limits: DecodeLimits) -> Tuple[DecodeLimits, int, int]:
+    global _tokens, _container
+    if _tokens is None:
+        _tokens = re.compile(_MULTI_BYTE, re.DOTALL)
+        _container = re.compile(_CONTAINER_SOURCE)
+    if len(_known) >= 64:
+        _known.clear()
+    with_long, without_long = _max_sizes(limits)
+    known = _known[id(limits)] = (limits, with_long, without_long)
+    return known
 
 
 def _max_sizes(limits: DecodeLimits) -> Tuple[int, int]:
+    """The longest pickle whose every cost stays within ``limits``: with LONG1 opcodes (a
+    key may cost 16 units), and without."""
     if limits.max_allocation_bytes < _PAYLOAD:
         return 0, 0
     size = min(limits.max_input_bytes, limits.max_objects, limits.max_memo_entries,
                limits.max_container_items, limits.max_depth,
                limits.max_total_bytes // _TOTAL_PER_BYTE)
-    return (min(size, _hash_size(limits.max_hash_work, 1)),
-            min(size, _hash_size(limits.max_hash_work, 16)))
+    return (min(size, _hash_size(limits.max_hash_work, 16)),
+            min(size, _hash_size(limits.max_hash_work, 1)))
 
 
 def _hash_size(budget: int, key_cost: int) -> int:

@@ -24,7 +24,7 @@ from ._transact import Transaction
 from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode, Options
 from ._options import check_protocol
 from ._limits import DecodeLimits
-from ._state import State
+from ._state import _UNDECODED, State
 from .errors import DecodeError, IntegrityError, StoreError, printable
 
 __version__ = "0.1.0"  # the C++ library's version (meson.build); tests check they agree
@@ -330,8 +330,11 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         entry = state.view.get(key) if isinstance(key, str) else None
         if entry is None:
             raise KeyError(key)
-        value = state.decoded(key, entry)
-        state.hand_out(key, entry, value)
+        value = entry.value
+        if value is _UNDECODED:
+            value = state.decoded(key, entry)
+        if state.options.writeback:
+            state.hand_out(key, entry, value)
         return value
 
     def get(self, key: str, default: Any = None, *,
