@@ -121,7 +121,7 @@ def _check_not_truncated(db: sqlite3.Connection, path: str) -> None:
 
 
 def _meta_rows(db: sqlite3.Connection) -> Dict[str, Any]:
-    return {name: value for name, value in db.execute("SELECT name, value FROM meta")}
+    return dict(db.execute("SELECT name, value FROM meta").fetchall())
 
 
 def _meta_row(rows: Dict[str, Any], path: str, name: str, kind: type, nullable: bool = False) -> Any:
@@ -144,6 +144,9 @@ def read_meta(db: sqlite3.Connection, path: str) -> Meta:
     """Reads every meta row, checking the documented type and range of each (FormatError
     otherwise)."""
     rows = _meta_rows(db)
+    meta = _well_formed_meta(rows)
+    if meta is not None:
+        return meta
     meta = Meta()
     for name in _INT_ROWS:
         setattr(meta, name, _meta_row(rows, path, name, int))
@@ -154,6 +157,31 @@ def read_meta(db: sqlite3.Connection, path: str) -> Meta:
         raise not_picklejar(path, f"meta row 'purged_revision' ({meta.purged_revision}) is "
                                   f"above 'revision' ({meta.revision})")
     return meta
+
+
+_META_FIELDS = (*_INT_ROWS, *_TEXT_ROWS, "key_id")
+_INT_RANGES = tuple(_INT_ROWS.values())
+
+
+def _well_formed_meta(rows: Dict[str, Any]) -> Optional[Meta]:
+    """The Meta of ``rows`` when every row passes read_meta's checks (one pass for the
+    common case); None otherwise, and read_meta names what is wrong."""
+    try:
+        values = [rows[name] for name in _META_FIELDS]
+    except KeyError:
+        return None
+    for value, (low, high) in zip(values, _INT_RANGES):
+        if type(value) is not int or (low is not None and value < low) or \
+                (high is not None and value > high):
+            return None
+    for value in values[len(_INT_RANGES):-1]:
+        if type(value) is not str:
+            return None
+    key_id = values[-1]
+    if (key_id is not None and type(key_id) is not str) or \
+            rows["purged_revision"] > rows["revision"]:
+        return None
+    return Meta(*values)
 
 
 def read_revision(db: sqlite3.Connection, path: str) -> int:

@@ -322,8 +322,7 @@ class State:
             self.checked_schema = cookie
 
     def _read_entry(self, row: tuple) -> Tuple[str, Entry]:
-        if _rows.well_formed_entry(row):
-            return row[0], Entry(row[1], row[3], row[2], row[4], row[5])
+        """A row that is not well_formed_entry(): raises FormatError naming what is wrong."""
         key = _rows.row_key(row[0], "entries", self.path)
         data, digest, protocol, revision, modified_us = _rows.entry_columns(row, key, self.path)
         return key, Entry(data, digest, protocol, revision, modified_us)
@@ -341,7 +340,9 @@ class State:
         sql = f"SELECT {_format.ENTRY_COLUMNS} FROM entries"
         rows = self.db.execute(sql + " WHERE revision > ?", (self.seen,)) if self.seen else \
             self.db.execute(sql)
-        changed = [self._read_entry(row) for row in rows]
+        well_formed = _rows.well_formed_entry
+        changed = [(row[0], Entry(row[1], row[3], row[2], row[4], row[5])) if well_formed(row)
+                   else self._read_entry(row) for row in rows]
         erased: List[str] = []
         if self.seen != 0 and self.seen < fresh.purged_revision:
             erased = self._vanished_keys()

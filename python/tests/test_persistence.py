@@ -4,6 +4,7 @@ and the journal and synchronous pragmas per durability and file system."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import pickle
 import unittest
@@ -20,6 +21,26 @@ class PersistenceTest(ScratchTest):
         s = Session(self.path(), durability="fast", **options)
         self.addCleanup(close_dropping, s)
         return s
+
+    def test_meta_is_read_alike_in_one_pass_and_row_by_row(self) -> None:
+        from picklejar import _format
+        s = self.session(app_name="app")
+        s["a"] = 1
+        s.save()
+        self.assertEqual([f.name for f in dataclasses.fields(_format.Meta)],
+                         list(_format._META_FIELDS))  # _well_formed_meta builds Meta by position
+        rows = _format._meta_rows(s._state.db)
+        fast = _format._well_formed_meta(rows)
+        self.assertIsNotNone(fast)
+        with mock.patch.object(_format, "_well_formed_meta", return_value=None):
+            slow = _format.read_meta(s._state.db, self.path())
+        self.assertEqual(fast, slow)
+        for name, bad in (("revision", "7"), ("default_protocol", 6), ("writer_app", 1),
+                          ("key_id", 2), ("purged_revision", 10 ** 6)):
+            with self.subTest(name=name):
+                self.assertIsNone(_format._well_formed_meta({**rows, name: bad}))
+        self.assertIsNone(_format._well_formed_meta({k: v for k, v in rows.items()
+                                                     if k != "created_us"}))
 
     def test_a_new_file_has_every_meta_row(self) -> None:
         self.session(app_name="maker")
