@@ -40,11 +40,16 @@ scan (for its error) when that raises. Why:
 The check: ``_MULTI_BYTE`` replaces each multi-byte opcode with its argument (and a MEMOIZE
 after it) by ``V``; searched from a token boundary, a match ends at the next one and a
 failed attempt at a 1-byte opcode moves to the next, so what remains is the opcodes in order
-(an unknown opcode stays, and is refused below). The 1-byte scalars become ``V`` too. Then
-``_CONTAINER_SOURCE`` replaces containers whose items are all ``V`` by ``V`` until nothing changes:
-the pickle is plain iff ``V.`` remains. (A container is not reduced while it could still be
-the start of a longer one: a reduction is a grammar production, so a pickle that reduces to
-``V.`` has a derivation, whatever order the reductions took.)
+(an unknown opcode stays, and so does a multi-byte one cut short: both are refused below).
+A ``V`` byte of the pickle's own left there would pass for a token, but it is UNICODE, whose
+argument runs to the next newline: the bytes after it would be read as tokens while CPython
+reads them as its line, and opcodes hidden in a counted argument (a GLOBAL, a REDUCE) would
+run. So the skeleton must hold exactly one ``V`` per token replaced. The 1-byte scalars
+become ``V`` too. Then ``_CONTAINER_SOURCE`` replaces containers whose items are all ``V``
+by ``V`` until nothing changes: the pickle is plain iff ``V.`` remains. (A container is not
+reduced while it could still be the start of a longer one: a reduction is a grammar
+production, so a pickle that reduces to ``V.`` has a derivation, whatever order the
+reductions took.)
 
 No tuples, sets or globals, no protocols 0-3, no strings of 256 bytes or more: the full scan
 reads those.
@@ -90,7 +95,10 @@ def plain_pickle(data: bytes, limits: DecodeLimits) -> bool:
         body = data[_FRAMED:]
     else:
         return False  # a frame that ends early or late: the full scan checks framing
-    skeleton = _tokens.sub(b"V", body).translate(_ONE_BYTE_SCALARS)
+    skeleton, tokens = _tokens.subn(b"V", body)
+    if skeleton.count(b"V") != tokens:
+        return False  # a V the pickle holds (UNICODE, whose line hides opcodes), not a token
+    skeleton = skeleton.translate(_ONE_BYTE_SCALARS)
     reduced = 1
     while skeleton != b"V.":
         if not reduced:
