@@ -213,12 +213,15 @@ def canonical(value: Any, seen: Dict[int, int]) -> str:
     return f"{type(value).__name__}[{inner}]"
 
 
-# Default limits, and tight ones that the fast path's size bound must keep it clear of.
-LIMITS = [
-    DecodeLimits(),
-    DecodeLimits(max_total_bytes=6000, max_hash_work=60, max_objects=60),
-    DecodeLimits(max_depth=4, max_container_items=5, max_memo_entries=6, max_input_bytes=80),
-    DecodeLimits(max_hash_work=12, max_allocation_bytes=255),
+DEFAULT = DecodeLimits()
+# One limit tight at a time (the fast path's size bound is the least over the limits, so a
+# wrong bound for one shows only when that one is the least).
+TIGHT = [
+    DecodeLimits(max_total_bytes=6000), DecodeLimits(max_hash_work=40),
+    DecodeLimits(max_hash_work=400), DecodeLimits(max_objects=30),
+    DecodeLimits(max_depth=3), DecodeLimits(max_container_items=4),
+    DecodeLimits(max_memo_entries=3), DecodeLimits(max_input_bytes=60),
+    DecodeLimits(max_allocation_bytes=255),
 ]
 
 
@@ -226,8 +229,9 @@ class FastPathDifferentialTest(unittest.TestCase):
     def setUp(self) -> None:
         CALLS.clear()
 
-    def compare(self, data: bytes, counts: Dict[str, int]) -> None:
-        for limits in LIMITS:
+    def compare(self, data: bytes, counts: Dict[str, int],
+                limits_tried: Tuple[DecodeLimits, ...] = (DEFAULT,)) -> None:
+        for limits in limits_tried:
             taken = plain_pickle(data, limits)
             fast = outcome(data, limits, fast=True)
             self.assertEqual(CALLS, [], f"{data!r} ran code (fast path taken: {taken})")
@@ -244,12 +248,13 @@ class FastPathDifferentialTest(unittest.TestCase):
         counts = {"declined": 0, "taken, value": 0, "taken, error": 0}
         for _ in range(pickles):
             data = make(rng)
-            self.compare(data, counts)
+            limits = (DEFAULT, rng.choice(TIGHT), rng.choice(TIGHT))
+            self.compare(data, counts, limits)
             for _ in range(mutants):
                 mutated = data
                 for _ in range(rng.choice([1, 1, 1, 2, 3])):
                     mutated = mutate(rng, mutated)
-                self.compare(mutated, counts)
+                self.compare(mutated, counts, limits)
         return counts
 
     def test_cpython_pickles_at_every_protocol_and_their_mutations(self) -> None:
@@ -283,13 +288,38 @@ class FastPathDifferentialTest(unittest.TestCase):
         self.assertGreater(counts["taken, value"], 1500, counts)
         self.assertGreater(counts["taken, error"], 500, counts)
 
+    def test_the_size_bound_holds_at_the_tightest_limits_it_allows(self) -> None:
+        # _max_sizes: a plain pickle of n bytes stays within limits of n (items, objects,
+        # memo entries, depth), 128 n total bytes and the hashing of n // 2 colliding keys.
+        # At exactly those limits the fast path still takes it, and the scan must accept it.
+        rng = random.Random(2124)
+        accepted = 0
+        for i in range(3000):
+            if i % 2:
+                data = b"\x80\x05" + grammar_value(rng, rng.randrange(1, 6)) + b"."
+            else:
+                data = pickle.dumps(_plain(random_value(rng, rng.randrange(1, 5), []), {}), 4)
+            if not plain_pickle(data, DEFAULT):
+                continue  # a str of 256 bytes or more
+            n, key_cost = len(data), 16 if b"\x8a" in data else 1
+            keys = n // 2
+            limits = DecodeLimits(
+                max_input_bytes=n, max_depth=n, max_memo_entries=n, max_container_items=n,
+                max_objects=n, max_total_bytes=128 * n, max_allocation_bytes=255,
+                max_hash_work=key_cost * (keys + keys * (keys - 1) // 2))
+            self.assertTrue(plain_pickle(data, limits), data)
+            fast, slow = outcome(data, limits, fast=True), outcome(data, limits, fast=False)
+            self.assertEqual(fast, slow, data)
+            accepted += fast[0] == "value"
+        self.assertGreater(accepted, 2000)
+
     def test_opcodes_hidden_behind_unicode_do_not_run(self) -> None:
         # UNICODE ('V') reads to the newline, which here is the first byte of a counted
         # string's payload: CPython then runs the GLOBAL and REDUCE the count seemed to cover.
         for snippet in HOSTILE[:2] + HOSTILE[4:11]:
             data = b"\x80\x04]\x94(" + hiding(snippet) + b"e."
             with self.subTest(snippet=snippet):
-                self.assertFalse(plain_pickle(data, LIMITS[0]))
+                self.assertFalse(plain_pickle(data, DEFAULT))
                 self.compare(data, {"declined": 0, "taken, value": 0, "taken, error": 0})
 
 
