@@ -99,12 +99,24 @@ def plain_pickle(data: bytes, limits: DecodeLimits) -> bool:
     if skeleton.count(b"V") != tokens:
         return False  # a V the pickle holds (UNICODE, whose line hides opcodes), not a token
     skeleton = skeleton.translate(_ONE_BYTE_SCALARS)
-    reduced = 1
-    while skeleton != b"V.":
+    if skeleton in _plain_skeletons:
+        return True
+    reduced, rest = 1, skeleton
+    while rest != b"V.":
         if not reduced:
             return False
-        skeleton, reduced = _container.subn(b"V", skeleton)
+        rest, reduced = _container.subn(b"V", rest)
+    if len(skeleton) <= _REMEMBERED_SKELETON:
+        if len(_plain_skeletons) >= 256:
+            _plain_skeletons.clear()
+        _plain_skeletons[skeleton] = None
     return True
+
+
+# Skeletons found to reduce to V. (a session's entries mostly share a few shapes): whether
+# one does depends on nothing else, so each is reduced once. At most 256 of at most 1 KiB.
+_REMEMBERED_SKELETON = 1024
+_plain_skeletons: Dict[bytes, None] = {}
 
 
 # The cost of a pickle of n bytes in the pre-scan's accounting, at most (n bytes hold at most
