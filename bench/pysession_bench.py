@@ -16,6 +16,8 @@ dicts, ~323 bytes pickled):
   again      the same, a second time (picklejar's session now holds the decoded values;
              the others read and decode from SQLite or gdbm again)
   iterate    list every key of an open --keys-key store
+  opened     open the --keys-key store (in this process, no value read; picklejar reads
+             and checks every row at open, the others on each get)
   open       a new process opens the --keys-key store and reads every value into a dict
              (timed in that process, without its interpreter start and imports)
   single     --single new keys, each set and committed on its own, durable and fast
@@ -54,7 +56,7 @@ import pysession_contenders as contenders  # noqa: E402
 from pysession_table import print_table  # noqa: E402
 from session_values import key, record  # noqa: E402
 
-WORKLOADS = ("batch", "gets", "again", "iterate", "open", "single", "transact")
+WORKLOADS = ("batch", "gets", "again", "iterate", "opened", "open", "single", "transact")
 
 
 def load_picklejar(package_dir, name):
@@ -164,6 +166,13 @@ class Workloads:
     def iterate(self, c):
         path = self.full_store(c)
         return timed(lambda: c.open(path), c.keys, c.close)
+
+    def opened(self, c):
+        path = self.full_store(c)
+        stores = []
+        seconds = timed(lambda: None, lambda _: stores.append(c.open(path)), lambda _: None)
+        c.close(stores[0])
+        return seconds
 
     def open(self, c):
         path = self.full_store(c)

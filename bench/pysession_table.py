@@ -13,6 +13,7 @@ def rows(args):
         ("gets", f"{keys} random gets", "us/get", 1e6 / keys, False),
         ("again", f"{keys} random gets, again", "us/get", 1e6 / keys, False),
         ("iterate", f"iterate {keys} keys", "ms", 1e3, False),
+        ("opened", f"open a store of {keys} keys", "ms", 1e3, False),
         ("open", f"open + load all {keys}, new process", "ms", 1e3, False),
         ("single_durable", f"{single} single-key saves, durable", "us/save", 1e6 / single,
          False),
