@@ -349,7 +349,10 @@ class State:
         elif self.seen != 0:
             erased = [_rows.row_key(key, "tombstones", self.path) for (key,) in self.db.execute(
                 "SELECT key FROM tombstones WHERE revision > ?", (self.seen,))]
-        if not self.view and not self.pending:  # the first load: every key is new
+        if changed and not self.view and not self.pending:  # every key is new: no call each
+            unreported = self.unreported  # _apply's _changes.note: none was in the file
+            for key, _ in changed:
+                unreported.setdefault(key, False)
             self.view.update(changed)
             self.key_version += 1
         else:
