@@ -72,6 +72,36 @@ class _Namespace:
         return f"<picklejar namespace {self.module}.{self.qualname}>"
 
 
+GETATTR_ONLY = "builtins.getattr is allowed only to reach a registered nested class from its " \
+    "outer class"
+
+
+class _Getattr:
+    """What a pickle gets for ``builtins.getattr``: a stand-in that reaches a registered nested
+    class from its outer class (SafeUnpickler._getattr) while the load runs, and nothing after.
+
+    A stand-in the pickle never calls makes the load fail with ForbiddenGlobal; one the pickle
+    also keeps as a value (through its memo) is inert once the load has ended."""
+
+    __slots__ = ("_unpickler", "called")
+
+    def __init__(self, unpickler: "SafeUnpickler") -> None:
+        self._unpickler: Optional["SafeUnpickler"] = unpickler
+        self.called = False
+
+    def __call__(self, obj: Any, name: Any, *default: Any) -> Any:
+        if self._unpickler is None:
+            raise ForbiddenGlobal("builtins", "getattr", GETATTR_ONLY)
+        self.called = True
+        return self._unpickler._getattr(obj, name, *default)
+
+    def end(self) -> None:
+        self._unpickler = None
+
+    def __repr__(self) -> str:
+        return "<picklejar getattr stand-in>"
+
+
 # Objects that only build plain data, by the (module, name) pickle writes for them.
 DEFAULT_ALLOWED: Dict[GlobalName, Any] = {
     **{
@@ -176,10 +206,12 @@ class SafeUnpickler(pickle.Unpickler):
         super().__init__(file)
         self._allowlist = allowlist
         self._namespaces: List[_Namespace] = []  # stand-ins handed out, not yet consumed
+        self._getattrs: List[_Getattr] = []  # getattr stand-ins handed out
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in (("builtins", "getattr"), ("__builtin__", "getattr")):
-            return self._getattr
+            self._getattrs.append(_Getattr(self))
+            return self._getattrs[-1]
         module, name, is_namespace = self._allowlist.resolve(module, name)
         if is_namespace:
             self._namespaces.append(_Namespace(module, name))
@@ -189,22 +221,26 @@ class SafeUnpickler(pickle.Unpickler):
     def _getattr(self, obj: Any, name: Any, *default: Any) -> Any:
         """``getattr`` restricted to reaching a registered nested class from its outer class."""
         if default or not isinstance(name, str):
-            raise ForbiddenGlobal("builtins", "getattr", "builtins.getattr is allowed only "
-                                  "to reach a registered nested class from its outer class")
+            raise ForbiddenGlobal("builtins", "getattr", GETATTR_ONLY)
         if isinstance(obj, _Namespace):
             self._namespaces = [n for n in self._namespaces if n is not obj]
             return self.find_class(obj.module, f"{obj.qualname}.{name}")
         module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
         if not isinstance(module, str) or not isinstance(qualname, str) or \
                 self._allowlist.objects.get((module, qualname)) is not obj:
-            raise ForbiddenGlobal("builtins", "getattr", "builtins.getattr is allowed only "
-                                  "to reach a registered nested class from its outer class")
+            raise ForbiddenGlobal("builtins", "getattr", GETATTR_ONLY)
         return self.find_class(module, f"{qualname}.{name}")
 
     def load(self) -> Any:
-        value = super().load()
+        try:
+            value = super().load()
+        finally:
+            for stand_in in self._getattrs:
+                stand_in.end()
         if self._namespaces:  # an outer class used as a value, not as a way in
             raise ForbiddenGlobal(self._namespaces[0].module, self._namespaces[0].qualname)
+        if any(not g.called for g in self._getattrs):  # getattr as a value, never as a way in
+            raise ForbiddenGlobal("builtins", "getattr", GETATTR_ONLY)
         return value
 
 

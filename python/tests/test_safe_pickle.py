@@ -179,6 +179,26 @@ class SafeLoadTest(ScratchTest):
         self.assertIs(picklejar.safe_loads(pickle.dumps(Outer.Inner, 2), classes=[Outer.Inner]),
                       Outer.Inner)
 
+    def test_getattr_is_only_a_way_in_never_a_value(self) -> None:
+        # builtins.getattr as the loaded value, or an item of it, is refused: it would hand
+        # the caller the unpickler's own lookup.
+        for data in (b"\x80\x04cbuiltins\ngetattr\n.", b"\x80\x04]cbuiltins\ngetattr\na.",
+                     b"cbuiltins\ngetattr\np0\n."):
+            with self.subTest(data=data), self.assertRaises(ForbiddenGlobal) as caught:
+                picklejar.safe_loads(data, classes=[Outer.Inner])
+            self.assertIn("getattr is allowed only", str(caught.exception))
+        # Used as the way in and kept through the memo as well: what the caller gets is inert.
+        legit = pickle.dumps([Outer.Inner], 2)
+        put = legit.index(b"q\x01")  # BINPUT 1 after GLOBAL '__builtin__ getattr'
+        leaked = legit[:-1] + b"h\x01a."  # BINGET 1, APPEND, before STOP
+        self.assertEqual(legit[-2:], b"a.")
+        self.assertGreater(put, 0)
+        value = picklejar.safe_loads(leaked, classes=[Outer.Inner])
+        self.assertIs(value[0], Outer.Inner)
+        self.assertNotIn("SafeUnpickler", repr(value[1]))
+        with self.assertRaises(ForbiddenGlobal):
+            value[1](Outer, "Inner")
+
 
 if __name__ == "__main__":
     unittest.main()
