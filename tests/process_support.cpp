@@ -1,6 +1,7 @@
 #include "process_support.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,13 @@ void Signal::wait() {
   while ((n = ::read(fds_[0], &byte, 1)) < 0 && errno == EINTR) {
   }
   check_sys(n == 1, "Signal: read");
+}
+
+bool Signal::ready() {
+  struct pollfd p {};
+  p.fd = fds_[0];
+  p.events = POLLIN;
+  return ::poll(&p, 1, 0) == 1;
 }
 
 }  // namespace picklejar::test

@@ -43,6 +43,7 @@ class Signal {
   Signal& operator=(const Signal&) = delete;
   void notify();
   void wait();
+  bool ready();  // whether notify() was called, without waiting
 
  private:
   int fds_[2];

@@ -141,24 +141,29 @@ TEST_CASE("FileLock creates a missing lock file and never truncates one") {
     { FileLock lock = FileLock::acquire(path, LockMode::shared, 0ms); }
     CHECK(contents(path) == "notes by whoever made it");
   }
-  SUBCASE("a new lock file gets its database's permission bits") {
-    for (const auto mode : {0600, 0640, 0664}) {
+  SUBCASE("a new lock file is read-write for who may write its database, closed to others") {
+    // Whoever may open the lock file may hold a lock on it: users who may only read the
+    // database get nothing (issue 15, item 1).
+    const std::pair<int, int> modes[] = {{0600, 0600}, {0640, 0600}, {0644, 0600},
+                                         {0664, 0660}, {0666, 0666}, {0444, 0}};
+    for (const auto& [database, lock_mode] : modes) {
+      CAPTURE(database);
       std::ofstream(dir / "s.db") << "";
-      fs::permissions(dir / "s.db", static_cast<fs::perms>(mode));
+      fs::permissions(dir / "s.db", static_cast<fs::perms>(database));
       fs::remove(path);
       { FileLock lock = FileLock::acquire(path, LockMode::shared, 0ms); }
       struct stat st {};
       REQUIRE(::stat(path.c_str(), &st) == 0);
-      CHECK((st.st_mode & 0777) == static_cast<unsigned>(mode));
+      CHECK((st.st_mode & 0777) == static_cast<unsigned>(lock_mode));
     }
   }
-  SUBCASE("without a database, 0666 less the umask") {
-    const mode_t old_mask = ::umask(027);
+  SUBCASE("without a database, as for one of 0666 less the umask") {
+    const mode_t old_mask = ::umask(007);
     { FileLock lock = FileLock::acquire(dir / "plain.lock", LockMode::shared, 0ms); }
     ::umask(old_mask);
     struct stat st {};
     REQUIRE(::stat((dir / "plain.lock").c_str(), &st) == 0);
-    CHECK((st.st_mode & 0777) == 0640);
+    CHECK((st.st_mode & 0777) == 0660);
   }
 }
 

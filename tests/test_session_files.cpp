@@ -175,7 +175,12 @@ TEST_CASE("Session files: a session opened through a symlink while its WAL holds
   writer.save();  // stays in the WAL while `writer` keeps the file open
   REQUIRE(std::filesystem::file_size(dir / "real.pj-wal") > 0);
   std::filesystem::create_symlink(real, link);
-  Session reader(link, in_mode(OpenMode::read_write));
+  // A link of the user's own: followed only when asked (SessionOptions::follow_symlinks).
+  CHECK_THROWS_WITH_AS(Session(link, in_mode(OpenMode::read_write)),
+                       doctest::Contains("it is a symbolic link"), picklejar::StoreError);
+  SessionOptions follow = in_mode(OpenMode::read_write);
+  follow.follow_symlinks = true;
+  Session reader(link, follow);
   CHECK(reader.size() == 300);
   CHECK(reader.get("k299") == Value(std::string(500, 'x')));
 }

@@ -13,7 +13,7 @@
 
 namespace picklejar::cli {
 
-OutputFile::OutputFile(const std::string& path) : path_(path) {
+OutputFile::OutputFile(const std::string& path, std::optional<unsigned> mode) : path_(path) {
   if (path.empty() || path == "-") {
     file_ = stdout;
     return;
@@ -24,10 +24,14 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   const int fd = mkstemp(name.data());
   if (fd < 0) fail("cannot create a temporary file next to");
   temp_ = name.data();
-  // mkstemp makes the file 0600; give it what a new file would get.
-  const mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
+  // mkstemp makes the file 0600; give it the bits asked for, or what a new file would get.
+  if (mode) {
+    fchmod(fd, static_cast<mode_t>(*mode & 0777));
+  } else {
+    const mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+  }
   file_ = fdopen(fd, "wb");
   if (file_ == nullptr) {
     const int error = errno;

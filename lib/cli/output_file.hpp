@@ -4,6 +4,7 @@
 // commit()), so a failed export never leaves half a document under the name asked for.
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,9 +12,10 @@ namespace picklejar::cli {
 
 class OutputFile {
  public:
-  // "" or "-": standard output. Otherwise creates a temporary file in the same directory;
-  // throws std::runtime_error naming the path when it cannot.
-  explicit OutputFile(const std::string& path);
+  // "" or "-": standard output. Otherwise creates a temporary file in the same directory with
+  // permission bits `mode` (what a new file would get when none: 0666 less the umask); throws
+  // std::runtime_error naming the path when it cannot.
+  explicit OutputFile(const std::string& path, std::optional<unsigned> mode = std::nullopt);
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
   // Removes the temporary file unless commit() succeeded. Never throws.

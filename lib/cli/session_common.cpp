@@ -45,6 +45,12 @@ void add_session_flags(CLI::App& cmd, SessionFlags& flags) {
   cmd.add_option("--key-file", flags.key_file,
                  "file whose exact bytes are the integrity key (HMAC-SHA256) the session was "
                  "created with; '-' for standard input");
+  cmd.add_option("--file-mode", flags.file_mode,
+                 "octal permission bits (600-777) of the files a new session gets, e.g. 600 "
+                 "for secrets (default 600 with --key-file, else 666 less the umask)");
+  cmd.add_flag("--follow-symlinks", flags.follow_symlinks,
+               "open FILE even when it is a symbolic link (default: refuse, so a link another "
+               "user planted cannot redirect the write)");
 }
 
 Session open_session(const SessionFlags& flags, OpenMode mode, std::optional<int> protocol,
@@ -56,6 +62,20 @@ Session open_session(const SessionFlags& flags, OpenMode mode, std::optional<int
   options.protocol = protocol;
   options.decode = decode;
   options.app_name = "picklejar command";
+  options.follow_symlinks = flags.follow_symlinks;
+  if (!flags.file_mode.empty()) {
+    std::size_t used = 0;
+    unsigned long bits = 0;
+    try {
+      bits = std::stoul(flags.file_mode, &used, 8);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != flags.file_mode.size() || bits > 0777)
+      throw std::runtime_error(fmt::format(
+          "--file-mode must be octal permission bits such as 600, not '{}'", flags.file_mode));
+    options.file_mode = static_cast<unsigned>(bits);
+  }
   Session session(flags.file, options);
   if (options.integrity_key)
     std::fill(options.integrity_key->begin(), options.integrity_key->end(), '\0');

@@ -18,7 +18,9 @@ namespace picklejar::cli {
 struct SessionFlags {
   std::string file;
   int timeout_ms = 5000;
-  std::string key_file;  // empty: no integrity key
+  std::string key_file;   // empty: no integrity key
+  std::string file_mode;  // octal; empty: SessionOptions' default
+  bool follow_symlinks = false;
 };
 
 // Adds FILE (required) and --timeout, --key-file.

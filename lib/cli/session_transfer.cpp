@@ -3,6 +3,8 @@
 // reads the whole document before touching the file, then writes every entry in one
 // transaction, so a failure on either side leaves the file (and the output name) as it was.
 
+#include <sys/stat.h>
+
 #include <picklejar/error.hpp>
 #include <picklejar/json.hpp>
 #include <picklejar/session.hpp>
@@ -99,7 +101,12 @@ int run_export(const ExportFlags& flags) {
     refuse_overwriting(flags);
     const Session session = open_session(flags.session, OpenMode::read_only);
     const std::vector<std::string> keys = session.keys();
-    OutputFile out(flags.output);
+    // The export holds what the session holds: it keeps the session file's permission bits
+    // (issue 15: a private session must not become a world-readable export).
+    struct stat source {};
+    std::optional<unsigned> mode;
+    if (::stat(flags.session.file.c_str(), &source) == 0) mode = source.st_mode & 0777;
+    OutputFile out(flags.output, mode);
     // A document on the terminal would be garbled by a bar drawn over it.
     const bool quiet = out.is_stdout() && isatty(STDOUT_FILENO) != 0;
     decode_all(session, keys, quiet);

@@ -92,6 +92,7 @@ std::optional<int> report_schema(const VerifyFlags& flags) {
   try {
     SessionOptions options;
     options.lock_timeout = std::chrono::milliseconds(flags.session.timeout_ms);
+    options.follow_symlinks = flags.session.follow_symlinks;
     problems = Session::schema_problems(file, options);
   } catch (const std::exception&) {
     return std::nullopt;  // the refusal stands as reported

@@ -170,7 +170,7 @@ def write_backup(db: sqlite3.Connection, source: str, out: str, signer: Signer,
 
 
 def copy_checked(state: "State", out: str) -> BackupInfo:
-    """write_backup() of the session's file, its lock held. VACUUM INTO copies the schema and
+    """write_backup() of the session's file, in one read transaction. VACUUM INTO copies the schema and
     builds its indexes with no time limit, so the schema is checked on this connection
     first: another program may have changed it since the open."""
     with _sqlite.errors_named(state.path, "cannot back up"), \
@@ -278,7 +278,7 @@ def read_backup(state: "State", backup: str) -> "tuple[Meta, Dict[str, Any]]":
 
 def restore(state: "State", backup: str) -> None:
     meta, entries = read_backup(state, backup)
-    with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot restore"):
+    with state.writer_lock(), _sqlite.errors_named(state.path, "cannot restore"):
         with _sqlite.transaction(state.db, write=True) as txn:
             state.refresh()
             state.undo = {}

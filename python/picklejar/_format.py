@@ -10,7 +10,7 @@ import sqlite3
 import time
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from . import _schema, _sqlite
+from . import _file_name, _schema, _sqlite
 from .errors import FormatError
 
 # Part of the on-disk format; never change.
@@ -196,18 +196,45 @@ def _check_tables(db: sqlite3.Connection) -> None:
     db.execute("SELECT key, revision FROM tombstones LIMIT 0").fetchall()
 
 
-def _inspect_in_transaction(db: sqlite3.Connection, path: str) -> Inspection:
+def foreign(path: str, app_id: int) -> FormatError:
+    return not_picklejar(path, f"an SQLite database with application_id "
+                               f"0x{app_id & 0xFFFFFFFF:08x} (picklejar files have "
+                               f'0x{APPLICATION_ID:08x}, "PJAR")')
+
+
+def look_at(db: sqlite3.Connection, path: str, file: str, size: int) -> None:
+    """Through an immutable connection (no locks, no -wal or -shm made), before anything that
+    could change the file opens it: FormatError unless page 1 is a picklejar file's (or a
+    non-empty -wal may hold a newer page 1, which inspect() then reads)."""
+    try:
+        with _sqlite.transaction(db, write=False) as txn:
+            if _pragma(db, "page_count") == 0:
+                raise not_picklejar(path, f"{size} bytes that are not an SQLite database")
+            app_id = _pragma(db, "application_id")
+            if app_id != APPLICATION_ID and not _file_name.wal_has_frames(file):
+                raise foreign(path, app_id)
+            txn.commit()
+    except _sqlite.ERRORS as caught:
+        e = _sqlite.as_sqlite_error(caught)
+        code = _sqlite.error_code(e)
+        if code is not None and code & 0xFF in (_sqlite.SQLITE_NOTADB, _sqlite.SQLITE_CORRUPT):
+            raise not_picklejar(path, _sqlite.error_text(e)) from caught
+        raise e from caught
+
+
+def _inspect_in_transaction(db: sqlite3.Connection, path: str, file: str) -> Inspection:
     found = Inspection()
-    if _pragma(db, "page_count") == 0:
+    # Only a 0-byte file is empty: SQLite shows a file shorter than its header as 0 pages too,
+    # and inside a write transaction it shows an empty file as 1 page.
+    size = _file_name.size_of(file)
+    if size == 0 and not _file_name.wal_has_frames(file):
         found.kind = "empty"
         return found
+    if _pragma(db, "page_count") == 0:
+        raise not_picklejar(path, f"{size} bytes that are not an SQLite database")
     app_id = _pragma(db, "application_id")
     if app_id != APPLICATION_ID:
-        raise not_picklejar(
-            path,
-            f"an SQLite database with application_id 0x{app_id & 0xFFFFFFFF:08x} "
-            f'(picklejar files have 0x{APPLICATION_ID:08x}, "PJAR")',
-        )
+        raise foreign(path, app_id)
     _check_not_truncated(db, path)
     found.kind = "picklejar"
     found.format_version = _pragma(db, "user_version")
@@ -236,15 +263,29 @@ def _inspect_in_transaction(db: sqlite3.Connection, path: str) -> Inspection:
     return found
 
 
-def inspect(db: sqlite3.Connection, path: str) -> Inspection:
-    """Reads what ``db`` holds (page 1, the schema, the meta table, the tables' columns) inside
-    a read transaction. FormatError for anything that is not a picklejar file (a schema that
-    is not the format's included); sqlite3.Error for other SQLite failures (I/O, busy)."""
+def inspect(db: sqlite3.Connection, path: str, file: Optional[str] = None) -> Inspection:
+    """Reads what ``db`` (the file ``file``, named ``path`` in messages) holds (page 1, the
+    schema, the meta table, the tables' columns) inside a read transaction. FormatError for
+    anything that is not a picklejar file (a schema that is not the format's included);
+    sqlite3.Error for other SQLite failures (I/O, busy)."""
+    with _sqlite.transaction(db, write=False) as txn:
+        found = inspect_current(db, path, file)
+        txn.commit()
+    return found
+
+
+def next_revision(path: str, revision: int) -> int:
+    """The revision a write writes after ``revision``: FormatError when the counter is spent."""
+    if revision >= MAX_REVISION:
+        raise FormatError(f"cannot write to '{path}': its revision is {revision}, the largest a "
+                          "file may hold", path)
+    return revision + 1
+
+
+def inspect_current(db: sqlite3.Connection, path: str, file: Optional[str] = None) -> Inspection:
+    """inspect() inside the caller's transaction."""
     try:
-        with _sqlite.transaction(db, write=False) as txn:
-            found = _inspect_in_transaction(db, path)
-            txn.commit()
-        return found
+        return _inspect_in_transaction(db, path, path if file is None else file)
     except _sqlite.ERRORS as caught:
         e = _sqlite.as_sqlite_error(caught)
         code = _sqlite.error_code(e)

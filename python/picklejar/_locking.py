@@ -30,6 +30,10 @@ _MAX_TIMEOUT = 10 * 365.25 * 24 * 3600.0  # timeouts beyond ten years are ten ye
 IDLE_LIMIT = 8  # idle entries whose descriptor stays open: reopening costs system calls
 
 _ACQUIRED, _HELD_HERE, _HELD_ELSEWHERE = "acquired", "held here", "held elsewhere"
+# An exclusive request with pass_shared found other processes holding the file shared: this
+# process's threads are kept out, but no record lock is taken (SQLite's write lock keeps
+# writers apart; docs/FORMAT.md "Lock protocol").
+_PASSED = "passed"
 
 
 class _Entry:
@@ -58,7 +62,8 @@ class _Entry:
         self.fd = fd
         self.writable = True
 
-    def acquire(self, exclusive: bool, deadline: float, path: str) -> str:
+    def acquire(self, exclusive: bool, deadline: float, path: str,
+                pass_shared: bool = False) -> str:
         """Waits until ``deadline`` in this process, then for the record lock with what is left."""
         with self._changed:
             self.waiting += 1
@@ -88,10 +93,11 @@ class _Entry:
                 self.writer = True
             else:
                 self.taking_shared = True
-        got = False
+        result = _lockfile.TIMED_OUT
         try:
-            got = _lockfile.poll_lock_fd(self.fd, exclusive, deadline, path)
+            result = _lockfile.poll_lock_fd(self.fd, exclusive, deadline, path, pass_shared)
         finally:
+            got = result != _lockfile.TIMED_OUT
             with self._changed:
                 if exclusive:
                     self.writer = got
@@ -100,6 +106,8 @@ class _Entry:
                     if got:
                         self.readers = 1
                 self._changed.notify_all()
+        if result == _lockfile.SHARED:
+            return _PASSED
         return _ACQUIRED if got else _HELD_ELSEWHERE
 
     def release(self, exclusive: bool) -> None:
@@ -127,7 +135,8 @@ class _Registry:
         self.idle = 0  # entries without references
         self.clock = 0  # orders idle entries by last use
 
-    def ref(self, path: str, exclusive: bool, may_be_missing: bool) -> Optional[_Entry]:
+    def ref(self, path: str, exclusive: bool, may_be_missing: bool,
+            database_mode: Optional[int] = None) -> Optional[_Entry]:
         """The entry for the lock file ``path`` names, with one reference for the caller."""
         with self.mutex:
             file_id = file_id_of(path)
@@ -136,7 +145,7 @@ class _Registry:
                 if entry is not None and (entry.writable or not exclusive):
                     return self._take(entry)
             # No entry, or we hold a read-only descriptor but need a writable one.
-            opened = _lockfile.open_lock_file(path, may_be_missing)
+            opened = _lockfile.open_lock_file(path, may_be_missing, database_mode)
             if opened is None:
                 return None
             entry = self._take(self._adopt(*opened))
@@ -257,7 +266,8 @@ class FileLock:
 
     @classmethod
     def acquire(
-        cls, lock_file: str, exclusive: bool, timeout: float, missing_ok: bool = False
+        cls, lock_file: str, exclusive: bool, timeout: float, missing_ok: bool = False,
+        pass_shared: bool = False, database_mode: Optional[int] = None,
     ) -> "FileLock":
         """Creates the lock file if missing (never truncating it), then waits up to ``timeout``
         seconds, first for other locks of this process, then for other processes.
@@ -265,16 +275,22 @@ class FileLock:
         LockTimeout names the file (and the holding process, when known); StoreError when the
         file cannot be created, opened or locked. A zero timeout tries once. ``missing_ok``
         (shared only): when the lock file is missing and cannot be created (read-only media),
-        return a lock that holds nothing instead of failing."""
+        return a lock that holds nothing instead of failing. ``pass_shared`` (exclusive only):
+        when other processes hold the file shared, return at once with this process's
+        threads kept out but no record lock (see _PASSED). ``database_mode``: the bits the
+        database will get, for a lock file created before it."""
         timeout = min(max(timeout, 0.0), _MAX_TIMEOUT)
         deadline = time.monotonic() + timeout
         registry = _current()
         while True:
-            entry = registry.ref(lock_file, exclusive, missing_ok and not exclusive)
+            entry = registry.ref(lock_file, exclusive, missing_ok and not exclusive,
+                                 database_mode)
             if entry is None:
                 return cls(registry, None, exclusive)
             try:
-                outcome = entry.acquire(exclusive, deadline, lock_file)
+                outcome = entry.acquire(exclusive, deadline, lock_file, pass_shared)
+                if outcome == _PASSED:  # no record lock: which file no longer matters
+                    return cls(registry, entry, exclusive)
                 if outcome != _ACQUIRED:
                     raise _timed_out(lock_file, exclusive, timeout, _holder(outcome, entry,
                                                                              exclusive))

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def vacuum(state: "State") -> None:
-    with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot vacuum"):
+    with state.writer_lock(), _sqlite.errors_named(state.path, "cannot vacuum"):
         # VACUUM rebuilds every table and index (evaluating index expressions) with no time
         # limit: the schema, which another program may have changed since the open, is
         # checked first.
@@ -36,7 +36,7 @@ def rekey(state: "State", new_key: Any) -> None:
         raise StoreError(f"cannot rekey '{state.path}' with unsaved changes: save() or "
                          "discard() first", state.path)
     following = Signer(None if new_key is None else as_key_bytes(new_key))
-    with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot rekey"):
+    with state.writer_lock(), _sqlite.errors_named(state.path, "cannot rekey"):
         with _sqlite.transaction(state.db, write=True) as txn:
             state.refresh()
             state.undo = {}

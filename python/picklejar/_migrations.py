@@ -39,7 +39,7 @@ def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_vers
         version = step.to_version
     db.execute(f"PRAGMA user_version = {int(to_version)}")
     _format.write_meta(db, "format_version", to_version)
-    _format.write_meta(db, "revision", _format.read_revision(db, path) + 1)
+    _format.write_meta(db, "revision", _format.next_revision(path, _format.read_revision(db, path)))
 
 
 def migration_path(migrations: Sequence[Migration], from_version: int, to_version: int,

@@ -5,10 +5,10 @@ file"; mirrors lib/src/store/session_open.cpp)."""
 from __future__ import annotations
 
 import os
-import sqlite3
-from typing import Any, NamedTuple
+import stat
+from typing import Any, NamedTuple, Tuple
 
-from . import _backup, _changes, _filesystem, _format, _migrations, _sqlite
+from . import _backup, _changes, _file_name, _filesystem, _format, _migrations, _sqlite
 from ._format import FORMAT_VERSION, Inspection
 from ._integrity import HMAC_SHA256, SCHEMES
 from ._options import Durability, FilesystemCheck, OpenMode
@@ -34,42 +34,69 @@ class Plan(NamedTuple):
         return self.create or self.upgrade or self.migrate
 
 
-def _file_exists(path: str) -> bool:
+def _file_exists(shown: str, file: str) -> bool:
     try:
-        os.stat(path)
+        os.lstat(file)
         return True
-    except FileNotFoundError:
-        return False
-    except NotADirectoryError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
     except OSError as e:
-        raise StoreError(f"cannot open '{path}': {e.strerror}", path) from e
+        raise StoreError(f"cannot open '{shown}': {e.strerror}", shown) from e
 
 
-def _inspect(path: str, access: str, timeout: float) -> Inspection:
-    db = _sqlite.connect(path, access, timeout)
+def _look_at(state: State) -> Inspection:
+    """What the file holds, found before any connection that could change anything opens it:
+    missing; empty (0 bytes, and only then); else page 1 read through an immutable connection
+    refuses what is not a picklejar file. Kind "picklejar" means "inspect() decides"."""
+    shown, file = state.path, state.file
+    _file_name.refuse_symlink(shown, file, state.options.follow_symlinks)
     try:
-        return _format.inspect(db, path)
+        st = os.stat(file)
+    except FileNotFoundError:
+        return Inspection()
+    except OSError as e:
+        raise StoreError(f"cannot open '{shown}': {e.strerror}", shown) from e
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"cannot open '{shown}': not a regular file", shown)
+    if st.st_size == 0:
+        return Inspection(kind="empty")
+    try:
+        db = _sqlite.connect(file, "page_one", state.options.lock_timeout)
+        try:
+            _format.look_at(db, shown, file, st.st_size)
+        finally:
+            db.close()
+    except _sqlite.ERRORS as e:
+        raise _sqlite.wrap(e, shown, "cannot read") from e
+    return Inspection(kind="picklejar")
+
+
+def _inspect(state: State, access: str) -> Inspection:
+    db = _sqlite.connect(state.file, access, state.options.lock_timeout)
+    try:
+        return _format.inspect(db, state.path, state.file)
     finally:
         db.close()
 
 
-def inspect_path(path: str, mode: OpenMode, timeout: float) -> Inspection:
-    """What ``path`` holds, read through a read-only connection. SQLite's crash recovery (a
-    hot journal, a WAL without its index) needs write access; a writable session then reads
+def inspect_file(state: State) -> Inspection:
+    """What the file holds, read without a lock: _look_at() first (nothing may appear next to
+    a file that is not ours), then a read-only connection. SQLite's crash recovery (a hot
+    journal, a WAL without its index) needs write access; a writable session then reads
     through a read-write connection, which still writes nothing of its own."""
-    if not _file_exists(path):
-        return Inspection()
+    first = _look_at(state)
+    if first.kind != "picklejar":
+        return first
     try:
-        return _inspect(path, "ro", timeout)
+        return _inspect(state, "ro")
     except _sqlite.ERRORS as e:
         code = _sqlite.error_code(_sqlite.as_sqlite_error(e))
-        if code not in _NEEDS_RECOVERY or mode == OpenMode.read_only:
-            raise _sqlite.wrap(e, path, "cannot read") from e
+        if code not in _NEEDS_RECOVERY or state.read_only:
+            raise _sqlite.wrap(e, state.path, "cannot read") from e
     try:
-        return _inspect(path, "rw", timeout)
+        return _inspect(state, "rw")
     except _sqlite.ERRORS as e:
-        raise _sqlite.wrap(e, path, "cannot read") from e
+        raise _sqlite.wrap(e, state.path, "cannot read") from e
 
 
 def _check_integrity_key(state: State, meta: _format.Meta) -> None:
@@ -150,19 +177,24 @@ def _use_rollback_journal(state: State) -> bool:
     check = state.options.filesystem
     if check != FilesystemCheck.detect:
         return check == FilesystemCheck.network
-    found = _filesystem.filesystem_type(state.path)
+    found = _filesystem.filesystem_type(state.file)
     return found is not None and _filesystem.is_network_filesystem(found)
 
 
-def _open_connection(state: State, create: bool) -> None:
-    access = "ro" if state.read_only else ("rwc" if create else "rw")
-    db = state.db = _sqlite.connect(state.path, access, state.options.lock_timeout)
+def _open_connection(state: State, access: str) -> None:
+    db = state.db = _sqlite.connect(state.file, access, state.options.lock_timeout)
     if state.read_only:
         db.execute("PRAGMA query_only = 1")
-    elif _use_rollback_journal(state):
+
+
+def _set_journal(state: State) -> None:
+    """After the first load (a file refused there is left as it was): WAL, or the rollback
+    journal on a network file system, and the durability's synchronous setting."""
+    db = state.db
+    if not state.read_only and _use_rollback_journal(state):
         db.execute("PRAGMA journal_mode = DELETE").fetchall()
         db.execute("PRAGMA synchronous = FULL")
-    else:
+    elif not state.read_only:
         db.execute("PRAGMA journal_mode = WAL").fetchall()
         durable = state.options.durability == Durability.durable
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
@@ -171,10 +203,10 @@ def _open_connection(state: State, create: bool) -> None:
     state.synchronous = _SYNCHRONOUS_NAMES[level] if level in range(4) else str(level)
 
 
-def _create_file(state: State) -> None:
+def _new_file_meta(state: State) -> _format.Meta:
     options = state.options
     now = _format.now_us()
-    meta = _format.Meta(
+    return _format.Meta(
         app_schema_version=options.schema_version or 0,
         default_protocol=4 if options.protocol is None else options.protocol,
         created_us=now,
@@ -186,51 +218,78 @@ def _create_file(state: State) -> None:
         integrity_scheme=state.signer.scheme,
         key_id=state.signer.key_id,
     )
-    with _sqlite.transaction(state.db, write=True) as txn:
-        _format.create_schema(state.db, meta)
-        txn.commit()
 
 
-def _upgrade_file(state: State, from_version: int) -> None:
+def _create_or_upgrade(state: State) -> Plan:
+    """Under the writers' lock, in one write transaction: looks at the file again (another
+    process may have created or upgraded it since the first look) and creates or upgrades it
+    as it now needs. A file that must be refused now is left as it was (rolled back)."""
     with _sqlite.transaction(state.db, write=True) as txn:
-        _migrations.upgrade_format(state.db, state.path, from_version, FORMAT_VERSION)
+        found = _format.inspect_current(state.db, state.path, state.file)
+        plan = decide(state, found)
+        if plan.create:
+            _format.create_schema(state.db, _new_file_meta(state))
+        if plan.upgrade:
+            _migrations.upgrade_format(state.db, state.path, found.format_version,
+                                       FORMAT_VERSION)
         txn.commit()
+    state.file_format = FORMAT_VERSION if plan.create or plan.upgrade else found.format_version
+    return plan
+
+
+def _look_and_decide(state: State) -> Tuple[Inspection, Plan]:
+    """Inspects and decides without a lock. Readers take none, so a first look may fall in the
+    middle of another process's creation (an empty file): a refusal is confirmed by a second
+    look after any writer holding the lock file is done."""
+    try:
+        found = inspect_file(state)
+        return found, decide(state, found)
+    except FormatError:
+        state.wait_for_writers()
+    found = inspect_file(state)
+    return found, decide(state, found)
 
 
 def open_session(state: State, session: Any) -> None:
-    """Opens (or creates) the session file: under the shared lock when it exists, else the
-    exclusive one; a file that must be created, upgraded or migrated is looked at again once
-    the exclusive lock is held, since another process may have done it meanwhile."""
+    """Opens (or creates) the session file: looks at it without a lock, then creates or
+    upgrades it under the writers' lock (looking again there), loads it before anything else
+    changes it, and only then sets the journal mode and migrates (docs/FORMAT.md "Opening a
+    file"; mirrors lib/src/store/session_open.cpp)."""
     path = state.path
-    exists = _file_exists(path)
-    if not exists and state.options.mode != OpenMode.create:
+    if state.options.mode != OpenMode.create and not _file_exists(path, state.file):
         raise StoreError(f"cannot open '{path}': no such file", path)
-    exclusive = not exists
-    while True:
-        with state.lock(exclusive):
-            found = inspect_path(path, state.options.mode, state.options.lock_timeout)
-            plan = decide(state, found)
-            if plan.writes and not exclusive:
-                exclusive = True  # never converted in place: released, then taken again
-                continue
-            state.file_format = FORMAT_VERSION if plan.create else found.format_version
-            try:
-                _open_connection(state, plan.create)
-                _changes.start_feed(state)
-                if found.kind == "picklejar" and state.options.keep_backups and \
-                        not state.read_only:
-                    _backup.automatic_backup(state, found.meta)
+    found, plan = _look_and_decide(state)
+    state.file_format = found.format_version or FORMAT_VERSION
+    backup = (found.kind == "picklejar" and state.options.keep_backups > 0
+              and not state.read_only)
+    try:
+        if plan.create or plan.upgrade:
+            with state.writer_lock():
                 if plan.create:
-                    _create_file(state)
-                if plan.upgrade:
-                    _upgrade_file(state, found.format_version)
-                    state.file_format = FORMAT_VERSION
-                if plan.migrate:
-                    _migrations.migrate(state, session)
-                with _sqlite.transaction(state.db, write=False) as txn:
-                    state.refresh()
-                    _changes.begin(state)
-                    txn.commit()
-            except _sqlite.ERRORS as e:
-                raise _sqlite.wrap(e, path, "cannot open") from e
-            return
+                    _file_name.create_database_file(path, state.file, state.new_file_mode,
+                                                    state.options.follow_symlinks)
+                _open_connection(state, "rwc" if plan.create else "rw")
+                _changes.start_feed(state)
+                if backup:
+                    _backup.automatic_backup(state, found.meta)
+                plan = _create_or_upgrade(state)
+        else:
+            _open_connection(state, "ro" if state.read_only else "rw")
+            _changes.start_feed(state)
+            if backup:
+                _backup.automatic_backup(state, found.meta)
+        # The first load before anything else changes the file: one refused here is left
+        # as it was (no WAL switch yet).
+        with _sqlite.transaction(state.db, write=False) as txn:
+            state.refresh()
+            txn.commit()
+        _set_journal(state)
+        if plan.migrate:
+            with state.writer_lock():
+                _migrations.migrate(state, session)
+        with _sqlite.transaction(state.db, write=False) as txn:
+            state.refresh()
+            _changes.begin(state)
+            txn.commit()
+    except _sqlite.ERRORS as e:
+        raise _sqlite.wrap(e, path, "cannot open") from e

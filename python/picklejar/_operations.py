@@ -23,7 +23,7 @@ def save_one(state: State, key: str, change: Callable[[], T]) -> T:
     if state.in_transaction:
         return change()
     state.sync_writeback()
-    with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot save"):
+    with state.writer_lock(), _sqlite.errors_named(state.path, "cannot save"):
         with _sqlite.transaction(state.db, write=True) as txn:
             state.refresh()  # with every pending change in place
             # Only `key` is written: the other pending changes wait aside.
@@ -75,7 +75,6 @@ def read_sizes(state: State) -> Dict[str, int]:
     transact() or a migration, in the write transaction already open)."""
     with contextlib.ExitStack() as stack:
         if not state.in_transaction:
-            stack.enter_context(state.lock(exclusive=False))
             stack.enter_context(_sqlite.errors_named(state.path, "cannot read the sizes of"))
             stack.enter_context(_sqlite.transaction(state.db, write=False))
             state.check_schema_current()
@@ -86,7 +85,7 @@ def read_sizes(state: State) -> Dict[str, int]:
         page_count = db.execute("PRAGMA page_count").fetchone()[0]
         free_pages = db.execute("PRAGMA freelist_count").fetchone()[0]
     try:
-        wal_bytes = os.stat(state.path + "-wal").st_size
+        wal_bytes = os.stat(state.file + "-wal").st_size
     except OSError:
         wal_bytes = 0
     return {"entries": entries, "pickle_bytes": pickle_bytes, "page_size": page_size,

@@ -94,6 +94,8 @@ class Options:
     writeback: bool = False
     keep_backups: int = 0
     backup_directory: Optional[str] = None
+    file_mode: Optional[int] = None
+    follow_symlinks: bool = False
 
     def __post_init__(self) -> None:
         self.mode = _choice(OpenMode, self.mode, "mode")
@@ -108,7 +110,13 @@ class Options:
         if not isinstance(self.app_name, str):
             raise TypeError("app_name must be a str")
         self.classes = tuple(self.classes)
-        for flag in ("trusted_unsafe_pickle", "writeback"):
+        if self.file_mode is not None:
+            if isinstance(self.file_mode, bool) or not isinstance(self.file_mode, int):
+                raise TypeError(f"file_mode must be an int such as 0o600, not {self.file_mode!r}")
+            if self.file_mode & ~0o777 or self.file_mode & 0o600 != 0o600:
+                raise ValueError("file_mode must be 0o600-0o777 with owner read and write, not "
+                                 f"{self.file_mode:#o}")
+        for flag in ("trusted_unsafe_pickle", "writeback", "follow_symlinks"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be a bool, not {getattr(self, flag)!r}")
         if not isinstance(self.limits, DecodeLimits):

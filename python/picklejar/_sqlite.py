@@ -70,7 +70,11 @@ def as_sqlite_error(error: Union[sqlite3.Error, UnicodeDecodeError]) -> sqlite3.
 
 
 def uri_for(path: str, access: str) -> str:
-    """A file: URI for ``path`` (any characters) with mode ro, rw or rwc."""
+    """A file: URI for ``path`` (any characters) with mode ro, rw or rwc; "page_one" is ro with
+    immutable=1 (no locks, no -wal or -shm read or made: for looking at a file that may not be
+    ours, changing nothing)."""
+    if access == "page_one":
+        return uri_for(path, "ro") + "&immutable=1"
     if os.name == "nt":  # pragma: no cover - untested here: file:///C:/dir/file
         path = "/" + os.path.abspath(path).replace("\\", "/")
         return f"file://{urllib.parse.quote(path, safe='/:')}?mode={access}"

@@ -13,7 +13,7 @@ import pickle
 import sqlite3
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import _changes, _format, _locking, _rows, _schema
+from . import _changes, _file_name, _format, _locking, _rows, _schema
 from ._format import Meta
 from ._integrity import HMAC_SHA256, Signer
 from ._options import ConflictPolicy, OpenMode, Options
@@ -70,6 +70,12 @@ class State:
     def __init__(self, path: str, options: Options, version: str) -> None:
         self.path = path
         self.options = options
+        # What the name means (_file_name.py): the file opened, its lock file, and the bits
+        # of the files this session creates.
+        self.file = _file_name.resolve(path, options.follow_symlinks)
+        self.lock_file = _locking.lock_path_for(self.file)
+        self.new_file_mode = (options.file_mode if options.file_mode is not None
+                              else _file_name.default_mode(options.integrity_key is not None))
         self.signer = Signer(options.integrity_key)
         options.integrity_key = None  # the signer holds the key
         self.allowlist = Allowlist(options.classes)
@@ -107,14 +113,28 @@ class State:
 
     # ---- locks and checks ---------------------------------------------------------------------
 
-    def lock(self, exclusive: bool) -> _locking.FileLock:
-        """The lock file, within the lock timeout. A read-only session on read-only media,
-        where the lock file cannot be created, reads unlocked (SQLite's read transaction still
-        gives it a consistent snapshot)."""
+    def writer_lock(self) -> _locking.FileLock:
+        """The writers' lock (exclusive), within the lock timeout. It passes other processes'
+        shared locks (older picklejar readers, or another user holding the lock file): SQLite's
+        write lock, which every write transaction takes next, keeps writers apart. Readers
+        take no lock: SQLite's read transaction gives them a consistent snapshot."""
         return _locking.FileLock.acquire(
-            _locking.lock_path_for(self.path), exclusive, self.options.lock_timeout,
-            missing_ok=self.read_only,
+            self.lock_file, True, self.options.lock_timeout, pass_shared=True,
+            database_mode=self.new_file_mode,
         )
+
+    def wait_for_writers(self) -> None:
+        """For a reader about to refuse a file a writer may be creating: waits (up to the lock
+        timeout) until no writer holds the lock file. Nothing when there is no lock file (a
+        writer makes it before the database) or it cannot be opened: a refused file gets no
+        lock file next to it."""
+        if not os.path.lexists(self.lock_file):
+            return
+        try:
+            _locking.FileLock.acquire(self.lock_file, False, self.options.lock_timeout,
+                                      missing_ok=True).release()
+        except StoreError:
+            pass
 
     def require_writable(self, what: str) -> None:
         if self.read_only:
@@ -404,7 +424,7 @@ class State:
             return None
         if self.options.conflicts == ConflictPolicy.strict:
             self._check_conflicts()
-        revision, now = self.meta.revision + 1, _format.now_us()
+        revision, now = _format.next_revision(self.path, self.meta.revision), _format.now_us()
         db = self.db
         upserts, erased = [], []
         for key in sorted(self.pending):

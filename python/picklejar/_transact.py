@@ -27,7 +27,7 @@ class Transaction:
         state.require_writable("transact on")
         state.sync_writeback()  # changes made in place before: unsaved changes, as any other
         with contextlib.ExitStack() as stack:
-            stack.enter_context(state.lock(exclusive=True))
+            stack.enter_context(state.writer_lock())
             with _sqlite.errors_named(state.path, "cannot transact on"):
                 self._sql = stack.enter_context(_sqlite.transaction(state.db, write=True))
                 state.refresh()

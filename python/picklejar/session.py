@@ -65,8 +65,8 @@ class SessionInfo:
     writer_app: str  # the app_name of the last save
     created: datetime.datetime
     modified: datetime.datetime  # of the last save
-    # Sizes of the file now, read by ``info`` in one read transaction (under the shared
-    # lock): one consistent state of the file, which may be newer than ``revision``.
+    # Sizes of the file now, read by ``info`` in one read transaction (no lock file):
+    # one consistent state of the file, which may be newer than ``revision``.
     # Unsaved changes are not counted.
     entries: int = 0  # entries in the file
     pickle_bytes: int = 0  # the sum of their pickles' sizes
@@ -149,6 +149,8 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         writeback: bool = False,
         keep_backups: int = 0,
         backup_directory: Union[str, "os.PathLike[str]", None] = None,
+        file_mode: Optional[int] = None,
+        follow_symlinks: bool = False,
     ) -> None:
         """Opens (or creates) the session file ``path``.
 
@@ -198,6 +200,14 @@ class Session(MutableMapping):  # type: ignore[type-arg]
           makes the open fail. ``picklejar restore FILE`` puts the newest back. Default 0:
           none.
         - ``backup_directory``: where automatic backups go; default the file's directory.
+        - ``file_mode``: permission bits (0o600-0o777, owner read and write required) of the
+          files this session creates: the session file, so its -wal, -shm and -journal too,
+          and its lock file gets read and write for each class that may write the session.
+          Existing files keep theirs. Default: 0o600 with an ``integrity_key``, else 0o666
+          less the umask. Use 0o600 for sessions that hold secrets.
+        - ``follow_symlinks``: whether the session file's name may be a symbolic link
+          (default False: a link planted in a shared directory must not make this session
+          create or write a file elsewhere; the directories on the way are followed).
         """
         self._state_or_none: Optional[State] = None
         path = os.fspath(path)
@@ -208,6 +218,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             filesystem=filesystem, conflicts=conflicts, schema_version=schema_version,
             migrations=list(migrations), integrity_key=integrity_key, app_name=app_name,
             classes=classes, trusted_unsafe_pickle=trusted_unsafe_pickle, writeback=writeback,
+            file_mode=file_mode, follow_symlinks=follow_symlinks,
             limits=DecodeLimits() if limits is None else limits,
             keep_backups=keep_backups, backup_directory=backup_directory,
         )
@@ -426,13 +437,11 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     def check_database(self) -> List[str]:
         """SQLite's PRAGMA integrity_check of the whole file (pages, indexes, constraints)
-        under the shared lock: empty when the database is sound, else SQLite's messages.
+        in one read transaction: empty when the database is sound, else SQLite's messages.
         Entry digests are not part of it (reading an entry checks those). FormatError when
         another program changed the schema to one the format does not allow since the open."""
         state = self._state
         with contextlib.ExitStack() as stack:
-            if not state.in_transaction:  # inside transact() the exclusive lock is held
-                stack.enter_context(state.lock(exclusive=False))
             stack.enter_context(_sqlite.errors_named(state.path, "cannot check"))
             if not state.in_transaction:
                 txn = stack.enter_context(_sqlite.transaction(state.db, write=False))
@@ -444,8 +453,8 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     @property
     def info(self) -> SessionInfo:
-        """The file's versions and writers as last seen, and its sizes now (a read transaction
-        under the shared lock: LockTimeout, SqliteError)."""
+        """The file's versions and writers as last seen, and its sizes now (one read transaction,
+        no lock file: SqliteError)."""
         state = self._state
         meta = state.meta
         return SessionInfo(
@@ -576,14 +585,14 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     def load(self) -> Changes:
         """Brings in what other sessions saved since this one last looked, as one consistent
-        snapshot (a read transaction under the shared lock), and returns the keys they changed
+        snapshot (one read transaction: readers take no lock file), and returns the keys they changed
         since the previous load() or wait_for_change() returned — those that save(),
         transact(), increment() and add() brought in meanwhile included. Unsaved changes stay
         on top (a key listed may be hidden by this session's own unsaved change to it)."""
         state = self._state
         state.require_outside_transaction("load")
         state.sync_writeback()  # in-place changes are unsaved changes: they stay on top
-        with state.lock(exclusive=False), _sqlite.errors_named(state.path, "cannot load"):
+        with _sqlite.errors_named(state.path, "cannot load"):
             with _sqlite.transaction(state.db, write=False) as txn:
                 state.refresh()
                 changes = _changes.take(state)
@@ -601,7 +610,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         state.sync_writeback()
         if not state.pending:
             return
-        with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot save"):
+        with state.writer_lock(), _sqlite.errors_named(state.path, "cannot save"):
             with _sqlite.transaction(state.db, write=True) as txn:
                 state.refresh()
                 written = state.write_pending(force=False)
@@ -635,7 +644,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         if state.pending:
             raise StoreError(f"cannot convert the protocol of '{state.path}' with unsaved "
                              "changes: save() or discard() first", state.path)
-        with state.lock(exclusive=True), _sqlite.errors_named(state.path, "cannot convert"):
+        with state.writer_lock(), _sqlite.errors_named(state.path, "cannot convert"):
             with _sqlite.transaction(state.db, write=True) as txn:
                 state.refresh()
                 state.undo = {}
@@ -692,7 +701,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     def backup(self, path: Union[str, "os.PathLike[str]"]) -> BackupInfo:
         """Writes a complete copy of the file as it is now to ``path``: SQLite's VACUUM INTO
-        under the shared lock (one consistent snapshot while other processes keep reading and
+        in one read transaction, no lock file (one consistent snapshot while other processes keep reading and
         writing), so the copy is compacted, has every committed save (no -wal file to bring
         along) and uses the rollback journal until a session opens it. It is written under a
         temporary name, synced, checked (SQLite's integrity check, the format check of
@@ -705,8 +714,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         state.require_outside_transaction("back up")
         out = os.fspath(path)
         _backup.check_target(state, out)
-        with state.lock(exclusive=False):
-            return _backup.copy_checked(state, out)
+        return _backup.copy_checked(state, out)  # one read transaction, as every reader
 
     def restore(self, backup: Union[str, "os.PathLike[str]"]) -> None:
         """Makes the file hold what the session file ``backup`` holds (a backup() copy, or any

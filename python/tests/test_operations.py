@@ -198,7 +198,8 @@ class OptionsTest(ScratchTest):
                              ["mode", "lock_timeout", "protocol", "durability", "filesystem",
                               "conflicts", "schema_version", "migrations", "integrity_key",
                               "app_name", "classes", "limits", "trusted_unsafe_pickle",
-                              "writeback", "keep_backups", "backup_directory"])
+                              "writeback", "keep_backups", "backup_directory", "file_mode",
+                              "follow_symlinks"])
             for p in options:
                 self.assertIs(p.kind, inspect.Parameter.KEYWORD_ONLY, p.name)
                 self.assertIsNot(p.annotation, inspect.Parameter.empty, p.name)

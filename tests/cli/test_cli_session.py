@@ -60,6 +60,48 @@ class SessionCliTest(unittest.TestCase):
         make_session(self.file, {k: pickle.dumps(v, 4) for k, v in VALUES.items()})
 
 
+class FilesAndModes(SessionCliTest):
+    """Issue 15: --file-mode, --follow-symlinks, and export -o keeping the session's bits."""
+
+    def bits(self, path):
+        return os.stat(path).st_mode & 0o777
+
+    def test_file_mode_reaches_the_session_its_wal_shm_and_lock_file(self):
+        self.ok("set", "--file-mode", "600", self.file, "token", "--json", '"secret"')
+        for suffix in ("", ".lock"):
+            self.assertEqual(self.bits(self.file + suffix), 0o600, suffix)
+        old = os.umask(0o022)
+        try:
+            self.ok("set", self.path("plain.pj"), "k", "--json", "1")
+        finally:
+            os.umask(old)
+        self.assertEqual(self.bits(self.path("plain.pj")), 0o644)
+        for bad in ("400", "1600", "6x0"):
+            result = run(["set", "--file-mode", bad, self.path("bad.pj"), "k", "--json", "1"])
+            self.assertEqual(result.returncode, 1, result)
+            self.assertFalse(os.path.exists(self.path("bad.pj")))
+
+    def test_export_keeps_the_session_files_bits(self):
+        self.ok("set", "--file-mode", "600", self.file, "token", "--json", '"secret"')
+        old = os.umask(0o022)
+        try:
+            self.ok("export", self.file, "-o", self.path("out.json"))
+        finally:
+            os.umask(old)
+        self.assertEqual(self.bits(self.path("out.json")), 0o600)
+
+    def test_a_symlink_is_followed_only_with_follow_symlinks(self):
+        os.mkdir(self.path("private"))
+        os.symlink(self.path("private/victim.pj"), self.path("planted.pj"))
+        one_line_error(self, run(["set", self.path("planted.pj"), "k", "--json", "1"]), 1,
+                       "symbolic link")
+        self.assertEqual(os.listdir(self.path("private")), [])
+        self.ok("set", self.file, "k", "--json", "1")
+        os.symlink(self.file, self.path("mine.pj"))
+        one_line_error(self, run(["get", self.path("mine.pj"), "k"]), 1, "symbolic link")
+        self.assertEqual(self.ok("get", "--follow-symlinks", self.path("mine.pj"), "k"), b"1\n")
+
+
 class HelpAndUsage(SessionCliTest):
     def test_every_verb_has_help_with_an_example_and_exit_statuses(self):
         for verb in VERBS:

@@ -37,9 +37,10 @@
 //   - Opening either succeeds fully or throws; a file that is not a picklejar file is
 //     refused with FormatError and never written.
 //   - save(), transact(), increment(), add(), convert_protocol() and migrations are one
-//     SQLite transaction (BEGIN IMMEDIATE, under the exclusive lock of the sidecar
+//     SQLite transaction (BEGIN IMMEDIATE, after the writers' lock of the sidecar
 //     "<file>.lock"): after a crash at any moment the file holds exactly the old or the new
-//     state.
+//     state. Readers take no lock: SQLite's read transaction gives them a consistent
+//     snapshot, and they never keep a writer waiting.
 //   - Every entry is checked against its SHA-256 (or HMAC-SHA256 with an integrity key)
 //     before a byte of it is decoded, and decoded by the safe decoder (pickle.hpp): nothing
 //     named in a pickle is ever executed.
@@ -176,6 +177,17 @@ struct SessionOptions {
   // created with a key must be opened with the same key, and one created without a key
   // must be opened without one; anything else is an IntegrityError at open.
   std::optional<std::string> integrity_key;
+  // Permission bits (0600-0777; owner read and write required) of the files this session
+  // creates: the session file, and so its -wal, -shm and -journal files, which SQLite gives
+  // the session file's bits; its lock file gets read and write for each class that may write
+  // the session file. Existing files keep theirs. Default: 0600 with an integrity_key (signed
+  // state is the application's own: nobody else needs to read it), else 0666 & ~umask.
+  std::optional<unsigned> file_mode;
+  // Whether the session file's name may be a symbolic link. Default false: the last
+  // component of the path is never followed (a link another user planted in a shared
+  // directory must not make this session create or write a file elsewhere); the directories
+  // on the way are. Set it for sessions you keep behind a link of your own.
+  bool follow_symlinks = false;
   // How entries are decoded (limits, global allowlist, ...). Default: the safe defaults.
   DecodeOptions decode;
   // Recorded in the file (meta row writer_app) by every save of this session. Default "".
@@ -225,8 +237,8 @@ struct SessionFileInfo {
   std::string writer_app;  // SessionOptions::app_name of the last save
   std::chrono::system_clock::time_point created;
   std::chrono::system_clock::time_point modified;  // of the last save
-  // Sizes of the file now: read by file_info() in one read transaction (under the shared
-  // lock), so they describe one consistent state of the file, which may be newer than the
+  // Sizes of the file now: read by file_info() in one read transaction (no lock file),
+  // so they describe one consistent state of the file, which may be newer than the
   // revision above. Unsaved changes are not counted.
   std::int64_t entries = 0;       // entries in the file
   std::int64_t pickle_bytes = 0;  // the sum of their pickles' sizes
@@ -301,9 +313,11 @@ class Session {
 
   // Opens (or creates) the session file at `path`. Throws FormatError (foreign, empty in
   // read_write/read_only, truncated, newer format or app schema than allowed), IntegrityError
-  // (integrity key mismatch), LockTimeout, SqliteError, StoreError (a missing file without
-  // create), ValueError (bad options: protocol outside 0-5, a negative timeout, migrations
-  // without schema_version, not going up, or two starting at one version). Exceptions a
+  // (integrity key mismatch), LockTimeout,
+  // SqliteError, StoreError (a missing file without create, a symbolic link without
+  // follow_symlinks, a name too long for the file system), ValueError (bad options: protocol
+  // outside 0-5, a negative timeout, a file_mode outside 0600-0777, migrations without
+  // schema_version, not going up, or two starting at one version). Exceptions a
   // migration throws propagate unchanged (the file stays unmigrated).
   explicit Session(const std::filesystem::path& path, const SessionOptions& options = {});
   static Session open(const std::filesystem::path& path, const SessionOptions& options = {}) {
@@ -312,8 +326,8 @@ class Session {
   // Every object in the schema of the session file at `path` that docs/FORMAT.md does not
   // allow (a trigger, a view, a virtual table, an index or a changed table: what makes the
   // constructor refuse the file with FormatError), one line each; empty when the schema is
-  // sound. Reads only the schema, under the shared lock. Throws SqliteError for a file
-  // SQLite cannot read, LockTimeout.
+  // sound. Reads only the schema, in one read transaction (no lock file). Throws SqliteError
+  // for a file SQLite cannot read, StoreError as the constructor.
   static std::vector<std::string> schema_problems(const std::filesystem::path& path,
                                                   const SessionOptions& options = {});
 
@@ -430,15 +444,15 @@ class Session {
   Iterator end() const;
   // Protocol, size and revision of an entry; empty when there is none.
   std::optional<EntryInfo> entry_info(std::string_view key) const;
-  // The file's versions and writers as last seen, and its sizes now (a read transaction
-  // under the shared lock: LockTimeout, SqliteError).
+  // The file's versions and writers as last seen, and its sizes now (one read transaction:
+  // SqliteError).
   SessionFileInfo file_info() const;
   // The entry's pickle exactly as stored, without decoding it; empty when there is none.
   // Checks the digest first (IntegrityError, as find()) unless `verify` is false, which is
   // for tools that look at damaged entries (`picklejar get --format pickle --unverified`).
   std::optional<std::string> find_pickle(std::string_view key, bool verify = true) const;
   // SQLite's PRAGMA integrity_check of the whole file (pages, indexes, constraints), under
-  // the shared lock: empty when the database is sound, otherwise SQLite's messages. Entry
+  // one read transaction: empty when the database is sound, otherwise SQLite's messages. Entry
   // digests are not part of it (find() checks those). Throws FormatError when another
   // program changed the schema to one the format does not allow since the session opened.
   std::vector<std::string> check_database() const;
@@ -489,7 +503,8 @@ class Session {
 
   // ---- synchronizing with the file ------------------------------------------------------------
   // Brings in what other sessions saved since this one last looked, as one consistent
-  // snapshot (a read transaction under the shared lock), and returns the keys they changed
+  // snapshot (one SQLite read transaction: readers take no lock file, so they never keep a
+  // writer waiting), and returns the keys they changed
   // since the previous load() or wait_for_change() returned — those that save(), transact(),
   // increment() and add() brought in meanwhile included. Unsaved changes stay, on top (a key
   // listed may be hidden by this session's own unsaved change to it).
@@ -565,10 +580,10 @@ class Session {
   Changes wait_for_change(std::chrono::milliseconds timeout);
 
   // ---- the whole file --------------------------------------------------------------------------
-  // Writes a complete copy of the file as it is now to `out`: SQLite's VACUUM INTO under the
-  // shared lock (one consistent snapshot; other processes keep reading and writing), so the
-  // copy is compacted, has every committed save (no -wal file to bring along) and uses the
-  // rollback journal until a session opens it. The copy is written under a temporary name
+  // Writes a complete copy of the file as it is now to `out`: SQLite's VACUUM INTO in one read
+  // transaction, taking no lock file (one consistent snapshot; other processes keep reading and
+  // writing), so the copy is compacted, has every committed save (no -wal file to bring along) and
+  // uses the rollback journal until a session opens it. The copy is written under a temporary name
   // next to `out`, synced, checked (SQLite's integrity check, the format check of opening,
   // every entry's digest), given the file's permission bits, and only then renamed to `out`,
   // replacing a file there: `out` never holds half a backup. Unsaved changes are not in it.

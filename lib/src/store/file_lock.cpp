@@ -59,6 +59,7 @@ struct FileLock::State {
   LockEntry* entry = nullptr;        // nullptr: MissingLockFile::read_unlocked
   LockMode mode = LockMode::shared;
   bool held = false;
+  bool record_lock = false;  // false: passed other processes' shared locks
 
   bool mine() const { return entry && held && registry == &LockRegistry::current(); }
 };
@@ -70,22 +71,30 @@ fs::path lock_path_for(const fs::path& database) {
 }
 
 FileLock FileLock::acquire(const fs::path& lock_file, LockMode mode,
-                           std::chrono::milliseconds timeout, MissingLockFile missing) {
+                           std::chrono::milliseconds timeout, const LockOptions& options) {
   timeout = clamp(timeout);
   const auto deadline = LockClock::now() + timeout;
-  const bool may_be_missing = missing == MissingLockFile::read_unlocked && mode == LockMode::shared;
+  const bool may_be_missing =
+      options.missing == MissingLockFile::read_unlocked && mode == LockMode::shared;
+  const bool pass_shared = options.shared_holders == SharedHolders::pass;
   LockRegistry& registry = LockRegistry::current();
   // The first try may take the file the path named when this process last looked it up
   // (`recent`, no stat()). A lock on a file the path no longer names (deleted or replaced
   // since, or while we waited) guards nothing: let it go and lock the file it names now. A
   // stale guess costs neither the deadline nor a timeout.
   for (bool recent = true;; recent = false) {
-    EntryRef entry(registry, registry.ref(lock_file, mode, may_be_missing, recent));
-    if (!entry) return FileLock(std::make_unique<State>(State{&registry, nullptr, mode, false}));
-    const auto outcome = entry->acquire(mode, deadline, lock_file);
+    EntryRef entry(registry,
+                   registry.ref(lock_file, mode, may_be_missing, recent, options.database_mode));
+    if (!entry)
+      return FileLock(std::make_unique<State>(State{&registry, nullptr, mode, false, false}));
+    const auto outcome = entry->acquire(mode, deadline, lock_file, pass_shared);
+    if (outcome == LockEntry::Outcome::passed)  // no record lock: which file no longer matters
+      return FileLock(
+          std::make_unique<State>(State{&registry, entry.release(), mode, true, false}));
     if (outcome == LockEntry::Outcome::acquired) {
       if (file_id_of(lock_file) == entry->id)
-        return FileLock(std::make_unique<State>(State{&registry, entry.release(), mode, true}));
+        return FileLock(
+            std::make_unique<State>(State{&registry, entry.release(), mode, true, true}));
       entry->release(mode);
     } else if (!recent || file_id_of(lock_file) == entry->id) {
       time_out(lock_file, mode, timeout, holder_text(outcome, entry->fd(), mode));
@@ -112,6 +121,8 @@ FileLock::~FileLock() { release(); }
 LockMode FileLock::mode() const noexcept { return state_ ? state_->mode : LockMode::shared; }
 
 bool FileLock::held() const noexcept { return state_ && state_->mine(); }
+
+bool FileLock::holds_record_lock() const noexcept { return held() && state_->record_lock; }
 
 void FileLock::release() noexcept {
   if (!state_ || !state_->held) return;

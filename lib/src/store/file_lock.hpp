@@ -10,9 +10,12 @@
 // reader/writer lock on top. docs/FORMAT.md "Lock protocol" states the protocol between
 // processes; docs/LOCKING.md the design inside one.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace picklejar::store {
 
@@ -30,6 +33,24 @@ enum class MissingLockFile {
                   // reading: a writer must create the lock file first, after which readers
                   // lock it; SQLite's own read transaction still gives a consistent snapshot.
                   // Exclusive requests still fail.
+};
+
+// What an exclusive request does when other processes hold the lock file shared (F_RDLCK).
+// The protocol (docs/FORMAT.md "Lock protocol") no longer has readers take the lock, so a
+// shared lock is an older picklejar reading, or another user holding it to keep writers out:
+// session writers pass it (SQLite's own write lock is what excludes writers) rather than wait.
+enum class SharedHolders {
+  wait,  // wait for them like for any holder (the default)
+  pass,  // do not wait: return a FileLock that keeps this process's threads out but holds no
+         // record lock (holds_record_lock() == false)
+};
+
+struct LockOptions {
+  MissingLockFile missing = MissingLockFile::fail;
+  SharedHolders shared_holders = SharedHolders::wait;  // exclusive requests only
+  // The mode the database will get, for a lock file created before the database exists
+  // (open_lock_file, lock_fcntl.hpp); default 0666 & ~umask.
+  std::optional<mode_t> database_mode;
 };
 
 // A held lock; released when destroyed (or by release()). Move-only. Not reentrant: a thread
@@ -50,8 +71,14 @@ class FileLock {
   // out, StoreError when the file cannot be created, opened or locked. A zero timeout tries
   // once; timeouts beyond ten years are ten years.
   static FileLock acquire(const std::filesystem::path& lock_file, LockMode mode,
+                          std::chrono::milliseconds timeout, const LockOptions& options);
+  static FileLock acquire(const std::filesystem::path& lock_file, LockMode mode,
                           std::chrono::milliseconds timeout,
-                          MissingLockFile missing = MissingLockFile::fail);
+                          MissingLockFile missing = MissingLockFile::fail) {
+    LockOptions options;
+    options.missing = missing;
+    return acquire(lock_file, mode, timeout, options);
+  }
 
   FileLock(FileLock&&) noexcept;
   FileLock& operator=(FileLock&&) noexcept;
@@ -59,7 +86,10 @@ class FileLock {
 
   LockMode mode() const noexcept;  // shared for a moved-from FileLock
   bool held() const noexcept;      // false once released, moved from, or in a forked child
-  void release() noexcept;         // idempotent
+  // Whether this process holds the record lock (false for a lock that holds nothing, and for
+  // an exclusive lock that passed other processes' shared locks).
+  bool holds_record_lock() const noexcept;
+  void release() noexcept;  // idempotent
 
  private:
   struct State;

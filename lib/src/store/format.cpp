@@ -2,6 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -40,11 +44,11 @@ void check_not_truncated(Db& db) {
   const std::int64_t page_size = pragma_int(db, "PRAGMA page_size");
   struct stat file {};
   struct stat wal {};
-  if (::stat(db.path().c_str(), &file) != 0) return;
+  if (::stat(db.file().c_str(), &file) != 0) return;
   // SQLite keeps the WAL next to the file a symlink points to: ask it where.
   const char* main_file = sqlite3_db_filename(db.handle(), "main");
   const char* wal_path = main_file ? sqlite3_filename_wal(main_file) : nullptr;
-  const std::string fallback = db.path() + "-wal";
+  const std::string fallback = db.file().string() + "-wal";
   if (::stat(wal_path && *wal_path ? wal_path : fallback.c_str(), &wal) == 0 && wal.st_size > 0)
     return;
   if (file.st_size < pages * page_size)
@@ -144,18 +148,37 @@ void check_tables(Db& db) {
   db.query("SELECT key, revision FROM tombstones LIMIT 0");
 }
 
+bool wal_has_frames(const std::filesystem::path& file) {
+  struct stat st {};
+  std::filesystem::path wal = file;
+  wal += "-wal";
+  return ::stat(wal.c_str(), &st) == 0 && st.st_size > 0;
+}
+
+[[noreturn]] void refuse_application_id(const Db& db, std::int64_t app_id) {
+  not_picklejar(db, fmt::format("an SQLite database with application_id 0x{:08x} (picklejar "
+                                "files have 0x{:08x}, \"PJAR\")",
+                                static_cast<std::uint32_t>(app_id),
+                                static_cast<std::uint32_t>(kApplicationId)));
+}
+
 Inspection inspect_in_transaction(Db& db) {
   Inspection found;
-  if (pragma_int(db, "PRAGMA page_count") == 0) {
+  // Only a 0-byte file is empty: SQLite shows a file shorter than its header as 0 pages too,
+  // and inside a write transaction it shows an empty file as 1 page (the page 1 it would
+  // write at the commit).
+  struct stat st {};
+  const bool zero_bytes =
+      ::stat(db.file().c_str(), &st) == 0 && st.st_size == 0 && !wal_has_frames(db.file());
+  if (zero_bytes) {
     found.kind = Inspection::Kind::empty;
     return found;
   }
+  if (pragma_int(db, "PRAGMA page_count") == 0)
+    not_picklejar(db, fmt::format("{} bytes that are not an SQLite database",
+                                  static_cast<std::int64_t>(st.st_size)));
   const std::int64_t app_id = pragma_int(db, "PRAGMA application_id");
-  if (app_id != kApplicationId)
-    not_picklejar(db, fmt::format("an SQLite database with application_id 0x{:08x} (picklejar "
-                                  "files have 0x{:08x}, \"PJAR\")",
-                                  static_cast<std::uint32_t>(app_id),
-                                  static_cast<std::uint32_t>(kApplicationId)));
+  if (app_id != kApplicationId) refuse_application_id(db, app_id);
   check_not_truncated(db);
   found.kind = Inspection::Kind::picklejar;
   found.format_version = pragma_int(db, "PRAGMA user_version");
@@ -192,12 +215,51 @@ std::int64_t now_us() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-Inspection inspect(Db& db) {
-  try {
-    Transaction txn(db, Transaction::Kind::read);
-    Inspection found = inspect_in_transaction(db);
-    txn.commit();
+Inspection look_at(const FileName& name, const DbLimits& limits) {
+  refuse_symlink(name);
+  struct stat st {};
+  if (::stat(name.file.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Inspection{};
+    throw StoreError(name.shown, std::nullopt,
+                     fmt::format("cannot open '{}': {}", name.shown, std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode))
+    throw StoreError(name.shown, std::nullopt,
+                     fmt::format("cannot open '{}': not a regular file", name.shown));
+  Inspection found;
+  if (st.st_size == 0) {
+    found.kind = Inspection::Kind::empty;
     return found;
+  }
+  found.kind = Inspection::Kind::picklejar;  // for inspect() to decide
+  const auto db = Db::open(name, Db::Access::page_one, limits);
+  try {
+    Transaction txn(*db, Transaction::Kind::read);
+    if (pragma_int(*db, "PRAGMA page_count") == 0)
+      not_picklejar(*db, fmt::format("{} bytes that are not an SQLite database",
+                                     static_cast<std::int64_t>(st.st_size)));
+    const std::int64_t app_id = pragma_int(*db, "PRAGMA application_id");
+    // A WAL with frames may hold a newer page 1 (a file created in WAL mode, not checkpointed
+    // yet): then inspect() reads it through the WAL.
+    if (app_id != kApplicationId && !wal_has_frames(name.file)) refuse_application_id(*db, app_id);
+    txn.commit();
+  } catch (const SqliteError& e) {
+    if (is_damage(e.code())) not_picklejar(*db, sqlite3_errstr(e.code()));
+    throw;
+  }
+  return found;
+}
+
+Inspection inspect(Db& db) {
+  Transaction txn(db, Transaction::Kind::read);
+  Inspection found = inspect_current(db);
+  txn.commit();
+  return found;
+}
+
+Inspection inspect_current(Db& db) {
+  try {
+    return inspect_in_transaction(db);
   } catch (const SqliteError& e) {
     if (is_damage(e.code())) not_picklejar(db, sqlite3_errstr(e.code()));
     if ((e.code() & 0xff) == SQLITE_ERROR)  // a missing table or column
@@ -226,6 +288,15 @@ std::int64_t read_revision(Db& db) {
     not_picklejar(
         db, fmt::format("meta row 'revision' is out of range (allowed: 0 to {})", kMaxRevision));
   return revision;
+}
+
+std::int64_t next_revision(const Db& db, std::int64_t revision) {
+  if (revision >= kMaxRevision)
+    throw FormatError(db.path(), std::nullopt,
+                      fmt::format("cannot write to '{}': its revision is {}, the largest a file "
+                                  "may hold",
+                                  db.path(), revision));
+  return revision + 1;
 }
 
 void write_meta(Db& db, std::string_view name, std::int64_t value) {

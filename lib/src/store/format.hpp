@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "file_name.hpp"
 #include "sqlite.hpp"
 
 namespace picklejar::store {
@@ -57,11 +58,22 @@ struct Inspection {
   Meta meta;
 };
 
+// What `name` holds, found before any connection that could change anything opens it:
+// missing; empty (0 bytes, and only then); or, read through an immutable connection (no
+// locks, no -wal or -shm made), not an SQLite database or another application's database
+// (unless a non-empty -wal may hold a newer page 1): FormatError naming the file. Kind
+// picklejar means "inspect() decides". StoreError for a symbolic link (unless followed) or a
+// file that is not a regular file, and when stat() fails.
+Inspection look_at(const FileName& name, const DbLimits& limits);
+
 // Reads what `db` holds (page 1, the schema, the meta table, the tables' columns) inside a
 // read transaction. Throws FormatError naming the file for anything that is not a picklejar
 // file (another database, random bytes, a truncated or damaged file, a schema that is not the
 // format's, a malformed meta table); SqliteError for other SQLite failures (I/O, busy).
 Inspection inspect(Db& db);
+// The same inside the caller's transaction (a write transaction deciding what to create or
+// upgrade).
+Inspection inspect_current(Db& db);
 
 // Inside a write transaction on an empty database: sets the pragmas, creates the tables and
 // indexes of meta.format_version (schema_check.hpp lists them) and writes `meta`.
@@ -73,6 +85,10 @@ Meta read_meta(Db& db);
 std::int64_t read_revision(Db& db);
 void write_meta(Db& db, std::string_view name, std::int64_t value);
 void write_meta(Db& db, std::string_view name, std::string_view value);
+
+// The revision a write transaction writes after `revision`: FormatError naming the file when
+// `revision` is kMaxRevision already (the counter is spent; no writer may leave the range).
+std::int64_t next_revision(const Db& db, std::int64_t revision);
 
 // Microseconds since the Unix epoch, the unit of every time in the file.
 std::int64_t now_us();

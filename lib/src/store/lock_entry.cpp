@@ -17,9 +17,9 @@ LockCounts LockEntry::counts() {
 }
 
 LockEntry::Outcome LockEntry::acquire(LockMode mode, LockClock::time_point deadline,
-                                      const std::filesystem::path& path) {
+                                      const std::filesystem::path& path, bool pass_shared) {
   std::unique_lock lock(mutex_);
-  return mode == LockMode::exclusive ? acquire_exclusive(lock, deadline, path)
+  return mode == LockMode::exclusive ? acquire_exclusive(lock, deadline, path, pass_shared)
                                      : acquire_shared(lock, deadline, path);
 }
 
@@ -41,7 +41,7 @@ LockEntry::Outcome LockEntry::acquire_shared(std::unique_lock<std::mutex>& lock,
   lock.unlock();
   bool got = false;
   try {
-    got = poll_lock_fd(fd(), LockMode::shared, deadline, path);
+    got = poll_lock_fd(fd(), LockMode::shared, deadline, path) == PollResult::locked;
   } catch (...) {
     lock.lock();
     taking_shared_ = false;
@@ -57,7 +57,8 @@ LockEntry::Outcome LockEntry::acquire_shared(std::unique_lock<std::mutex>& lock,
 
 LockEntry::Outcome LockEntry::acquire_exclusive(std::unique_lock<std::mutex>& lock,
                                                 LockClock::time_point deadline,
-                                                const std::filesystem::path& path) {
+                                                const std::filesystem::path& path,
+                                                bool pass_shared) {
   ++waiting_;
   ++writers_waiting_;
   const bool free = changed_.wait_until(
@@ -70,9 +71,9 @@ LockEntry::Outcome LockEntry::acquire_exclusive(std::unique_lock<std::mutex>& lo
   }
   writer_ = true;  // no holder is left here, so this process holds no fcntl lock on the file
   lock.unlock();
-  bool got = false;
+  PollResult got = PollResult::timed_out;
   try {
-    got = poll_lock_fd(fd(), LockMode::exclusive, deadline, path);
+    got = poll_lock_fd(fd(), LockMode::exclusive, deadline, path, pass_shared);
   } catch (...) {
     lock.lock();
     writer_ = false;
@@ -80,7 +81,8 @@ LockEntry::Outcome LockEntry::acquire_exclusive(std::unique_lock<std::mutex>& lo
     throw;
   }
   lock.lock();
-  if (got) return Outcome::acquired;
+  if (got == PollResult::locked) return Outcome::acquired;
+  if (got == PollResult::shared) return Outcome::passed;  // writer_ stays: threads here wait
   writer_ = false;
   changed_.notify_all();
   return Outcome::held_elsewhere;

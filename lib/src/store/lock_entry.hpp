@@ -26,16 +26,22 @@ struct LockCounts {
 
 class LockEntry {
  public:
-  enum class Outcome { acquired, held_here, held_elsewhere };
+  enum class Outcome {
+    acquired,        // the lock, in this process and across processes
+    passed,          // exclusive with `pass_shared`: this process's threads are kept out, but
+                     // other processes held the file shared, so no record lock was taken
+    held_here,       // another FileLock of this process kept it until the deadline
+    held_elsewhere,  // another process did
+  };
 
   LockEntry(OpenedLockFile file) noexcept;
   LockEntry(const LockEntry&) = delete;
   LockEntry& operator=(const LockEntry&) = delete;
 
-  // Waits until `deadline` at the in-process level, then for the fcntl lock with what is left.
-  // held_here: another FileLock of this process kept it; held_elsewhere: another process did.
-  // Throws StoreError when fcntl fails.
-  Outcome acquire(LockMode mode, LockClock::time_point deadline, const std::filesystem::path& path);
+  // Waits until `deadline` at the in-process level, then for the fcntl lock with what is left
+  // (see Outcome). Throws StoreError when fcntl fails.
+  Outcome acquire(LockMode mode, LockClock::time_point deadline, const std::filesystem::path& path,
+                  bool pass_shared = false);
   void release(LockMode mode) noexcept;
 
   int fd() const noexcept { return fd_.load(std::memory_order_acquire); }
@@ -55,7 +61,7 @@ class LockEntry {
   Outcome acquire_shared(std::unique_lock<std::mutex>& lock, LockClock::time_point deadline,
                          const std::filesystem::path& path);
   Outcome acquire_exclusive(std::unique_lock<std::mutex>& lock, LockClock::time_point deadline,
-                            const std::filesystem::path& path);
+                            const std::filesystem::path& path, bool pass_shared);
 
   std::atomic<int> fd_;
   std::mutex mutex_;

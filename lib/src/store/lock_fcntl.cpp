@@ -11,7 +11,11 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include <picklejar/error.hpp>
+
+#include "file_name.hpp"
 
 namespace picklejar::store {
 namespace {
@@ -20,7 +24,9 @@ namespace ipc = boost::interprocess::ipcdetail;
 namespace fs = std::filesystem;
 
 // O_NONBLOCK: opening a FIFO planted at the lock path must not hang (fstat rejects it next).
-constexpr int kOpenFlags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+// O_NOFOLLOW: a symbolic link planted at the lock path must not make us open (or create) the
+// file it points to.
+constexpr int kOpenFlags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW;
 
 [[noreturn]] void fail(const fs::path& path, const char* what, const char* why) {
   throw StoreError(path.string(), std::nullopt,
@@ -33,17 +39,37 @@ constexpr int kOpenFlags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 
 bool is_read_only_error(int error) { return error == EACCES || error == EPERM || error == EROFS; }
 
-// Gives a lock file we just created its database's permission bits, and its owner when we
-// are root (like SQLite's robust_open/robustFchown for -wal and -shm), so another user who
-// may open the session may lock it and nobody else can. Best effort, as in SQLite.
-void mirror_database(int fd, const fs::path& lock_file) {
-  if (lock_file.extension() != ".lock") return;
+std::filesystem::path database_of(const fs::path& lock_file) {
   fs::path database = lock_file;
-  database.replace_extension();
+  if (database.extension() == ".lock") database.replace_extension();
+  return database;
+}
+
+// Gives a lock file we just created read and write permission for the users who may write its
+// database, and its owner when we are root (as SQLite's robust_open/robustFchown give -wal and
+// -shm the database's), so that nobody who can only read the session can hold a lock on it.
+void set_up_new(int fd, const fs::path& lock_file, std::optional<mode_t> database_mode) {
   struct stat st {};
-  if (::stat(database.c_str(), &st) != 0) return;
-  if (::geteuid() == 0) (void)!::fchown(fd, st.st_uid, st.st_gid);
-  (void)::fchmod(fd, st.st_mode & 0666);
+  if (lock_file.extension() == ".lock" && ::stat(database_of(lock_file).c_str(), &st) == 0) {
+    if (::geteuid() == 0) (void)!::fchown(fd, st.st_uid, st.st_gid);
+    (void)::fchmod(fd, lock_file_mode(st.st_mode));
+  } else {
+    (void)::fchmod(fd, lock_file_mode(database_mode.value_or(default_file_mode(false))));
+  }
+}
+
+// A lock file another user owns is theirs to lock forever (or to have planted): only ours, and
+// the database owner's (who made it for everyone who may write the session), are used.
+void check_owner(int fd, const struct stat& st, const fs::path& path) {
+  if (st.st_uid == ::geteuid() || st.st_uid == 0) return;  // root could do anything anyway
+  struct stat database {};
+  if (::stat(database_of(path).c_str(), &database) == 0 && st.st_uid == database.st_uid) return;
+  ::close(fd);
+  fail(path, "cannot use lock file",
+       fmt::format("it belongs to user {}, neither this process's user ({}) nor the owner of "
+                   "the database",
+                   st.st_uid, ::geteuid())
+           .c_str());
 }
 
 OpenedLockFile checked(int fd, bool writable, const fs::path& path) {
@@ -57,7 +83,14 @@ OpenedLockFile checked(int fd, bool writable, const fs::path& path) {
     ::close(fd);
     fail(path, "cannot use lock file", "not a regular file");
   }
+  check_owner(fd, st, path);
   return {fd, writable, FileId{st.st_dev, st.st_ino}};
+}
+
+[[noreturn]] void fail_open(const fs::path& path, const char* doing, int error) {
+  if (error == ELOOP)
+    fail(path, doing, "it is a symbolic link, which picklejar never follows for a lock file");
+  fail(path, doing, error);
 }
 
 }  // namespace
@@ -68,29 +101,35 @@ std::optional<FileId> file_id_of(const fs::path& path) noexcept {
   return FileId{st.st_dev, st.st_ino};
 }
 
-std::optional<OpenedLockFile> open_lock_file(const fs::path& path, bool may_be_missing) {
+std::optional<OpenedLockFile> open_lock_file(const fs::path& path, bool may_be_missing,
+                                             std::optional<mode_t> database_mode) {
   int fd = ::open(path.c_str(), O_RDWR | kOpenFlags);
   if (fd >= 0) return checked(fd, true, path);
   int why = errno;
   const char* doing = "cannot open lock file";
   if (why == ENOENT) {
-    // O_EXCL, so we know we created the file and may set its mode. EEXIST: created by someone
-    // else since, or a dangling symlink, whose target O_CREAT alone creates (0666 & ~umask).
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | kOpenFlags, 0666);
+    // O_EXCL, so we know we created the file and may set its mode and owner. EEXIST: another
+    // process created it since (opened as found), or something was planted there (O_EXCL
+    // never follows a symbolic link: the open below then fails with ELOOP).
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | kOpenFlags, 0600);
     if (fd >= 0) {
-      mirror_database(fd, path);
+      set_up_new(fd, path, database_mode);
       return checked(fd, true, path);
     }
-    if (errno == EEXIST) fd = ::open(path.c_str(), O_RDWR | O_CREAT | kOpenFlags, 0666);
-    if (fd >= 0) return checked(fd, true, path);
     why = errno;
     doing = "cannot create lock file";
+    if (why == EEXIST) {
+      fd = ::open(path.c_str(), O_RDWR | kOpenFlags);
+      if (fd >= 0) return checked(fd, true, path);
+      why = errno;
+      doing = "cannot open lock file";
+    }
   }
-  if (!is_read_only_error(why)) fail(path, doing, why);
+  if (!is_read_only_error(why)) fail_open(path, doing, why);
   // We may not write it, or not create it: shared locks need only read access.
   fd = ::open(path.c_str(), O_RDONLY | kOpenFlags);
   if (fd >= 0) return checked(fd, false, path);
-  if (errno != ENOENT) fail(path, "cannot open lock file", errno);
+  if (errno != ENOENT) fail_open(path, "cannot open lock file", errno);
   if (may_be_missing) return std::nullopt;
   fail(path, "cannot create lock file", why);
 }
@@ -103,13 +142,27 @@ bool try_lock_fd(int fd, LockMode mode, const fs::path& path) {
   return acquired;
 }
 
-bool poll_lock_fd(int fd, LockMode mode, LockClock::time_point deadline, const fs::path& path) {
+namespace {
+
+// Whether the lock that kept an exclusive request out is another process's shared lock.
+bool held_shared(int fd) noexcept {
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  return ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type == F_RDLCK;
+}
+
+}  // namespace
+
+PollResult poll_lock_fd(int fd, LockMode mode, LockClock::time_point deadline, const fs::path& path,
+                        bool pass_shared) {
   using namespace std::chrono_literals;
   LockClock::duration pause = 50us;
   for (;;) {
-    if (try_lock_fd(fd, mode, path)) return true;
+    if (try_lock_fd(fd, mode, path)) return PollResult::locked;
+    if (pass_shared && mode == LockMode::exclusive && held_shared(fd)) return PollResult::shared;
     const auto now = LockClock::now();
-    if (now >= deadline) return false;
+    if (now >= deadline) return PollResult::timed_out;
     std::this_thread::sleep_for(std::min(pause, deadline - now));
     pause = std::min<LockClock::duration>(pause * 2, 1ms);
   }

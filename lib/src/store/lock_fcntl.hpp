@@ -40,23 +40,34 @@ struct OpenedLockFile {
   FileId id;
 };
 
-// Opens `path` for locking, creating it if missing (never truncating). A new lock file gets
-// its database's permission bits (and owner, when we are root), as SQLite does for -wal and
-// -shm, so a private session's lock file is not lockable by other users; without a database
-// it is 0666 & ~umask. An existing lock file we may not write is opened read-only. When the
-// file is missing and cannot be created because its directory or file system is read-only
-// (EACCES, EPERM, EROFS), returns nullopt if `may_be_missing`; throws StoreError otherwise and
-// for every other failure.
-std::optional<OpenedLockFile> open_lock_file(const std::filesystem::path& path,
-                                             bool may_be_missing);
+// Opens `path` for locking, creating it if missing (never truncating), never through a
+// symbolic link (O_NOFOLLOW). A new lock file gets read and write permission for each class of
+// users that may write its database (lock_file_mode(), file_name.hpp), and its owner when we
+// are root; without a database yet, the database's mode is `database_mode` (when given) or
+// 0666 & ~umask. An existing lock file we may not write is opened read-only. A lock file that
+// is a symbolic link, not a regular file, or owned by another user than ours or the
+// database's is refused (StoreError): another user could hold locks on it, or have planted it
+// to make us create a file elsewhere. When the file is missing and cannot be created because
+// its directory or file system is read-only (EACCES, EPERM, EROFS), returns nullopt if
+// `may_be_missing`; throws StoreError otherwise and for every other failure.
+std::optional<OpenedLockFile> open_lock_file(const std::filesystem::path& path, bool may_be_missing,
+                                             std::optional<mode_t> database_mode = std::nullopt);
 
 // One non-blocking attempt (F_SETLK). Throws StoreError on errors other than "held".
 bool try_lock_fd(int fd, LockMode mode, const std::filesystem::path& path);
 
+enum class PollResult {
+  locked,     // this process holds the lock now
+  timed_out,  // another process held it until the deadline
+  shared,     // (with `pass_shared`) other processes hold it shared: not taken, not waited for
+};
+
 // Tries until `deadline`, sleeping between tries with a backoff growing from 50 µs to 1 ms;
-// always tries at least once. Returns false when the deadline passed.
-bool poll_lock_fd(int fd, LockMode mode, LockClock::time_point deadline,
-                  const std::filesystem::path& path);
+// always tries at least once. With `pass_shared` (exclusive requests), returns
+// PollResult::shared as soon as a try fails because of another process's shared lock
+// (F_GETLK says F_RDLCK).
+PollResult poll_lock_fd(int fd, LockMode mode, LockClock::time_point deadline,
+                        const std::filesystem::path& path, bool pass_shared = false);
 
 // Drops this process's lock on the whole file. Cannot fail on a descriptor we own.
 void unlock_fd(int fd) noexcept;

@@ -45,7 +45,7 @@ void LockRegistry::child_after_fork() noexcept {
 }
 
 LockEntry* LockRegistry::ref(const std::filesystem::path& path, LockMode mode, bool may_be_missing,
-                             bool recent) {
+                             bool recent, std::optional<mode_t> database_mode) {
   std::lock_guard lock(mutex_);
   if (recent) {
     const auto it = recent_.find(path.native());
@@ -58,7 +58,7 @@ LockEntry* LockRegistry::ref(const std::filesystem::path& path, LockMode mode, b
     if (LockEntry* entry = find(*id, mode)) return take(*entry);
   }
   // No entry, or we hold a read-only descriptor but need a writable one.
-  auto file = open_lock_file(path, may_be_missing);
+  auto file = open_lock_file(path, may_be_missing, database_mode);
   if (!file) return nullptr;
   remember(path, file->id);
   LockEntry& entry = adopt(*file);

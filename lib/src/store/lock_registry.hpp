@@ -42,8 +42,8 @@ class LockRegistry {
   // cannot be created and `may_be_missing`. Throws StoreError. With `recent`, a path seen
   // before gives the entry of the file it named then, without a stat(): the caller must check
   // that the path still names it (file_id_of) and ask again without `recent` if not.
-  LockEntry* ref(const std::filesystem::path& path, LockMode mode, bool may_be_missing,
-                 bool recent);
+  LockEntry* ref(const std::filesystem::path& path, LockMode mode, bool may_be_missing, bool recent,
+                 std::optional<mode_t> database_mode = std::nullopt);
 
   // Gives a reference back; the last one makes the entry idle (spare descriptors closed).
   void unref(LockEntry* entry) noexcept;

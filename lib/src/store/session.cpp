@@ -1,5 +1,6 @@
 // Session: the dictionary interface over the in-memory view, and lazy verified decoding.
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -50,7 +51,10 @@ EntryCodecError::EntryCodecError(std::string key, std::string file, const std::s
 store::SessionState::SessionState(const std::filesystem::path& file, const SessionOptions& given)
     : path(file),
       path_text(file.string()),
-      lock_file(store::lock_path_for(file)),
+      file(store::resolve_file_name(file, given.follow_symlinks)),
+      lock_file(this->file.lock_file()),
+      new_file_mode(given.file_mode ? static_cast<mode_t>(*given.file_mode)
+                                    : store::default_file_mode(given.integrity_key.has_value())),
       options(given),
       signer(given.integrity_key ? std::optional<std::string_view>(*given.integrity_key)
                                  : std::nullopt),
@@ -63,10 +67,24 @@ store::SessionState::SessionState(const std::filesystem::path& file, const Sessi
   }
 }
 
-store::FileLock store::SessionState::lock(store::LockMode mode) const {
-  return store::FileLock::acquire(
-      lock_file, mode, options.lock_timeout,
-      read_only ? store::MissingLockFile::read_unlocked : store::MissingLockFile::fail);
+store::FileLock store::SessionState::writer_lock() const {
+  store::LockOptions lock;
+  lock.shared_holders = store::SharedHolders::pass;
+  lock.database_mode = new_file_mode;
+  return store::FileLock::acquire(lock_file, store::LockMode::exclusive, options.lock_timeout,
+                                  lock);
+}
+
+void store::SessionState::wait_for_writers() const {
+  // No lock file: no writer is creating the file (a writer makes it first). Looking must not
+  // leave one next to a file that is refused.
+  struct stat st {};
+  if (::lstat(lock_file.c_str(), &st) != 0) return;
+  try {
+    (void)store::FileLock::acquire(lock_file, store::LockMode::shared, options.lock_timeout,
+                                   store::MissingLockFile::read_unlocked);
+  } catch (const StoreError&) {  // cannot open it (another user's, read-only, ...): no wait
+  }
 }
 
 void store::SessionState::check_digest(std::string_view key, const store::Entry& entry) const {
@@ -326,12 +344,9 @@ std::optional<std::string> Session::find_pickle(std::string_view key, bool verif
 
 std::vector<std::string> Session::check_database() const {
   store::SessionState& s = impl();
-  // Inside transact() this session already holds the exclusive lock, and asking for the
-  // shared one would wait for itself.
-  std::optional<store::FileLock> held;
+  // Inside transact() the write transaction is open already.
   std::optional<store::Transaction> txn;
   if (!s.in_transaction) {
-    held.emplace(s.lock(store::LockMode::shared));
     txn.emplace(*s.db, store::Transaction::Kind::read);
     s.check_schema_current();  // the check evaluates the schema's constraints and indexes
   }

@@ -1,5 +1,5 @@
 // increment() and add(): one key read, changed and saved in a write transaction of its own
-// (BEGIN IMMEDIATE under the exclusive lock), so that processes racing on the key serialize.
+// (BEGIN IMMEDIATE after the writers' lock), so that processes racing on the key serialize.
 // Unlike transact(), they write only their key: other unsaved changes stay unsaved.
 
 #include <fmt/format.h>
@@ -21,7 +21,7 @@ namespace {
 template <class Change>
 auto save_one(store::SessionState& s, const std::string& key, Change&& change) {
   if (s.in_transaction) return change();
-  const store::FileLock held = s.lock(store::LockMode::exclusive);
+  const store::FileLock held = s.writer_lock();
   store::Transaction txn(*s.db, store::Transaction::Kind::write);
   s.refresh(store::Transaction::Kind::write);  // with every pending change in place
   // Only `key` is written: the other pending changes wait aside, so write_pending() and

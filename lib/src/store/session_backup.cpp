@@ -91,9 +91,9 @@ bool holds(const fs::path& backup, const store::Meta& meta, const store::DbLimit
   }
 }
 
-// Writes the backup `out` of the session's file (its lock held). VACUUM INTO copies the schema
-// and builds its indexes with no time limit, so the schema is checked on this connection first:
-// another program may have changed it since the open.
+// Writes the backup `out` of the session's file (in one read transaction). VACUUM INTO copies the
+// schema and builds its indexes with no time limit, so the schema is checked on this connection
+// first: another program may have changed it since the open.
 BackupInfo copy_checked(store::SessionState& s, const fs::path& out) {
   {
     store::Transaction txn(*s.db, store::Transaction::Kind::read);
@@ -151,8 +151,7 @@ BackupInfo Session::backup_to(const fs::path& out) const {
   store::SessionState& s = impl();
   s.require_outside_transaction("back up");
   check_target(s, out);
-  const store::FileLock held = s.lock(store::LockMode::shared);
-  return copy_checked(s, out);
+  return copy_checked(s, out);  // one read transaction: no lock file, as every reader
 }
 
 }  // namespace picklejar

@@ -50,10 +50,8 @@ std::size_t Session::erase_prefix(std::string_view prefix) {
 void Session::clear() { erase_prefix(""); }
 
 void store::SessionState::read_sizes(SessionFileInfo& info) {
-  std::optional<store::FileLock> held;
   std::optional<store::Transaction> txn;
-  if (!in_transaction) {  // transact() and migrations hold the exclusive lock and a write txn
-    held.emplace(lock(store::LockMode::shared));
+  if (!in_transaction) {  // transact() and migrations have a write transaction open
     txn.emplace(*db, store::Transaction::Kind::read);
     check_schema_current();
   }
@@ -73,7 +71,9 @@ void store::SessionState::read_sizes(SessionFileInfo& info) {
   info.free_pages = pragma("PRAGMA freelist_count");
   if (txn) txn->commit();
   std::error_code error;
-  const std::uintmax_t wal = std::filesystem::file_size(path_text + "-wal", error);
+  std::filesystem::path wal_file = file.file;
+  wal_file += "-wal";
+  const std::uintmax_t wal = std::filesystem::file_size(wal_file, error);
   info.wal_bytes = error ? 0 : static_cast<std::int64_t>(wal);
 }
 

@@ -108,7 +108,9 @@ struct SessionState {
 
   std::filesystem::path path;
   std::string path_text;
-  std::filesystem::path lock_file;  // lock_path_for(path), made once
+  store::FileName file;             // what `path` names (file_name.hpp)
+  std::filesystem::path lock_file;  // file.lock_file(), made once
+  mode_t new_file_mode;             // options.file_mode, or default_file_mode()
   SessionOptions options;           // integrity_key removed: the signer holds the key
   store::Signer signer;
   std::unique_ptr<store::Db> db;
@@ -153,10 +155,14 @@ struct SessionState {
   std::unique_ptr<ChangeFeed> feed;  // uses `db`: declared after it, destroyed before it
 
   // ---- session.cpp ---------------------------------------------------------------------------
-  // The lock file, within the lock timeout. A read-only session on read-only media, where
-  // the lock file cannot be created, reads unlocked (SQLite's read transaction still gives
-  // it a consistent snapshot).
-  FileLock lock(LockMode mode) const;
+  // The writers' lock (exclusive), within the lock timeout. It passes other processes' shared
+  // locks (older picklejar readers, or another user holding the lock file): SQLite's write
+  // lock, which every write transaction takes next, is what keeps writers apart.
+  FileLock writer_lock() const;
+  // For a reader about to refuse a file that a writer may be creating: waits (up to the lock
+  // timeout) until no writer holds the lock file. Best effort: nothing when the lock file
+  // cannot be opened.
+  void wait_for_writers() const;
   // Throws IntegrityError naming the key when the entry's digest does not verify.
   void check_digest(std::string_view key, const store::Entry& entry) const;
   const Value& decoded(std::string_view key, const store::Entry& entry) const;

@@ -13,7 +13,7 @@ void Session::vacuum() {
   store::SessionState& s = impl();
   s.require_writable("vacuum");
   s.require_outside_transaction("vacuum");
-  const store::FileLock held = s.lock(store::LockMode::exclusive);
+  const store::FileLock held = s.writer_lock();
   // VACUUM rebuilds every table and index (evaluating index expressions) with no time limit:
   // the schema, which another program may have changed since the open, is checked first.
   {
@@ -38,7 +38,7 @@ void Session::rekey(std::optional<std::string_view> new_key) {
                                  "first",
                                  s.path_text));
   store::Signer next(new_key);
-  const store::FileLock held = s.lock(store::LockMode::exclusive);
+  const store::FileLock held = s.writer_lock();
   store::Transaction txn(*s.db, store::Transaction::Kind::write);
   s.refresh(store::Transaction::Kind::write);
   s.undo.emplace();

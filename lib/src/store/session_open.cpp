@@ -1,14 +1,21 @@
-// Opening a session: check the file with reads only, decide what opening it takes (create,
-// upgrade, migrate, or refuse), then do that under the right lock.
+// Opening a session: look at the file with reads only and without a lock, decide what opening
+// it takes (create, upgrade, migrate, or refuse), then do that: a creation or an upgrade in one
+// write transaction that looks again first (another process may have done it meanwhile), the
+// first load before anything else changes the file, and only then the journal mode.
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <set>
 #include <system_error>
 
 #include <picklejar/session.hpp>
 
 #include "file_lock.hpp"
+#include "file_name.hpp"
 #include "filesystem.hpp"
 #include "migrations.hpp"
 #include "schema_check.hpp"
@@ -26,6 +33,12 @@ void validate_options(const SessionOptions& options) {
         fmt::format("SessionOptions::protocol must be 0-5, not {}", *options.protocol));
   if (options.lock_timeout.count() < 0)
     throw ValueError("SessionOptions::lock_timeout must not be negative");
+  if (options.file_mode &&
+      ((*options.file_mode & ~0777u) != 0 || (*options.file_mode & 0600u) != 0600))
+    throw ValueError(
+        fmt::format("SessionOptions::file_mode must be 0600-0777 with owner read and "
+                    "write, not 0{:o}",
+                    *options.file_mode));
   if (!options.migrations.empty() && !options.schema_version)
     throw ValueError("SessionOptions::migrations need a schema_version to migrate to");
   std::set<std::int64_t> froms;
@@ -38,30 +51,32 @@ void validate_options(const SessionOptions& options) {
   }
 }
 
-bool file_exists(const std::string& path) {
-  std::error_code error;
-  const bool exists = std::filesystem::exists(path, error);
-  if (error)
-    throw StoreError(path, std::nullopt,
-                     fmt::format("cannot open '{}': {}", path, error.message()));
-  return exists;
+bool file_exists(const store::FileName& name) {
+  struct stat st {};
+  if (::lstat(name.file.c_str(), &st) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  throw StoreError(name.shown, std::nullopt,
+                   fmt::format("cannot open '{}': {}", name.shown, std::strerror(errno)));
 }
 
-// A read-only connection reads the file. SQLite's crash recovery (a hot journal, a WAL
-// without its index) needs write access; a writable session then reads through a read-write
-// connection instead, which still writes nothing of its own before the check passes.
-Inspection inspect_path(const std::string& path, OpenMode mode, const store::DbLimits& limits) {
-  if (!file_exists(path)) return Inspection{};
+// What the file holds, read without a lock: store::look_at() first (nothing may appear next to
+// a file that is not ours), then a read-only connection. SQLite's crash recovery (a hot
+// journal, a WAL without its index) needs write access; a writable session then reads through
+// a read-write connection instead, which still writes nothing of its own.
+Inspection inspect_file(const store::SessionState& s) {
+  const store::DbLimits limits = store::db_limits(s.options);
+  const Inspection first = store::look_at(s.file, limits);
+  if (first.kind != Inspection::Kind::picklejar) return first;
   try {
-    return store::inspect(*Db::open(path, Db::Access::read_only, limits));
+    return store::inspect(*Db::open(s.file, Db::Access::read_only, limits));
   } catch (const SqliteError& e) {
     const int code = e.code();
     const bool needs_recovery = code == SQLITE_READONLY_ROLLBACK ||
                                 code == SQLITE_READONLY_RECOVERY ||
                                 code == SQLITE_READONLY_CANTINIT || code == SQLITE_CANTOPEN;
-    if (!needs_recovery || mode == OpenMode::read_only) throw;
+    if (!needs_recovery || s.read_only) throw;
   }
-  return store::inspect(*Db::open(path, Db::Access::read_write, limits));
+  return store::inspect(*Db::open(s.file, Db::Access::read_write, limits));
 }
 
 void check_integrity_key(const store::SessionState& s, const store::Meta& meta) {
@@ -176,7 +191,7 @@ bool use_rollback_journal(const store::SessionState& s) {
     case FilesystemCheck::detect:
       break;
   }
-  const auto type = store::filesystem_type(s.path);
+  const auto type = store::filesystem_type(s.file.file);
   return type && store::is_network_filesystem(*type);
 }
 
@@ -186,16 +201,17 @@ std::string pragma_text(Db& db, const char* sql) {
   return std::string(q->column_text(0));
 }
 
-void open_connection(store::SessionState& s, bool create) {
-  using Access = Db::Access;
-  const Access access =
-      s.read_only ? Access::read_only : (create ? Access::create : Access::read_write);
-  s.db = Db::open(s.path, access, store::db_limits(s.options));
-  if (s.read_only) {
-    s.db->exec("PRAGMA query_only = 1");
-  } else if (use_rollback_journal(s)) {
+void open_connection(store::SessionState& s, Db::Access access) {
+  s.db = Db::open(s.file, access, store::db_limits(s.options));
+  if (s.read_only) s.db->exec("PRAGMA query_only = 1");
+}
+
+// After the first load (a file refused there is left as it was): WAL, or the rollback journal
+// on a network file system, and the durability's synchronous setting.
+void set_journal(store::SessionState& s) {
+  if (!s.read_only && use_rollback_journal(s)) {
     s.db->exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL");
-  } else {
+  } else if (!s.read_only) {
     s.db->exec("PRAGMA journal_mode = WAL");
     s.db->exec(s.options.durability == Durability::durable ? "PRAGMA synchronous = FULL"
                                                            : "PRAGMA synchronous = NORMAL");
@@ -208,7 +224,7 @@ void open_connection(store::SessionState& s, bool create) {
                       : level;
 }
 
-void create_file(store::SessionState& s) {
+store::Meta new_file_meta(store::SessionState& s) {
   store::Meta meta;
   meta.app_schema_version = s.options.schema_version.value_or(0);
   meta.default_protocol = s.options.protocol.value_or(4);
@@ -219,15 +235,39 @@ void create_file(store::SessionState& s) {
   meta.writer_app = s.options.app_name;
   meta.integrity_scheme = std::string(store::scheme_name(s.signer.scheme()));
   if (!s.signer.key_id().empty()) meta.key_id = s.signer.key_id();
-  store::Transaction txn(*s.db, store::Transaction::Kind::write);
-  store::create_schema(*s.db, meta);
-  txn.commit();
+  return meta;
 }
 
-void upgrade_file(store::SessionState& s, std::int64_t from) {
+// Under the writers' lock, in one write transaction: looks at the file again (another process
+// may have created or upgraded it since the first look) and creates or upgrades it as it now
+// needs. A file that must be refused now is left as it was (the transaction rolls back).
+Plan create_or_upgrade(store::SessionState& s) {
   store::Transaction txn(*s.db, store::Transaction::Kind::write);
-  store::upgrade_format(*s.db, from, store::kFormatVersion, store::format_steps());
+  const Inspection found = store::inspect_current(*s.db);
+  const Plan plan = decide(s, found);
+  if (plan.create) store::create_schema(*s.db, new_file_meta(s));
+  if (plan.upgrade)
+    store::upgrade_format(*s.db, found.format_version, store::kFormatVersion,
+                          store::format_steps());
   txn.commit();
+  s.file_format = plan.create || plan.upgrade ? store::kFormatVersion : found.format_version;
+  return plan;
+}
+
+// Inspects and decides without a lock. Readers take none, so a first look may fall in the
+// middle of another process's creation (an empty file): a refusal is confirmed by a second
+// look after any writer holding the lock file is done.
+std::pair<Inspection, Plan> look_and_decide(const store::SessionState& s) {
+  try {
+    Inspection found = inspect_file(s);
+    const Plan plan = decide(s, found);
+    return {std::move(found), plan};
+  } catch (const FormatError&) {
+    s.wait_for_writers();
+  }
+  Inspection found = inspect_file(s);
+  const Plan plan = decide(s, found);
+  return {std::move(found), plan};
 }
 
 }  // namespace
@@ -236,50 +276,50 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
   validate_options(options);
   impl_ = std::make_unique<store::SessionState>(path, options);
   store::SessionState& s = *impl_;
-  const bool exists = file_exists(s.path_text);
-  if (!exists && options.mode != OpenMode::create)
+  if (options.mode != OpenMode::create && !file_exists(s.file))
     throw StoreError(s.path_text, std::nullopt,
                      fmt::format("cannot open '{}': no such file", s.path_text));
-  // Reading needs the shared lock; creating, upgrading or migrating the exclusive one, and
-  // the file must be looked at again once that is held: another process may have done it.
-  auto mode = exists ? store::LockMode::shared : store::LockMode::exclusive;
-  for (;;) {
-    const store::FileLock lock = s.lock(mode);
-    const Inspection found = inspect_path(s.path_text, options.mode, store::db_limits(options));
-    const Plan plan = decide(s, found);
-    if (plan.writes() && mode == store::LockMode::shared) {
-      mode = store::LockMode::exclusive;
-      continue;
-    }
-    s.file_format = plan.create ? store::kFormatVersion : found.format_version;
-    open_connection(s, plan.create);
+  auto [found, plan] = look_and_decide(s);
+  s.file_format = found.format_version;
+  const bool backup =
+      found.kind == Inspection::Kind::picklejar && options.keep_backups > 0 && !s.read_only;
+  if (plan.create || plan.upgrade) {
+    const store::FileLock held = s.writer_lock();
+    if (plan.create) store::create_database_file(s.file, s.new_file_mode);
+    open_connection(s, plan.create ? Db::Access::create : Db::Access::read_write);
     s.start_feed();
-    if (found.kind == Inspection::Kind::picklejar && options.keep_backups > 0 && !s.read_only)
-      s.automatic_backup(found.meta);
-    if (plan.create) create_file(s);
-    if (plan.upgrade) {
-      upgrade_file(s, found.format_version);
-      s.file_format = store::kFormatVersion;
-    }
-    if (plan.migrate) s.migrate(*this);
+    if (backup) s.automatic_backup(found.meta);
+    plan = create_or_upgrade(s);
+  } else {
+    open_connection(s, s.read_only ? Db::Access::read_only : Db::Access::read_write);
+    s.start_feed();
+    if (backup) s.automatic_backup(found.meta);
+  }
+  {  // the first load before anything else changes the file: one refused here stays as it was
     store::Transaction txn(*s.db, store::Transaction::Kind::read);
     s.refresh(store::Transaction::Kind::read);
-    s.begin_looking();
     txn.commit();
-    return;
   }
+  set_journal(s);
+  if (plan.migrate) {
+    const store::FileLock held = s.writer_lock();
+    s.migrate(*this);
+  }
+  store::Transaction txn(*s.db, store::Transaction::Kind::read);
+  s.refresh(store::Transaction::Kind::read);
+  s.begin_looking();
+  txn.commit();
 }
 
 std::vector<std::string> Session::schema_problems(const std::filesystem::path& path,
                                                   const SessionOptions& options) {
   validate_options(options);
-  const std::string text = path.string();
-  if (!file_exists(text))
-    throw StoreError(text, std::nullopt, fmt::format("cannot open '{}': no such file", text));
-  const store::FileLock lock =
-      store::FileLock::acquire(store::lock_path_for(path), store::LockMode::shared,
-                               options.lock_timeout, store::MissingLockFile::read_unlocked);
-  const auto db = Db::open(path, Db::Access::read_only, store::db_limits(options));
+  const store::FileName name = store::resolve_file_name(path, options.follow_symlinks);
+  if (!file_exists(name))
+    throw StoreError(name.shown, std::nullopt,
+                     fmt::format("cannot open '{}': no such file", name.shown));
+  store::refuse_symlink(name);
+  const auto db = Db::open(name, Db::Access::read_only, store::db_limits(options));
   store::Transaction txn(*db, store::Transaction::Kind::read);
   auto version = db->query("PRAGMA user_version");
   if (!version->step()) db->fail(SQLITE_ERROR, "no result from a pragma on");

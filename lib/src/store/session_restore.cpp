@@ -95,7 +95,7 @@ void Session::restore_from(const fs::path& backup) {
                                  "first",
                                  s.path_text));
   BackupContents contents = read_backup(s, backup);
-  const store::FileLock held = s.lock(store::LockMode::exclusive);
+  const store::FileLock held = s.writer_lock();
   store::Transaction txn(*s.db, store::Transaction::Kind::write);
   s.refresh(store::Transaction::Kind::write);
   s.undo.emplace();

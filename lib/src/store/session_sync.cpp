@@ -262,7 +262,7 @@ std::optional<store::Written> store::SessionState::write_pending(bool force) {
   if (pending.empty() && !force && !schema_change) return std::nullopt;
   if (options.conflicts == ConflictPolicy::strict) check_conflicts(*this);
   store::Written written;
-  written.revision = meta.revision + 1;
+  written.revision = store::next_revision(*db, meta.revision);
   written.modified_us = store::now_us();
   if (!no_tombstones) no_tombstones = !any_tombstones(*db);
   const bool tombstones = !no_tombstones;
@@ -308,7 +308,6 @@ void store::SessionState::finish_save(const store::Written& written) noexcept {
 Changes Session::load() {
   store::SessionState& s = impl();
   s.require_outside_transaction("load");
-  const FileLock held = s.lock(LockMode::shared);
   Transaction txn(*s.db, Transaction::Kind::read);
   s.refresh(Transaction::Kind::read);
   Changes changes = s.take_changes();
@@ -321,7 +320,7 @@ void Session::save() {
   s.require_writable("save");
   s.require_outside_transaction("save");
   if (s.pending.empty()) return;
-  const FileLock held = s.lock(LockMode::exclusive);
+  const FileLock held = s.writer_lock();
   Transaction txn(*s.db, Transaction::Kind::write);
   s.refresh(Transaction::Kind::write);
   const auto written = s.write_pending(false);
@@ -336,7 +335,7 @@ void Session::transact_impl(const std::function<void(Session&)>& fn) {
     return;
   }
   s.require_writable("transact on");
-  const FileLock held = s.lock(LockMode::exclusive);
+  const FileLock held = s.writer_lock();
   Transaction txn(*s.db, Transaction::Kind::write);
   s.refresh(Transaction::Kind::write);
   s.undo.emplace();
@@ -366,7 +365,7 @@ void Session::convert_protocol(int protocol) {
                      fmt::format("cannot convert the protocol of '{}' with unsaved changes: "
                                  "save() or discard() first",
                                  s.path_text));
-  const FileLock held = s.lock(LockMode::exclusive);
+  const FileLock held = s.writer_lock();
   Transaction txn(*s.db, Transaction::Kind::write);
   s.refresh(Transaction::Kind::write);
   s.undo.emplace();

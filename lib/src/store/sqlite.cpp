@@ -20,9 +20,10 @@ constexpr int kMaxSqlBytes = 1 << 20;
 
 }  // namespace
 
-std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Access access,
-                             const DbLimits& limits) {
-  int flags = SQLITE_OPEN_NOMUTEX;
+std::unique_ptr<Db> Db::open(const FileName& name, Access access, const DbLimits& limits) {
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  if (!name.follow_symlinks) flags |= SQLITE_OPEN_NOFOLLOW;
+  std::string uri = name.uri;
   switch (access) {
     case Access::read_only:
       flags |= SQLITE_OPEN_READONLY;
@@ -33,11 +34,15 @@ std::unique_ptr<Db> Db::open(const std::filesystem::path& path, Access access,
     case Access::create:
       flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
       break;
+    case Access::page_one:
+      flags |= SQLITE_OPEN_READONLY;
+      uri += "?immutable=1";
+      break;
   }
   sqlite3* handle = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
+  const int rc = sqlite3_open_v2(uri.c_str(), &handle, flags, nullptr);
   // Even a failed open usually allocates a handle, which carries the message.
-  std::unique_ptr<Db> db(new Db(handle, path.string()));
+  std::unique_ptr<Db> db(new Db(handle, name.shown, name.file));
   if (rc != SQLITE_OK) db->fail(rc, "cannot open");
   sqlite3_extended_result_codes(handle, 1);
   db->harden(limits);

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "file_name.hpp"
+
 namespace picklejar::store {
 
 class Db;
@@ -91,14 +93,27 @@ inline constexpr std::size_t kMinValueBytes = std::size_t{1} << 20;
 
 class Db {
  public:
-  enum class Access { read_only, read_write, create };
+  enum class Access {
+    read_only,
+    read_write,
+    create,
+    // Read-only and immutable=1: no locks, no -wal or -shm made or read, only the database
+    // file's own pages. For looking at page 1 of a file that may not be ours, changing nothing.
+    page_one,
+  };
 
-  // Opens (or, with Access::create, creates) the database, hardened before anything is read
+  // Opens (or, with Access::create, creates) the database `name.file` through its file: URI
+  // (never a symbolic link unless name.follow_symlinks), hardened before anything is read
   // from it: defensive mode, no triggers, no views, an untrusted schema, `limits`, SQL text
   // of at most 1 MiB, cell size checks, no memory-mapped I/O; extended result codes on.
-  // Throws SqliteError when SQLite cannot open the file or refuses a setting.
+  // Throws SqliteError naming name.shown when SQLite cannot open the file or refuses a
+  // setting.
+  static std::unique_ptr<Db> open(const FileName& name, Access access, const DbLimits& limits);
+  // The same for `path`, its last component never followed (for tools and tests).
   static std::unique_ptr<Db> open(const std::filesystem::path& path, Access access,
-                                  const DbLimits& limits);
+                                  const DbLimits& limits) {
+    return open(resolve_file_name(path, false), access, limits);
+  }
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
   // Closes the connection (finalizing cached statements first); errors are ignored.
@@ -107,7 +122,9 @@ class Db {
   void close();
 
   sqlite3* handle() const noexcept { return db_; }
+  // The file's name as the caller gave it (for messages), and the file opened.
   const std::string& path() const noexcept { return path_; }
+  const std::filesystem::path& file() const noexcept { return file_; }
 
   // Runs SQL that returns no rows (one or more statements).
   void exec(const char* sql);
@@ -149,11 +166,13 @@ class Db {
   };
 
  private:
-  Db(sqlite3* db, std::string path) noexcept : db_(db), path_(std::move(path)) {}
+  Db(sqlite3* db, std::string path, std::filesystem::path file) noexcept
+      : db_(db), path_(std::move(path)), file_(std::move(file)) {}
   void harden(const DbLimits& limits);
   static int on_progress(void* self) noexcept;
   sqlite3* db_;
   std::string path_;
+  std::filesystem::path file_;
   std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;
   std::chrono::milliseconds statement_time_{kMinStatementTime};
   // The progress handler's state; set by Clock, which const statements hold.
