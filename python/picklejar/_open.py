@@ -269,13 +269,11 @@ def open_session(state: State, session: Any) -> None:
                     _file_name.create_database_file(path, state.file, state.new_file_mode,
                                                     state.options.follow_symlinks)
                 _open_connection(state, "rwc" if plan.create else "rw")
-                _changes.start_feed(state)
                 if backup:
                     _backup.automatic_backup(state, found.meta)
                 plan = _create_or_upgrade(state)
         else:
             _open_connection(state, "ro" if state.read_only else "rw")
-            _changes.start_feed(state)
             if backup:
                 _backup.automatic_backup(state, found.meta)
         # The first load before anything else changes the file: one refused here is left
@@ -284,6 +282,7 @@ def open_session(state: State, session: Any) -> None:
             state.refresh()
             txn.commit()
         _set_journal(state)
+        _changes.start_feed(state)  # it watches what the journal mode says
         if plan.migrate:
             with state.writer_lock():
                 _migrations.migrate(state, session)

@@ -287,12 +287,10 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
     const store::FileLock held = s.writer_lock();
     if (plan.create) store::create_database_file(s.file, s.new_file_mode);
     open_connection(s, plan.create ? Db::Access::create : Db::Access::read_write);
-    s.start_feed();
     if (backup) s.automatic_backup(found.meta);
     plan = create_or_upgrade(s);
   } else {
     open_connection(s, s.read_only ? Db::Access::read_only : Db::Access::read_write);
-    s.start_feed();
     if (backup) s.automatic_backup(found.meta);
   }
   {  // the first load before anything else changes the file: one refused here stays as it was
@@ -301,6 +299,7 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
     txn.commit();
   }
   set_journal(s);
+  s.start_feed();  // it watches what the journal mode says
   if (plan.migrate) {
     const store::FileLock held = s.writer_lock();
     s.migrate(*this);
