@@ -95,7 +95,7 @@ def connect(idle_timeout: str = "60s", **settings):
     return conn
 
 
-def ensure_tables(conn) -> Tuple[int, int]:
+def ensure_tables(conn, writable: bool = True) -> Tuple[int, int]:
     """Creates the tables when missing (under the advisory lock), then checks the layout."""
     cur = conn.cursor()
     if not run(cur, "layout_exists").fetchone()[0]:
@@ -112,6 +112,9 @@ def ensure_tables(conn) -> Tuple[int, int]:
     if version > READER_FORMAT and READER_FORMAT < min_reader:
         raise FormatError(f"tables of layout {version} need a reader of layout {min_reader}, "
                           f"this one reads {READER_FORMAT}")
+    if version > READER_FORMAT and writable:
+        raise FormatError(f"tables of layout {version}: this program writes layout "
+                          f"{READER_FORMAT}, and may only read them")
     return version, min_reader
 
 

@@ -302,10 +302,21 @@ class FormatPostgresTest(unittest.TestCase):
         self.addCleanup(conn.close)
         self.assertEqual(pj.ensure_tables(conn), (1, 1))
         conn.cursor().execute("UPDATE picklejar.layout SET version = 2, min_reader_version = 2")
-        with self.assertRaisesRegex(pj.FormatError, "layout 2"):
-            pj.ensure_tables(conn)
+        for writable in (True, False):
+            with self.assertRaisesRegex(pj.FormatError, "need a reader of layout 2"):
+                pj.ensure_tables(conn, writable)
         conn.cursor().execute("UPDATE picklejar.layout SET min_reader_version = 1")
-        self.assertEqual(pj.ensure_tables(conn), (2, 1))
+        with self.assertRaisesRegex(pj.FormatError, "may only read them"):
+            pj.ensure_tables(conn)
+        self.assertEqual(pj.ensure_tables(conn, writable=False), (2, 1))
+
+    def test_keys_are_at_most_2048_bytes(self) -> None:
+        store = self.new_store()
+        longest = "é" * 1024  # 2,048 bytes of UTF-8
+        self.assertEqual(pj.write(self.conn, store, {longest: p(1)}), 1)
+        with self.assertRaisesRegex(psycopg2.errors.CheckViolation, "entry_key_check"):
+            pj.write(self.conn, store, {longest + "x": p(2)})
+        self.assertEqual(list(pj.read_changes(self.conn, store, 0).entries), [longest])
 
     def test_a_key_that_is_not_utf8_is_refused(self) -> None:
         store = self.new_store()
