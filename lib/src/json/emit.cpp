@@ -10,8 +10,8 @@
 
 #include "../value/value_access.hpp"
 #include "graph.hpp"
-#include "readable_forms.hpp"
 #include "numpy_forms.hpp"
+#include "readable_forms.hpp"
 #include "scalars.hpp"
 #include "tags.hpp"
 #include "writer.hpp"
