@@ -4,6 +4,8 @@
 // the caller passes the payloads alongside. A Value decoded from such a buffer refers to the
 // buffer's memory instead of copying it, and keeps the owner alive.
 
+#include <picklejar/config.hpp>
+
 #include <cstddef>
 #include <memory>
 #include <span>

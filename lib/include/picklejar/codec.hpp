@@ -21,6 +21,8 @@
 // nodes, so the pickle holds it twice and Python loads two equal (not identical) objects.
 // To share on purpose, hold a picklejar::Value member and store the same Value twice.
 
+#include <picklejar/config.hpp>
+
 #include <picklejar/codec_chrono.hpp>
 #include <picklejar/codec_class.hpp>
 #include <picklejar/codec_containers.hpp>

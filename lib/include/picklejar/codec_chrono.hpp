@@ -32,6 +32,8 @@
 // must fit in 64-bit microseconds (about +-292,000 years) and datetimes in years 1-9999;
 // outside, CodecError.
 
+#include <picklejar/config.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>

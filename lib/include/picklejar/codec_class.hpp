@@ -38,6 +38,8 @@
 // makes from_value<Color> accept only those values (without it, any int that fits the
 // underlying type). Put it in the enum's namespace, too.
 
+#include <picklejar/config.hpp>
+
 #include <array>
 #include <cstdint>
 #include <optional>

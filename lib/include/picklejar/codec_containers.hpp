@@ -24,6 +24,8 @@
 // Paths in errors: `[i]` for items (C++ containers counted in iteration order), `[key]` for
 // dict values, `[key]: key: ...` for a dict key that does not map, `{member}` for set members.
 
+#include <picklejar/config.hpp>
+
 #include <array>
 #include <cstddef>
 #include <deque>

@@ -29,6 +29,8 @@
 //
 // Thread safety: the functions here keep no state; Value's rules apply to the values used.
 
+#include <picklejar/config.hpp>
+
 #include <concepts>
 #include <cstddef>
 #include <string>

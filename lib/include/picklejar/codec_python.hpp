@@ -10,6 +10,8 @@
 // (Below protocol 2 CPython writes the UUID through copyreg._reconstructor; from_value accepts
 // that too, and every form CPython writes at protocols 0-5 for the others.)
 
+#include <picklejar/config.hpp>
+
 #include <array>
 #include <complex>
 #include <concepts>

@@ -13,6 +13,8 @@
 //   picklejar::Value                      itself       anything (the same node, not a copy)
 // char, wchar_t and char8/16/32_t are characters, not numbers, so they have no mapping.
 
+#include <picklejar/config.hpp>
+
 #include <concepts>
 #include <cstddef>
 #include <cstdint>

@@ -15,6 +15,8 @@
 // A path's native bytes that are not UTF-8 become lone surrogates U+DC80..U+DCFF, exactly as
 // Python's os.fsdecode() ("surrogateescape") makes them, and come back as the same bytes.
 
+#include <picklejar/config.hpp>
+
 #include <array>
 #include <cstddef>
 #include <filesystem>

@@ -3,6 +3,8 @@
 // with its offset, byte, name and argument, MARK blocks indented, and the same checks (memo
 // use, MARK pairing, stack depth). For looking inside a pickle without decoding it.
 
+#include <picklejar/config.hpp>
+
 #include <cstddef>
 #include <span>
 #include <string>

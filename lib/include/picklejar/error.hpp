@@ -22,6 +22,8 @@
 //   "pickle decode error at offset 12 (opcode 0x58 BINUNICODE): declared length 4294967295
 //    exceeds the 3 bytes remaining"
 
+#include <picklejar/config.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <stdexcept>

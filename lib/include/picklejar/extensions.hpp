@@ -4,6 +4,8 @@
 // its name; the decoder resolves codes only through a registry the caller fills in. The
 // default is none, so EXT opcodes are refused unless the caller opted in.
 
+#include <picklejar/config.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -12,6 +12,8 @@
 //
 // Thread safety: as for Value (value.hpp); the functions hold no shared state.
 
+#include <picklejar/config.hpp>
+
 #include <cstddef>
 #include <functional>
 #include <optional>

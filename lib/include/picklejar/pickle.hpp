@@ -20,6 +20,8 @@
 //     LimitError naming the limit.
 // Every failure is a DecodeError (or subclass) carrying the byte offset and opcode.
 
+#include <picklejar/config.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -1,6 +1,8 @@
 #pragma once
 // Everything picklejar offers, in one include.
 
+#include <picklejar/config.hpp>
+
 #include <picklejar/buffer.hpp>
 #include <picklejar/codec.hpp>
 #include <picklejar/dis.hpp>

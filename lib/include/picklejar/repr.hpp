@@ -21,6 +21,8 @@
 // Either way the text is linear in the value's size. SharedRepr::expand prints Python's repr
 // whatever it costs (up to max_bytes).
 
+#include <picklejar/config.hpp>
+
 #include <fmt/format.h>
 
 #include <cstddef>

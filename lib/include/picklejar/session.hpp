@@ -59,6 +59,8 @@
 // and cache). Separate Session objects, in one process or in many, may use the same file
 // concurrently: the lock file and SQLite keep them apart.
 
+#include <picklejar/config.hpp>
+
 #include <chrono>
 #include <concepts>
 #include <cstddef>

@@ -24,6 +24,8 @@
 // by one thread at a time (copying a handle counts as use). Independent values (separately
 // constructed or decoded) may be used by different threads concurrently.
 
+#include <picklejar/config.hpp>
+
 #include <concepts>
 #include <cstddef>
 #include <cstdint>

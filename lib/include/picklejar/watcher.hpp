@@ -12,6 +12,8 @@
 // thread: hand the work to the thread that owns the application's Session (a Session is used
 // by one thread at a time), which then calls its own load().
 
+#include <picklejar/config.hpp>
+
 #include <exception>
 #include <filesystem>
 #include <functional>
