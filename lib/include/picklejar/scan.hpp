@@ -12,6 +12,8 @@
 // the decoded value holds what it made: a call whose result the pickle throws away (a REDUCE
 // then POP) still runs in Python, but no printed value shows it.
 
+#include <picklejar/config.hpp>
+
 #include <cstdint>
 #include <span>
 #include <string>
