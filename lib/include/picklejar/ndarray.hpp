@@ -55,6 +55,8 @@
 // handle to that value, so it counts as a use of the value's heap (VALUE.md): copy and destroy
 // it on the thread using that value. Otherwise const NdArrays may be used from any thread.
 
+#include <picklejar/config.hpp>
+
 #include <bit>
 #include <complex>
 #include <concepts>

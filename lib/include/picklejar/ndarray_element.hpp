@@ -12,6 +12,8 @@
 //   float, double                               float32, float64
 //   std::complex<float>, std::complex<double>   complex64, complex128
 
+#include <picklejar/config.hpp>
+
 #include <complex>
 #include <concepts>
 #include <cstddef>
