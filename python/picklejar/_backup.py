@@ -173,11 +173,12 @@ def copy_checked(state: "State", out: str) -> BackupInfo:
     """write_backup() of the session's file, in one read transaction. VACUUM INTO copies the schema and
     builds its indexes with no time limit, so the schema is checked on this connection
     first: another program may have changed it since the open."""
-    with _sqlite.errors_named(state.path, "cannot back up"), \
-            _sqlite.transaction(state.db, write=False) as txn:
-        state.check_schema_current()
+    state.store.require_file("back up")
+    with state.store.reading("cannot back up") as txn:
+        state.store.before_read()
         txn.commit()
-    return write_backup(state.db, state.path, out, state.signer, state.options.lock_timeout)
+    return write_backup(state.store.db, state.path, out, state.signer,
+                        state.options.lock_timeout)
 
 
 def check_target(state: "State", out: str) -> None:
@@ -278,32 +279,31 @@ def read_backup(state: "State", backup: str) -> "tuple[Meta, Dict[str, Any]]":
 
 def restore(state: "State", backup: str) -> None:
     meta, entries = read_backup(state, backup)
-    with state.writer_lock(), _sqlite.errors_named(state.path, "cannot restore"):
-        with _sqlite.transaction(state.db, write=True) as txn:
-            state.refresh()
-            state.undo = {}
-            try:
-                for key in sorted(state.view):
-                    if key not in entries:
-                        state.erase(key)
-                for key, entry in sorted(entries.items()):
-                    mine = state.view.get(key)
-                    if mine is None or (mine.pickle, mine.protocol, mine.digest) != \
-                            (entry.pickle, entry.protocol, entry.digest):
-                        state.place(key, entry)
-                schema = meta.app_schema_version != state.meta.app_schema_version
-                protocol = meta.default_protocol != state.meta.default_protocol
-                if schema:
-                    _format.write_meta(state.db, "app_schema_version", meta.app_schema_version)
-                if protocol:
-                    _format.write_meta(state.db, "default_protocol", meta.default_protocol)
-                written = state.write_pending(force=schema or protocol)
-                txn.commit()
-            except BaseException:
-                state.rollback_undo()
-                raise
-        state.undo = None
-        state.meta.app_schema_version = meta.app_schema_version
-        state.meta.default_protocol = meta.default_protocol
-        if written is not None:
-            state.finish_save(written)
+    with state.store.writing("cannot restore") as txn:
+        state.refresh()
+        state.undo = {}
+        try:
+            for key in sorted(state.view):
+                if key not in entries:
+                    state.erase(key)
+            for key, entry in sorted(entries.items()):
+                mine = state.view.get(key)
+                if mine is None or (mine.pickle, mine.protocol, mine.digest) != \
+                        (entry.pickle, entry.protocol, entry.digest):
+                    state.place(key, entry)
+            schema = meta.app_schema_version != state.meta.app_schema_version
+            protocol = meta.default_protocol != state.meta.default_protocol
+            if schema:
+                state.store.set_meta("app_schema_version", meta.app_schema_version)
+            if protocol:
+                state.store.set_meta("default_protocol", meta.default_protocol)
+            written = state.write_pending(force=schema or protocol)
+            txn.commit()
+        except BaseException:
+            state.rollback_undo()
+            raise
+    state.undo = None
+    state.meta.app_schema_version = meta.app_schema_version
+    state.meta.default_protocol = meta.default_protocol
+    if written is not None:
+        state.finish_save(written)

@@ -8,8 +8,6 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, List, Tuple
 
-from ._watch import SqliteChangeFeed
-
 if TYPE_CHECKING:  # pragma: no cover
     from ._state import State
 
@@ -70,13 +68,11 @@ def begin(state: "State") -> None:
     """Inside a read transaction: this is a look (the open's last one is the first)."""
     state.unreported.clear()
     state.looked_revision = state.seen
-    state.looked_version = state.feed.version()
+    state.looked_version = state.feed.version_seen(state.seen)
 
 
 def start_feed(state: "State") -> None:
-    """Rollback-journal files are those on network file systems (or treated as such), where
-    inotify sees no other machine's writes: they poll."""
-    state.feed = SqliteChangeFeed(state.db, state.path, state.journal_mode != "wal")
+    state.feed = state.store.change_feed()
 
 
 def changed(state: "State") -> bool:

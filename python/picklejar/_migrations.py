@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Callable, List, NamedTuple, Sequence
 
-from . import _format, _sqlite
+from . import _changes, _format
 from ._options import Migration
 from ._state import State
 from .errors import FormatError
@@ -64,7 +64,7 @@ def migrate(state: State, session: Any) -> None:
     one write transaction, running the steps on ``session``; exactly once however many
     processes race (the version is re-read inside the transaction), and not at all when a
     step raises."""
-    with _sqlite.transaction(state.db, write=True) as txn:
+    with state.store.writing("cannot migrate") as txn:
         state.refresh()
         target = state.options.schema_version
         if state.meta.app_schema_version >= target:  # another process got there first
@@ -79,7 +79,7 @@ def migrate(state: State, session: Any) -> None:
                 step.apply(session)
             state.in_transaction = False
             state.sync_writeback()
-            _format.write_meta(state.db, "app_schema_version", target)
+            state.store.set_meta("app_schema_version", target)
             written = state.write_pending(force=True)
             txn.commit()
         except BaseException:
@@ -89,3 +89,15 @@ def migrate(state: State, session: Any) -> None:
         state.undo = None
         state.meta.app_schema_version = target
         state.finish_save(written)
+
+
+def finish_open(state: State, session: Any, needs_migration: bool) -> None:
+    """The end of every open, once the store is created or found and loaded: the migration
+    the open decided on (under the store's exclusive lock; exactly once), then the look that
+    starts change notification."""
+    if needs_migration:
+        migrate(state, session)
+    with state.store.reading("cannot open") as txn:
+        state.refresh()
+        _changes.begin(state)
+        txn.commit()

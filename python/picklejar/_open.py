@@ -48,7 +48,7 @@ def _look_at(state: State) -> Inspection:
     """What the file holds, found before any connection that could change anything opens it:
     missing; empty (0 bytes, and only then); else page 1 read through an immutable connection
     refuses what is not a picklejar file. Kind "picklejar" means "inspect() decides"."""
-    shown, file = state.path, state.file
+    shown, file = state.path, state.store.file
     _file_name.refuse_symlink(shown, file, state.options.follow_symlinks)
     try:
         st = os.stat(file)
@@ -72,9 +72,9 @@ def _look_at(state: State) -> Inspection:
 
 
 def _inspect(state: State, access: str) -> Inspection:
-    db = _sqlite.connect(state.file, access, state.options.lock_timeout)
+    db = _sqlite.connect(state.store.file, access, state.options.lock_timeout)
     try:
-        return _format.inspect(db, state.path, state.file)
+        return _format.inspect(db, state.path, state.store.file)
     finally:
         db.close()
 
@@ -177,12 +177,12 @@ def _use_rollback_journal(state: State) -> bool:
     check = state.options.filesystem
     if check != FilesystemCheck.detect:
         return check == FilesystemCheck.network
-    found = _filesystem.filesystem_type(state.file)
+    found = _filesystem.filesystem_type(state.store.file)
     return found is not None and _filesystem.is_network_filesystem(found)
 
 
 def _open_connection(state: State, access: str) -> None:
-    db = state.db = _sqlite.connect(state.file, access, state.options.lock_timeout)
+    db = state.store.db = _sqlite.connect(state.store.file, access, state.options.lock_timeout)
     if state.read_only:
         db.execute("PRAGMA query_only = 1")
 
@@ -190,7 +190,7 @@ def _open_connection(state: State, access: str) -> None:
 def _set_journal(state: State) -> None:
     """After the first load (a file refused there is left as it was): WAL, or the rollback
     journal on a network file system, and the durability's synchronous setting."""
-    db = state.db
+    db = state.store.db
     if not state.read_only and _use_rollback_journal(state):
         db.execute("PRAGMA journal_mode = DELETE").fetchall()
         db.execute("PRAGMA synchronous = FULL")
@@ -198,9 +198,9 @@ def _set_journal(state: State) -> None:
         db.execute("PRAGMA journal_mode = WAL").fetchall()
         durable = state.options.durability == Durability.durable
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-    state.journal_mode = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    state.store.journal_mode = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
     level = db.execute("PRAGMA synchronous").fetchone()[0]
-    state.synchronous = _SYNCHRONOUS_NAMES[level] if level in range(4) else str(level)
+    state.store.synchronous = _SYNCHRONOUS_NAMES[level] if level in range(4) else str(level)
 
 
 def _new_file_meta(state: State) -> _format.Meta:
@@ -224,16 +224,16 @@ def _create_or_upgrade(state: State) -> Plan:
     """Under the writers' lock, in one write transaction: looks at the file again (another
     process may have created or upgraded it since the first look) and creates or upgrades it
     as it now needs. A file that must be refused now is left as it was (rolled back)."""
-    with _sqlite.transaction(state.db, write=True) as txn:
-        found = _format.inspect_current(state.db, state.path, state.file)
+    with _sqlite.transaction(state.store.db, write=True) as txn:
+        found = _format.inspect_current(state.store.db, state.path, state.store.file)
         plan = decide(state, found)
         if plan.create:
-            _format.create_schema(state.db, _new_file_meta(state))
+            _format.create_schema(state.store.db, _new_file_meta(state))
         if plan.upgrade:
-            _migrations.upgrade_format(state.db, state.path, found.format_version,
+            _migrations.upgrade_format(state.store.db, state.path, found.format_version,
                                        FORMAT_VERSION)
         txn.commit()
-    state.file_format = FORMAT_VERSION if plan.create or plan.upgrade else found.format_version
+    state.store.file_format = FORMAT_VERSION if plan.create or plan.upgrade else found.format_version
     return plan
 
 
@@ -245,7 +245,7 @@ def _look_and_decide(state: State) -> Tuple[Inspection, Plan]:
         found = inspect_file(state)
         return found, decide(state, found)
     except FormatError:
-        state.wait_for_writers()
+        state.store.wait_for_writers()
     found = inspect_file(state)
     return found, decide(state, found)
 
@@ -256,17 +256,18 @@ def open_session(state: State, session: Any) -> None:
     changes it, and only then sets the journal mode and migrates (docs/FORMAT.md "Opening a
     file"; mirrors lib/src/store/session_open.cpp)."""
     path = state.path
-    if state.options.mode != OpenMode.create and not _file_exists(path, state.file):
+    if state.options.mode != OpenMode.create and not _file_exists(path, state.store.file):
         raise StoreError(f"cannot open '{path}': no such file", path)
     found, plan = _look_and_decide(state)
-    state.file_format = found.format_version or FORMAT_VERSION
+    state.store.file_format = found.format_version or FORMAT_VERSION
     backup = (found.kind == "picklejar" and state.options.keep_backups > 0
               and not state.read_only)
     try:
         if plan.create or plan.upgrade:
-            with state.writer_lock():
+            with state.store.writer_lock():
                 if plan.create:
-                    _file_name.create_database_file(path, state.file, state.new_file_mode,
+                    _file_name.create_database_file(path, state.store.file,
+                                                    state.store.new_file_mode,
                                                     state.options.follow_symlinks)
                 _open_connection(state, "rwc" if plan.create else "rw")
                 if backup:
@@ -278,17 +279,11 @@ def open_session(state: State, session: Any) -> None:
                 _backup.automatic_backup(state, found.meta)
         # The first load before anything else changes the file: one refused here is left
         # as it was (no WAL switch yet).
-        with _sqlite.transaction(state.db, write=False) as txn:
+        with _sqlite.transaction(state.store.db, write=False) as txn:
             state.refresh()
             txn.commit()
         _set_journal(state)
         _changes.start_feed(state)  # it watches what the journal mode says
-        if plan.migrate:
-            with state.writer_lock():
-                _migrations.migrate(state, session)
-        with _sqlite.transaction(state.db, write=False) as txn:
-            state.refresh()
-            _changes.begin(state)
-            txn.commit()
+        _migrations.finish_open(state, session, plan.migrate)
     except _sqlite.ERRORS as e:
         raise _sqlite.wrap(e, path, "cannot open") from e

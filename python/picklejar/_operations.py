@@ -1,15 +1,12 @@
 """Session.increment() and Session.add(): one key read, changed and saved in a write
 transaction of its own (BEGIN IMMEDIATE under the exclusive lock), so that processes racing
-on the key serialize; unlike transact(), they write only their key. And the file sizes
+on the key serialize; unlike transact(), they write only their key. And the sizes
 Session.info reports. (Mirrors lib/src/store/session_atomic.cpp and session_bulk.cpp.)"""
 
 from __future__ import annotations
 
-import contextlib
-import os
 from typing import Any, Callable, Dict, TypeVar
 
-from . import _sqlite
 from ._state import State
 from .errors import printable
 
@@ -23,25 +20,24 @@ def save_one(state: State, key: str, change: Callable[[], T]) -> T:
     if state.in_transaction:
         return change()
     state.sync_writeback()
-    with state.writer_lock(), _sqlite.errors_named(state.path, "cannot save"):
-        with _sqlite.transaction(state.db, write=True) as txn:
-            state.refresh()  # with every pending change in place
-            # Only `key` is written: the other pending changes wait aside.
-            others = state.pending
-            state.pending = {} if key not in others else {key: others.pop(key)}
-            state.undo = {}
-            try:
-                result = change()
-                written = state.write_pending(force=False) if key in state.undo else None
-                txn.commit()
-            except BaseException:
-                state.rollback_undo()
-                state.pending.update(others)
-                raise
-            state.undo = None
-            if written is not None:
-                state.finish_save(written)
+    with state.store.writing("cannot save") as txn:
+        state.refresh()  # with every pending change in place
+        # Only `key` is written: the other pending changes wait aside.
+        others = state.pending
+        state.pending = {} if key not in others else {key: others.pop(key)}
+        state.undo = {}
+        try:
+            result = change()
+            written = state.write_pending(force=False) if key in state.undo else None
+            txn.commit()
+        except BaseException:
+            state.rollback_undo()
             state.pending.update(others)
+            raise
+        state.undo = None
+        if written is not None:
+            state.finish_save(written)
+        state.pending.update(others)
     return result
 
 
@@ -71,23 +67,6 @@ def add(state: State, key: str, value: Any) -> bool:
 
 
 def read_sizes(state: State) -> Dict[str, int]:
-    """The file's sizes now, in one read transaction under the shared lock (inside
-    transact() or a migration, in the write transaction already open)."""
-    with contextlib.ExitStack() as stack:
-        if not state.in_transaction:
-            stack.enter_context(_sqlite.errors_named(state.path, "cannot read the sizes of"))
-            stack.enter_context(_sqlite.transaction(state.db, write=False))
-            state.check_schema_current()
-        db = state.db
-        entries, pickle_bytes = db.execute(
-            "SELECT count(*), coalesce(sum(length(pickle)), 0) FROM entries").fetchone()
-        page_size = db.execute("PRAGMA page_size").fetchone()[0]
-        page_count = db.execute("PRAGMA page_count").fetchone()[0]
-        free_pages = db.execute("PRAGMA freelist_count").fetchone()[0]
-    try:
-        wal_bytes = os.stat(state.file + "-wal").st_size
-    except OSError:
-        wal_bytes = 0
-    return {"entries": entries, "pickle_bytes": pickle_bytes, "page_size": page_size,
-            "file_bytes": page_count * page_size, "free_pages": free_pages,
-            "wal_bytes": wal_bytes}
+    """The store's sizes now, in one read transaction (inside transact() or a migration, in
+    the write transaction already open)."""
+    return state.store.sizes(state.in_transaction)

@@ -1,8 +1,9 @@
 """A session's state and the operations under its public API (mirrors SessionState in
-lib/src/store/session_impl.hpp, session.cpp and session_sync.cpp).
+lib/src/store/session_impl.hpp, session.cpp and session_sync.cpp): the session logic, written
+once for every store (_backends/: a SQLite file, a PostgreSQL server).
 
-The view is what the session shows: the file's entries as last seen plus unsaved changes.
-``pending`` remembers, for every changed key, the file's entry (to discard the change) and
+The view is what the session shows: the store's entries as last seen plus unsaved changes.
+``pending`` remembers, for every changed key, the store's entry (to discard the change) and
 the entry revision the change was based on (to detect conflicts).
 """
 
@@ -10,10 +11,9 @@ from __future__ import annotations
 
 import os
 import pickle
-import sqlite3
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import _changes, _file_name, _format, _locking, _rows, _schema
+from . import _changes, _format
 from ._format import Meta
 from ._integrity import HMAC_SHA256, Signer
 from ._options import ConflictPolicy, OpenMode, Options
@@ -23,10 +23,6 @@ from .errors import ConflictError, DecodeError, ForbiddenGlobal, FormatError
 from .errors import IntegrityError, StoreError, printable
 
 _UNDECODED = object()
-_UPSERT = (f"INSERT INTO entries ({_format.ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-           "ON CONFLICT (key) DO UPDATE SET pickle = excluded.pickle, "
-           "protocol = excluded.protocol, digest = excluded.digest, "
-           "revision = excluded.revision, modified_us = excluded.modified_us")
 
 
 class Entry:
@@ -67,29 +63,16 @@ Written = Tuple[int, int, int]
 class State:
     """Everything a Session holds."""
 
-    def __init__(self, path: str, options: Options, version: str) -> None:
-        self.path = path
+    def __init__(self, path: str, options: Options, version: str, store: Any) -> None:
+        self.path = path  # as shown in messages: a file's path, a server's URL sans password
         self.options = options
-        # What the name means (_file_name.py): the file opened, its lock file, and the bits
-        # of the files this session creates.
-        self.file = _file_name.resolve(path, options.follow_symlinks)
-        self.lock_file = _locking.lock_path_for(self.file)
-        self.new_file_mode = (options.file_mode if options.file_mode is not None
-                              else _file_name.default_mode(options.integrity_key is not None))
+        self.store = store  # a _backends.Store: where the entries live
         self.signer = Signer(options.integrity_key)
         options.integrity_key = None  # the signer holds the key
         self.allowlist = Allowlist(options.classes)
         self.version = version
-        self.db: Optional[sqlite3.Connection] = None
         self.pid = os.getpid()
         self.read_only = options.mode == OpenMode.read_only
-        self.journal_mode = ""
-        self.synchronous = ""
-        # The file's format version: the schema check holds the file to its objects.
-        self.file_format = _format.FORMAT_VERSION
-        # PRAGMA schema_version when ``db`` last checked the schema; None before its first
-        # transaction. SQLite reads the schema again only when this cookie changes.
-        self.checked_schema: Optional[int] = None
         self.meta = Meta()  # the meta rows as last seen
         self.have_meta = False  # False until the first refresh
         self.seen = 0  # the global revision the view is current with
@@ -111,30 +94,7 @@ class State:
         self.looked_version = 0
         self.feed: Any = None  # a _watch.ChangeFeed once the connection is configured
 
-    # ---- locks and checks ---------------------------------------------------------------------
-
-    def writer_lock(self) -> _locking.FileLock:
-        """The writers' lock (exclusive), within the lock timeout. It passes other processes'
-        shared locks (older picklejar readers, or another user holding the lock file): SQLite's
-        write lock, which every write transaction takes next, keeps writers apart. Readers
-        take no lock: SQLite's read transaction gives them a consistent snapshot."""
-        return _locking.FileLock.acquire(
-            self.lock_file, True, self.options.lock_timeout, pass_shared=True,
-            database_mode=self.new_file_mode,
-        )
-
-    def wait_for_writers(self) -> None:
-        """For a reader about to refuse a file a writer may be creating: waits (up to the lock
-        timeout) until no writer holds the lock file. Nothing when there is no lock file (a
-        writer makes it before the database) or it cannot be opened: a refused file gets no
-        lock file next to it."""
-        if not os.path.lexists(self.lock_file):
-            return
-        try:
-            _locking.FileLock.acquire(self.lock_file, False, self.options.lock_timeout,
-                                      missing_ok=True).release()
-        except StoreError:
-            pass
+    # ---- checks ---------------------------------------------------------------------
 
     def require_writable(self, what: str) -> None:
         if self.read_only:
@@ -296,18 +256,12 @@ class State:
 
     # ---- refresh ------------------------------------------------------------------------------
 
-    def _file_revision(self) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
-        return -1 if row is None else row[0]
-
-    def _vanished_keys(self) -> List[str]:
-        """Keys this session knows of that are no longer in the file, found by listing the
-        file's keys: used when tombstones this session needs were purged."""
-        in_file = {_rows.row_key(key, "entries", self.path)
-                   for (key,) in self.db.execute("SELECT key FROM entries")}
+    def _vanished_keys(self, in_store: set) -> List[str]:
+        """Keys this session knows of that are no longer in the store (``in_store``: all its
+        keys): used when tombstones this session needs were purged."""
         on_disk = [k for k in self.view if k not in self.pending]
         on_disk += [k for k, change in self.pending.items() if change.disk is not None]
-        return [key for key in on_disk if key not in in_file]
+        return [key for key in on_disk if key not in in_store]
 
     def _check_meta_change(self, fresh: Meta) -> None:
         if fresh.format_version != self.meta.format_version:
@@ -331,44 +285,23 @@ class State:
                 self.path,
             )
 
-    def check_schema_current(self) -> None:
-        """Inside a transaction, before anything else is read: checks the schema
-        (_schema.check) on the first transaction and whenever another connection changed it.
-        With Python's sqlite3 before 3.12, which cannot switch triggers off, this is what
-        keeps a trigger added after the open from firing."""
-        (cookie,) = self.db.execute("PRAGMA schema_version").fetchone()
-        if cookie != self.checked_schema:
-            _schema.check(self.db, self.path, self.file_format)
-            self.checked_schema = cookie
-
-    def _read_entry(self, row: tuple) -> Tuple[str, Entry]:
-        """A row that is not well_formed_entry(): raises FormatError naming what is wrong."""
-        key = _rows.row_key(row[0], "entries", self.path)
-        data, digest, protocol, revision, modified_us = _rows.entry_columns(row, key, self.path)
-        return key, Entry(data, digest, protocol, revision, modified_us)
-
     def refresh(self) -> None:
         """Inside a transaction: reads what changed since ``seen`` and applies it to the view
         (docs/FORMAT.md "Reading: snapshots and incremental refresh")."""
-        self.check_schema_current()
-        if self.have_meta and self._file_revision() == self.seen:
+        store = self.store
+        store.before_read()
+        if self.have_meta and store.revision() == self.seen:
             return
-        fresh = _format.read_meta(self.db, self.path)
+        fresh = store.read_meta()
         if self.have_meta:
             self._check_meta_change(fresh)
         # Read everything first, apply after: a failed read leaves the session as it was.
-        sql = f"SELECT {_format.ENTRY_COLUMNS} FROM entries"
-        rows = self.db.execute(sql + " WHERE revision > ?", (self.seen,)) if self.seen else \
-            self.db.execute(sql)
-        well_formed = _rows.well_formed_entry
-        changed = [(row[0], Entry(row[1], row[3], row[2], row[4], row[5])) if well_formed(row)
-                   else self._read_entry(row) for row in rows]
+        changed = store.entries_since(self.seen)
         erased: List[str] = []
         if self.seen != 0 and self.seen < fresh.purged_revision:
-            erased = self._vanished_keys()
+            erased = self._vanished_keys(store.all_keys())
         elif self.seen != 0:
-            erased = [_rows.row_key(key, "tombstones", self.path) for (key,) in self.db.execute(
-                "SELECT key FROM tombstones WHERE revision > ?", (self.seen,))]
+            erased = store.tombstones_since(self.seen)
         if changed and not self.view and not self.pending:  # every key is new: no call each
             unreported = self.unreported  # _apply's _changes.note: none was in the file
             for key, _ in changed:
@@ -425,7 +358,6 @@ class State:
         if self.options.conflicts == ConflictPolicy.strict:
             self._check_conflicts()
         revision, now = _format.next_revision(self.path, self.meta.revision), _format.now_us()
-        db = self.db
         upserts, erased = [], []
         for key in sorted(self.pending):
             entry = self.view.get(key)
@@ -433,31 +365,10 @@ class State:
                 upserts.append((key, entry.pickle, entry.protocol, entry.digest, revision, now))
             else:
                 erased.append(key)
-        if upserts:  # each statement run once per key, in one call
-            db.executemany(_UPSERT, upserts)
-            if len(upserts) == 1 or db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone():
-                db.executemany("DELETE FROM tombstones WHERE key = ?",
-                               [row[:1] for row in upserts])
-        for key in erased:
-            if db.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0:
-                db.execute("INSERT OR REPLACE INTO tombstones (key, revision) VALUES (?, ?)",
-                           (key, revision))
-        purged = self._purge_tombstones(revision)
-        _format.write_meta_rows(db, (("revision", revision), ("modified_us", now),
-                                     ("writer_name", _format.WRITER_NAME),
-                                     ("writer_version", self.version),
-                                     ("writer_app", self.options.app_name)))
+        purged = self.store.write_revision(
+            revision, now, upserts, erased, self.meta.purged_revision,
+            (_format.WRITER_NAME, self.version, self.options.app_name))
         return revision, now, purged
-
-    def _purge_tombstones(self, revision: int) -> int:
-        """Deletes tombstones too old to keep; returns the new purged_revision."""
-        limit, purged = revision - _format.TOMBSTONE_RETENTION, self.meta.purged_revision
-        if limit <= purged:
-            return purged
-        if self.db.execute("DELETE FROM tombstones WHERE revision <= ?", (limit,)).rowcount == 0:
-            return purged
-        _format.write_meta(self.db, "purged_revision", limit)
-        return limit
 
     def finish_save(self, written: Written) -> None:
         """After the commit of what write_pending() wrote: marks everything saved."""

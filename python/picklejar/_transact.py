@@ -1,13 +1,13 @@
 """The context manager behind Session.transact() (mirrors Session::transact in
-lib/src/store/session_sync.cpp): the exclusive lock and a BEGIN IMMEDIATE transaction around
-a refresh, the body and the save; the body's changes undone when anything raises."""
+lib/src/store/session_sync.cpp): the store's write transaction under its exclusive lock
+around a refresh, the body and the save; the body's changes undone when anything raises."""
 
 from __future__ import annotations
 
 import contextlib
 from typing import Any, Optional
 
-from . import _sqlite
+from ._backends import Transaction as StoreTransaction
 from ._state import State
 
 
@@ -18,7 +18,7 @@ class Transaction:
         self._session = session
         self._state: Optional[State] = None
         self._stack: Optional[contextlib.ExitStack] = None
-        self._sql: Optional[_sqlite.transaction] = None
+        self._sql: Optional[StoreTransaction] = None
 
     def __enter__(self) -> Any:
         state = self._session._state
@@ -27,10 +27,8 @@ class Transaction:
         state.require_writable("transact on")
         state.sync_writeback()  # changes made in place before: unsaved changes, as any other
         with contextlib.ExitStack() as stack:
-            stack.enter_context(state.writer_lock())
-            with _sqlite.errors_named(state.path, "cannot transact on"):
-                self._sql = stack.enter_context(_sqlite.transaction(state.db, write=True))
-                state.refresh()
+            self._sql = stack.enter_context(state.store.writing("cannot transact on"))
+            state.refresh()
             self._stack = stack.pop_all()
         self._state = state
         state.undo = {}
@@ -49,7 +47,7 @@ class Transaction:
                 state.revert_writeback()
                 return None
             try:
-                with _sqlite.errors_named(state.path, "cannot transact on"):
+                with state.store.errors("cannot transact on"):
                     state.sync_writeback()
                     written = state.write_pending(force=False)
                     self._sql.commit()

@@ -41,6 +41,11 @@ class ChangeFeed:
         in between (it may also differ without one). Reads no entry, takes no lock file."""
         raise NotImplementedError
 
+    def version_seen(self, revision: int) -> int:
+        """Inside the read transaction of a look that brought the session to ``revision``:
+        the version() that look corresponds to."""
+        return self.version()
+
     def wait(self, deadline: float) -> None:
         """Returns when the store may have changed since the last call, when ``deadline``
         (time.monotonic()) passes, or when wake() was called."""

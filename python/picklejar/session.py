@@ -24,6 +24,7 @@ from ._transact import Transaction
 from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode, Options
 from ._options import check_protocol
 from ._limits import DecodeLimits
+from ._backends.sqlite import SqliteStore
 from ._state import _UNDECODED, State
 from .errors import DecodeError, IntegrityError, StoreError, printable
 
@@ -77,15 +78,17 @@ class SessionInfo:
 
 
 # Connections of sessions a forked child inherited are kept here, never closed: closing one
-# could checkpoint or delete the parent's WAL (SQLite's howtocorrupt §2.6).
-_inherited_connections: List[sqlite3.Connection] = []
+# could checkpoint or delete the parent's WAL (SQLite's howtocorrupt §2.6), or end the
+# parent's connection to a server.
+_inherited_connections: List[Any] = []
 _open_states: "weakref.WeakSet[State]" = weakref.WeakSet()
 
 
 def _abandon_after_fork() -> None:
     for state in list(_open_states):
-        if state.db is not None:
-            _inherited_connections.append(state.db)
+        kept = state.store.abandon()
+        if kept is not None:
+            _inherited_connections.append(kept)
 
 
 if hasattr(os, "register_at_fork"):
@@ -222,15 +225,19 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             limits=DecodeLimits() if limits is None else limits,
             keep_backups=keep_backups, backup_directory=backup_directory,
         )
-        state = State(path, options, __version__)
+        store = _open_store(path, options)
+        state = State(store.shown, options, __version__, store)
         self._state_or_none = state
         try:
-            _open.open_session(state, self)
+            if store.kind == "file":
+                _open.open_session(state, self)
+            else:
+                store.open(state, self)
         except BaseException:
             if state.feed is not None:
                 state.feed.close()
-            if state.db is not None:
-                state.db.close()
+            with contextlib.suppress(Exception):
+                store.close()
             self._state_or_none = None
             raise
         _open_states.add(state)
@@ -271,10 +278,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         self._state_or_none = None
         _open_states.discard(state)
         state.feed.close()
-        try:
-            state.db.close()
-        except _sqlite.ERRORS as e:
-            raise _sqlite.wrap(e, state.path, "cannot close") from e
+        state.store.close()
 
     def __del__(self) -> None:
         state = getattr(self, "_state_or_none", None)
@@ -441,12 +445,14 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         Entry digests are not part of it (reading an entry checks those). FormatError when
         another program changed the schema to one the format does not allow since the open."""
         state = self._state
+        state.store.require_file("check")
+        db = state.store.db
         with contextlib.ExitStack() as stack:
             stack.enter_context(_sqlite.errors_named(state.path, "cannot check"))
             if not state.in_transaction:
-                txn = stack.enter_context(_sqlite.transaction(state.db, write=False))
-                state.check_schema_current()  # the check runs the schema's constraints
-            rows = state.db.execute("PRAGMA integrity_check").fetchall()
+                txn = stack.enter_context(_sqlite.transaction(db, write=False))
+                state.store.before_read()  # the check runs the schema's constraints
+            rows = db.execute("PRAGMA integrity_check").fetchall()
             if not state.in_transaction:
                 txn.commit()
         return [row[0] for row in rows if row[0] != "ok"]
@@ -465,8 +471,8 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             default_protocol=meta.default_protocol,
             integrity_scheme=meta.integrity_scheme,
             key_id=meta.key_id,
-            journal_mode=state.journal_mode,
-            synchronous=state.synchronous,
+            journal_mode=getattr(state.store, "journal_mode", ""),
+            synchronous=getattr(state.store, "synchronous", ""),
             read_only=state.read_only,
             created_by=meta.created_by,
             writer=f"{meta.writer_name} {meta.writer_version}",
@@ -592,11 +598,10 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         state = self._state
         state.require_outside_transaction("load")
         state.sync_writeback()  # in-place changes are unsaved changes: they stay on top
-        with _sqlite.errors_named(state.path, "cannot load"):
-            with _sqlite.transaction(state.db, write=False) as txn:
-                state.refresh()
-                changes = _changes.take(state)
-                txn.commit()
+        with state.store.reading("cannot load") as txn:
+            state.refresh()
+            changes = _changes.take(state)
+            txn.commit()
         return changes
 
     def save(self) -> None:
@@ -610,13 +615,12 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         state.sync_writeback()
         if not state.pending:
             return
-        with state.writer_lock(), _sqlite.errors_named(state.path, "cannot save"):
-            with _sqlite.transaction(state.db, write=True) as txn:
-                state.refresh()
-                written = state.write_pending(force=False)
-                txn.commit()
-            if written is not None:
-                state.finish_save(written)
+        with state.store.writing("cannot save") as txn:
+            state.refresh()
+            written = state.write_pending(force=False)
+            txn.commit()
+        if written is not None:
+            state.finish_save(written)
 
     def transact(self, fn: Optional[Callable[["Session"], T]] = None) -> Any:
         """Atomic read-modify-write across processes.
@@ -644,22 +648,21 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         if state.pending:
             raise StoreError(f"cannot convert the protocol of '{state.path}' with unsaved "
                              "changes: save() or discard() first", state.path)
-        with state.writer_lock(), _sqlite.errors_named(state.path, "cannot convert"):
-            with _sqlite.transaction(state.db, write=True) as txn:
-                state.refresh()
-                state.undo = {}
-                try:
-                    for key in sorted(state.view):
-                        state.put(key, state.decoded(key, state.view[key]), protocol)
-                    _format.write_meta(state.db, "default_protocol", protocol)
-                    written = state.write_pending(force=True)
-                    txn.commit()
-                except BaseException:
-                    state.rollback_undo()
-                    raise
-            state.undo = None
-            state.meta.default_protocol = protocol
-            state.finish_save(written)
+        with state.store.writing("cannot convert") as txn:
+            state.refresh()
+            state.undo = {}
+            try:
+                for key in sorted(state.view):
+                    state.put(key, state.decoded(key, state.view[key]), protocol)
+                state.store.set_meta("default_protocol", protocol)
+                written = state.write_pending(force=True)
+                txn.commit()
+            except BaseException:
+                state.rollback_undo()
+                raise
+        state.undo = None
+        state.meta.default_protocol = protocol
+        state.finish_save(written)
 
 
     # ---- change notification ------------------------------------------------------------------
@@ -671,7 +674,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         that load() has not returned yet; may be True with nothing to report (the file was
         vacuumed)."""
         state = self._state
-        with _sqlite.errors_named(state.path, "cannot look at"):
+        with state.store.errors("cannot look at"):
             return _changes.changed(state)
 
     def changes(self) -> Changes:
@@ -694,7 +697,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             raise TypeError(f"timeout must be seconds or a timedelta, not {timeout!r}")
         state = self._state
         deadline = time.monotonic() + min(max(float(seconds), 0.0), 1e9)
-        with _sqlite.errors_named(state.path, "cannot wait for changes to"):
+        with state.store.errors("cannot wait for changes to"):
             return _changes.wait(state, self, deadline)
 
     # ---- the whole file -----------------------------------------------------------------------
@@ -712,6 +715,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         the -wal file, or copy half a write."""
         state = self._state
         state.require_outside_transaction("back up")
+        state.store.require_file("back up")
         out = os.fspath(path)
         _backup.check_target(state, out)
         return _backup.copy_checked(state, out)  # one read transaction, as every reader
@@ -808,6 +812,16 @@ def _warn_dropped(state: State, doing: str, stacklevel: int, source: Any = None)
         f"key{'s' if len(keys) != 1 else ''} ({shown}): save() them, or discard() them first",
         ResourceWarning, stacklevel=stacklevel, source=source,
     )
+
+
+def _open_store(path: str, options: Options) -> Any:
+    """The store ``path`` names: a PostgreSQL server's for a postgresql:// or postgres:// URL
+    (docs/FORMAT-POSTGRES.md "Naming a store"; psycopg2 is imported only then), else a file."""
+    if path.startswith(("postgresql://", "postgres://")):
+        from ._backends.postgres import PostgresStore
+
+        return PostgresStore(path, options)
+    return SqliteStore(path, options)
 
 
 def _check_key(key: Any) -> None:

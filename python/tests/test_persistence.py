@@ -29,11 +29,11 @@ class PersistenceTest(ScratchTest):
         s.save()
         self.assertEqual([f.name for f in dataclasses.fields(_format.Meta)],
                          list(_format._META_FIELDS))  # _well_formed_meta builds Meta by position
-        rows = _format._meta_rows(s._state.db)
+        rows = _format._meta_rows(s._state.store.db)
         fast = _format._well_formed_meta(rows)
         self.assertIsNotNone(fast)
         with mock.patch.object(_format, "_well_formed_meta", return_value=None):
-            slow = _format.read_meta(s._state.db, self.path())
+            slow = _format.read_meta(s._state.store.db, self.path())
         self.assertEqual(fast, slow)
         for name, bad in (("revision", "7"), ("default_protocol", 6), ("writer_app", 1),
                           ("key_id", 2), ("purged_revision", 10 ** 6)):
