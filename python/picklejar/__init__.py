@@ -30,6 +30,7 @@ from .errors import (
     LimitError,
     LockTimeout,
     PicklejarError,
+    ServerError,
     SqliteError,
     StoreError,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "PicklejarError",
     "Session",
     "SessionInfo",
+    "ServerError",
     "SqliteError",
     "StoreError",
     "__version__",

@@ -143,7 +143,12 @@ def _meta_row(rows: Dict[str, Any], path: str, name: str, kind: type, nullable: 
 def read_meta(db: sqlite3.Connection, path: str) -> Meta:
     """Reads every meta row, checking the documented type and range of each (FormatError
     otherwise)."""
-    rows = _meta_rows(db)
+    return meta_from_rows(_meta_rows(db), path)
+
+
+def meta_from_rows(rows: Dict[str, Any], path: str) -> Meta:
+    """The Meta of ``rows`` (name -> value, as the meta table or a store's row holds them),
+    checking the documented type and range of each (FormatError naming ``path`` otherwise)."""
     meta = _well_formed_meta(rows)
     if meta is not None:
         return meta

@@ -3,7 +3,7 @@ lib/src/store/session_maintenance.cpp)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from . import _sqlite
 from ._integrity import Signer, as_key_bytes

@@ -93,6 +93,19 @@ class SqliteError(StoreError):
         self.code = code
 
 
+class ServerError(StoreError):
+    """A PostgreSQL server refused a statement, or the connection to it failed (for a store
+    named by a postgresql:// URL). The message names the server and the store, never a
+    password. ``sqlstate`` is the server's SQLSTATE when it sent one (None for a lost
+    connection). A save or transact() that raised this wrote nothing and keeps its changes,
+    unless the connection was lost during COMMIT: then the next load() tells whether it was
+    applied."""
+
+    def __init__(self, message: str, path: str, sqlstate: Optional[str] = None) -> None:
+        super().__init__(message, path)
+        self.sqlstate = sqlstate
+
+
 class DecodeError(PicklejarError, pickle.UnpicklingError):
     """An entry's pickle could not be loaded (malformed, truncated, or refused)."""
 

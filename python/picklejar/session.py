@@ -10,14 +10,13 @@ import dataclasses
 import datetime
 import inspect
 import os
-import sqlite3
 import time
 import warnings
 import weakref
 from collections.abc import KeysView, Mapping, MutableMapping
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
-from . import _backup, _changes, _format, _maintenance, _open, _operations, _sqlite
+from . import _backup, _changes, _maintenance, _open, _operations, _sqlite
 from ._backup import BackupFile, BackupInfo, list_backups, next_backup_path
 from ._changes import Changes
 from ._transact import Transaction

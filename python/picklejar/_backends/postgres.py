@@ -1,0 +1,408 @@
+"""A session's store on a PostgreSQL server (docs/FORMAT-POSTGRES.md), through psycopg2,
+which is imported only here, when a session opens a postgresql:// URL.
+
+One connection per session, in autocommit mode with explicit transactions: reads are one
+REPEATABLE READ READ ONLY snapshot, writes a READ COMMITTED transaction holding the store
+row's lock (SELECT ... FOR UPDATE) under the session's lock timeout. A connection found lost
+at the start of a call is opened again; one lost inside a call fails that call (ServerError)
+and the server rolls back whatever it had begun."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+
+from .. import _format
+from .._format import Meta
+from .._options import Durability, OpenMode, Options
+from .._state import Entry
+from ..errors import FormatError, LockTimeout, ServerError, StoreError, printable
+from . import Store, Upsert
+from .postgres_sql import LAYOUT_VERSION, SQL, params
+from .postgres_url import parse, shown_connected
+
+try:
+    import psycopg2
+    import psycopg2.extensions
+    import psycopg2.extras
+except ImportError as e:  # pragma: no cover - Debian: python3-psycopg2
+    raise StoreError("a postgresql:// store needs psycopg2 (Debian: python3-psycopg2, "
+                     "PyPI: psycopg2 or psycopg2-binary)") from e
+
+_LOCK_NOT_AVAILABLE = "55P03"
+# How long a transaction of this session may stay idle before the server ends its
+# connection: at least a minute, and at least the lock timeout.
+_MIN_IDLE_SECONDS = 60.0
+_META_COLUMNS = ("format_version", "min_reader_version", "app_schema_version",
+                 "default_protocol", "revision", "purged_revision", "created_us",
+                 "modified_us", "created_by", "writer_name", "writer_version", "writer_app",
+                 "integrity_scheme", "key_id")
+_BATCH = 200  # statements per round trip when writing many entries
+
+
+def _ms(seconds: float) -> str:
+    """A duration for set_config: milliseconds, never '0' (which means "forever")."""
+    return f"{max(1, int(seconds * 1000 + 0.5))}ms"
+
+
+class _Transaction:
+    def __init__(self, store: "PostgresStore") -> None:
+        self._store = store
+        self.open = True
+
+    def commit(self) -> None:
+        self._store._cursor.execute("COMMIT")
+        self.open = False
+
+
+class PostgresStore(Store):
+    kind = "postgresql"
+
+    def __init__(self, url: str, options: Options) -> None:
+        parsed = parse(url)
+        self.__dsn = parsed.dsn  # may hold a password: never shown, never in a message
+        self.name = parsed.name
+        self.shown = parsed.shown
+        self.options = options
+        self.read_only = options.mode == OpenMode.read_only
+        self.conn: Any = None
+        self._cursor: Any = None
+        self._listening = False
+        self.store_id: Optional[int] = None
+        self.file_id: Optional[bytes] = None
+        self._row: Optional[Dict[str, Any]] = None  # the store's row in this transaction
+        self._changed_meta: Dict[str, Any] = {}
+        self._pid = os.getpid()
+        self._connect("cannot open")
+        self.shown = shown_connected(self.conn.info, self.name)
+
+    def __repr__(self) -> str:
+        return f"<PostgresStore {self.shown!r}>"
+
+    # ---- the connection -----------------------------------------------------------------------
+
+    def _connect(self, doing: str) -> None:
+        try:
+            conn = psycopg2.connect(self.__dsn)
+        except psycopg2.Error as e:
+            text = printable(str(e).strip().replace("\n", " ")) or type(e).__name__
+            raise ServerError(f"{doing} '{self.shown}': cannot connect to the server: {text}",
+                              self.shown, getattr(e, "pgcode", None)) from None
+        try:
+            conn.autocommit = True
+            cur = conn.cursor()
+            idle = max(_MIN_IDLE_SECONDS, float(self.options.lock_timeout))
+            cur.execute(SQL["connection_settings"], params(_ms(idle)))
+            self.conn, self._cursor, self._listening = conn, cur, False
+            self._check_layout()
+        except BaseException:
+            self.conn = self._cursor = None
+            conn.close()
+            raise
+
+    def _check_layout(self) -> None:
+        """The tables, created under the advisory lock when missing (FORMAT-POSTGRES.md
+        "Creating and upgrading the tables"), and their layout version."""
+        cur = self._cursor
+        cur.execute(SQL["layout_exists"])
+        if not cur.fetchone()[0]:
+            if self.read_only:
+                raise StoreError(f"cannot open '{self.shown}': the database holds no picklejar "
+                                 "stores (no schema picklejar)", self.shown)
+            cur.execute(SQL["begin_write"])
+            try:
+                cur.execute(SQL["layout_lock"])
+                cur.execute(SQL["layout_exists"])
+                if not cur.fetchone()[0]:
+                    cur.execute(SQL["create_tables"])
+                cur.execute("COMMIT")
+            except BaseException:
+                self._rollback_quietly()
+                raise
+        cur.execute(SQL["read_layout"])
+        version, min_reader = cur.fetchone()
+        if version > LAYOUT_VERSION and (min_reader > LAYOUT_VERSION or not self.read_only):
+            advice = ("it may be opened read_only" if min_reader <= LAYOUT_VERSION else
+                      f"reading it needs layout {min_reader} or later")
+            raise FormatError(f"cannot open '{self.shown}': the database's picklejar layout "
+                              f"{version} is newer than this picklejar's ({LAYOUT_VERSION}); "
+                              f"{advice}", self.shown)
+
+    def _usable(self, doing: str) -> Any:
+        """The connection's cursor, reconnecting when the connection was lost since the last
+        call (between calls nothing is pending on the server)."""
+        if self.conn is None or self.conn.closed:
+            self._drop()
+            self._connect(doing)
+        return self._cursor
+
+    def _drop(self) -> None:
+        conn, self.conn, self._cursor, self._listening = self.conn, None, None, False
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _begin(self, statement: str, doing: str) -> Any:
+        """``statement`` (a BEGIN), on a new connection if the one held turns out lost: nothing
+        was sent in this call yet, so beginning again is safe."""
+        cur = self._usable(doing)
+        try:
+            cur.execute(statement)
+            return cur
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            if self.conn is not None and not self.conn.closed:
+                raise
+        self._drop()
+        cur = self._usable(doing)
+        cur.execute(statement)
+        return cur
+
+    def _rollback_quietly(self) -> None:
+        if self.conn is None or self.conn.closed:
+            return
+        try:
+            self._cursor.execute("ROLLBACK")
+        except psycopg2.Error:
+            self._drop()  # a connection in an unknown state is not used again
+
+    # ---- errors -------------------------------------------------------------------------------
+
+    def _wrap(self, error: "psycopg2.Error", doing: str) -> StoreError:
+        code = getattr(error, "pgcode", None)
+        lost = self.conn is None or bool(self.conn.closed)
+        text = printable(str(getattr(error, "pgerror", None) or error).strip().splitlines()[0]
+                         if str(error).strip() else type(error).__name__)
+        if code == _LOCK_NOT_AVAILABLE:
+            return LockTimeout(f"{doing} '{self.shown}': timed out after "
+                               f"{float(self.options.lock_timeout):g} s waiting for the store's "
+                               "lock (another session is writing it)", self.shown)
+        if code is None or lost:
+            return ServerError(f"{doing} '{self.shown}': the connection to the server failed "
+                               f"({text}); nothing of this call was kept unless it failed during "
+                               "COMMIT (a load() then tells)", self.shown, code)
+        return ServerError(f"{doing} '{self.shown}': the server refused it: {text} "
+                           f"(SQLSTATE {code})", self.shown, code)
+
+    @contextlib.contextmanager
+    def errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except psycopg2.Error as e:
+            if self.conn is not None and self.conn.closed:
+                self._drop()
+            raise self._wrap(e, doing) from None
+
+    # ---- transactions -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self, begin: str, doing: str, write: bool) -> Iterator[_Transaction]:
+        with self.errors(doing):
+            cur = self._begin(SQL[begin], doing)
+            txn = _Transaction(self)
+            self._row, self._changed_meta = None, {}
+            try:
+                if write:
+                    self._lock(cur)
+                yield txn
+            finally:
+                self._row = None
+                if txn.open:
+                    self._rollback_quietly()
+
+    def reading(self, doing: str) -> Any:
+        return self._transaction("begin_read", doing, write=False)
+
+    def writing(self, doing: str) -> Any:
+        return self._transaction("begin_write", doing, write=True)
+
+    def _lock(self, cur: Any) -> None:
+        durable = self.options.durability == Durability.durable
+        cur.execute(SQL["write_settings"],
+                    params(_ms(float(self.options.lock_timeout)), "on" if durable else "off"))
+        cur.execute(SQL["lock_store"], params(self.name))
+        self._row = self._row_of(cur.fetchone())
+
+    def _row_of(self, row: Optional[tuple]) -> Dict[str, Any]:
+        if row is None:
+            raise StoreError(f"the store '{self.shown}' was deleted", self.shown)
+        found = dict(zip(("store_id", "file_id", *_META_COLUMNS), row))
+        if self.store_id is not None and found["store_id"] != self.store_id:
+            raise StoreError(f"the store '{self.shown}' was deleted and created again while "
+                             "open: open it again", self.shown)
+        return found
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def before_read(self) -> None:
+        if self._row is None:
+            self._cursor.execute(SQL["read_store"], params(self.name))
+            self._row = self._row_of(self._cursor.fetchone())
+
+    def revision(self) -> int:
+        return self._row["revision"]
+
+    def read_meta(self) -> Meta:
+        return row_meta(self._row, self.shown)
+
+    def _key(self, raw: Any) -> str:
+        try:
+            return bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raise FormatError(f"malformed row in '{self.shown}': a key is not UTF-8 (its bytes: "
+                              f"{bytes(raw)[:40]!r})", self.shown) from None
+
+    def entries_since(self, seen: int) -> List[Tuple[str, Entry]]:
+        cur = self._cursor
+        cur.execute(SQL["entries_since"], params(self.store_id, seen))
+        key = self._key
+        return [(key(k), Entry(bytes(data), bytes(digest), protocol, revision, modified_us))
+                for k, data, protocol, digest, revision, modified_us in cur.fetchall()]
+
+    def tombstones_since(self, seen: int) -> List[str]:
+        self._cursor.execute(SQL["tombstones_since"], params(self.store_id, seen))
+        return [self._key(k) for k, _ in self._cursor.fetchall()]
+
+    def all_keys(self) -> Set[str]:
+        self._cursor.execute(SQL["all_keys"], params(self.store_id))
+        return {self._key(k) for (k,) in self._cursor.fetchall()}
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def set_meta(self, name: str, value: Any) -> None:
+        self._changed_meta[name] = value
+
+    def write_revision(self, revision: int, now: int, upserts: Sequence[Upsert],
+                       erased: Iterable[str], purged_revision: int,
+                       writer: Tuple[str, str, str]) -> int:
+        cur, store_id = self._cursor, self.store_id
+        if upserts:
+            keys = [key.encode("utf-8") for key, *_ in upserts]
+            psycopg2.extras.execute_batch(cur, SQL["put_entry"], [
+                params(store_id, key, data, protocol, digest, revision, now)
+                for key, (_, data, protocol, digest, _, _) in zip(keys, upserts)],
+                page_size=_BATCH)
+            psycopg2.extras.execute_batch(cur, SQL["drop_tombstone"],
+                                          [params(store_id, key) for key in keys],
+                                          page_size=_BATCH)
+        for name in erased:
+            key = name.encode("utf-8")
+            cur.execute(SQL["erase_entry"], params(store_id, key))
+            if cur.fetchone() is not None:
+                cur.execute(SQL["put_tombstone"], params(store_id, key, revision))
+        limit, purged = revision - _format.TOMBSTONE_RETENTION, purged_revision
+        if limit > purged:
+            cur.execute(SQL["purge_tombstones"], params(store_id, limit))
+            if cur.rowcount > 0:
+                purged = limit
+        row = dict(self._row, **self._changed_meta)
+        cur.execute(SQL["update_store"], params(
+            store_id, revision, purged, now, *writer, row["app_schema_version"],
+            row["default_protocol"], row["integrity_scheme"], row["key_id"],
+            row["format_version"], row["min_reader_version"]))
+        cur.execute(SQL["notify"], params(f"{store_id}:{revision}"))
+        return purged
+
+    # ---- opening ------------------------------------------------------------------------------
+
+    def find_or_create(self, new_meta: Meta) -> Dict[str, Any]:
+        """The store's row, created (when the session may) with ``new_meta``; racing creators
+        agree on one row (ON CONFLICT DO NOTHING)."""
+        with self.errors("cannot open"):
+            cur = self._usable("cannot open")
+            cur.execute(SQL["read_store"], params(self.name))
+            row = cur.fetchone()
+            if row is None and self.options.mode == OpenMode.create and not self.read_only:
+                m = new_meta
+                cur.execute(SQL["create_store"], params(
+                    self.name, os.urandom(16), m.app_schema_version, m.default_protocol,
+                    m.created_us, m.created_by, m.writer_name, m.writer_version, m.writer_app,
+                    m.integrity_scheme, m.key_id))
+                cur.execute(SQL["read_store"], params(self.name))
+                row = cur.fetchone()
+            if row is None:
+                raise StoreError(f"cannot open '{self.shown}': no such store", self.shown)
+            found = self._row_of(row)
+        self.store_id, self.file_id = found["store_id"], bytes(found["file_id"])
+        return found
+
+    def open(self, state: Any, session: Any) -> None:
+        """Opens (or creates) the store for ``state``: the store's row checked as a file's meta
+        table is (versions, integrity key, app schema), the first load, the change feed, then
+        the migration it needs, once, under the row's lock (FORMAT-POSTGRES.md "Opening a
+        store")."""
+        from .. import _changes, _migrations, _open
+
+        if self.options.keep_backups:
+            raise StoreError(f"cannot open '{self.shown}' with keep_backups: a store on a "
+                             "server is backed up by the server's tools (pg_dump)", self.shown)
+        row = self.find_or_create(_open._new_file_meta(state))
+        found = _format.Inspection(kind="picklejar", format_version=row["format_version"])
+        found.meta.format_version = row["format_version"]
+        found.meta.min_reader_version = row["min_reader_version"]
+        if found.meta.min_reader_version > _format.FORMAT_VERSION:
+            _open.decide(state, found)  # refuses, naming both versions
+        found.meta = row_meta(row, self.shown)
+        plan = _open.decide(state, found)
+        if plan.upgrade:  # format 1 is the first: no store is older
+            raise FormatError(f"cannot open '{self.shown}': no upgrade from store format "
+                              f"{found.format_version}", self.shown)
+        with self.reading("cannot open") as txn:
+            state.refresh()
+            txn.commit()
+        _changes.start_feed(state)
+        _migrations.finish_open(state, session, plan.migrate)
+
+    # ---- the rest -----------------------------------------------------------------------------
+
+    def current_revision(self) -> int:
+        """store_revision, outside any transaction: the change feed's truth."""
+        with self.errors("cannot look at"):
+            cur = self._usable("cannot look at")
+            try:
+                cur.execute(SQL["store_revision"], params(self.store_id))
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                if self.conn is not None and not self.conn.closed:
+                    raise
+                self._drop()
+                cur = self._usable("cannot look at")
+                cur.execute(SQL["store_revision"], params(self.store_id))
+            row = cur.fetchone()
+            self.conn.notifies.clear()  # the revision says more than any hint before it
+            return -1 if row is None else row[0]
+
+    def listen(self) -> bool:
+        """LISTEN on the session's connection; True when it was not listening (the caller
+        must then look at the revision again before waiting)."""
+        if self._listening and self.conn is not None and not self.conn.closed:
+            return False
+        cur = self._usable("cannot watch")
+        cur.execute(SQL["listen"])
+        self._listening = True
+        return True
+
+    def change_feed(self) -> Any:
+        from .postgres_feed import PostgresChangeFeed
+
+        return PostgresChangeFeed(self)
+
+    def sizes(self, in_transaction: bool) -> Dict[str, int]:
+        return {}  # filled from the session's view: see session.info
+
+    def require_file(self, what: str) -> None:
+        raise StoreError(f"cannot {what} '{self.shown}': it is a store on a PostgreSQL server, "
+                         "not a file (the server's own tools back it up and vacuum it: "
+                         "pg_dump, autovacuum)", self.shown)
+
+    def close(self) -> None:
+        if os.getpid() == self._pid:
+            self._drop()
+
+    def abandon(self) -> Any:
+        return self  # in a forked child: never closed (that would end the parent's session)
+
+
+def row_meta(row: Dict[str, Any], shown: str) -> Meta:
+    """The meta rows a store's row holds, each checked as FORMAT.md's meta rows are."""
+    found = {name: row[name] for name in _META_COLUMNS}
+    return _format.meta_from_rows(found, shown)

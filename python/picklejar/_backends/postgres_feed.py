@@ -1,0 +1,80 @@
+"""Change notification for a store on a PostgreSQL server (docs/FORMAT-POSTGRES.md "Watching
+for changes"): version() is the store's revision (store_revision, one indexed statement), and
+wait() blocks on the session's connection, which LISTENs on the channel picklejar, until a
+NOTIFY arrives. A notification is a hint; the revision is the truth, so one missed (the
+connection was lost, and opened again) costs latency, never a change."""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from typing import Any
+
+from .._watch import ChangeFeed
+
+# Between two looks at the revision while waiting, at most this long: a backstop only (a
+# connection lost and opened again while waiting misses the notifications sent meanwhile).
+_LOOK_AGAIN = 1.0
+
+
+class PostgresChangeFeed(ChangeFeed):
+    method = "listen"
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+
+    def version(self) -> int:
+        return self._store.current_revision()
+
+    def version_seen(self, revision: int) -> int:
+        # The look's own snapshot says which revision it saw; a version() asked now could be
+        # newer, and hide a commit made in between.
+        return revision
+
+    def wait(self, deadline: float) -> None:
+        store = self._store
+        if store.listen():
+            return  # changes committed before LISTEN sent no notification: look first
+        now = time.monotonic()
+        if now >= deadline:
+            return
+        until = min(deadline, now + _LOOK_AGAIN)
+        conn = store.conn
+        ready, _, _ = select.select([conn, self._wake_read], [], [], max(0.0, until - now))
+        if self._wake_read in ready:
+            self._drain_wake()
+        if conn in ready:
+            try:
+                conn.poll()  # reads the notifications (and notices a lost connection)
+                conn.notifies.clear()
+            except Exception:  # noqa: BLE001 - lost: the next look opens a new connection
+                store._drop()
+
+    def _drain_wake(self) -> None:
+        try:
+            while os.read(self._wake_read, 64):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def wake(self) -> None:
+        try:
+            os.write(self._wake_write, b"\1")
+        except (BlockingIOError, OSError):
+            pass
+
+    def __del__(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for fd in (self._wake_read, self._wake_write):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._wake_read = self._wake_write = -1
