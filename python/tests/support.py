@@ -4,6 +4,7 @@ this package (with the same interpreter)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -18,15 +20,58 @@ PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # py
 REPO_ROOT = os.path.dirname(PACKAGE_ROOT)
 
 
+# The store the Session behaviour tests run against: "file" (a session file in a scratch
+# directory), or "postgresql" (a store on the server the PG* variables name, as
+# scripts/test's private one): python/tests_postgres/run_backends.py sets it and runs every
+# test class whose BACKENDS lists it.
+BACKEND_VARIABLE = "PICKLEJAR_TEST_BACKEND"
+_RUN = f"{os.getpid()}-{time.time_ns()}"
+
+
+def backend() -> str:
+    return os.environ.get(BACKEND_VARIABLE, "file")
+
+
+def store_url(name: str) -> str:
+    """A URL naming the store ``name`` on the server the PG* variables name."""
+    import urllib.parse
+
+    return f"postgresql://?store={urllib.parse.quote(name, safe='')}"
+
+
 class ScratchTest(unittest.TestCase):
-    """A test case with a fresh directory ``self.dir`` removed afterwards."""
+    """A test case with a fresh directory ``self.dir`` removed afterwards. Classes that test
+    only the Session API, and so hold for every store, say so with
+    ``BACKENDS = BOTH_BACKENDS``: their ``self.path()`` then names a fresh store on the
+    server when the run's backend is "postgresql"."""
+
+    BACKENDS: Tuple[str, ...] = ("file",)
 
     def setUp(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="picklejar-py-")
         self.addCleanup(shutil.rmtree, self.dir, True)
 
     def path(self, name: str = "s.pj") -> str:
+        if backend() == "postgresql":
+            digest = hashlib.sha256(f"{self.id()}/{name}".encode()).hexdigest()[:20]
+            return store_url(f"test-{_RUN}-{digest}")
         return os.path.join(self.dir, name)
+
+    def shown(self, name: str = "s.pj") -> str:
+        """How sessions name ``self.path(name)`` in messages: a file's path; a store's URL as
+        libpq connected to it (from the PG* variables), without a password."""
+        path = self.path(name)
+        if not path.startswith("postgresql://"):
+            return path
+        import urllib.parse
+
+        env = os.environ
+        host = urllib.parse.quote(env["PGHOST"], safe="")
+        return (f"postgresql://{env['PGUSER']}@{host}:{env['PGPORT']}/{env['PGDATABASE']}"
+                f"?{path.partition('?')[2]}")
+
+
+BOTH_BACKENDS = ("file", "postgresql")
 
 
 def close_dropping(session: Any) -> None:
@@ -66,7 +111,27 @@ def sql(path: str, statement: str, parameters: Sequence[Any] = ()) -> List[tuple
 
 
 def meta(path: str) -> Dict[str, Any]:
+    """A session file's meta rows, or a store's row (the same names), as they are now."""
+    if path.startswith("postgresql://"):
+        return store_row(path)
     return dict(sql(path, "SELECT name, value FROM meta"))
+
+
+def store_row(url: str) -> Dict[str, Any]:
+    """The picklejar.store row of the store ``url`` names, read with psycopg2 alone."""
+    import urllib.parse
+
+    import psycopg2
+
+    name = urllib.parse.unquote(url.partition("?store=")[2].partition("&")[0])
+    conn = psycopg2.connect("")
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT * FROM picklejar.store WHERE name = %s", (name,))
+        row = cur.fetchone()
+        return {} if row is None else dict(zip([d[0] for d in cur.description], row))
+    finally:
+        conn.close()
 
 
 def child_env() -> Dict[str, str]:

@@ -16,7 +16,7 @@ import unittest
 import picklejar
 from picklejar import Changes, IntegrityError, LockTimeout, Session, StoreError
 
-from support import Holder, ScratchTest, child_env, close_dropping
+from support import BOTH_BACKENDS, Holder, ScratchTest, child_env, close_dropping
 
 # Saves key k<i> once per line read on stdin, then prints time.monotonic_ns() (the clock of
 # the waiting process too: CLOCK_MONOTONIC).
@@ -60,6 +60,8 @@ def start(code: str, *args: str) -> subprocess.Popen:
 
 
 class LoadTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def setUp(self) -> None:
         super().setUp()
         self.a = Session(self.path(), durability="fast")

@@ -7,10 +7,12 @@ import unittest
 
 from picklejar import ConflictError, Session
 
-from support import ScratchTest, close_dropping, meta
+from support import BOTH_BACKENDS, ScratchTest, close_dropping, meta
 
 
 class ConflictTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def pair(self, **options):
         a = Session(self.path(), durability="fast")
         self.addCleanup(close_dropping, a)
@@ -56,7 +58,7 @@ class ConflictTest(ScratchTest):
             b.save()
         self.assertEqual(caught.exception.keys, ["fresh", "gone", "shared"])
         self.assertIn("another session changed keys", str(caught.exception))
-        self.assertEqual(caught.exception.path, self.path())
+        self.assertEqual(caught.exception.path, self.shown())
         self.assertEqual(meta(self.path())["revision"], revision)
         self.assertEqual(b.unsaved_keys(), ["alone", "fresh", "gone", "shared"])
         b.discard()

@@ -14,10 +14,12 @@ import unittest
 import picklejar
 from picklejar import EncodeError, Session, StoreError
 
-from support import ScratchTest, child_env, close_dropping, meta, sql
+from support import BOTH_BACKENDS, ScratchTest, child_env, close_dropping, meta, sql
 
 
 class GroupsTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def test_keys_with_a_prefix_and_erase_prefix(self) -> None:
         with Session(self.path()) as s:
             for key in ("window/x", "window/y", "window", "windows/z", "recent"):
@@ -60,6 +62,8 @@ class GroupsTest(ScratchTest):
 
 
 class IncrementAddTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def test_increment_saves_its_one_key(self) -> None:
         s = Session(self.path())
         self.addCleanup(close_dropping, s)
@@ -84,7 +88,7 @@ class IncrementAddTest(ScratchTest):
             with self.assertRaises(TypeError) as caught:
                 s.increment("text")
             self.assertEqual(str(caught.exception),
-                             f"'text': expected int, got str in '{self.path()}'")
+                             f"'text': expected int, got str in '{self.shown()}'")
             with self.assertRaisesRegex(TypeError, "got bool"):
                 s.increment("flag")
             with self.assertRaises(TypeError):

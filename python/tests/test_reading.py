@@ -16,7 +16,7 @@ import zoneinfo
 import picklejar
 from picklejar import DecodeError, EncodeError, ForbiddenGlobal, IntegrityError, Session
 
-from support import ScratchTest, sql
+from support import BOTH_BACKENDS, ScratchTest, sql
 
 
 class Geometry:
@@ -97,12 +97,14 @@ class GetWithFallbackTest(ScratchTest):
 
 
 class WriteWhatLoadsTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def test_a_value_naming_an_unregistered_class_is_refused_at_set(self) -> None:
         for protocol in range(6):
             with self.subTest(protocol=protocol), Session(self.path(), protocol=protocol) as s:
                 with self.assertRaises(EncodeError) as caught:
                     s["geometry"] = {"main": [Geometry(1, 2)]}
-                self.assertIn(f"cannot save key 'geometry' in '{self.path()}': its pickle names "
+                self.assertIn(f"cannot save key 'geometry' in '{self.shown()}': its pickle names "
                               f"{__name__}.Geometry, which this session's allowlist would "
                               "refuse on load", str(caught.exception))
                 self.assertNotIn("geometry", s)
@@ -168,6 +170,8 @@ class WriteWhatLoadsTest(ScratchTest):
 
 
 class RegisteredElsewhereTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def test_forbidden_global_explains_module_and_qualname(self) -> None:
         saved_as = look_alike("deskapp.state")
         with Session(self.path(), classes=[saved_as]) as s:
@@ -177,7 +181,7 @@ class RegisteredElsewhereTest(ScratchTest):
             with self.assertRaises(ForbiddenGlobal) as caught:
                 s["geometry"]
         message = str(caught.exception)
-        self.assertIn(f"key 'geometry' in '{self.path()}'", message)
+        self.assertIn(f"key 'geometry' in '{self.shown()}'", message)
         self.assertIn("registered classes: __main__.Geometry is not deskapp.state.Geometry: a "
                       "class is found by its __module__ and __qualname__, which must equal the "
                       "name in the pickle", message)

@@ -11,7 +11,7 @@ import warnings
 import picklejar
 from picklejar import ConflictError, Session, StoreError
 
-from support import ScratchTest, close_dropping, meta, sql
+from support import BOTH_BACKENDS, ScratchTest, close_dropping, meta, sql
 
 
 def saved(path: str) -> dict:
@@ -20,6 +20,8 @@ def saved(path: str) -> dict:
 
 
 class WithBlockTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def test_a_block_left_normally_saves(self) -> None:
         with Session(self.path()) as s:
             s["x"] = 1
@@ -116,6 +118,8 @@ class DroppedChangesTest(ScratchTest):
 
 
 class InPlaceChangesTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def setUp(self) -> None:
         super().setUp()
         with Session(self.path()) as s:

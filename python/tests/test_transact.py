@@ -7,10 +7,12 @@ import unittest
 
 from picklejar import Session, StoreError
 
-from support import ScratchTest, close_dropping, meta
+from support import BOTH_BACKENDS, ScratchTest, close_dropping, meta
 
 
 class TransactTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def session(self, **options) -> Session:
         s = Session(self.path(), durability="fast", **options)
         self.addCleanup(close_dropping, s)
