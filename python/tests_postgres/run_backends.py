@@ -37,7 +37,7 @@ def main() -> int:
         print("run_backends: no test class of python/tests runs on both backends", file=sys.stderr)
         return 1
     suite.addTests(both)
-    suite.addTests(loader.discover(HERE, top_level_dir=HERE))
+    suite.addTests(unittest.TestLoader().discover(HERE, top_level_dir=HERE))
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     return 0 if result.wasSuccessful() else 1
 
