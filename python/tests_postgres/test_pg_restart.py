@@ -8,7 +8,6 @@ from __future__ import annotations
 import glob
 import os
 import subprocess
-import time
 import unittest
 
 from pg_support import REPO_ROOT, child_env, start_python, unique
