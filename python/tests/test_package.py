@@ -41,11 +41,26 @@ class PackageTest(unittest.TestCase):
 
     def test_sources_are_python_3_8(self) -> None:
         folder = os.path.join(PACKAGE_ROOT, "picklejar")
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
+        names = sorted(os.path.relpath(os.path.join(d, n), folder)
+                       for d, _, files in os.walk(folder) for n in files if n.endswith(".py"))
         self.assertIn("session.py", names)
+        self.assertIn(os.path.join("_backends", "postgres.py"), names)
         for name in names:
             with self.subTest(name):
                 ast.parse(_read(folder, name), name, feature_version=(3, 8))
+
+    def test_the_wheel_holds_every_module_subpackages_included(self) -> None:
+        sys.path.insert(0, os.path.join(PACKAGE_ROOT, "build_backend"))
+        try:
+            import picklejar_build
+        finally:
+            sys.path.pop(0)
+        in_wheel = {name for name, _ in picklejar_build._package_files()}
+        folder = os.path.join(PACKAGE_ROOT, "picklejar")
+        on_disk = {os.path.relpath(os.path.join(d, n), PACKAGE_ROOT).replace(os.sep, "/")
+                   for d, _, files in os.walk(folder) for n in files if n.endswith(".py")}
+        self.assertIn("picklejar/_backends/postgres.py", on_disk)
+        self.assertEqual(in_wheel, on_disk)
 
     def test_schema_is_the_documented_one(self) -> None:
         text = _read(REPO_ROOT, "docs", "FORMAT.md")

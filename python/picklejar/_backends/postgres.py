@@ -199,6 +199,8 @@ class PostgresStore(Store):
     def _transaction(self, begin: str, doing: str, write: bool) -> Iterator[_Transaction]:
         with self.errors(doing):
             cur = self._begin(SQL[begin], doing)
+            if self._listening:  # hints psycopg2 collected: the transaction reads the truth
+                self.conn.notifies.clear()
             txn = _Transaction(self)
             self._row, self._changed_meta = None, {}
             try:
@@ -399,7 +401,16 @@ class PostgresStore(Store):
             self._drop()
 
     def abandon(self) -> Any:
-        return self  # in a forked child: never closed (that would end the parent's session)
+        """In a forked child: the connection's socket is the parent's too. It is pointed at
+        /dev/null in the child, so that nothing the child does or frees (psycopg2 says
+        goodbye to the server when a connection is freed) reaches the parent's server
+        session; the store is kept referenced and never used again."""
+        if self.conn is not None and not self.conn.closed:
+            with contextlib.suppress(OSError, psycopg2.Error):
+                null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+                os.dup2(null, self.conn.fileno())
+                os.close(null)
+        return self
 
 
 def row_meta(row: Dict[str, Any], shown: str) -> Meta:
