@@ -95,7 +95,8 @@ if hasattr(os, "register_at_fork"):
 
 
 class Session(MutableMapping):  # type: ignore[type-arg]
-    """A dictionary from str keys to picklable values, kept in the SQLite file ``path``.
+    """A dictionary from str keys to picklable values, kept in the SQLite file ``path`` (or in
+    a store on a PostgreSQL server, for a ``postgresql://...?store=NAME`` URL).
 
     The session holds a snapshot of the file in memory: every entry's pickle, unpickled lazily
     (its digest verified first, then loaded once and cached). Reads never touch the disk.
@@ -154,7 +155,10 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         file_mode: Optional[int] = None,
         follow_symlinks: bool = False,
     ) -> None:
-        """Opens (or creates) the session file ``path``.
+        """Opens (or creates) the session file ``path`` — or, when ``path`` is a
+        ``postgresql://`` URL with ``?store=NAME``, the store NAME on that PostgreSQL server
+        (docs/FORMAT-POSTGRES.md; needs psycopg2, imported only then; python/README.md says
+        what differs from a file).
 
         - ``mode``: ``"create"`` (default: create the file when missing or 0 bytes long),
           ``"read_write"`` (the file must exist) or ``"read_only"`` (never writes it).
