@@ -61,6 +61,19 @@ class OpeningTest(unittest.TestCase):
         with Session(socket_url(name), mode="read_only") as s:
             self.assertEqual(s["x"], 1)
 
+    def test_a_key_id_must_go_with_the_integrity_scheme(self) -> None:
+        name = unique("key-id")
+        Session(socket_url(name)).close()
+        for scheme, key_id in (("sha256", "0123456789abcdef"), ("hmac-sha256", None),
+                               ("hmac-sha256", "0123456789ABCDEF"), ("hmac-sha256", "012"),
+                               ("md5", None)):
+            with self.subTest(scheme=scheme, key_id=key_id):
+                execute("UPDATE picklejar.store SET integrity_scheme = %s, key_id = %s "
+                        "WHERE name = %s", (scheme, key_id, name))
+                with self.assertRaises(FormatError) as caught:
+                    Session(socket_url(name), integrity_key=KEY if key_id else None)
+                self.assertIn(f"store={name}", str(caught.exception))
+
     def test_a_session_does_not_write_a_store_upgraded_while_open(self) -> None:
         name = unique("upgraded")
         with Session(socket_url(name)) as s:

@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 
 from .. import _format
 from .._format import Meta
+from .._integrity import HMAC_SHA256, SHA256
 from .._options import Durability, OpenMode, Options
 from .._state import Entry
 from ..errors import FormatError, LockTimeout, ServerError, StoreError, printable
@@ -50,9 +51,10 @@ class _Transaction:
     def __init__(self, store: "PostgresStore") -> None:
         self._store = store
         self.open = True
+        self.wrote = False  # write_revision() ran: COMMIT; else ROLLBACK (it changes nothing)
 
     def commit(self) -> None:
-        self._store._cursor.execute("COMMIT")
+        self._store._cursor.execute("COMMIT" if self.wrote else "ROLLBACK")
         self.open = False
 
 
@@ -73,6 +75,7 @@ class PostgresStore(Store):
         self.file_id: Optional[bytes] = None
         self._row: Optional[Dict[str, Any]] = None  # the store's row in this transaction
         self._changed_meta: Dict[str, Any] = {}
+        self._txn: Optional[_Transaction] = None
         self._pid = os.getpid()
         self._connect("cannot open")
         self.shown = shown_connected(self.conn.info, self.name)
@@ -201,7 +204,7 @@ class PostgresStore(Store):
             cur = self._begin(SQL[begin], doing)
             if self._listening:  # hints psycopg2 collected: the transaction reads the truth
                 self.conn.notifies.clear()
-            txn = _Transaction(self)
+            txn = self._txn = _Transaction(self)
             self._row, self._changed_meta = None, {}
             try:
                 if write:
@@ -303,6 +306,7 @@ class PostgresStore(Store):
             row["default_protocol"], row["integrity_scheme"], row["key_id"],
             row["format_version"], row["min_reader_version"]))
         cur.execute(SQL["notify"], params(f"{store_id}:{revision}"))
+        self._txn.wrote = True
         return purged
 
     # ---- opening ------------------------------------------------------------------------------
@@ -414,6 +418,13 @@ class PostgresStore(Store):
 
 
 def row_meta(row: Dict[str, Any], shown: str) -> Meta:
-    """The meta rows a store's row holds, each checked as FORMAT.md's meta rows are."""
-    found = {name: row[name] for name in _META_COLUMNS}
-    return _format.meta_from_rows(found, shown)
+    """The meta rows a store's row holds, each checked as FORMAT.md's meta rows are, and the
+    integrity columns as FORMAT-POSTGRES.md says: sha256 with no key id, or hmac-sha256 with
+    16 lowercase hex digits."""
+    meta = _format.meta_from_rows({name: row[name] for name in _META_COLUMNS}, shown)
+    scheme, key_id = meta.integrity_scheme, meta.key_id
+    if (scheme == SHA256 and key_id is not None) or (scheme == HMAC_SHA256 and (
+            key_id is None or len(key_id) != 16 or key_id.strip("0123456789abcdef"))):
+        raise FormatError(f"cannot open '{shown}': its key_id {key_id!r} does not go with its "
+                          f"integrity scheme '{scheme}'", shown)
+    return meta

@@ -43,16 +43,24 @@ class PostgresChangeFeed(ChangeFeed):
         if now >= deadline:
             return
         until = min(deadline, now + _LOOK_AGAIN)
-        conn = store.conn
-        ready, _, _ = select.select([conn, self._wake_read], [], [], max(0.0, until - now))
-        if self._wake_read in ready:
-            self._drain_wake()
-        if conn in ready:
-            try:
-                conn.poll()  # reads the notifications (and notices a lost connection)
+        conn, ours = store.conn, f"{store.store_id}:"
+        while now < until:
+            ready, _, _ = select.select([conn, self._wake_read], [], [], until - now)
+            if self._wake_read in ready:
+                self._drain_wake()
+                return
+            if conn in ready:
+                try:
+                    conn.poll()  # reads the notifications (and notices a lost connection)
+                except Exception:  # noqa: BLE001 - lost: the next look opens a new connection
+                    store._drop()
+                    return
+                # Other stores' saves are skipped by their store_id (the payload's prefix).
+                mine = any(n.payload.startswith(ours) for n in conn.notifies)
                 conn.notifies.clear()
-            except Exception:  # noqa: BLE001 - lost: the next look opens a new connection
-                store._drop()
+                if mine:
+                    return
+            now = time.monotonic()
 
     def _drain_wake(self) -> None:
         try:
