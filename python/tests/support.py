@@ -92,6 +92,14 @@ def snapshot(path: str) -> Optional[Tuple[bytes, int]]:
         return None
 
 
+def untouched(path: str) -> Any:
+    """What shows whether a session file (its bytes and mtime) or a store (its row: every
+    write moves its revision) was written: equal results, nothing written in between."""
+    if path.startswith("postgresql://"):
+        return store_row(path)
+    return snapshot(path)
+
+
 def sibling_files(path: str) -> List[str]:
     """Which of the database's companion files exist (-wal, -shm, -journal)."""
     return [s for s in ("-wal", "-shm", "-journal") if os.path.exists(path + s)]

@@ -3,6 +3,7 @@ once even when processes race; refusals for read-only, newer and chainless files
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,7 +11,7 @@ import unittest
 
 from picklejar import FormatError, Migration, Session, StoreError
 
-from support import ScratchTest, child_env, close_dropping, meta, snapshot, sql
+from support import BOTH_BACKENDS, ScratchTest, child_env, close_dropping, meta, untouched
 
 
 def rename_user(s: Session) -> None:
@@ -27,6 +28,8 @@ MIGRATIONS = [Migration(1, 2, rename_user), Migration(2, 3, add_visits)]
 
 
 class MigrationTest(ScratchTest):
+    BACKENDS = BOTH_BACKENDS
+
     def make_v1(self) -> None:
         with Session(self.path(), schema_version=1) as s:
             s["username"] = "ada"
@@ -82,7 +85,7 @@ class MigrationTest(ScratchTest):
 
     def test_refusals_leave_the_file_untouched(self) -> None:
         self.make_v1()
-        before = snapshot(self.path())
+        before = untouched(self.path())
         cases = (
             ({"schema_version": 3, "migrations": MIGRATIONS[1:]}, "no migration from app "
              "schema version 1"),
@@ -93,7 +96,7 @@ class MigrationTest(ScratchTest):
         for options, message in cases:
             with self.subTest(options), self.assertRaisesRegex(FormatError, message):
                 Session(self.path(), **options)
-            self.assertEqual(snapshot(self.path()), before)
+            self.assertEqual(untouched(self.path()), before)
         with Session(self.path(), schema_version=0, mode="read_only") as s:  # newer: readable
             self.assertEqual(s["username"], "ada")
 
@@ -106,13 +109,13 @@ class MigrationTest(ScratchTest):
         old["x"] = 1
         with self.assertRaisesRegex(FormatError, "migrated to app schema version 3 by another"):
             old.save()
-        self.assertEqual(sql(self.path(), "SELECT key FROM entries WHERE key = 'x'"), [])
         with Session(self.path(), schema_version=1, mode="read_only") as reader:
             reader.load()  # read-only sessions may keep reading
+            self.assertNotIn("x", reader)
 
     def test_racing_processes_migrate_exactly_once(self) -> None:
         self.make_v1()
-        counter = self.path("runs.txt")
+        counter = os.path.join(self.dir, "runs.txt")
         code = """
             import os, sys
             from picklejar import Migration, Session
