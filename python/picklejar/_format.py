@@ -8,7 +8,7 @@ import dataclasses
 import os
 import sqlite3
 import time
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
 
 from . import _file_name, _schema, _sqlite
 from .errors import FormatError
@@ -323,3 +323,35 @@ def create_schema(db: sqlite3.Connection, meta: Meta) -> None:
         db.execute(statement)
     for name in (*_INT_ROWS, *_TEXT_ROWS, "key_id"):
         write_meta(db, name, getattr(meta, name))
+
+
+# ---- format upgrades (docs/FORMAT.md "Versions") ----
+
+class FormatStep(NamedTuple):
+    """One file format upgrade: rewrites a file at format ``from_version`` into ``to_version``."""
+
+    from_version: int
+    to_version: int
+    apply: Callable[[sqlite3.Connection], None]
+
+
+# The upgrades this module knows, oldest first. Format 1 is the first format: none yet.
+FORMAT_STEPS: Sequence[FormatStep] = ()
+
+
+def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_version: int,
+                   steps: Sequence[FormatStep] = FORMAT_STEPS) -> None:
+    """Inside the caller's write transaction: applies the steps from ``from_version`` to
+    ``to_version``, records the new version and bumps the revision, as every change does."""
+    version = from_version
+    while version < to_version:
+        step = next((s for s in steps
+                     if s.from_version == version and s.to_version <= to_version), None)
+        if step is None:
+            raise FormatError(f"cannot open '{path}': no upgrade from file format version "
+                              f"{version} to {to_version}", path)
+        step.apply(db)
+        version = step.to_version
+    db.execute(f"PRAGMA user_version = {int(to_version)}")
+    write_meta(db, "format_version", to_version)
+    write_meta(db, "revision", next_revision(path, read_revision(db, path)))

@@ -1,45 +1,16 @@
-"""Versioning steps: upgrades of the file format, and the chain of the application's own
-schema migrations (docs/FORMAT.md "Versions"; mirrors lib/src/store/migrations.cpp)."""
+"""The chain of the application's own schema migrations, run once under the store's
+exclusive lock (docs/FORMAT.md "The application's schema"; mirrors
+lib/src/store/migrations.cpp), and the end of every open. Upgrades of the file format are
+_format.py's (files only)."""
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any, Callable, List, NamedTuple, Sequence
+from typing import Any, List, Sequence
 
-from . import _changes, _format
+from . import _changes
 from ._options import Migration
 from ._state import State
 from .errors import FormatError
-
-
-class FormatStep(NamedTuple):
-    """One file format upgrade: rewrites a file at format ``from_version`` into ``to_version``."""
-
-    from_version: int
-    to_version: int
-    apply: Callable[[sqlite3.Connection], None]
-
-
-# The upgrades this module knows, oldest first. Format 1 is the first format: none yet.
-FORMAT_STEPS: Sequence[FormatStep] = ()
-
-
-def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_version: int,
-                   steps: Sequence[FormatStep] = FORMAT_STEPS) -> None:
-    """Inside the caller's write transaction: applies the steps from ``from_version`` to
-    ``to_version``, records the new version and bumps the revision, as every change does."""
-    version = from_version
-    while version < to_version:
-        step = next((s for s in steps
-                     if s.from_version == version and s.to_version <= to_version), None)
-        if step is None:
-            raise FormatError(f"cannot open '{path}': no upgrade from file format version "
-                              f"{version} to {to_version}", path)
-        step.apply(db)
-        version = step.to_version
-    db.execute(f"PRAGMA user_version = {int(to_version)}")
-    _format.write_meta(db, "format_version", to_version)
-    _format.write_meta(db, "revision", _format.next_revision(path, _format.read_revision(db, path)))
 
 
 def migration_path(migrations: Sequence[Migration], from_version: int, to_version: int,

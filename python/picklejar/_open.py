@@ -230,7 +230,7 @@ def _create_or_upgrade(state: State) -> Plan:
         if plan.create:
             _format.create_schema(state.store.db, _new_file_meta(state))
         if plan.upgrade:
-            _migrations.upgrade_format(state.store.db, state.path, found.format_version,
+            _format.upgrade_format(state.store.db, state.path, found.format_version,
                                        FORMAT_VERSION)
         txn.commit()
     state.store.file_format = FORMAT_VERSION if plan.create or plan.upgrade else found.format_version

@@ -1,8 +1,8 @@
 """How a session learns that other connections changed its store without reading any entry:
 the backend-dependent half of change notification (the session keeps the rest: which keys
 changed, from its incremental refresh). Mirrors lib/src/store/change_feed.hpp and
-sqlite_change_feed.cpp; a PostgreSQL backend would give version() from a LISTEN channel's
-last NOTIFY and wait() on the connection's socket.
+sqlite_change_feed.cpp. A store on a PostgreSQL server has its own
+(_backends/postgres_feed.py): version() is the store's revision, wait() waits for a NOTIFY.
 
 SQLite's feed: PRAGMA data_version says whether another connection committed; wait() sleeps
 until it is worth asking again, on inotify events of the database's files or on a timer. A
