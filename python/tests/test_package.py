@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 import unittest
 
 import picklejar
@@ -74,6 +75,20 @@ class PackageTest(unittest.TestCase):
         self.assertEqual(_format.APPLICATION_ID.to_bytes(4, "big"), b"PJAR")
         self.assertIn(str(_format.APPLICATION_ID), _read(REPO_ROOT, "docs", "FORMAT.md"))
 
+
+    def test_a_url_without_psycopg2_says_what_to_install(self) -> None:
+        code = """
+            import sys
+            sys.modules["psycopg2"] = None  # absent, even where Debian's package is installed
+            import picklejar
+            try:
+                picklejar.Session("postgresql://localhost/db?store=x")
+            except picklejar.StoreError as e:
+                print(e)
+        """
+        out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=child_env(),
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        self.assertIn("needs psycopg2 (Debian: python3-psycopg2", out)
 
     def test_readme_examples_run(self) -> None:
         for readme, heading in ((os.path.join(REPO_ROOT, "README.md"),

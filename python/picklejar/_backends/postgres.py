@@ -146,19 +146,19 @@ class PostgresStore(Store):
             with contextlib.suppress(Exception):
                 conn.close()
 
-    def _begin(self, statement: str, doing: str) -> Any:
-        """``statement`` (a BEGIN), on a new connection if the one held turns out lost: nothing
-        was sent in this call yet, so beginning again is safe."""
+    def _begin(self, begin: str, doing: str) -> Any:
+        """The statement ``begin`` (begin_read or begin_write), on a new connection if the one
+        held turns out lost: nothing was sent in this call yet, so beginning again is safe."""
         cur = self._usable(doing)
         try:
-            cur.execute(statement)
+            cur.execute(SQL[begin])
             return cur
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
             if self.conn is not None and not self.conn.closed:
                 raise
         self._drop()
         cur = self._usable(doing)
-        cur.execute(statement)
+        cur.execute(SQL[begin])
         return cur
 
     def _rollback_quietly(self) -> None:
@@ -201,7 +201,7 @@ class PostgresStore(Store):
     @contextlib.contextmanager
     def _transaction(self, begin: str, doing: str, write: bool) -> Iterator[_Transaction]:
         with self.errors(doing):
-            cur = self._begin(SQL[begin], doing)
+            cur = self._begin(begin, doing)
             if self._listening:  # hints psycopg2 collected: the transaction reads the truth
                 self.conn.notifies.clear()
             txn = self._txn = _Transaction(self)
