@@ -48,10 +48,12 @@ def _ms(seconds: float) -> str:
 
 
 class _Transaction:
-    def __init__(self, store: "PostgresStore") -> None:
+    def __init__(self, store: "PostgresStore", write: bool) -> None:
         self._store = store
         self.open = True
-        self.wrote = False  # write_revision() ran: COMMIT; else ROLLBACK (it changes nothing)
+        # A read ends with COMMIT; a write transaction with COMMIT once write_revision() ran,
+        # else with ROLLBACK: it changes nothing (FORMAT-POSTGRES.md).
+        self.wrote = not write
 
     def commit(self) -> None:
         self._store._cursor.execute("COMMIT" if self.wrote else "ROLLBACK")
@@ -204,7 +206,7 @@ class PostgresStore(Store):
             cur = self._begin(begin, doing)
             if self._listening:  # hints psycopg2 collected: the transaction reads the truth
                 self.conn.notifies.clear()
-            txn = self._txn = _Transaction(self)
+            txn = self._txn = _Transaction(self, write)
             self._row, self._changed_meta = None, {}
             try:
                 if write:
