@@ -15,11 +15,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 
 from .. import _format
 from .._format import Meta
-from .._integrity import HMAC_SHA256, SHA256
 from .._options import Durability, OpenMode, Options
 from .._state import Entry
 from ..errors import FormatError, LockTimeout, ServerError, StoreError, printable
 from . import Store, Upsert
+from .postgres_open import META_COLUMNS, open_store, row_meta
 from .postgres_sql import LAYOUT_VERSION, SQL, params
 from .postgres_url import parse, shown_connected
 
@@ -35,10 +35,6 @@ _LOCK_NOT_AVAILABLE = "55P03"
 # How long a transaction of this session may stay idle before the server ends its
 # connection: at least a minute, and at least the lock timeout.
 _MIN_IDLE_SECONDS = 60.0
-_META_COLUMNS = ("format_version", "min_reader_version", "app_schema_version",
-                 "default_protocol", "revision", "purged_revision", "created_us",
-                 "modified_us", "created_by", "writer_name", "writer_version", "writer_app",
-                 "integrity_scheme", "key_id")
 _BATCH = 200  # statements per round trip when writing many entries
 
 
@@ -233,7 +229,7 @@ class PostgresStore(Store):
     def _row_of(self, row: Optional[tuple]) -> Dict[str, Any]:
         if row is None:
             raise StoreError(f"the store '{self.shown}' was deleted", self.shown)
-        found = dict(zip(("store_id", "file_id", *_META_COLUMNS), row))
+        found = dict(zip(("store_id", "file_id", *META_COLUMNS), row))
         if self.store_id is not None and found["store_id"] != self.store_id:
             raise StoreError(f"the store '{self.shown}' was deleted and created again while "
                              "open: open it again", self.shown)
@@ -335,31 +331,7 @@ class PostgresStore(Store):
         return found
 
     def open(self, state: Any, session: Any) -> None:
-        """Opens (or creates) the store for ``state``: the store's row checked as a file's meta
-        table is (versions, integrity key, app schema), the first load, the change feed, then
-        the migration it needs, once, under the row's lock (FORMAT-POSTGRES.md "Opening a
-        store")."""
-        from .. import _changes, _migrations, _open
-
-        if self.options.keep_backups:
-            raise StoreError(f"cannot open '{self.shown}' with keep_backups: a store on a "
-                             "server is backed up by the server's tools (pg_dump)", self.shown)
-        row = self.find_or_create(_open._new_file_meta(state))
-        found = _format.Inspection(kind="picklejar", format_version=row["format_version"])
-        found.meta.format_version = row["format_version"]
-        found.meta.min_reader_version = row["min_reader_version"]
-        if found.meta.min_reader_version > _format.FORMAT_VERSION:
-            _open.decide(state, found)  # refuses, naming both versions
-        found.meta = row_meta(row, self.shown)
-        plan = _open.decide(state, found)
-        if plan.upgrade:  # format 1 is the first: no store is older
-            raise FormatError(f"cannot open '{self.shown}': no upgrade from store format "
-                              f"{found.format_version}", self.shown)
-        with self.reading("cannot open") as txn:
-            state.refresh()
-            txn.commit()
-        _changes.start_feed(state)
-        _migrations.finish_open(state, session, plan.migrate)
+        open_store(self, state, session)
 
     # ---- the rest -----------------------------------------------------------------------------
 
@@ -417,16 +389,3 @@ class PostgresStore(Store):
                 os.dup2(null, self.conn.fileno())
                 os.close(null)
         return self
-
-
-def row_meta(row: Dict[str, Any], shown: str) -> Meta:
-    """The meta rows a store's row holds, each checked as FORMAT.md's meta rows are, and the
-    integrity columns as FORMAT-POSTGRES.md says: sha256 with no key id, or hmac-sha256 with
-    16 lowercase hex digits."""
-    meta = _format.meta_from_rows({name: row[name] for name in _META_COLUMNS}, shown)
-    scheme, key_id = meta.integrity_scheme, meta.key_id
-    if (scheme == SHA256 and key_id is not None) or (scheme == HMAC_SHA256 and (
-            key_id is None or len(key_id) != 16 or key_id.strip("0123456789abcdef"))):
-        raise FormatError(f"cannot open '{shown}': its key_id {key_id!r} does not go with its "
-                          f"integrity scheme '{scheme}'", shown)
-    return meta
