@@ -45,6 +45,29 @@ class TransactionSettingsTest(unittest.TestCase):
                 self.assertEqual(_settings(s)[1], "on")
 
 
+    def test_a_transaction_left_idle_is_ended_by_the_server(self) -> None:
+        from picklejar._backends import postgres
+
+        name = unique("idle")
+        saved_minimum, postgres._MIN_IDLE_SECONDS = postgres._MIN_IDLE_SECONDS, 1.0
+        try:
+            s = Session(socket_url(name), lock_timeout=1)  # idle at most 1 s (minimum lowered)
+        finally:
+            postgres._MIN_IDLE_SECONDS = saved_minimum
+        with s:
+            with self.assertRaises(ServerError) as caught:
+                with s.transact():
+                    s["x"] = 1
+                    time.sleep(3)  # a hung client: the server ends its connection
+            self.assertIn("cannot transact on", str(caught.exception))
+            with Session(socket_url(name), lock_timeout=5) as other:  # the lock is free
+                other.increment("y")
+            self.assertEqual(s.unsaved_keys(), [])  # the body's change went with it
+            s["z"] = 2
+            s.save()  # on a new connection
+        self.assertEqual(store_row(name)["revision"], 2)
+
+
 class WholeStoreTest(unittest.TestCase):
     def test_restore_rekey_convert_and_schema_version(self) -> None:
         directory = tempfile.mkdtemp()
