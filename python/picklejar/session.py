@@ -675,7 +675,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         (load(), changes(), wait_for_change()): SQLite's data version (PRAGMA data_version), no
         lock, no entry read. True also when save() or transact() brought in others' changes
         that load() has not returned yet; may be True with nothing to report (the file was
-        vacuumed)."""
+        vacuumed). For a store on a server: the store's revision, one indexed statement."""
         state = self._state
         with state.store.errors("cannot look at"):
             return _changes.changed(state)
@@ -694,7 +694,9 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         then looks at the data version (a commit is visible a little after its last write: it
         looks again after 1, 2, 4, ... ms); on a network file system (``filesystem``), or
         without inotify, it polls the data version every 2 ms, slowing to every 100 ms while
-        nothing changes. StoreError inside transact()."""
+        nothing changes. A store on a server waits for the NOTIFY each save sends (LISTEN on
+        the session's connection), looking at its revision at least once a second.
+        StoreError inside transact()."""
         seconds = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise TypeError(f"timeout must be seconds or a timedelta, not {timeout!r}")
