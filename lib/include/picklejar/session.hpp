@@ -100,11 +100,18 @@ concept Fallback = !std::is_pointer_v<T>;
 // get_or's on_error: called with the error that made it fall back.
 template <class F>
 concept ErrorHandler = std::invocable<F&, const Error&>;
-// update()'s items: a map or range of pairs of string keys and encodable values.
+// set()'s and add()'s typed form: anything but a Value, except what converts to a Value
+// without a mapping (a string literal). An unmapped type is taken, so that to_value's
+// static_assert lists the ways to map it instead of "constraints not satisfied".
+template <class T>
+concept SetArgument =
+    !std::is_same_v<T, Value> && (Encodable<T> || !std::is_convertible_v<const T&, Value>);
+// update()'s items: a map or range of pairs of string keys and values (to_value's
+// static_assert names a value type without a mapping).
 template <class Items>
-concept EncodableItems = requires(const Items& items) {
+concept KeyedItems = requires(const Items& items) {
   std::string_view(std::get<0>(*std::begin(items)));
-  requires Encodable<std::remove_cvref_t<decltype(std::get<1>(*std::begin(items)))>>;
+  std::get<1>(*std::begin(items));
 };
 #define PICKLEJAR_DETAIL_BRACED_FALLBACK                                                   \
   "picklejar::Session::get_or(key, {}): a braced fallback names no type. Write the type: " \
@@ -466,14 +473,12 @@ class Session {
   void set(std::string_view key, const Value& value);
   // Typed: set(key, to_value(x)).
   template <class T>
-  requires(!std::is_same_v<std::remove_cvref_t<T>, Value> &&
-           Encodable<std::remove_cvref_t<T>>) void set(std::string_view key, const T& x) {
-    set(key, Value(to_value(x)));
-  }
+  requires detail::SetArgument<std::remove_cvref_t<T>>
+  void set(std::string_view key, const T& x) { set(key, Value(to_value(x))); }
   // Sets every (key, value) of `items`: a map from string keys to Values or to encodable C++
   // values (std::map<std::string, int>, ...) or any range of such pairs. All or nothing: a
   // bad key or a value that cannot be encoded throws (as set() does) and changes nothing.
-  template <detail::EncodableItems Items>
+  template <detail::KeyedItems Items>
   void update(const Items& items) {
     std::vector<std::pair<std::string, Value>> values;
     for (const auto& [key, x] : items) values.emplace_back(std::string(key), to_value(x));
@@ -553,10 +558,8 @@ class Session {
   // session's up-to-date view has it. Inside transact(), joins it.
   bool add(std::string_view key, const Value& value);
   template <class T>
-  requires(!std::is_same_v<std::remove_cvref_t<T>, Value> &&
-           Encodable<std::remove_cvref_t<T>>) bool add(std::string_view key, const T& x) {
-    return add(key, Value(to_value(x)));
-  }
+  requires detail::SetArgument<std::remove_cvref_t<T>>
+  bool add(std::string_view key, const T& x) { return add(key, Value(to_value(x))); }
   // Re-encodes every entry with pickle protocol `protocol` (0-5) in one transaction, and
   // makes it the file's default protocol. Needs no unsaved changes (StoreError otherwise).
   // Throws EncodeError when an entry cannot be expressed in that protocol (nothing written).

@@ -109,6 +109,11 @@ class Value {
   Value() noexcept = default;  // None
   Value(std::nullptr_t) noexcept {}
   Value(bool b) noexcept { slot_.tag = detail::Tag::boolean, slot_.as.boolean = b; }
+  // A pointer is not a bool: C++ would convert any pointer to one silently (`return p;` in a
+  // function returning Value gives True). Only char pointers convert: they are str.
+  template <class T>
+  requires(!std::same_as<std::remove_cv_t<T>, char>) Value(T*)
+  = delete;
   template <PythonInteger T>
   Value(T i) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
