@@ -67,16 +67,20 @@ OrderedTable::Entry* OrderedTable::append_distinct(const Slot& key, std::size_t 
 }
 
 OrderedTable::Entry* OrderedTable::append(const Slot& key, std::size_t hash) {
+  Slot own;  // `key` may live in entries_, which rebuild() compacts
+  copy_slot(own, key);
   if ((entries_.size() + 1) * 2 > index_.size()) rebuild(entries_.size() + 1);
   for (std::size_t i = spread(hash) & mask();; i = (i + 1) & mask()) {
-    if (index_[i] == 0) return place(key, hash, i);
+    if (index_[i] == 0) return place(own, hash, i);
   }
 }
 
 OrderedTable::Entry* OrderedTable::place(const Slot& key, std::size_t hash, std::size_t index) {
   if (entries_.size() >= UINT32_MAX - 1) throw LimitError(std::nullopt, "hash table is full");
+  Slot own;             // `key` may live in entries_, which emplace_back() may move
+  copy_slot(own, key);  // field by field: `key` may have been written just now
   Entry& e = entries_.emplace_back();
-  copy_slot(e.key, key);  // field by field: `key` may have been written just now
+  copy_slot(e.key, own);
   e.hash = hash;
   index_[index] = static_cast<std::uint32_t>(entries_.size());
   ++live_;
