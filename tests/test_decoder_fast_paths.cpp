@@ -6,7 +6,6 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,9 +34,10 @@ std::string str_pickle(const std::string& text) {
 
 // The byte offset a bad_utf8 error names ("... in position 5"), or -1.
 long error_position(const std::string& message) {
-  std::smatch m;
-  if (!std::regex_search(message, m, std::regex("in position ([0-9]+)"))) return -1;
-  return std::stol(m[1]);
+  const std::string marker = "in position ";
+  const auto at = message.find(marker);
+  if (at == std::string::npos) return -1;
+  return std::stol(message.substr(at + marker.size()));
 }
 
 }  // namespace
