@@ -65,7 +65,7 @@ void Decoder::append_items(Slot& target, const Slot* first, std::size_t count) {
   if (kind == Kind::list) {
     auto& items = detail::as_sequence(target.as.node).items;
     check_items(items.size() + count);
-    items.insert(items.end(), first, first + count);
+    detail::append_slots(items, first, count);
   } else if (kind == Kind::object) {
     // Picklers append before BUILD. After it, Python looks append/extend up on the instance
     // first, where the state may have put any callable.
@@ -119,7 +119,7 @@ void Decoder::op_list() {
   const std::size_t base = pop_mark();
   check_items(stack_.size() - base);
   auto* node = make<detail::SequenceNode>(Kind::list);
-  node->items.assign(stack_.begin() + static_cast<std::ptrdiff_t>(base), stack_.end());
+  detail::append_slots(node->items, stack_.data() + base, stack_.size() - base);
   const Depth depth = slice_depth(base);
   truncate(base);
   push(detail::node_slot(node), depth);

@@ -21,7 +21,7 @@ bool Memo::put_slow(std::uint64_t index, const Slot& value, std::size_t max_entr
       if (count_ >= max_entries) return false;
       ++count_;
     }
-    dense_[index] = value;
+    detail::copy_slot(dense_[index], value);
     return true;
   }
   if (index <= 2 * static_cast<std::uint64_t>(count_) + kDenseSlack && sparse_.empty()) {
@@ -29,7 +29,7 @@ bool Memo::put_slow(std::uint64_t index, const Slot& value, std::size_t max_entr
     Slot unused;
     unused.tag = detail::Tag::erased;
     dense_.resize(static_cast<std::size_t>(index) + 1, unused);
-    dense_[index] = value;
+    detail::copy_slot(dense_[index], value);
     ++count_;
     return true;
   }

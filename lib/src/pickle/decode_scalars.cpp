@@ -16,6 +16,43 @@ std::string_view chars(const std::uint8_t* p, std::size_t n) {
 }
 }  // namespace
 
+// The small-int opcodes that follow one just read (a list of ints is mostly these), in one
+// loop without the dispatch. It stops at any other opcode and at one whose argument does not
+// lie wholly before read_end_, which the main loop then reads (leaving a frame, or failing).
+void Decoder::push_int_run() {
+  const std::uint8_t* p = pos_;
+  for (;;) {
+    const auto left = static_cast<std::size_t>(read_end_ - p);
+    if (left == 0) break;
+    std::int64_t value;
+    std::size_t size;
+    switch (static_cast<Op>(*p)) {
+      case Op::binint1:
+        if (left < 2) goto done;
+        value = p[1], size = 2;
+        break;
+      case Op::binint2:
+        if (left < 3) goto done;
+        value = load_le<std::uint16_t>(p + 1), size = 3;
+        break;
+      case Op::binint:
+        if (left < 5) goto done;
+        value = static_cast<std::int32_t>(load_le<std::uint32_t>(p + 1)), size = 5;
+        break;
+      default:
+        goto done;
+    }
+    op_offset_ = static_cast<std::size_t>(p - begin_);  // for an allocation failure's error
+    op_ = *p;
+    Slot& top = stack_.emplace_back();  // depth 0
+    top.tag = detail::Tag::small_int;
+    top.as.small_int = value;
+    p += size;
+  }
+done:
+  pos_ = p;
+}
+
 void Decoder::op_long1() {
   const std::size_t n = read_u8();
   const std::uint8_t* p = take(n, "LONG1 payload");

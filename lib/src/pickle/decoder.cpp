@@ -81,12 +81,15 @@ bool Decoder::step(std::uint8_t op) {
       break;
     case Op::binint1:
       push(detail::int_slot(read_u8()));
+      push_int_run();
       break;
     case Op::binint2:
       push(detail::int_slot(read_u16()));
+      push_int_run();
       break;
     case Op::binint:
       push(detail::int_slot(read_i32()));
+      push_int_run();
       break;
     case Op::long1:
       op_long1();
@@ -492,7 +495,7 @@ Slot Decoder::make_int(std::span<const std::byte> le_bytes) {
 Slot Decoder::make_tuple(const Slot* first, std::size_t count) {
   check_items(count);
   auto* node = make<detail::SequenceNode>(Kind::tuple);
-  node->items.assign(first, first + count);
+  detail::append_slots(node->items, first, count);
   return detail::node_slot(node);
 }
 

@@ -19,6 +19,7 @@
 
 #include "../value/heap.hpp"
 #include "../value/node.hpp"
+#include "../value/slot_copy.hpp"
 #include "../value/utf8.hpp"
 #include "byte_order.hpp"
 #include "opcodes.hpp"
@@ -47,7 +48,7 @@ class Memo {
   // Stores `value` at `index`; returns false when that would exceed `max_entries`.
   bool put(std::uint64_t index, const Slot& value, std::size_t max_entries) {
     if (index == dense_.size() && sparse_.empty() && count_ < max_entries) {
-      dense_.push_back(value);  // MEMOIZE, and PUT in CPython's order
+      detail::copy_slot(dense_.emplace_back(), value);  // MEMOIZE, and PUT in CPython's order
       ++count_;
       return true;
     }
@@ -161,14 +162,17 @@ class Decoder {
   // back less than the full depth: the bound sees nesting as it is written out the first
   // time. It guards callers' recursive code; nothing in picklejar recurses on depth.
   std::size_t fence() const noexcept { return marks_.empty() ? 0 : marks_.back(); }
-  void push(Slot s, Depth depth = 0) {
+  [[gnu::always_inline]] void push(Slot s, Depth depth = 0) {
     if (depth > options_.limits.max_depth) [[unlikely]]
       depth_exceeded();
-    s.aux = depth;
-    stack_.push_back(s);
+    // Field by field (see copy_slot): `s` was often assembled just now.
+    Slot& top = stack_.emplace_back();
+    top.tag = s.tag;
+    top.aux = depth;
+    top.as = s.as;
   }
   // Pushes a value that carries its depth (from the memo or the stack).
-  void push_value(const Slot& v) { push(v, v.aux); }
+  [[gnu::always_inline]] void push_value(const Slot& v) { push(v, v.aux); }
   Slot pop() {
     if (stack_.size() <= fence()) [[unlikely]]
       underflow();
@@ -227,6 +231,7 @@ class Decoder {
   Slot adopt_external(const Value& v);
 
   // decode_scalars.cpp
+  void push_int_run();
   void op_long1();
   void op_long4();
   void op_binstring(std::size_t length);

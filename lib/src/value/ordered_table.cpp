@@ -4,6 +4,8 @@
 
 #include <picklejar/error.hpp>
 
+#include "slot_copy.hpp"
+
 namespace picklejar::detail {
 namespace {
 constexpr std::size_t kMinIndex = 8;
@@ -32,21 +34,31 @@ std::size_t spread(std::size_t h) noexcept {
 }
 }  // namespace
 
-const OrderedTable::Entry* OrderedTable::find(const Slot& key, std::size_t hash,
-                                              CompareContext* context) const {
-  if (index_.empty()) return nullptr;
+OrderedTable::Probe OrderedTable::probe(const Slot& key, std::size_t hash,
+                                        CompareContext* context) const {
   for (std::size_t i = spread(hash) & mask();; i = (i + 1) & mask()) {
     const std::uint32_t slot = index_[i];
-    if (slot == 0) return nullptr;
+    if (slot == 0) return {nullptr, i};
     const Entry& e = entries_[slot - 1];
     if (e.key.tag == Tag::erased || e.hash != hash) continue;
-    if (trivially_equal(e.key, key) || slot_equal(e.key, key, context)) return &e;
+    if (trivially_equal(e.key, key) || slot_equal(e.key, key, context)) return {&e, i};
   }
 }
 
+const OrderedTable::Entry* OrderedTable::find(const Slot& key, std::size_t hash,
+                                              CompareContext* context) const {
+  if (index_.empty()) return nullptr;
+  return probe(key, hash, context).found;
+}
+
+// One probe sequence for both the lookup and the new entry: the empty index slot that ends
+// an unsuccessful lookup is where append() would put the key.
 std::pair<OrderedTable::Entry*, bool> OrderedTable::insert(const Slot& key, std::size_t hash) {
-  if (Entry* existing = find(key, hash)) return {existing, false};
-  return {append(key, hash), true};
+  if (index_.empty()) return {append(key, hash), true};
+  const Probe p = probe(key, hash, nullptr);
+  if (p.found != nullptr) return {const_cast<Entry*>(p.found), false};
+  if ((entries_.size() + 1) * 2 > index_.size()) return {append(key, hash), true};
+  return {place(key, hash, p.empty_index), true};
 }
 
 OrderedTable::Entry* OrderedTable::append_distinct(const Slot& key, std::size_t hash) {
@@ -55,18 +67,25 @@ OrderedTable::Entry* OrderedTable::append_distinct(const Slot& key, std::size_t 
 }
 
 OrderedTable::Entry* OrderedTable::append(const Slot& key, std::size_t hash) {
-  if (entries_.size() >= UINT32_MAX - 1) throw LimitError(std::nullopt, "hash table is full");
+  Slot own;  // `key` may live in entries_, which rebuild() compacts
+  copy_slot(own, key);
   if ((entries_.size() + 1) * 2 > index_.size()) rebuild(entries_.size() + 1);
-  entries_.push_back(Entry{key, Slot{}, hash});
   for (std::size_t i = spread(hash) & mask();; i = (i + 1) & mask()) {
-    if (index_[i] == 0) {
-      index_[i] = static_cast<std::uint32_t>(entries_.size());
-      break;
-    }
+    if (index_[i] == 0) return place(own, hash, i);
   }
+}
+
+OrderedTable::Entry* OrderedTable::place(const Slot& key, std::size_t hash, std::size_t index) {
+  if (entries_.size() >= UINT32_MAX - 1) throw LimitError(std::nullopt, "hash table is full");
+  Slot own;             // `key` may live in entries_, which emplace_back() may move
+  copy_slot(own, key);  // field by field: `key` may have been written just now
+  Entry& e = entries_.emplace_back();
+  copy_slot(e.key, own);
+  e.hash = hash;
+  index_[index] = static_cast<std::uint32_t>(entries_.size());
   ++live_;
   ++version_;
-  return &entries_.back();
+  return &e;
 }
 
 bool OrderedTable::erase(const Slot& key, std::size_t hash) {

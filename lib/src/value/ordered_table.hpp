@@ -56,6 +56,14 @@ class OrderedTable {
 
  private:
   Entry* append(const Slot& key, std::size_t hash);  // no lookup
+  // Puts a new entry at the empty index slot `index` (room for it has been made).
+  Entry* place(const Slot& key, std::size_t hash, std::size_t index);
+  struct Probe {
+    const Entry* found;       // the entry with an equal key, or nullptr
+    std::size_t empty_index;  // without one: the empty index slot that ended the search
+  };
+  Probe probe(const Slot& key, std::size_t hash,
+              CompareContext* context) const;  // index_ not empty
   void rebuild(std::size_t min_entries);
   std::size_t mask() const noexcept { return index_.size() - 1; }
 

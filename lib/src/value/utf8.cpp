@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "utf8_simd.hpp"
+
 namespace picklejar::detail {
 namespace {
 
@@ -123,7 +125,9 @@ bool valid_by_dfa(std::string_view text) noexcept {
 }  // namespace
 
 std::optional<std::size_t> find_invalid_utf8_slow(std::string_view text) noexcept {
-  if (valid_by_dfa(text)) return std::nullopt;  // the usual answer, fast; else find where
+  // The usual answer, fast; else find where.
+  if (utf8_simd_available() ? valid_utf8_simd(text.data(), text.size()) : valid_by_dfa(text))
+    return std::nullopt;
   std::size_t pos = 0;
   while (pos < text.size()) {
     // ASCII runs are the common case: check eight bytes at a time.
