@@ -30,6 +30,42 @@ _POLL_FIRST = 0.002  # polling: right after a change
 _POLL_MAX = 0.100  # polling: while nothing changes
 
 
+class WakePipe:
+    """How wake() reaches a wait() on another thread: a non-blocking pipe whose read end a
+    feed's poll()/select() watches. Shared by every feed."""
+
+    def __init__(self) -> None:
+        self.read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self._write_fd, False)
+
+    def drain(self) -> None:
+        try:
+            while os.read(self.read_fd, 64):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def wake(self) -> None:
+        try:
+            os.write(self._write_fd, b"\1")
+        except (BlockingIOError, OSError):  # a full pipe already holds a wake-up
+            pass
+
+    @property
+    def closed(self) -> bool:
+        return self.read_fd < 0
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self._write_fd):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.read_fd = self._write_fd = -1
+
+
 class ChangeFeed:
     """The interface: ``version()`` and ``wait()`` on the session's thread, ``wake()`` from any
     thread."""
@@ -63,9 +99,7 @@ class SqliteChangeFeed(ChangeFeed):
         self._db = db
         self._path = os.path.realpath(path)  # SQLite names the -wal after the real file
         self._poll_only = poll_only
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
+        self._wake = WakePipe()
         self._watch: Optional[DirectoryWatch] = None
         self._watch_tried = False
         self._last_version = 0
@@ -108,13 +142,13 @@ class SqliteChangeFeed(ChangeFeed):
             until = min(deadline, now + self._settle_step)
             self._settle_step = min(self._settle_step * 2, _SETTLE_MAX)
         poller = select.poll()
-        poller.register(self._wake_read, select.POLLIN)
+        poller.register(self._wake.read_fd, select.POLLIN)
         if self._watch is not None:
             poller.register(self._watch.fileno(), select.POLLIN)
         timeout_ms = max(0, min(3_600_000, int((until - now) * 1000 + 0.999)))
         ready = {fd for fd, _ in poller.poll(timeout_ms)}
-        if self._wake_read in ready:
-            self._drain_wake()
+        if self._wake.read_fd in ready:
+            self._wake.drain()
         if self._watch is not None and self._watch.fileno() in ready and self._watch.drain():
             self._settle_until = time.monotonic() + _SETTLE_TIME
             self._settle_step = _SETTLE_FIRST
@@ -122,31 +156,16 @@ class SqliteChangeFeed(ChangeFeed):
             self._watch.close()
             self._watch = None
 
-    def _drain_wake(self) -> None:
-        try:
-            while os.read(self._wake_read, 64):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
-
     def wake(self) -> None:
-        try:
-            os.write(self._wake_write, b"\1")
-        except (BlockingIOError, OSError):  # a full pipe already holds a wake-up
-            pass
+        self._wake.wake()
 
     def __del__(self) -> None:
         self.close()
 
     def close(self) -> None:
-        if self._wake_read < 0:
+        if self._wake.closed:
             return
         if self._watch is not None:
             self._watch.close()
             self._watch = None
-        for fd in (self._wake_read, self._wake_write):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._wake_read = self._wake_write = -1
+        self._wake.close()

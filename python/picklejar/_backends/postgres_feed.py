@@ -6,12 +6,11 @@ connection was lost, and opened again) costs latency, never a change."""
 
 from __future__ import annotations
 
-import os
 import select
 import time
 from typing import Any
 
-from .._watch import ChangeFeed
+from .._watch import ChangeFeed, WakePipe
 
 # Between two looks at the revision while waiting, at most this long: a backstop only (a
 # connection lost and opened again while waiting misses the notifications sent meanwhile).
@@ -23,9 +22,7 @@ class PostgresChangeFeed(ChangeFeed):
 
     def __init__(self, store: Any) -> None:
         self._store = store
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_read, False)
-        os.set_blocking(self._wake_write, False)
+        self._wake = WakePipe()
 
     def version(self) -> int:
         return self._store.current_revision()
@@ -45,9 +42,9 @@ class PostgresChangeFeed(ChangeFeed):
         until = min(deadline, now + _LOOK_AGAIN)
         conn, ours = store.conn, f"{store.store_id}:"
         while now < until:
-            ready, _, _ = select.select([conn, self._wake_read], [], [], until - now)
-            if self._wake_read in ready:
-                self._drain_wake()
+            ready, _, _ = select.select([conn, self._wake.read_fd], [], [], until - now)
+            if self._wake.read_fd in ready:
+                self._wake.drain()
                 return
             if conn in ready:
                 try:
@@ -62,27 +59,11 @@ class PostgresChangeFeed(ChangeFeed):
                     return
             now = time.monotonic()
 
-    def _drain_wake(self) -> None:
-        try:
-            while os.read(self._wake_read, 64):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
-
     def wake(self) -> None:
-        try:
-            os.write(self._wake_write, b"\1")
-        except (BlockingIOError, OSError):
-            pass
+        self._wake.wake()
 
     def __del__(self) -> None:
         self.close()
 
     def close(self) -> None:
-        for fd in (self._wake_read, self._wake_write):
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self._wake_read = self._wake_write = -1
+        self._wake.close()
