@@ -8,7 +8,8 @@ import dataclasses
 import os
 import sqlite3
 import time
-from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 from . import _file_name, _schema, _sqlite
 from .errors import FormatError
@@ -339,19 +340,31 @@ class FormatStep(NamedTuple):
 FORMAT_STEPS: Sequence[FormatStep] = ()
 
 
-def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_version: int,
-                   steps: Sequence[FormatStep] = FORMAT_STEPS) -> None:
-    """Inside the caller's write transaction: applies the steps from ``from_version`` to
-    ``to_version``, records the new version and bumps the revision, as every change does."""
+def version_chain(steps: Sequence[Any], from_version: int, to_version: int,
+                  missing: Callable[[int], str], path: str) -> List[Any]:
+    """The steps (anything with from_version and to_version: format steps, app schema
+    migrations) leading from ``from_version`` to ``to_version``, in order. FormatError naming
+    ``path``, with ``missing(version)`` saying where the chain breaks, when there is none."""
+    chain: List[Any] = []
     version = from_version
     while version < to_version:
         step = next((s for s in steps
                      if s.from_version == version and s.to_version <= to_version), None)
         if step is None:
-            raise FormatError(f"cannot open '{path}': no upgrade from file format version "
-                              f"{version} to {to_version}", path)
-        step.apply(db)
+            raise FormatError(f"cannot open '{path}': {missing(version)}", path)
+        chain.append(step)
         version = step.to_version
+    return chain
+
+
+def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_version: int,
+                   steps: Sequence[FormatStep] = FORMAT_STEPS) -> None:
+    """Inside the caller's write transaction: applies the steps from ``from_version`` to
+    ``to_version``, records the new version and bumps the revision, as every change does."""
+    for step in version_chain(steps, from_version, to_version,
+                              lambda version: f"no upgrade from file format version {version} "
+                                              f"to {to_version}", path):
+        step.apply(db)
     db.execute(f"PRAGMA user_version = {int(to_version)}")
     write_meta(db, "format_version", to_version)
     write_meta(db, "revision", next_revision(path, read_revision(db, path)))

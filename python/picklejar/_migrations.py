@@ -7,27 +7,19 @@ from __future__ import annotations
 
 from typing import Any, List, Sequence
 
-from . import _changes
+from . import _changes, _format
 from ._options import Migration
 from ._state import State
-from .errors import FormatError
 
 
 def migration_path(migrations: Sequence[Migration], from_version: int, to_version: int,
                    path: str) -> List[Migration]:
     """The migrations leading from app schema ``from_version`` to ``to_version``, in order.
     FormatError naming ``path`` when there is no such chain."""
-    chain: List[Migration] = []
-    version = from_version
-    while version < to_version:
-        step = next((m for m in migrations
-                     if m.from_version == version and m.to_version <= to_version), None)
-        if step is None:
-            raise FormatError(f"cannot open '{path}': no migration from app schema version "
-                              f"{version} (migrating to {to_version})", path)
-        chain.append(step)
-        version = step.to_version
-    return chain
+    return _format.version_chain(
+        migrations, from_version, to_version,
+        lambda version: f"no migration from app schema version {version} (migrating to "
+                        f"{to_version})", path)
 
 
 def migrate(state: State, session: Any) -> None:
