@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "lock_support.hpp"
-#include "store/file_lock.hpp"
-#include "store/lock_registry.hpp"
+#include "store/sqlite/file_lock.hpp"
+#include "store/sqlite/lock_registry.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

@@ -23,7 +23,7 @@
 #include <picklejar/watcher.hpp>
 
 #include "session_support.hpp"
-#include "store/file_lock.hpp"
+#include "store/sqlite/file_lock.hpp"
 
 using picklejar::Changes;
 using picklejar::Session;

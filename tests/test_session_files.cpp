@@ -9,8 +9,8 @@
 #include <picklejar/session.hpp>
 
 #include "session_support.hpp"
-#include "store/format.hpp"
-#include "store/migrations.hpp"
+#include "store/sqlite/format.hpp"
+#include "store/sqlite/format_steps.hpp"
 
 using picklejar::FormatError;
 using picklejar::OpenMode;

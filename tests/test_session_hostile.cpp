@@ -20,8 +20,8 @@
 #include <picklejar/session.hpp>
 
 #include "session_support.hpp"
-#include "store/schema_check.hpp"
-#include "store/sqlite.hpp"
+#include "store/sqlite/schema_check.hpp"
+#include "store/sqlite/sqlite.hpp"
 
 using picklejar::FormatError;
 using picklejar::OpenMode;

@@ -13,7 +13,7 @@
 #include <picklejar/session.hpp>
 
 #include "session_support.hpp"
-#include "store/filesystem.hpp"
+#include "store/sqlite/filesystem.hpp"
 
 using picklejar::Durability;
 using picklejar::FilesystemCheck;

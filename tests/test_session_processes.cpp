@@ -12,7 +12,7 @@
 #include <picklejar/session.hpp>
 
 #include "session_support.hpp"
-#include "store/file_lock.hpp"
+#include "store/sqlite/file_lock.hpp"
 
 using picklejar::ConflictPolicy;
 using picklejar::Session;

@@ -4,31 +4,9 @@
 
 #include <picklejar/error.hpp>
 
-#include "format.hpp"
 #include "session_impl.hpp"
 
 namespace picklejar::store {
-
-std::span<const FormatStep> format_steps() noexcept { return {}; }
-
-void upgrade_format(Db& db, std::int64_t from, std::int64_t to, std::span<const FormatStep> steps) {
-  std::int64_t version = from;
-  while (version < to) {
-    const FormatStep* next = nullptr;
-    for (const FormatStep& step : steps)
-      if (step.from == version && step.to <= to) next = &step;
-    if (next == nullptr)
-      throw FormatError(db.path(), std::nullopt,
-                        fmt::format("cannot open '{}': no upgrade from file format version {} "
-                                    "to {}",
-                                    db.path(), version, to));
-    next->apply(db);
-    version = next->to;
-  }
-  db.exec(fmt::format("PRAGMA user_version = {}", to).c_str());
-  write_meta(db, "format_version", to);
-  write_meta(db, "revision", read_revision(db) + 1);
-}
 
 std::vector<const Migration*> migration_path(const std::vector<Migration>& migrations,
                                              std::int64_t from, std::int64_t to,
@@ -55,26 +33,26 @@ std::vector<const Migration*> migration_path(const std::vector<Migration>& migra
 namespace picklejar {
 
 void store::SessionState::migrate(Session& self) {
-  store::Transaction txn(*db, store::Transaction::Kind::write);
-  refresh(store::Transaction::Kind::write);
+  const auto txn = backend->begin(store::TxnKind::write);
+  refresh(store::TxnKind::write);
   const std::int64_t to = *options.schema_version;
   if (meta.app_schema_version >= to) {  // another process got there first
-    txn.commit();
+    txn->commit();
     return;
   }
   const auto chain =
       store::migration_path(options.migrations, meta.app_schema_version, to, path_text);
-  undo.emplace();
+  view.begin_undo();
   in_transaction = true;
   try {
     for (const Migration* step : chain) step->apply(self);
     in_transaction = false;
-    store::write_meta(*db, "app_schema_version", to);
-    const auto written = write_pending(true);
-    txn.commit();
-    undo.reset();
-    meta.app_schema_version = to;
-    finish_save(*written);
+    store::Meta target = meta;
+    target.app_schema_version = to;
+    auto written = write_pending(true, target);
+    txn->commit();
+    view.end_undo();
+    finish_save(std::move(*written));
   } catch (...) {
     in_transaction = false;
     rollback_undo();

@@ -1,7 +1,8 @@
 // Session: the dictionary interface over the in-memory view, and lazy verified decoding.
 
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -51,10 +52,6 @@ EntryCodecError::EntryCodecError(std::string key, std::string file, const std::s
 store::SessionState::SessionState(const std::filesystem::path& file, const SessionOptions& given)
     : path(file),
       path_text(file.string()),
-      file(store::resolve_file_name(file, given.follow_symlinks)),
-      lock_file(this->file.lock_file()),
-      new_file_mode(given.file_mode ? static_cast<mode_t>(*given.file_mode)
-                                    : store::default_file_mode(given.integrity_key.has_value())),
       options(given),
       signer(given.integrity_key ? std::optional<std::string_view>(*given.integrity_key)
                                  : std::nullopt),
@@ -64,26 +61,6 @@ store::SessionState::SessionState(const std::filesystem::path& file, const Sessi
   if (options.integrity_key) {
     std::fill(options.integrity_key->begin(), options.integrity_key->end(), '\0');
     options.integrity_key.reset();
-  }
-}
-
-store::FileLock store::SessionState::writer_lock() const {
-  store::LockOptions lock;
-  lock.shared_holders = store::SharedHolders::pass;
-  lock.database_mode = new_file_mode;
-  return store::FileLock::acquire(lock_file, store::LockMode::exclusive, options.lock_timeout,
-                                  lock);
-}
-
-void store::SessionState::wait_for_writers() const {
-  // No lock file: no writer is creating the file (a writer makes it first). Looking must not
-  // leave one next to a file that is refused.
-  struct stat st {};
-  if (::lstat(lock_file.c_str(), &st) != 0) return;
-  try {
-    (void)store::FileLock::acquire(lock_file, store::LockMode::shared, options.lock_timeout,
-                                   store::MissingLockFile::read_unlocked);
-  } catch (const StoreError&) {  // cannot open it (another user's, read-only, ...): no wait
   }
 }
 
@@ -122,28 +99,6 @@ void store::SessionState::require_outside_transaction(std::string_view what) con
         fmt::format("cannot {} '{}' inside transact() or a migration", what, path_text));
 }
 
-store::KeyMap<store::EntryPtr>::iterator store::SessionState::before_change(
-    const std::string& key) {
-  // lower_bound, not find: the caller inserts at the same place without a second search.
-  const auto in_view = view.lower_bound(key);
-  const bool viewed = in_view != view.end() && in_view->first == key;
-  const auto in_pending = pending.lower_bound(key);
-  const bool is_pending = in_pending != pending.end() && in_pending->first == key;
-  if (undo) {
-    const auto [record, first] = undo->try_emplace(key);
-    if (first && viewed) record->second.view = in_view->second;
-    if (first && is_pending) record->second.pending = in_pending->second;
-  }
-  if (is_pending) return in_view;
-  store::Pending change;
-  if (viewed) {
-    change.disk = in_view->second;
-    change.base_revision = in_view->second->revision;
-  }
-  pending.emplace_hint(in_pending, key, std::move(change));
-  return in_view;
-}
-
 int store::SessionState::write_protocol() const {
   return options.protocol ? *options.protocol : static_cast<int>(meta.default_protocol);
 }
@@ -166,46 +121,24 @@ store::EntryPtr store::SessionState::encode(const std::string& key, const Value&
   return entry;
 }
 
-void store::SessionState::place(const std::string& key, store::EntryPtr entry) {
-  const auto at = before_change(key);
-  if (at != view.end() && at->first == key) {
-    at->second = std::move(entry);
-  } else {
-    view.emplace_hint(at, key, std::move(entry));
-  }
-}
-
 void store::SessionState::put(const std::string& key, const Value& value, int protocol) {
-  place(key, encode(key, value, protocol));
+  view.place(key, encode(key, value, protocol));
 }
 
 void store::SessionState::report_dropped() const noexcept {
-  if (pending.empty() || !options.on_dropped_changes) return;
+  if (view.pending().empty() || !options.on_dropped_changes) return;
   try {
     DroppedChanges dropped;
     dropped.path = path_text;
-    for (const auto& [key, change] : pending) dropped.keys.push_back(key);
+    for (const auto& [key, change] : view.pending()) dropped.keys.push_back(key);
     options.on_dropped_changes(dropped);
   } catch (...) {  // a report must not turn a destructor into std::terminate
   }
 }
 
 void store::SessionState::rollback_undo() noexcept {
-  schema_change.reset();  // its row went with the SQL transaction
-  if (!undo) return;
-  for (auto& [key, record] : *undo) {
-    if (record.view) {
-      view[key] = record.view;
-    } else {
-      view.erase(key);
-    }
-    if (record.pending) {
-      pending[key] = *record.pending;
-    } else {
-      pending.erase(key);
-    }
-  }
-  undo.reset();
+  schema_change.reset();  // its row went with the transaction
+  view.rollback();
 }
 
 // ---- Session -----------------------------------------------------------------------------------
@@ -222,7 +155,7 @@ Session& Session::operator=(Session&& other) noexcept {
 Session::~Session() {
   if (!impl_) return;
   if (impl_->registry != &store::LockRegistry::current()) {
-    if (impl_->db) impl_->db->abandon();
+    if (impl_->backend) impl_->backend->abandon();
     return;
   }
   impl_->report_dropped();
@@ -242,7 +175,7 @@ void Session::close() {
   impl();  // checks it is open and ours
   std::unique_ptr<store::SessionState> closing = std::move(impl_);
   closing->report_dropped();
-  closing->db->close();
+  closing->backend->close();
 }
 
 const std::filesystem::path& Session::path() const noexcept {
@@ -252,9 +185,9 @@ const std::filesystem::path& Session::path() const noexcept {
 
 std::optional<Value> Session::find(std::string_view key) const {
   store::SessionState& s = impl();
-  const auto it = s.view.find(key);
-  if (it == s.view.end()) return std::nullopt;
-  return s.decoded(key, *it->second);
+  const store::Entry* entry = s.view.find(key);
+  if (entry == nullptr) return std::nullopt;
+  return s.decoded(key, *entry);
 }
 
 Value Session::get(std::string_view key) const {
@@ -263,9 +196,9 @@ Value Session::get(std::string_view key) const {
   return std::move(*value);
 }
 
-bool Session::contains(std::string_view key) const { return impl().view.contains(key); }
+bool Session::contains(std::string_view key) const { return impl().view.find(key) != nullptr; }
 
-std::size_t Session::size() const { return impl().view.size(); }
+std::size_t Session::size() const { return impl().view.entries().size(); }
 
 void Session::rethrow_read_error(std::string_view key) const {
   const std::string file = impl_ ? impl_->path_text : std::string();
@@ -288,15 +221,16 @@ void Session::rethrow_read_error(std::string_view key) const {
 std::vector<std::string> Session::keys() const {
   std::vector<std::string> out;
   const store::SessionState& s = impl();
-  out.reserve(s.view.size());
-  for (const auto& [key, entry] : s.view) out.push_back(key);
+  out.reserve(s.view.entries().size());
+  for (const auto& [key, entry] : s.view.entries()) out.push_back(key);
   return out;
 }
 
 std::vector<std::string> Session::keys(std::string_view prefix) const {
   std::vector<std::string> out;
   const store::SessionState& s = impl();
-  for (auto it = s.view.lower_bound(prefix); it != s.view.end() && it->first.starts_with(prefix);
+  const auto& entries = s.view.entries();
+  for (auto it = entries.lower_bound(prefix); it != entries.end() && it->first.starts_with(prefix);
        ++it)
     out.push_back(it->first);
   return out;
@@ -304,8 +238,9 @@ std::vector<std::string> Session::keys(std::string_view prefix) const {
 
 std::optional<std::string> Session::next_key(std::string_view after, bool inclusive) const {
   const store::SessionState& s = impl();
-  const auto it = inclusive ? s.view.lower_bound(after) : s.view.upper_bound(after);
-  if (it == s.view.end()) return std::nullopt;
+  const auto& entries = s.view.entries();
+  const auto it = inclusive ? entries.lower_bound(after) : entries.upper_bound(after);
+  if (it == entries.end()) return std::nullopt;
   return it->first;
 }
 
@@ -323,9 +258,9 @@ Session::Iterator& Session::Iterator::operator++() {
 
 std::optional<EntryInfo> Session::entry_info(std::string_view key) const {
   const store::SessionState& s = impl();
-  const auto it = s.view.find(key);
-  if (it == s.view.end()) return std::nullopt;
-  const store::Entry& e = *it->second;
+  const store::Entry* found = s.view.find(key);
+  if (found == nullptr) return std::nullopt;
+  const store::Entry& e = *found;
   EntryInfo info;
   info.protocol = e.protocol;
   info.pickle_size = e.pickle.size();
@@ -336,28 +271,15 @@ std::optional<EntryInfo> Session::entry_info(std::string_view key) const {
 
 std::optional<std::string> Session::find_pickle(std::string_view key, bool verify) const {
   const store::SessionState& s = impl();
-  const auto it = s.view.find(key);
-  if (it == s.view.end()) return std::nullopt;
-  if (verify) s.check_digest(key, *it->second);
-  return it->second->pickle;
+  const store::Entry* entry = s.view.find(key);
+  if (entry == nullptr) return std::nullopt;
+  if (verify) s.check_digest(key, *entry);
+  return entry->pickle;
 }
 
 std::vector<std::string> Session::check_database() const {
   store::SessionState& s = impl();
-  // Inside transact() the write transaction is open already.
-  std::optional<store::Transaction> txn;
-  if (!s.in_transaction) {
-    txn.emplace(*s.db, store::Transaction::Kind::read);
-    s.check_schema_current();  // the check evaluates the schema's constraints and indexes
-  }
-  std::vector<std::string> problems;
-  {
-    auto q = s.db->query("PRAGMA integrity_check");
-    while (q->step())
-      if (q->column_text(0) != "ok") problems.emplace_back(q->column_text(0));
-  }
-  if (txn) txn->commit();
-  return problems;
+  return s.backend->check_database(s.in_transaction);
 }
 
 SessionFileInfo Session::file_info() const {
@@ -369,8 +291,6 @@ SessionFileInfo Session::file_info() const {
   info.default_protocol = static_cast<int>(s.meta.default_protocol);
   info.integrity_scheme = s.meta.integrity_scheme;
   info.key_id = s.meta.key_id;
-  info.journal_mode = s.journal_mode;
-  info.synchronous = s.synchronous;
   info.read_only = s.read_only;
   info.created_by = s.meta.created_by;
   info.writer = s.meta.writer_name + " " + s.meta.writer_version;
@@ -378,7 +298,7 @@ SessionFileInfo Session::file_info() const {
   using std::chrono::microseconds;
   info.created = std::chrono::system_clock::time_point(microseconds(s.meta.created_us));
   info.modified = std::chrono::system_clock::time_point(microseconds(s.meta.modified_us));
-  s.read_sizes(info);
+  s.backend->describe(info, s.in_transaction);
   return info;
 }
 
@@ -392,31 +312,23 @@ void Session::set(std::string_view key, const Value& value) {
 bool Session::erase(std::string_view key) {
   store::SessionState& s = impl();
   s.require_writable("erase a key from");
-  const auto it = s.view.find(key);
-  if (it == s.view.end()) return false;
-  s.view.erase(s.before_change(std::string(key)));  // the key's entry: it is in the view
+  if (s.view.find(key) == nullptr) return false;
+  s.view.erase(std::string(key));
   return true;
 }
 
-bool Session::has_unsaved_changes() const { return !impl().pending.empty(); }
+bool Session::has_unsaved_changes() const { return !impl().view.pending().empty(); }
 
 std::vector<std::string> Session::unsaved_keys() const {
   std::vector<std::string> out;
-  for (const auto& [key, change] : impl().pending) out.push_back(key);
+  for (const auto& [key, change] : impl().view.pending()) out.push_back(key);
   return out;
 }
 
 void Session::discard() {
   store::SessionState& s = impl();
   s.require_outside_transaction("discard changes to");
-  for (const auto& [key, change] : s.pending) {
-    if (change.disk) {
-      s.view[key] = change.disk;
-    } else {
-      s.view.erase(key);
-    }
-  }
-  s.pending.clear();
+  s.view.discard();
 }
 
 }  // namespace picklejar

@@ -1,5 +1,5 @@
 // increment() and add(): one key read, changed and saved in a write transaction of its own
-// (BEGIN IMMEDIATE after the writers' lock), so that processes racing on the key serialize.
+// (under the store's exclusive lock), so that processes racing on the key serialize.
 // Unlike transact(), they write only their key: other unsaved changes stay unsaved.
 
 #include <fmt/format.h>
@@ -9,7 +9,6 @@
 
 #include <picklejar/session.hpp>
 
-#include "file_lock.hpp"
 #include "session_impl.hpp"
 
 namespace picklejar {
@@ -21,27 +20,24 @@ namespace {
 template <class Change>
 auto save_one(store::SessionState& s, const std::string& key, Change&& change) {
   if (s.in_transaction) return change();
-  const store::FileLock held = s.writer_lock();
-  store::Transaction txn(*s.db, store::Transaction::Kind::write);
-  s.refresh(store::Transaction::Kind::write);  // with every pending change in place
+  const auto txn = s.backend->begin(store::TxnKind::write);
+  s.refresh(store::TxnKind::write);  // with every pending change in place
   // Only `key` is written: the other pending changes wait aside, so write_pending() and
   // finish_save() see just this one.
-  store::KeyMap<store::Pending> others = std::move(s.pending);
-  s.pending.clear();
-  if (auto mine = others.extract(key)) s.pending.insert(std::move(mine));
-  s.undo.emplace();
+  store::KeyMap<store::Pending> others = s.view.set_aside_except(key);
+  s.view.begin_undo();
   try {
     auto result = change();
     std::optional<store::Written> written;
-    if (s.undo->contains(key)) written = s.write_pending(false);
-    txn.commit();
-    s.undo.reset();
-    if (written) s.finish_save(*written);
-    s.pending.merge(others);
+    if (s.view.touched(key)) written = s.write_pending(false);
+    txn->commit();
+    s.view.end_undo();
+    if (written) s.finish_save(std::move(*written));
+    s.view.restore_aside(others);
     return result;
   } catch (...) {
     s.rollback_undo();
-    s.pending.merge(others);
+    s.view.restore_aside(others);
     throw;
   }
 }
@@ -55,8 +51,8 @@ std::int64_t Session::increment(std::string_view key, std::int64_t delta) {
   const std::string name(key);
   return save_one(s, name, [&] {
     std::int64_t now = 0;
-    if (const auto it = s.view.find(name); it != s.view.end())
-      now = read_as<std::int64_t>(name, s.decoded(name, *it->second));
+    if (const store::Entry* entry = s.view.find(name))
+      now = read_as<std::int64_t>(name, s.decoded(name, *entry));
     std::int64_t next = 0;
     if (__builtin_add_overflow(now, delta, &next))
       throw ValueError(fmt::format("cannot increment key '{}' in '{}': {} + {} overflows 64 bits",
@@ -73,8 +69,8 @@ bool Session::add(std::string_view key, const Value& value) {
   const std::string name(key);
   store::EntryPtr entry = s.encode(name, value, s.write_protocol());  // fails before locking
   return save_one(s, name, [&] {
-    if (s.view.contains(name)) return false;
-    s.place(name, std::move(entry));
+    if (s.view.find(name) != nullptr) return false;
+    s.view.place(name, std::move(entry));
     return true;
   });
 }

@@ -20,18 +20,9 @@ std::vector<std::string> Changes::keys() const {
 }
 
 namespace store {
-namespace {
-
-// Whether the file, as this session knows it, has `key` (unsaved changes aside).
-bool file_has(const SessionState& s, const std::string& key) {
-  if (const auto it = s.pending.find(key); it != s.pending.end()) return it->second.disk != nullptr;
-  return s.view.contains(key);
-}
-
-}  // namespace
 
 void SessionState::note_outside_change(const std::string& key) {
-  if (!unreported.contains(key)) unreported.emplace(key, file_has(*this, key));
+  if (!unreported.contains(key)) unreported.emplace(key, view.store_has(key));
 }
 
 Changes SessionState::take_changes() {
@@ -39,7 +30,7 @@ Changes SessionState::take_changes() {
   changes.since_revision = looked_revision;
   changes.revision = seen;
   for (const auto& [key, had] : unreported) {
-    const bool has = file_has(*this, key);
+    const bool has = view.store_has(key);
     if (had && has) {
       changes.changed.push_back(key);
     } else if (has) {
@@ -50,20 +41,14 @@ Changes SessionState::take_changes() {
   }
   unreported.clear();
   looked_revision = seen;
-  looked_version = feed->version();
+  looked_version = backend->feed().version();
   return changes;
-}
-
-void SessionState::start_feed() {
-  // Rollback-journal files are those on network file systems (or treated as such), where
-  // inotify sees no other machine's writes: they poll.
-  feed = sqlite_change_feed(*db, path, journal_mode != "wal");
 }
 
 void SessionState::begin_looking() {
   unreported.clear();
   looked_revision = seen;
-  looked_version = feed->version();
+  looked_version = backend->feed().version();
 }
 
 Changes wait_for_changes(Session& session, SessionState& s,
@@ -77,7 +62,7 @@ Changes wait_for_changes(Session& session, SessionState& s,
       if (!changes.empty() || std::chrono::steady_clock::now() >= deadline) return changes;
     }
     if (std::chrono::steady_clock::now() >= deadline) break;
-    s.feed->wait(deadline);
+    s.backend->feed().wait(deadline);
   }
   Changes none;
   none.since_revision = s.looked_revision;
@@ -89,7 +74,7 @@ Changes wait_for_changes(Session& session, SessionState& s,
 
 bool Session::changed() const {
   store::SessionState& s = impl();
-  return !s.unreported.empty() || s.feed->version() != s.looked_version;
+  return !s.unreported.empty() || s.backend->feed().version() != s.looked_version;
 }
 
 Changes Session::wait_for_change(std::chrono::milliseconds timeout) {

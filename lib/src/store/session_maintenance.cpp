@@ -1,72 +1,59 @@
-// Operations on the whole file: vacuum(), rekey() and set_app_schema_version().
+// Operations on the whole store: backup_to(), vacuum(), rekey() and set_app_schema_version().
 
 #include <fmt/format.h>
 
 #include <picklejar/session.hpp>
 
-#include "file_lock.hpp"
 #include "session_impl.hpp"
 
 namespace picklejar {
+
+BackupInfo Session::backup_to(const std::filesystem::path& out) const {
+  store::SessionState& s = impl();
+  s.require_outside_transaction("back up");
+  return s.backend->backup_to(out, s.signer);
+}
 
 void Session::vacuum() {
   store::SessionState& s = impl();
   s.require_writable("vacuum");
   s.require_outside_transaction("vacuum");
-  const store::FileLock held = s.writer_lock();
-  // VACUUM rebuilds every table and index (evaluating index expressions) with no time limit:
-  // the schema, which another program may have changed since the open, is checked first.
-  {
-    store::Transaction txn(*s.db, store::Transaction::Kind::read);
-    s.check_schema_current();
-    txn.commit();
-  }
-  s.db->exec_unlimited("VACUUM");
-  // VACUUM wrote the new file into the WAL; the checkpoint moves it into the file, which
-  // shrinks, and TRUNCATE gives back the WAL's space (if a reader in another process still
-  // uses an older snapshot, the checkpoint stops short and a later one finishes).
-  if (s.journal_mode == "wal") s.db->exec_unlimited("PRAGMA wal_checkpoint(TRUNCATE)");
+  s.backend->vacuum();
 }
 
 void Session::rekey(std::optional<std::string_view> new_key) {
   store::SessionState& s = impl();
   s.require_writable("rekey");
   s.require_outside_transaction("rekey");
-  if (!s.pending.empty())
+  if (!s.view.pending().empty())
     throw StoreError(s.path_text, std::nullopt,
                      fmt::format("cannot rekey '{}' with unsaved changes: save() or discard() "
                                  "first",
                                  s.path_text));
   store::Signer next(new_key);
-  const store::FileLock held = s.writer_lock();
-  store::Transaction txn(*s.db, store::Transaction::Kind::write);
-  s.refresh(store::Transaction::Kind::write);
-  s.undo.emplace();
+  const auto txn = s.backend->begin(store::TxnKind::write);
+  s.refresh(store::TxnKind::write);
+  s.view.begin_undo();
   try {
-    // No unsaved changes: the view is the file. Every entry is verified with the old key.
-    for (const auto& [key, entry] : s.view) {
+    // No unsaved changes: the view is the store. Every entry is verified with the old key.
+    const store::KeyMap<store::EntryPtr> entries = s.view.entries();
+    for (const auto& [key, entry] : entries) {
       s.check_digest(key, *entry);
       auto signed_again = std::make_shared<store::Entry>(*entry);
       const store::Digest digest = next.digest(key, entry->pickle);
       signed_again->digest.assign(
           std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
-      s.place(key, std::move(signed_again));
+      s.view.place(key, std::move(signed_again));
     }
-    const std::string scheme(store::scheme_name(next.scheme()));
-    store::write_meta(*s.db, "integrity_scheme", scheme);
-    if (next.key_id().empty()) {
-      s.db->query("INSERT OR REPLACE INTO meta (name, value) VALUES ('key_id', NULL)")->run();
-    } else {
-      store::write_meta(*s.db, "key_id", next.key_id());
-    }
-    const auto written = s.write_pending(true);
-    txn.commit();
-    s.undo.reset();
+    store::Meta target = s.meta;
+    target.integrity_scheme = std::string(store::scheme_name(next.scheme()));
+    target.key_id =
+        next.key_id().empty() ? std::nullopt : std::optional<std::string>(next.key_id());
+    auto written = s.write_pending(true, target);
+    txn->commit();
+    s.view.end_undo();
     s.signer = std::move(next);
-    s.meta.integrity_scheme = scheme;
-    s.meta.key_id =
-        s.signer.key_id().empty() ? std::nullopt : std::optional<std::string>(s.signer.key_id());
-    s.finish_save(*written);
+    s.finish_save(std::move(*written));
   } catch (...) {
     s.rollback_undo();
     throw;
@@ -81,11 +68,10 @@ void Session::set_app_schema_version(std::int64_t version) {
                      fmt::format("cannot set the app schema version of '{}' to {}: this session "
                                  "declares version {}, which its migrations keep",
                                  s.path_text, version, *s.options.schema_version));
-  // Inside a transaction the row is written at once (its rollback takes it back) and the
-  // transaction's save bumps the revision; outside, a transaction of its own does that.
+  // Inside a transaction it is written with the transaction's save (its rollback drops it);
+  // outside, a transaction of its own does that.
   const auto write = [&s, version] {
     if (s.meta.app_schema_version == version && !s.schema_change) return;  // nothing to do
-    store::write_meta(*s.db, "app_schema_version", version);
     s.schema_change = version;
   };
   if (s.in_transaction) {

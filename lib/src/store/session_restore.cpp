@@ -6,9 +6,8 @@
 
 #include <picklejar/session.hpp>
 
-#include "entry_rows.hpp"
-#include "file_lock.hpp"
 #include "session_impl.hpp"
+#include "sqlite/sqlite_backend.hpp"
 
 namespace picklejar {
 namespace {
@@ -57,16 +56,11 @@ BackupContents read_backup(const store::SessionState& s, const fs::path& backup)
   if (!fs::exists(backup, error))
     throw StoreError(name, std::nullopt,
                      fmt::format("cannot restore '{}' from '{}': no such file", s.path_text, name));
-  const auto db =
-      store::Db::open(backup, store::Db::Access::read_only, store::db_limits(s.options));
-  const store::Inspection found = store::inspect(*db);
-  check_backup_meta(s, name, found);
-  BackupContents contents{found.meta, {}};
-  store::Transaction txn(*db, store::Transaction::Kind::read);
-  auto q = db->query("SELECT key, pickle, protocol, digest, revision, modified_us FROM entries");
-  while (q->step()) {
-    const std::string key(store::row_key(*q, 0, "entries", name));
-    store::EntryPtr entry = store::read_entry(*q, key, name);  // checks every column's type
+  store::FileContents file = store::read_session_file(
+      backup, store::db_limits(s.options),
+      [&](const store::Inspection& found) { check_backup_meta(s, name, found); });
+  BackupContents contents{file.found.meta, {}};
+  for (auto& [key, entry] : file.entries) {
     entry->revision = 0;  // an unsaved change until the restore's save
     entry->modified_us = 0;
     if (!s.signer.verify(key, entry->pickle, entry->digest.view()))
@@ -74,7 +68,7 @@ BackupContents read_backup(const store::SessionState& s, const fs::path& backup)
                            fmt::format("cannot restore '{}' from '{}': key '{}' does not verify "
                                        "in the backup; nothing was restored",
                                        s.path_text, name, key));
-    contents.entries.emplace(key, std::move(entry));
+    contents.entries.emplace(std::move(key), std::move(entry));
   }
   return contents;
 }
@@ -89,33 +83,31 @@ void Session::restore_from(const fs::path& backup) {
   store::SessionState& s = impl();
   s.require_writable("restore");
   s.require_outside_transaction("restore");
-  if (!s.pending.empty())
+  if (!s.view.pending().empty())
     throw StoreError(s.path_text, std::nullopt,
                      fmt::format("cannot restore '{}' with unsaved changes: save() or discard() "
                                  "first",
                                  s.path_text));
   BackupContents contents = read_backup(s, backup);
-  const store::FileLock held = s.writer_lock();
-  store::Transaction txn(*s.db, store::Transaction::Kind::write);
-  s.refresh(store::Transaction::Kind::write);
-  s.undo.emplace();
+  const auto txn = s.backend->begin(store::TxnKind::write);
+  s.refresh(store::TxnKind::write);
+  s.view.begin_undo();
   try {
     for (const std::string& key : keys())
-      if (!contents.entries.contains(key)) s.view.erase(s.before_change(key));
+      if (!contents.entries.contains(key)) s.view.erase(key);
     for (auto& [key, entry] : contents.entries) {
-      const auto it = s.view.find(key);
-      if (it == s.view.end() || !same_entry(*it->second, *entry)) s.place(key, std::move(entry));
+      const store::Entry* now = s.view.find(key);
+      if (now == nullptr || !same_entry(*now, *entry)) s.view.place(key, std::move(entry));
     }
+    store::Meta target = s.meta;
+    target.app_schema_version = contents.meta.app_schema_version;
+    target.default_protocol = contents.meta.default_protocol;
     const bool schema = contents.meta.app_schema_version != s.meta.app_schema_version;
     const bool protocol = contents.meta.default_protocol != s.meta.default_protocol;
-    if (schema) store::write_meta(*s.db, "app_schema_version", contents.meta.app_schema_version);
-    if (protocol) store::write_meta(*s.db, "default_protocol", contents.meta.default_protocol);
-    const auto written = s.write_pending(schema || protocol);
-    txn.commit();
-    s.undo.reset();
-    s.meta.app_schema_version = contents.meta.app_schema_version;
-    s.meta.default_protocol = contents.meta.default_protocol;
-    if (written) s.finish_save(*written);
+    auto written = s.write_pending(schema || protocol, target);
+    txn->commit();
+    s.view.end_undo();
+    if (written) s.finish_save(std::move(*written));
   } catch (...) {
     s.rollback_undo();
     throw;

@@ -67,7 +67,7 @@ void Watcher::run(State& state) noexcept {
 void Watcher::stop() noexcept {
   if (!state_) return;
   state_->stop = true;
-  if (state_->session.is_open()) state_->session.impl_->feed->wake();
+  if (state_->session.is_open()) state_->session.impl_->backend->feed().wake();
   if (!state_->thread.joinable()) return;
   if (state_->thread.get_id() == std::this_thread::get_id()) {
     // From the callback: the thread still uses its state, and ends (deleting it) once the

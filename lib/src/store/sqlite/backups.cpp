@@ -1,5 +1,5 @@
-// Backups: backup_to(), the automatic backups SessionOptions::keep_backups asks for (and
-// list_backups(), which finds them), and restore_from().
+// The automatic backups of a session file that SessionOptions::keep_backups asks for, and
+// list_backups(), which finds them.
 
 #include <fmt/format.h>
 
@@ -11,8 +11,7 @@
 #include <picklejar/session.hpp>
 
 #include "backup_file.hpp"
-#include "file_lock.hpp"
-#include "session_impl.hpp"
+#include "sqlite_backend.hpp"
 
 namespace picklejar {
 namespace {
@@ -63,24 +62,6 @@ fs::path backup_directory(const fs::path& file, const fs::path& directory) {
   return file.has_parent_path() ? file.parent_path() : fs::path(".");
 }
 
-// `out` must not be the session's own file or one SQLite or the lock protocol keeps beside it,
-// and must not look like a database in use (renaming over one would corrupt it).
-void check_target(const store::SessionState& s, const fs::path& out) {
-  for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
-    std::error_code error;
-    if (fs::equivalent(out, s.path_text + suffix, error))
-      throw StoreError(s.path_text, std::nullopt,
-                       fmt::format("cannot back up '{}' to '{}': that is the session's own file",
-                                   s.path_text, out.string()));
-  }
-  std::error_code error;
-  if (fs::exists(out.string() + "-wal", error))
-    throw StoreError(s.path_text, std::nullopt,
-                     fmt::format("cannot back up '{}' to '{}': '{}-wal' exists, so a program may "
-                                 "have it open as a database; choose another name",
-                                 s.path_text, out.string(), out.string()));
-}
-
 // Whether the backup `backup` holds revision `meta.revision` of the file `meta` describes.
 bool holds(const fs::path& backup, const store::Meta& meta, const store::DbLimits& limits) {
   try {
@@ -89,18 +70,6 @@ bool holds(const fs::path& backup, const store::Meta& meta, const store::DbLimit
   } catch (const Error&) {
     return false;  // unreadable: make a new one
   }
-}
-
-// Writes the backup `out` of the session's file (in one read transaction). VACUUM INTO copies the
-// schema and builds its indexes with no time limit, so the schema is checked on this connection
-// first: another program may have changed it since the open.
-BackupInfo copy_checked(store::SessionState& s, const fs::path& out) {
-  {
-    store::Transaction txn(*s.db, store::Transaction::Kind::read);
-    s.check_schema_current();
-    txn.commit();
-  }
-  return store::write_backup(*s.db, s.path, out, s.signer, store::db_limits(s.options));
 }
 
 }  // namespace
@@ -133,25 +102,18 @@ fs::path next_backup_path(const fs::path& file, const fs::path& directory) {
          (file.filename().string() + std::string(kBackupInfix) + stamp(system_clock::now()));
 }
 
-void store::SessionState::automatic_backup(const store::Meta& found) {
-  const fs::path where = backup_directory(path, options.backup_directory);
-  std::vector<BackupFile> backups = list_backups(path, where);
-  if (backups.empty() || !holds(backups.front().path, found, store::db_limits(options))) {
-    const fs::path out = next_backup_path(path, where);
-    copy_checked(*this, out);
+void store::SqliteBackend::automatic_backup(const store::Meta& found, const store::Signer& signer) {
+  const fs::path where = backup_directory(path_, backup_directory_);
+  std::vector<BackupFile> backups = list_backups(path_, where);
+  if (backups.empty() || !holds(backups.front().path, found, limits_)) {
+    const fs::path out = next_backup_path(path_, where);
+    copy_checked(out, signer);
     backups.insert(backups.begin(), {out, system_clock::now()});
   }
-  for (std::size_t i = options.keep_backups; i < backups.size(); ++i) {
+  for (std::size_t i = keep_backups_; i < backups.size(); ++i) {
     std::error_code ignored;  // one that cannot go stays; the next open tries again
     fs::remove(backups[i].path, ignored);
   }
-}
-
-BackupInfo Session::backup_to(const fs::path& out) const {
-  store::SessionState& s = impl();
-  s.require_outside_transaction("back up");
-  check_target(s, out);
-  return copy_checked(s, out);  // one read transaction: no lock file, as every reader
 }
 
 }  // namespace picklejar

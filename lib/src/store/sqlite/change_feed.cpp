@@ -15,9 +15,9 @@
 #include <system_error>
 #include <vector>
 
-#include "change_feed.hpp"
 #include "file_events.hpp"
 #include "sqlite.hpp"
+#include "sqlite_backend.hpp"
 
 namespace picklejar::store {
 namespace {

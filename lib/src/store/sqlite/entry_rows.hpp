@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "session_impl.hpp"
+#include "../entry.hpp"
 #include "sqlite.hpp"
 
 namespace picklejar::store {

@@ -10,7 +10,7 @@
 
 #include <picklejar/error.hpp>
 
-#include "../value/utf8.hpp"
+#include "../../value/utf8.hpp"
 
 namespace picklejar::store {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <picklejar/session.hpp>
 
+#include "../integrity.hpp"
 #include "format.hpp"
-#include "integrity.hpp"
 #include "sqlite.hpp"
 
 namespace picklejar::store {

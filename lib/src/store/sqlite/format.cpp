@@ -14,7 +14,6 @@
 
 #include <picklejar/error.hpp>
 
-#include "picklejar_version.hpp"
 #include "schema_check.hpp"
 
 namespace picklejar::store {
@@ -208,13 +207,6 @@ Inspection inspect_in_transaction(Db& db) {
 
 }  // namespace
 
-std::string_view library_version() noexcept { return PICKLEJAR_VERSION; }
-
-std::int64_t now_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 Inspection look_at(const FileName& name, const DbLimits& limits) {
   refuse_symlink(name);
   struct stat st {};
@@ -288,15 +280,6 @@ std::int64_t read_revision(Db& db) {
     not_picklejar(
         db, fmt::format("meta row 'revision' is out of range (allowed: 0 to {})", kMaxRevision));
   return revision;
-}
-
-std::int64_t next_revision(const Db& db, std::int64_t revision) {
-  if (revision >= kMaxRevision)
-    throw FormatError(db.path(), std::nullopt,
-                      fmt::format("cannot write to '{}': its revision is {}, the largest a file "
-                                  "may hold",
-                                  db.path(), revision));
-  return revision + 1;
 }
 
 void write_meta(Db& db, std::string_view name, std::int64_t value) {
