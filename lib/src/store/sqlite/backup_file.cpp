@@ -125,7 +125,7 @@ BackupInfo check_copy(const std::string& copy_path, const std::filesystem::path&
 
 BackupInfo write_backup(Db& db, const std::filesystem::path& source,
                         const std::filesystem::path& out, const Signer& signer,
-                        const DbLimits& limits) {
+                        const DbLimits& limits, const std::function<void()>& before_publishing) {
   TempFile temp(out);
   temp.copy_mode(source);
   {
@@ -138,6 +138,7 @@ BackupInfo write_backup(Db& db, const std::filesystem::path& source,
   }
   temp.sync();
   BackupInfo info = check_copy(temp.path(), source, signer, limits);
+  if (before_publishing) before_publishing();
   temp.rename_into_place();
   info.path = out;
   std::error_code error;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <picklejar/session.hpp>
@@ -21,9 +22,12 @@ namespace picklejar::store {
 // check, and every entry's digest with `signer` (keys that do not verify are listed, not refused).
 // `db` may be a read-only connection. Throws FormatError / SqliteError when the copy fails a check
 // (then nothing is left behind), SqliteError or StoreError when it cannot be written.
+// `before_publishing`, when given, runs after the checks and before the rename; what it throws
+// leaves nothing behind either.
 BackupInfo write_backup(Db& db, const std::filesystem::path& source,
                         const std::filesystem::path& out, const Signer& signer,
-                        const DbLimits& limits);
+                        const DbLimits& limits,
+                        const std::function<void()>& before_publishing = {});
 
 // The meta rows of the session file `file`, read through a read-only connection; throws what
 // inspect() throws (FormatError for anything but a session file of a format this library

@@ -1,4 +1,5 @@
-// SQLite's change feed: PRAGMA data_version says whether another connection committed, and
+// SQLite's change feed: PRAGMA data_version (or, for a file read without its WAL index, the
+// file's stamp) says whether another connection committed, and
 // wait() sleeps until it is worth asking again — on inotify events of the database's files,
 // or on a timer.
 //
@@ -11,6 +12,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -41,12 +43,12 @@ std::filesystem::path real_path(const std::filesystem::path& path) {
 
 class SqliteChangeFeed final : public ChangeFeed {
  public:
-  SqliteChangeFeed(Db& db, const std::filesystem::path& path, bool poll_only)
-      : db_(db), path_(real_path(path)), poll_only_(poll_only) {}
+  SqliteChangeFeed(std::function<std::uint64_t()> version, const std::filesystem::path& path,
+                   bool poll_only)
+      : version_(std::move(version)), path_(real_path(path)), poll_only_(poll_only) {}
 
   std::uint64_t version() override {
-    auto q = db_.query("PRAGMA data_version");
-    const std::uint64_t now = q->step() ? static_cast<std::uint64_t>(q->column_int(0)) : 0;
+    const std::uint64_t now = version_();
     if (now != last_version_) pause_ = kPollFirst;  // polling: something moves, look often
     last_version_ = now;
     return now;
@@ -91,7 +93,7 @@ class SqliteChangeFeed final : public ChangeFeed {
     watch_failed_ = watch_ == nullptr;
   }
 
-  Db& db_;
+  std::function<std::uint64_t()> version_;
   std::filesystem::path path_;
   bool poll_only_;
   WakePipe wake_;
@@ -105,9 +107,9 @@ class SqliteChangeFeed final : public ChangeFeed {
 
 }  // namespace
 
-std::unique_ptr<ChangeFeed> sqlite_change_feed(Db& db, const std::filesystem::path& path,
-                                               bool poll_only) {
-  return std::make_unique<SqliteChangeFeed>(db, path, poll_only);
+std::unique_ptr<ChangeFeed> sqlite_change_feed(std::function<std::uint64_t()> version,
+                                               const std::filesystem::path& path, bool poll_only) {
+  return std::make_unique<SqliteChangeFeed>(std::move(version), path, poll_only);
 }
 
 }  // namespace picklejar::store

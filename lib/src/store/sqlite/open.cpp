@@ -69,9 +69,22 @@ class SqliteOpen {
   // file that is not ours), then a read-only connection. SQLite's crash recovery (a hot
   // journal, a WAL without its index) needs write access; a writable session then reads
   // through a read-write connection instead, which still writes nothing of its own.
-  Inspection inspect_file() const {
+  //
+  // A read-only session of a WAL-mode file in a directory it may not write cannot make the
+  // file's index when no writer has it open: it reads through a connection of its own per
+  // read transaction (SqliteBackend::begin_read()), and so does this first look.
+  Inspection inspect_file() {
     const Inspection first = look_at(b_.file_, b_.limits_);
     if (first.kind != Inspection::Kind::picklejar) return first;
+    if (b_.read_only_ && wal_index_unmakeable(b_.file_.file)) {
+      b_.unindexed_ = true;
+      std::optional<Transaction> txn;
+      b_.begin_read(txn);
+      Inspection found = inspect_current(*b_.db_);
+      txn->commit();
+      b_.check_read_stamp();
+      return found;
+    }
     try {
       return inspect(*Db::open(b_.file_, Db::Access::read_only, b_.limits_));
     } catch (const SqliteError& e) {
@@ -114,7 +127,7 @@ class SqliteOpen {
   // Inspects and decides without a lock. Readers take none, so a first look may fall in the
   // middle of another process's creation (an empty file): a refusal is confirmed by a second
   // look after any writer holding the lock file is done.
-  std::pair<Inspection, OpenPlan> look_and_decide() const {
+  std::pair<Inspection, OpenPlan> look_and_decide() {
     try {
       Inspection found = inspect_file();
       const OpenPlan plan = decide(found);
@@ -128,6 +141,7 @@ class SqliteOpen {
   }
 
   void open_connection(Db::Access access) {
+    if (b_.unindexed_) access = Db::Access::page_one;  // until the first read transaction
     b_.db_ = Db::open(b_.file_, access, b_.limits_);
     if (b_.read_only_) b_.db_->exec("PRAGMA query_only = 1");
   }
@@ -192,7 +206,8 @@ void SqliteBackend::ready() {
     db_->exec(durability_ == Durability::durable ? "PRAGMA synchronous = FULL"
                                                  : "PRAGMA synchronous = NORMAL");
   }
-  journal_mode_ = pragma_text(*db_, "PRAGMA journal_mode");
+  // An immutable connection says "delete" for a WAL-mode file.
+  journal_mode_ = unindexed_ ? "wal" : pragma_text(*db_, "PRAGMA journal_mode");
   static constexpr const char* kSynchronous[] = {"off", "normal", "full", "extra"};
   const std::string level = pragma_text(*db_, "PRAGMA synchronous");
   synchronous_ = level.size() == 1 && level[0] >= '0' && level[0] <= '3'
@@ -200,7 +215,8 @@ void SqliteBackend::ready() {
                      : level;
   // Rollback-journal files are those on network file systems (or treated as such), where
   // inotify sees no other machine's writes: they poll.
-  feed_ = sqlite_change_feed(*db_, path_, journal_mode_ != "wal");
+  feed_ = sqlite_change_feed([this] { return feed_version(); }, path_,
+                             journal_mode_ != "wal" && !unindexed_);
 }
 
 std::vector<std::string> sqlite_schema_problems(const std::filesystem::path& path,

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <system_error>
+#include <thread>
 
 #include <picklejar/session.hpp>
 
@@ -21,6 +23,9 @@ namespace picklejar::store {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The longest pause between two looks at a WAL index another process is making.
+constexpr std::chrono::milliseconds kIndexPause{20};
 
 constexpr const char* kSelectAllEntries =
     "SELECT key, pickle, protocol, digest, revision, modified_us FROM entries";
@@ -43,13 +48,17 @@ class SqliteBackend::Txn final : public BackendTransaction {
  public:
   Txn(SqliteBackend& backend, TxnKind kind)
       : backend_(backend),
-        lock_(kind == TxnKind::write ? std::optional(backend.writer_lock()) : std::nullopt),
-        txn_(*backend.db_,
-             kind == TxnKind::write ? Transaction::Kind::write : Transaction::Kind::read) {
+        lock_(kind == TxnKind::write ? std::optional(backend.writer_lock()) : std::nullopt) {
+    if (kind == TxnKind::write) {
+      txn_.emplace(*backend.db_, Transaction::Kind::write);
+    } else {
+      backend.begin_read(txn_);
+    }
     backend.tombstones_checked_ = false;
   }
   void commit() override {
-    txn_.commit();
+    txn_->commit();
+    if (!lock_) backend_.check_read_stamp();  // a read without the WAL index: still one state?
     // After our own COMMIT: the data version counts it, and no other's (the lock kept other
     // writers out).
     if (lock_) backend_.seen_data_version_ = backend_.db_->data_version();
@@ -58,7 +67,7 @@ class SqliteBackend::Txn final : public BackendTransaction {
  private:
   SqliteBackend& backend_;
   std::optional<FileLock> lock_;
-  Transaction txn_;
+  std::optional<Transaction> txn_;
 };
 
 std::unique_ptr<BackendTransaction> SqliteBackend::begin(TxnKind kind) {
@@ -84,6 +93,72 @@ void SqliteBackend::wait_for_writers() const {
   }
 }
 
+void SqliteBackend::begin_read(std::optional<Transaction>& txn) {
+  if (!unindexed_) {
+    txn.emplace(*db_, Transaction::Kind::read);
+    return;
+  }
+  // A -wal and a -shm: a writer has the file open and made its index, which SQLite reads
+  // without writing. Without both, the file itself holds every commit (no writer has it open,
+  // or one is just opening or closing: SQLite makes the -wal before the -shm and deletes the
+  // -shm, after a full checkpoint, before the -wal), so its own pages are read. An index a
+  // writer is still making (or one a crash left to recover, which only a writer can) is
+  // waited for up to the lock timeout.
+  const auto deadline = std::chrono::steady_clock::now() + lock_timeout_;
+  for (std::chrono::milliseconds pause{1};; pause = std::min(pause * 2, kIndexPause)) {
+    txn.reset();
+    read_stamp_.reset();
+    const FileStamp stamp = take_file_stamp(file_.file);
+    const bool indexed = stamp.wal.exists && stamp.shm.exists;
+    db_ = Db::open(file_, indexed ? Db::Access::read_only : Db::Access::page_one, limits_);
+    db_->exec("PRAGMA query_only = 1");
+    checked_schema_.reset();
+    txn.emplace(*db_, Transaction::Kind::read);
+    if (!indexed) {
+      read_stamp_ = stamp;
+      return;
+    }
+    try {
+      // Starts the read: from here the index is held and no writer deletes it.
+      auto q = db_->query("PRAGMA schema_version");
+      (void)q->step();
+      return;
+    } catch (const SqliteError& e) {
+      if (!cannot_index_wal(e.code()) || std::chrono::steady_clock::now() >= deadline) throw;
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+void SqliteBackend::check_read_stamp() const {
+  if (!read_stamp_ || take_file_stamp(file_.file) == *read_stamp_) return;
+  throw StoreError(name_, std::nullopt,
+                   fmt::format("cannot read '{}': a writer changed it during the read, which "
+                               "could not use SQLite's WAL index (this user may not write its "
+                               "directory); read again",
+                               name_));
+}
+
+template <class Read>
+auto SqliteBackend::checked(Read&& read) -> decltype(read()) {
+  if (!read_stamp_) return read();
+  std::optional<decltype(read())> result;
+  try {
+    result.emplace(read());
+  } catch (const StoreError&) {  // damage in pages a writer was changing: say that instead
+    check_read_stamp();
+    throw;
+  }
+  check_read_stamp();
+  return std::move(*result);
+}
+
+std::uint64_t SqliteBackend::feed_version() {
+  if (unindexed_) return take_file_stamp(file_.file).version();
+  auto q = db_->query("PRAGMA data_version");
+  return q->step() ? static_cast<std::uint64_t>(q->column_int(0)) : 0;
+}
+
 void SqliteBackend::check_schema_current() {
   std::int64_t cookie = 0;
   {
@@ -100,6 +175,10 @@ void SqliteBackend::check_schema_current() {
 // -------------------------------------------------------------------------------------
 
 bool SqliteBackend::unchanged(std::int64_t seen, bool known, TxnKind kind) {
+  return checked([&] { return unchanged_now(seen, known, kind); });
+}
+
+bool SqliteBackend::unchanged_now(std::int64_t seen, bool known, TxnKind kind) {
   // BEGIN IMMEDIATE has started reading, so the data version is current: unchanged, the file
   // (schema included) is as the session last saw it. (A deferred BEGIN reads nothing until
   // the first query.)
@@ -117,48 +196,58 @@ bool SqliteBackend::unchanged(std::int64_t seen, bool known, TxnKind kind) {
 
 void SqliteBackend::caught_up() noexcept { seen_data_version_ = db_->data_version(); }
 
-Meta SqliteBackend::read_meta() { return store::read_meta(*db_); }
+Meta SqliteBackend::read_meta() {
+  return checked([&] { return store::read_meta(*db_); });
+}
 
 // Rows come in rowid order, which is key order for keys saved together (a save writes them
 // sorted), so the end is the hint and building the map costs no key comparisons beyond one
 // per row; other orders still insert correctly.
 KeyMap<EntryPtr> SqliteBackend::read_all_entries() {
-  KeyMap<EntryPtr> all;
-  auto q = db_->query(kSelectAllEntries);
-  while (q->step()) {
-    const std::string_view key = row_key(*q, 0, "entries", name_);
-    all.emplace_hint(all.end(), key, read_entry(*q, key, name_));
-  }
-  return all;
+  return checked([&] {
+    KeyMap<EntryPtr> all;
+    auto q = db_->query(kSelectAllEntries);
+    while (q->step()) {
+      const std::string_view key = row_key(*q, 0, "entries", name_);
+      all.emplace_hint(all.end(), key, read_entry(*q, key, name_));
+    }
+    return all;
+  });
 }
 
 std::vector<std::pair<std::string, EntryPtr>> SqliteBackend::read_entries_since(
     std::int64_t since) {
-  std::vector<std::pair<std::string, EntryPtr>> changed;
-  auto q = db_->query(since == 0 ? kSelectAllEntries
-                                 : "SELECT key, pickle, protocol, digest, revision, "
-                                   "modified_us FROM entries WHERE revision > ?1");
-  if (since != 0) q->bind(1, since);
-  while (q->step()) {
-    const std::string_view key = row_key(*q, 0, "entries", name_);
-    changed.emplace_back(std::string(key), read_entry(*q, key, name_));
-  }
-  return changed;
+  return checked([&] {
+    std::vector<std::pair<std::string, EntryPtr>> changed;
+    auto q = db_->query(since == 0 ? kSelectAllEntries
+                                   : "SELECT key, pickle, protocol, digest, revision, "
+                                     "modified_us FROM entries WHERE revision > ?1");
+    if (since != 0) q->bind(1, since);
+    while (q->step()) {
+      const std::string_view key = row_key(*q, 0, "entries", name_);
+      changed.emplace_back(std::string(key), read_entry(*q, key, name_));
+    }
+    return changed;
+  });
 }
 
 std::vector<std::string> SqliteBackend::read_erased_since(std::int64_t since) {
-  std::vector<std::string> erased;
-  auto q = db_->query("SELECT key FROM tombstones WHERE revision > ?1");
-  q->bind(1, since);
-  while (q->step()) erased.emplace_back(row_key(*q, 0, "tombstones", name_));
-  return erased;
+  return checked([&] {
+    std::vector<std::string> erased;
+    auto q = db_->query("SELECT key FROM tombstones WHERE revision > ?1");
+    q->bind(1, since);
+    while (q->step()) erased.emplace_back(row_key(*q, 0, "tombstones", name_));
+    return erased;
+  });
 }
 
 std::vector<std::string> SqliteBackend::read_keys() {
-  std::vector<std::string> keys;
-  auto q = db_->query("SELECT key FROM entries");
-  while (q->step()) keys.emplace_back(row_key(*q, 0, "entries", name_));
-  return keys;
+  return checked([&] {
+    std::vector<std::string> keys;
+    auto q = db_->query("SELECT key FROM entries");
+    while (q->step()) keys.emplace_back(row_key(*q, 0, "entries", name_));
+    return keys;
+  });
 }
 
 // ---- writing one revision
@@ -245,7 +334,7 @@ void SqliteBackend::describe(SessionFileInfo& info, bool in_transaction) {
   info.synchronous = synchronous_;
   std::optional<Transaction> txn;
   if (!in_transaction) {  // transact() and migrations have a write transaction open
-    txn.emplace(*db_, Transaction::Kind::read);
+    begin_read(txn);
     check_schema_current();
   }
   {
@@ -263,6 +352,7 @@ void SqliteBackend::describe(SessionFileInfo& info, bool in_transaction) {
   info.file_bytes = pragma("PRAGMA page_count") * info.page_size;
   info.free_pages = pragma("PRAGMA freelist_count");
   if (txn) txn->commit();
+  if (txn) check_read_stamp();
   std::error_code error;
   fs::path wal_file = file_.file;
   wal_file += "-wal";
@@ -274,7 +364,7 @@ std::vector<std::string> SqliteBackend::check_database(bool in_transaction) {
   // Inside transact() the write transaction is open already.
   std::optional<Transaction> txn;
   if (!in_transaction) {
-    txn.emplace(*db_, Transaction::Kind::read);
+    begin_read(txn);
     check_schema_current();  // the check evaluates the schema's constraints and indexes
   }
   std::vector<std::string> problems;
@@ -284,6 +374,7 @@ std::vector<std::string> SqliteBackend::check_database(bool in_transaction) {
       if (q->column_text(0) != "ok") problems.emplace_back(q->column_text(0));
   }
   if (txn) txn->commit();
+  if (txn) check_read_stamp();
   return problems;
 }
 
@@ -291,11 +382,13 @@ std::vector<std::string> SqliteBackend::check_database(bool in_transaction) {
 // checked on this connection first: another program may have changed it since the open.
 BackupInfo SqliteBackend::copy_checked(const fs::path& out, const Signer& signer) {
   {
-    Transaction txn(*db_, Transaction::Kind::read);
+    std::optional<Transaction> txn;
+    begin_read(txn);
     check_schema_current();
-    txn.commit();
+    txn->commit();
   }
-  return write_backup(*db_, path_, out, signer, limits_);
+  // A copy read while a writer changed the file may mix two states: not published then.
+  return write_backup(*db_, path_, out, signer, limits_, [this] { check_read_stamp(); });
 }
 
 // `out` must not be the session's own file or one SQLite or the lock protocol keeps beside it,

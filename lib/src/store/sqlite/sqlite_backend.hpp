@@ -18,6 +18,7 @@
 #include "../backend.hpp"
 #include "file_lock.hpp"
 #include "file_name.hpp"
+#include "file_stamp.hpp"
 #include "format.hpp"
 #include "sqlite.hpp"
 
@@ -73,8 +74,21 @@ class SqliteBackend final : public Backend {
   // Inside a transaction, before anything else is read: checks the schema (schema_check.hpp)
   // on the first transaction and whenever another connection changed it.
   void check_schema_current();
+  bool unchanged_now(std::int64_t seen, bool known, TxnKind kind);
   // Whether the file may hold tombstones, asked once per write transaction.
   bool may_have_tombstones();
+  // Begins a read transaction in `txn`: on the session's connection, or, reading a file it
+  // cannot index (`unindexed_`), on a new one: immutable=1 and stamped while no -wal exists.
+  void begin_read(std::optional<Transaction>& txn);
+  // After an immutable read: StoreError when a writer changed the file or made a -wal since
+  // the read began (what was read may mix two states).
+  void check_read_stamp() const;
+  // `read()`, checked as above when immutable; a failure of a read the file changed under
+  // is reported as that change.
+  template <class Read>
+  auto checked(Read&& read) -> decltype(read());
+  // What the change feed compares: PRAGMA data_version, or the file's stamp when unindexed.
+  std::uint64_t feed_version();
   // A consistent, checked copy of the file (one read transaction of its own).
   BackupInfo copy_checked(const std::filesystem::path& out, const Signer& signer);
   // Before anything else is written by the open (SessionOptions::keep_backups).
@@ -107,17 +121,22 @@ class SqliteBackend final : public Backend {
   // True when the file was known to hold no tombstones at the session's revision: a save then
   // needs neither to look for a set key's tombstone nor to purge.
   bool no_tombstones_ = false;
-  bool tombstones_checked_ = false;   // in this write transaction
-  std::unique_ptr<ChangeFeed> feed_;  // uses `db_`: declared after it, destroyed before it
+  bool tombstones_checked_ = false;  // in this write transaction
+  // A read-only session of a WAL-mode file in a directory it may not write, so that it cannot
+  // make the -shm index once the last writer deleted it: every read transaction opens its own
+  // connection.
+  bool unindexed_ = false;
+  std::optional<FileStamp> read_stamp_;  // when the current read is immutable: its start
+  std::unique_ptr<ChangeFeed> feed_;     // uses `db_`: declared after it, destroyed before it
 };
 
-// SQLite's feed for the session file `path`, read through the session's connection `db`
-// (which must outlive it): version() is PRAGMA data_version; wait() blocks on inotify events
+// SQLite's feed for the session file `path`: version() is `version` (PRAGMA data_version of
+// the session's connection, or the file's stamp); wait() blocks on inotify events
 // of the file, its -wal and its -journal (Linux), or polls version() with a growing pause when
 // `poll_only` (a network file system, where inotify sees no other machine's writes) or when
 // inotify is not available. Throws StoreError when the wake pipe cannot be made.
-std::unique_ptr<ChangeFeed> sqlite_change_feed(Db& db, const std::filesystem::path& path,
-                                               bool poll_only);
+std::unique_ptr<ChangeFeed> sqlite_change_feed(std::function<std::uint64_t()> version,
+                                               const std::filesystem::path& path, bool poll_only);
 
 // Every object in the schema of the session file at `path` that docs/FORMAT.md does not allow.
 std::vector<std::string> sqlite_schema_problems(const std::filesystem::path& path,
