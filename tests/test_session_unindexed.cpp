@@ -10,6 +10,7 @@
 
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -121,26 +122,37 @@ TEST_CASE("Read-only places: a WAL file whose writers all closed is read, and le
 TEST_CASE("Read-only places: such a reader sees what writers save later, with a -wal or without") {
   ReadOnlyPlace place;
   place.write(1, 1);
-  Signal opened, closed_writer_saved, open_writer_saved, read_both;
+  Signal opened, closed_writer_saved, read_closed, open_writer_saved, read_open;
   const pid_t reader = picklejar::test::fork_child([&] {
     ReadOnlyPlace::become_reader();
     Session s(place.file(), in_mode(OpenMode::read_only));
     expect(s.get<int>("a") == 1, "first value");
     opened.notify();
     closed_writer_saved.wait();  // the writer saved and closed: no -wal now
-    expect(s.changed(), "a closed writer's save is seen as a change");
+    bool ok = s.changed();
     s.load();
-    expect(s.get<int>("a") == 2 && s.get<int>("b") == 2, "a closed writer's save is read");
+    ok = ok && s.get<int>("a") == 2 && s.get<int>("b") == 2;
+    read_closed.notify();
+    expect(ok, "a closed writer's save is seen as a change and read");
     open_writer_saved.wait();  // a writer saved and is still open: its -wal holds the save
     s.load();
-    expect(s.get<int>("a") == 3 && s.get<int>("b") == 3, "an open writer's save is read");
-    read_both.notify();
+    ok = s.get<int>("a") == 3 && s.get<int>("b") == 3;
+    read_open.notify();
+    expect(ok, "an open writer's save is read");
     return 0;
   });
-  opened.wait();
+  // A reader that failed exits (run_child's status says why) without the signals it owes.
+  const auto reader_signals = [&](Signal& signal) {
+    while (!signal.ready()) {
+      if (::waitpid(reader, nullptr, WNOHANG) != 0) FAIL("the reader exited early");
+      ::usleep(1000);
+    }
+  };
+  reader_signals(opened);
   place.write(2, 2);
   REQUIRE_FALSE(fs::exists(place.wal()));
   closed_writer_saved.notify();
+  reader_signals(read_closed);
   place.unlock();
   {
     Session writer(place.file(), in_mode(OpenMode::read_write));
@@ -149,7 +161,7 @@ TEST_CASE("Read-only places: such a reader sees what writers save later, with a 
     writer.save();
     REQUIRE(fs::exists(place.wal()));
     open_writer_saved.notify();
-    read_both.wait();
+    reader_signals(read_open);
   }
   place.lock();
   CHECK(picklejar::test::wait_child(reader) == 0);

@@ -12,7 +12,7 @@ import os
 import re
 import sqlite3
 import tempfile
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional
 
 from . import _format, _rows, _sqlite
 from ._format import FORMAT_VERSION, Meta
@@ -138,10 +138,12 @@ def _sync_directory(path: str) -> None:
 
 
 def write_backup(db: sqlite3.Connection, source: str, out: str, signer: Signer,
-                 timeout: float) -> BackupInfo:
+                 timeout: float, before_publishing: Optional[Callable[[], None]] = None
+                 ) -> BackupInfo:
     """Copies what ``db`` (a connection to ``source``, outside any transaction) reads now into
     ``out``, checked: SQLite's integrity check, the open-time format check, every digest
-    (keys that do not verify are listed, not refused)."""
+    (keys that do not verify are listed, not refused). ``before_publishing``, when given, runs
+    after the checks and before the rename; what it raises leaves nothing behind either."""
     try:
         fd, temp = tempfile.mkstemp(prefix=os.path.basename(out) + ".tmp-",
                                     dir=os.path.dirname(out) or ".")
@@ -158,6 +160,8 @@ def write_backup(db: sqlite3.Connection, source: str, out: str, signer: Signer,
             db.execute("VACUUM INTO ?", (temp,))  # one consistent snapshot
         os.fsync(fd)  # SQLite does not sync what VACUUM INTO writes
         info = _check_copy(temp, source, signer, timeout)
+        if before_publishing is not None:
+            before_publishing()
         os.replace(temp, out)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -177,8 +181,9 @@ def copy_checked(state: "State", out: str) -> BackupInfo:
     with state.store.reading("cannot back up") as txn:
         state.store.before_read()
         txn.commit()
+    # A copy read while a writer changed the file may mix two states: not published then.
     return write_backup(state.store.db, state.path, out, state.signer,
-                        state.options.lock_timeout)
+                        state.options.lock_timeout, state.store.check_read_stamp)
 
 
 def check_target(state: "State", out: str) -> None:

@@ -8,7 +8,8 @@ import os
 import stat
 from typing import Any, NamedTuple, Tuple
 
-from . import _backup, _changes, _file_name, _filesystem, _format, _migrations, _sqlite
+from . import (_backup, _changes, _file_name, _file_stamp, _filesystem, _format, _migrations,
+               _sqlite)
 from ._format import FORMAT_VERSION, Inspection
 from ._integrity import HMAC_SHA256, SCHEMES
 from ._options import Durability, FilesystemCheck, OpenMode
@@ -87,6 +88,19 @@ def inspect_file(state: State) -> Inspection:
     first = _look_at(state)
     if first.kind != "picklejar":
         return first
+    store = state.store
+    if state.read_only and _file_stamp.wal_index_unmakeable(store.file):
+        # A WAL-mode file in a directory this reader may not write: SQLite cannot make its
+        # index when no writer has the file open, so each read transaction reads through a
+        # connection of its own (SqliteStore.read_transaction), as this first look does.
+        store.unindexed = True
+        try:
+            with store.read_transaction() as txn:
+                found = _format.inspect_current(store.db, state.path, store.file)
+                txn.commit()
+            return found
+        except _sqlite.ERRORS as e:
+            raise _sqlite.wrap(e, state.path, "cannot read") from e
     try:
         return _inspect(state, "ro")
     except _sqlite.ERRORS as e:
@@ -182,6 +196,8 @@ def _use_rollback_journal(state: State) -> bool:
 
 
 def _open_connection(state: State, access: str) -> None:
+    if state.store.unindexed:
+        access = "page_one"  # until the first read transaction makes its own
     db = state.store.db = _sqlite.connect(state.store.file, access, state.options.lock_timeout)
     if state.read_only:
         db.execute("PRAGMA query_only = 1")
@@ -198,7 +214,9 @@ def _set_journal(state: State) -> None:
         db.execute("PRAGMA journal_mode = WAL").fetchall()
         durable = state.options.durability == Durability.durable
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-    state.store.journal_mode = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    # An immutable connection says "delete" for a WAL-mode file.
+    state.store.journal_mode = ("wal" if state.store.unindexed else
+                                str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower())
     level = db.execute("PRAGMA synchronous").fetchone()[0]
     state.store.synchronous = _SYNCHRONOUS_NAMES[level] if level in range(4) else str(level)
 
@@ -279,7 +297,7 @@ def open_session(state: State, session: Any) -> None:
                 _backup.automatic_backup(state, found.meta)
         # The first load before anything else changes the file: one refused here is left
         # as it was (no WAL switch yet).
-        with _sqlite.transaction(state.store.db, write=False) as txn:
+        with state.store.read_transaction() as txn:
             state.refresh()
             txn.commit()
         _set_journal(state)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 import select
-import sqlite3
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from ._inotify import DirectoryWatch
 
@@ -95,8 +94,8 @@ class ChangeFeed:
 
 
 class SqliteChangeFeed(ChangeFeed):
-    def __init__(self, db: sqlite3.Connection, path: str, poll_only: bool) -> None:
-        self._db = db
+    def __init__(self, version: Callable[[], int], path: str, poll_only: bool) -> None:
+        self._version = version  # PRAGMA data_version, or the file's stamp
         self._path = os.path.realpath(path)  # SQLite names the -wal after the real file
         self._poll_only = poll_only
         self._wake = WakePipe()
@@ -112,7 +111,7 @@ class SqliteChangeFeed(ChangeFeed):
         return "inotify" if self._watch is not None else "poll"
 
     def version(self) -> int:
-        (now,) = self._db.execute("PRAGMA data_version").fetchone()
+        now = self._version()
         if now != self._last_version:
             self._pause = _POLL_FIRST  # polling: something moves, look often
         self._last_version = now

@@ -449,13 +449,12 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         another program changed the schema to one the format does not allow since the open."""
         state = self._state
         state.store.require_file("check")
-        db = state.store.db
         with contextlib.ExitStack() as stack:
             stack.enter_context(_sqlite.errors_named(state.path, "cannot check"))
             if not state.in_transaction:
-                txn = stack.enter_context(_sqlite.transaction(db, write=False))
+                txn = stack.enter_context(state.store.read_transaction())
                 state.store.before_read()  # the check runs the schema's constraints
-            rows = db.execute("PRAGMA integrity_check").fetchall()
+            rows = state.store.db.execute("PRAGMA integrity_check").fetchall()
             if not state.in_transaction:
                 txn.commit()
         return [row[0] for row in rows if row[0] != "ok"]

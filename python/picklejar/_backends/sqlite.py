@@ -5,11 +5,14 @@ file is _open.py's; backups and vacuum are _backup.py's and _maintenance.py's (f
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+import time
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
+                    Tuple, TypeVar)
 
-from .. import _file_name, _format, _locking, _rows, _schema, _sqlite
+from .. import _file_name, _file_stamp, _format, _locking, _rows, _schema, _sqlite
 from .._options import OpenMode, Options
 from .._state import Entry
 from .._watch import SqliteChangeFeed
@@ -21,6 +24,27 @@ _UPSERT = (f"INSERT INTO entries ({_format.ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?
            "protocol = excluded.protocol, digest = excluded.digest, "
            "revision = excluded.revision, modified_us = excluded.modified_us")
 _ENTRIES = f"SELECT {_format.ENTRY_COLUMNS} FROM entries"
+# The longest pause between two looks at a WAL index another process is making.
+_INDEX_PAUSE = 0.02
+
+_Result = TypeVar("_Result")
+
+
+def _checked(read: Callable[..., _Result]) -> Callable[..., _Result]:
+    """A read of the store, checked when it read a file without its WAL index: the file must
+    be as it was when the read transaction began (check_read_stamp)."""
+    @functools.wraps(read)
+    def checked(self: "SqliteStore", *args: Any) -> _Result:
+        if self.read_stamp is None:
+            return read(self, *args)
+        try:
+            result = read(self, *args)
+        except (StoreError, *_sqlite.ERRORS):
+            self.check_read_stamp()  # damage in pages a writer was changing: say that instead
+            raise
+        self.check_read_stamp()
+        return result
+    return checked
 
 
 class SqliteStore(Store):
@@ -44,6 +68,12 @@ class SqliteStore(Store):
         # PRAGMA schema_version when ``db`` last checked the schema; None before its first
         # transaction. SQLite reads the schema again only when this cookie changes.
         self.checked_schema: Optional[int] = None
+        # A read-only session of a WAL-mode file in a directory it may not write, so that it
+        # cannot make the -shm index once the last writer deleted it: every read transaction
+        # opens its own connection (_read_transaction), and read_stamp is the file's stamp
+        # when the current one reads the file itself.
+        self.unindexed = False
+        self.read_stamp: Optional[_file_stamp.FileStamp] = None
 
     # ---- locks and transactions ---------------------------------------------------------------
 
@@ -73,8 +103,78 @@ class SqliteStore(Store):
     @contextlib.contextmanager
     def reading(self, doing: str) -> Iterator[_sqlite.transaction]:
         with _sqlite.errors_named(self.shown, doing):
+            with self.read_transaction() as txn:
+                yield txn
+
+    @contextlib.contextmanager
+    def read_transaction(self) -> Iterator[_sqlite.transaction]:
+        """A read transaction on the session's connection, or, reading a file it cannot index
+        (``unindexed``), on a new one. A -wal and a -shm: a writer has the file open and made
+        its index, which SQLite reads without writing. Without both, the file itself holds
+        every commit (no writer has it open, or one is just opening or closing: SQLite makes
+        the -wal before the -shm and deletes the -shm, after a full checkpoint, before the
+        -wal), so its own pages are read, immutable=1. An index a writer is still making (or
+        one a crash left to recover, which only a writer can) is waited for up to the lock
+        timeout."""
+        if not self.unindexed:
             with _sqlite.transaction(self.db, write=False) as txn:
                 yield txn
+            return
+        deadline = time.monotonic() + self.options.lock_timeout
+        pause = 0.001
+        while True:
+            self.read_stamp = None
+            stamp = _file_stamp.take(self.file)
+            indexed = stamp.wal is not None and stamp.shm is not None
+            self._reconnect("ro" if indexed else "page_one")
+            txn = _sqlite.transaction(self.db, write=False)
+            txn.__enter__()
+            if not indexed:
+                self.read_stamp = stamp
+                break
+            try:  # starts the read: from here the index is held and no writer deletes it
+                self.db.execute("PRAGMA schema_version").fetchone()
+                break
+            except _sqlite.ERRORS as e:
+                txn.__exit__(None, None, None)
+                code = _sqlite.error_code(_sqlite.as_sqlite_error(e))
+                if code not in _file_stamp.CANNOT_INDEX or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _INDEX_PAUSE)
+        try:
+            yield txn
+        except (StoreError, *_sqlite.ERRORS):
+            self.check_read_stamp()
+            raise
+        finally:
+            txn.__exit__(None, None, None)
+        self.check_read_stamp()
+
+    def _reconnect(self, access: str) -> None:
+        old, self.db = self.db, None
+        if old is not None:
+            old.close()
+        self.db = _sqlite.connect(self.file, access, self.options.lock_timeout)
+        self.db.execute("PRAGMA query_only = 1")
+        self.checked_schema = None
+
+    def check_read_stamp(self) -> None:
+        """After a read of the file without its index: StoreError when a writer changed the
+        file or made a -wal or -shm since the read began (what was read may mix two states)."""
+        if self.read_stamp is None or _file_stamp.take(self.file) == self.read_stamp:
+            return
+        raise StoreError(f"cannot read '{self.shown}': a writer changed it during the read, "
+                         "which could not use SQLite's WAL index (this user may not write its "
+                         "directory); read again", self.shown)
+
+    def feed_version(self) -> int:
+        """What the change feed compares: PRAGMA data_version, or the file's stamp when
+        unindexed."""
+        if self.unindexed:
+            return hash(_file_stamp.take(self.file)) & (2**63 - 1)
+        (now,) = self.db.execute("PRAGMA data_version").fetchone()
+        return int(now)
 
     @contextlib.contextmanager
     def writing(self, doing: str) -> Iterator[_sqlite.transaction]:
@@ -97,10 +197,12 @@ class SqliteStore(Store):
             _schema.check(self.db, self.shown, self.file_format)
             self.checked_schema = cookie
 
+    @_checked
     def revision(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
         return -1 if row is None else row[0]
 
+    @_checked
     def read_meta(self) -> _format.Meta:
         return _format.read_meta(self.db, self.shown)
 
@@ -110,6 +212,7 @@ class SqliteStore(Store):
         data, digest, protocol, revision, modified_us = _rows.entry_columns(row, key, self.shown)
         return key, Entry(data, digest, protocol, revision, modified_us)
 
+    @_checked
     def entries_since(self, seen: int) -> List[Tuple[str, Entry]]:
         rows = self.db.execute(_ENTRIES + " WHERE revision > ?", (seen,)) if seen else \
             self.db.execute(_ENTRIES)
@@ -117,10 +220,12 @@ class SqliteStore(Store):
         return [(row[0], Entry(row[1], row[3], row[2], row[4], row[5])) if well_formed(row)
                 else self._read_entry(row) for row in rows]
 
+    @_checked
     def tombstones_since(self, seen: int) -> List[str]:
         return [_rows.row_key(key, "tombstones", self.shown) for (key,) in self.db.execute(
             "SELECT key FROM tombstones WHERE revision > ?", (seen,))]
 
+    @_checked
     def all_keys(self) -> Set[str]:
         return {_rows.row_key(key, "entries", self.shown)
                 for (key,) in self.db.execute("SELECT key FROM entries")}
@@ -164,7 +269,8 @@ class SqliteStore(Store):
     def change_feed(self) -> SqliteChangeFeed:
         """Rollback-journal files are those on network file systems (or treated as such), where
         inotify sees no other machine's writes: they poll."""
-        return SqliteChangeFeed(self.db, self.shown, self.journal_mode != "wal")
+        return SqliteChangeFeed(self.feed_version, self.shown,
+                                self.journal_mode != "wal" and not self.unindexed)
 
     def sizes(self, in_transaction: bool) -> Dict[str, int]:
         """The file's sizes now, in one read transaction (inside transact() or a migration, in
