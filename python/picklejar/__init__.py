@@ -36,6 +36,7 @@ from .errors import (
 )
 from .session import BackupFile, BackupInfo, Changes, EntryInfo, Session, SessionInfo
 from .session import __version__, list_backups, next_backup_path, open
+from ._stores import StoreInfo, delete_store, list_stores
 
 __all__ = [
     "BackupFile",
@@ -62,8 +63,11 @@ __all__ = [
     "ServerError",
     "SqliteError",
     "StoreError",
+    "StoreInfo",
     "__version__",
+    "delete_store",
     "list_backups",
+    "list_stores",
     "next_backup_path",
     "open",
     "safe_loads",

@@ -69,9 +69,4 @@ def add(state: State, key: str, value: Any) -> bool:
 def read_sizes(state: State) -> Dict[str, int]:
     """The store's sizes now, in one read transaction (inside transact() or a migration, in
     the write transaction already open)."""
-    sizes = state.store.sizes(state.in_transaction)
-    if not sizes:  # a store on a server: its entries as this session last saw them
-        saved = [entry for key, entry in state.view.items() if key not in state.pending]
-        saved += [change.disk for change in state.pending.values() if change.disk is not None]
-        sizes = {"entries": len(saved), "pickle_bytes": sum(len(e.pickle) for e in saved)}
-    return sizes
+    return state.store.sizes(state.in_transaction)

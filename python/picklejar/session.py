@@ -65,9 +65,9 @@ class SessionInfo:
     writer_app: str  # the app_name of the last save
     created: datetime.datetime
     modified: datetime.datetime  # of the last save
-    # Sizes of the file now, read by ``info`` in one read transaction (no lock file):
-    # one consistent state of the file, which may be newer than ``revision``.
-    # Unsaved changes are not counted.
+    # Sizes of the file (or store) now, read by ``info`` in one read transaction (no lock
+    # file): one consistent state, which may be newer than ``revision``.
+    # Unsaved changes are not counted. A store on a server has only the first two.
     entries: int = 0  # entries in the file
     pickle_bytes: int = 0  # the sum of their pickles' sizes
     page_size: int = 0  # SQLite's page size

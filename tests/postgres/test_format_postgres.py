@@ -118,7 +118,7 @@ class FormatPostgresTest(unittest.TestCase):
             "create_tables", "layout_exists", "read_layout", "begin_write", "layout_lock",
             "connection_settings", "create_store", "read_store", "list_stores",
             "delete_store", "begin_read", "entries_since", "tombstones_since", "all_keys",
-            "store_revision", "write_settings", "lock_store", "put_entry", "drop_tombstone",
+            "store_revision", "store_sizes", "write_settings", "lock_store", "put_entry", "drop_tombstone",
             "erase_entry", "put_tombstone", "purge_tombstones", "update_store", "notify",
             "listen"})
         for name, sql in pj.BLOCKS.items():  # data only ever as parameters
@@ -365,6 +365,17 @@ class FormatPostgresTest(unittest.TestCase):
         listener.poll()
         self.assertEqual([(n.channel, n.payload) for n in listener.notifies],
                          [("picklejar", f"{store.store_id}:{r}")])
+
+    def test_sizes_count_the_store_s_entries_and_pickle_bytes(self) -> None:
+        store, other = self.new_store(), self.new_store()
+        cur = self.conn.cursor()
+        self.assertEqual(pj.run(cur, "store_sizes", store.store_id).fetchone(), (0, 0))
+        a, b = p("a" * 1000), p([1, 2, 3], 2)
+        pj.write(self.conn, store, {"a": a, "b": b, "gone": p(None)})
+        pj.write(self.conn, store, {"gone": None})  # erased: a tombstone, not counted
+        pj.write(self.conn, other, {"elsewhere": p(b"x" * 500)})
+        self.assertEqual(pj.run(cur, "store_sizes", store.store_id).fetchone(),
+                         (2, len(a[0]) + len(b[0])))
 
     def test_deleting_a_store_takes_its_entries(self) -> None:
         store = self.new_store()

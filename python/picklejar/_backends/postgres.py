@@ -17,30 +17,20 @@ from .. import _format
 from .._format import Meta
 from .._options import Durability, OpenMode, Options
 from .._state import Entry
-from ..errors import FormatError, LockTimeout, ServerError, StoreError, printable
+from ..errors import FormatError, StoreError
 from . import Store, Upsert
+from .postgres_connection import MIN_IDLE_SECONDS, connect, layout_ready, ms, typed_error
 from .postgres_open import META_COLUMNS, open_store, row_meta
-from .postgres_sql import LAYOUT_VERSION, SQL, params
+from .postgres_sql import SQL, params
 from .postgres_url import parse, shown_connected
 
-try:
-    import psycopg2
-    import psycopg2.extensions
-    import psycopg2.extras
-except ImportError as e:  # pragma: no cover - Debian: python3-psycopg2
-    raise StoreError("a postgresql:// store needs psycopg2 (Debian: python3-psycopg2, "
-                     "PyPI: psycopg2 or psycopg2-binary)") from e
+# After postgres_connection, which says what to install when psycopg2 is missing.
+import psycopg2  # noqa: E402
+import psycopg2.extras  # noqa: E402
 
-_LOCK_NOT_AVAILABLE = "55P03"
-# How long a transaction of this session may stay idle before the server ends its
-# connection: at least a minute, and at least the lock timeout.
-_MIN_IDLE_SECONDS = 60.0
+# How long a transaction of this session may stay idle (the tests lower it).
+_MIN_IDLE_SECONDS = MIN_IDLE_SECONDS
 _BATCH = 200  # statements per round trip when writing many entries
-
-
-def _ms(seconds: float) -> str:
-    """A duration for set_config: milliseconds, never '0' (which means "forever")."""
-    return f"{max(1, int(seconds * 1000 + 0.5))}ms"
 
 
 class _Transaction:
@@ -84,51 +74,22 @@ class PostgresStore(Store):
     # ---- the connection -----------------------------------------------------------------------
 
     def _connect(self, doing: str) -> None:
+        idle = max(_MIN_IDLE_SECONDS, float(self.options.lock_timeout))
+        conn = connect(self.__dsn, self.shown, doing, idle)
         try:
-            conn = psycopg2.connect(self.__dsn)
-        except psycopg2.Error as e:
-            text = printable(str(e).strip().replace("\n", " ")) or type(e).__name__
-            raise ServerError(f"{doing} '{self.shown}': cannot connect to the server: {text}",
-                              self.shown, getattr(e, "pgcode", None)) from None
-        try:
-            conn.autocommit = True
             cur = conn.cursor()
-            idle = max(_MIN_IDLE_SECONDS, float(self.options.lock_timeout))
-            cur.execute(SQL["connection_settings"], params(_ms(idle)))
             self.conn, self._cursor, self._listening = conn, cur, False
-            self._check_layout()
-        except BaseException:
-            self.conn = self._cursor = None
-            conn.close()
-            raise
-
-    def _check_layout(self) -> None:
-        """The tables, created under the advisory lock when missing (FORMAT-POSTGRES.md
-        "Creating and upgrading the tables"), and their layout version."""
-        cur = self._cursor
-        cur.execute(SQL["layout_exists"])
-        if not cur.fetchone()[0]:
-            if self.read_only:
-                raise StoreError(f"cannot open '{self.shown}': the database holds no picklejar "
+            if not layout_ready(cur, self.shown, doing, create=not self.read_only,
+                                write=not self.read_only):
+                raise StoreError(f"{doing} '{self.shown}': the database holds no picklejar "
                                  "stores (no schema picklejar)", self.shown)
-            cur.execute(SQL["begin_write"])
-            try:
-                cur.execute(SQL["layout_lock"])
-                cur.execute(SQL["layout_exists"])
-                if not cur.fetchone()[0]:
-                    cur.execute(SQL["create_tables"])
-                cur.execute("COMMIT")
-            except BaseException:
-                self._rollback_quietly()
-                raise
-        cur.execute(SQL["read_layout"])
-        version, min_reader = cur.fetchone()
-        if version > LAYOUT_VERSION and (min_reader > LAYOUT_VERSION or not self.read_only):
-            advice = ("it may be opened read_only" if min_reader <= LAYOUT_VERSION else
-                      f"reading it needs layout {min_reader} or later")
-            raise FormatError(f"cannot open '{self.shown}': the database's picklejar layout "
-                              f"{version} is newer than this picklejar's ({LAYOUT_VERSION}); "
-                              f"{advice}", self.shown)
+        except BaseException as e:
+            self.conn = self._cursor = None
+            lost = bool(conn.closed)
+            conn.close()
+            if isinstance(e, psycopg2.Error):  # e.g. no right to create the tables
+                raise self._typed(e, doing, lost) from None
+            raise
 
     def _usable(self, doing: str) -> Any:
         """The connection's cursor, reconnecting when the connection was lost since the last
@@ -169,21 +130,8 @@ class PostgresStore(Store):
 
     # ---- errors -------------------------------------------------------------------------------
 
-    def _wrap(self, error: "psycopg2.Error", doing: str) -> StoreError:
-        code = getattr(error, "pgcode", None)
-        lost = self.conn is None or bool(self.conn.closed)
-        text = printable(str(getattr(error, "pgerror", None) or error).strip().splitlines()[0]
-                         if str(error).strip() else type(error).__name__)
-        if code == _LOCK_NOT_AVAILABLE:
-            return LockTimeout(f"{doing} '{self.shown}': timed out after "
-                               f"{float(self.options.lock_timeout):g} s waiting for the store's "
-                               "lock (another session is writing it)", self.shown)
-        if code is None or lost:
-            return ServerError(f"{doing} '{self.shown}': the connection to the server failed "
-                               f"({text}); nothing of this call was kept unless it failed during "
-                               "COMMIT (a load() then tells)", self.shown, code)
-        return ServerError(f"{doing} '{self.shown}': the server refused it: {text} "
-                           f"(SQLSTATE {code})", self.shown, code)
+    def _typed(self, error: "psycopg2.Error", doing: str, lost: bool) -> StoreError:
+        return typed_error(error, doing, self.shown, lost, float(self.options.lock_timeout))
 
     @contextlib.contextmanager
     def errors(self, doing: str) -> Iterator[None]:
@@ -192,7 +140,8 @@ class PostgresStore(Store):
         except psycopg2.Error as e:
             if self.conn is not None and self.conn.closed:
                 self._drop()
-            raise self._wrap(e, doing) from None
+            lost = self.conn is None or bool(self.conn.closed)
+            raise self._typed(e, doing, lost) from None
 
     # ---- transactions -------------------------------------------------------------------------
 
@@ -222,7 +171,7 @@ class PostgresStore(Store):
     def _lock(self, cur: Any) -> None:
         durable = self.options.durability == Durability.durable
         cur.execute(SQL["write_settings"],
-                    params(_ms(float(self.options.lock_timeout)), "on" if durable else "off"))
+                    params(ms(float(self.options.lock_timeout)), "on" if durable else "off"))
         cur.execute(SQL["lock_store"], params(self.name))
         self._row = self._row_of(cur.fetchone())
 
@@ -367,7 +316,18 @@ class PostgresStore(Store):
         return PostgresChangeFeed(self)
 
     def sizes(self, in_transaction: bool) -> Dict[str, int]:
-        return {}  # filled from the session's view: see session.info
+        """The store's entries and their pickles' bytes on the server now, in one read
+        transaction (inside transact() or a migration, in the write transaction already
+        open). A server has no pages or journal of a store's own: those sizes are 0."""
+        with contextlib.ExitStack() as stack:
+            if not in_transaction:
+                txn = stack.enter_context(self.reading("cannot read the sizes of"))
+                self.before_read()  # StoreError when the store was deleted
+            self._cursor.execute(SQL["store_sizes"], params(self.store_id))
+            entries, pickle_bytes = self._cursor.fetchone()
+            if not in_transaction:
+                txn.commit()
+        return {"entries": entries, "pickle_bytes": pickle_bytes}
 
     def require_file(self, what: str) -> None:
         raise StoreError(f"cannot {what} '{self.shown}': it is a store on a PostgreSQL server, "

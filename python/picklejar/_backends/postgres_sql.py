@@ -44,6 +44,14 @@ FROM picklejar.entry WHERE store_id = $1 AND revision > $2
 """,
     "all_keys": """SELECT key FROM picklejar.entry WHERE store_id = $1
 """,
+    "store_sizes": """SELECT count(*), coalesce(sum(octet_length(pickle)), 0) FROM picklejar.entry
+WHERE store_id = $1
+""",
+    "list_stores": """SELECT name, format_version, revision, modified_us, integrity_scheme
+FROM picklejar.store ORDER BY convert_to(name, 'UTF8')
+""",
+    "delete_store": """DELETE FROM picklejar.store WHERE name = $1 RETURNING store_id
+""",
     "store_revision": """SELECT revision FROM picklejar.store WHERE store_id = $1
 """,
     "write_settings": """SELECT set_config('lock_timeout', $1, true), set_config('synchronous_commit', $2, true)
