@@ -17,6 +17,8 @@ nothing runs. Before that, a pre-scan of the pickle's opcodes enforces :class:`D
 cannot crash or exhaust the reading process.
 """
 
+from typing import Any, Optional, Sequence
+
 from ._limits import DecodeLimits
 from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode
 from ._safe_pickle import Allowlist, safe_loads as _safe_loads
@@ -34,8 +36,9 @@ from .errors import (
     SqliteError,
     StoreError,
 )
-from .session import BackupFile, BackupInfo, Changes, EntryInfo, Session, SessionInfo
-from .session import __version__, list_backups, next_backup_path, open
+from ._backup import BackupFile, BackupInfo, list_backups, next_backup_path
+from ._changes import Changes
+from .session import EntryInfo, Session, SessionInfo, __version__, open
 from ._stores import StoreInfo, delete_store, list_stores
 
 __all__ = [
@@ -74,7 +77,8 @@ __all__ = [
 ]
 
 
-def safe_loads(data: bytes, classes=(), limits=None):  # type: ignore[no-untyped-def]
+def safe_loads(data: bytes, classes: Sequence[Any] = (),
+               limits: Optional[DecodeLimits] = None) -> Any:
     """``pickle.loads(data)`` through picklejar's allowlist: plain data types plus
     ``classes``; any other global raises ForbiddenGlobal before anything runs. The pickle is
     pre-scanned first: over a :class:`DecodeLimits` limit (``limits``, default the defaults)

@@ -12,7 +12,7 @@ import os
 import re
 import sqlite3
 import tempfile
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Union
 
 from . import _format, _rows, _sqlite
 from ._format import FORMAT_VERSION, Meta
@@ -47,13 +47,17 @@ class BackupFile:
     time: datetime.datetime  # when it was written (UTC, from its name)
 
 
-def _directory(path: str, directory: Optional[str]) -> str:
+# A file name as the public functions take it.
+PathName = Union[str, "os.PathLike[str]"]
+
+
+def _directory(path: PathName, directory: Optional[PathName]) -> str:
     if directory:
         return os.fspath(directory)
     return os.path.dirname(os.fspath(path)) or "."
 
 
-def list_backups(path: Any, directory: Any = None) -> List[BackupFile]:
+def list_backups(path: PathName, directory: Optional[PathName] = None) -> List[BackupFile]:
     """The automatic backups of the session file ``path`` in ``directory`` (default: the
     file's), newest first. Only names "<file name>.backup-<UTC time>" count."""
     where = _directory(path, directory)
@@ -79,12 +83,12 @@ def list_backups(path: Any, directory: Any = None) -> List[BackupFile]:
     return found
 
 
-def next_backup_path(path: Any, directory: Any = None) -> str:
+def next_backup_path(path: PathName, directory: Optional[PathName] = None) -> str:
     """The name an automatic backup of ``path`` made now gets."""
-    path = os.fspath(path)
-    where = os.fspath(directory) if directory else os.path.dirname(path)
+    name = os.fspath(path)
+    where = os.fspath(directory) if directory else os.path.dirname(name)
     now = datetime.datetime.now(datetime.timezone.utc)
-    return os.path.join(where, os.path.basename(path) + _INFIX + now.strftime(_STAMP_FORMAT))
+    return os.path.join(where, os.path.basename(name) + _INFIX + now.strftime(_STAMP_FORMAT))
 
 
 @contextlib.contextmanager
@@ -137,7 +141,7 @@ def _sync_directory(path: str) -> None:
         os.close(fd)
 
 
-def write_backup(db: sqlite3.Connection, source: str, out: str, signer: Signer,
+def write_backup(db: _sqlite.Connection, source: str, out: str, signer: Signer,
                  timeout: float, before_publishing: Optional[Callable[[], None]] = None
                  ) -> BackupInfo:
     """Copies what ``db`` (a connection to ``source``, outside any transaction) reads now into

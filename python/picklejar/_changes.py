@@ -85,7 +85,7 @@ def wait(state: "State", session: Any, deadline: float, stop: Any = None) -> Cha
     state.require_outside_transaction("wait for changes to")
     while stop is None or not stop.is_set():
         if changed(state):
-            found = session.load()
+            found: Changes = session.load()
             if found or time.monotonic() >= deadline:
                 return found
         if time.monotonic() >= deadline:

@@ -12,7 +12,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 # Magic numbers from linux/magic.h and the file systems' own sources (docs/FORMAT.md
 # "Journal and durability").
@@ -42,10 +42,12 @@ def is_network_filesystem(f_type: int) -> bool:
     return f_type in NETWORK_FILESYSTEMS
 
 
-_statfs = None
+# statfs(path, buffer) -> 0 or -1, from libc through ctypes; looked up once.
+_Statfs = Callable[[bytes, "ctypes.Array[ctypes.c_char]"], int]
+_statfs: Optional[_Statfs] = None
 
 
-def _libc_statfs():  # type: ignore[no-untyped-def]
+def _libc_statfs() -> _Statfs:
     global _statfs
     if _statfs is None:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)

@@ -64,7 +64,7 @@ class Meta:
 
 # The INTEGER meta rows and their allowed ranges: a writer adds 1 to the revision, protocols
 # are 0-5, times become datetimes (C++: nanosecond time points).
-_INT_ROWS = {
+_INT_ROWS: Dict[str, Tuple[Optional[int], Optional[int]]] = {  # (lowest, highest)
     "format_version": (1, None),
     "min_reader_version": (1, None),
     "app_schema_version": (None, None),
@@ -133,7 +133,8 @@ def _meta_row(rows: Dict[str, Any], path: str, name: str, kind: type, nullable: 
         raise not_picklejar(path, f"meta row '{name}' has the wrong type")
     if kind is int and name in _INT_ROWS:
         low, high = _INT_ROWS[name]
-        if (low is not None and value < low) or (high is not None and value > high):
+        number: int = rows[name]  # an int: checked above (mypy took type() for a narrowing)
+        if (low is not None and number < low) or (high is not None and number > high):
             low_text = -(1 << 63) if low is None else low
             high_text = (1 << 63) - 1 if high is None else high
             raise not_picklejar(path, f"meta row '{name}' is out of range (allowed: {low_text} "
@@ -193,7 +194,9 @@ def _well_formed_meta(rows: Dict[str, Any]) -> Optional[Meta]:
 def read_revision(db: sqlite3.Connection, path: str) -> int:
     """The meta revision alone, checked as read_meta() checks it."""
     row = db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
-    return _meta_row({} if row is None else {"revision": row[0]}, path, "revision", int)
+    revision: int = _meta_row({} if row is None else {"revision": row[0]}, path, "revision",
+                              int)
+    return revision
 
 
 def _check_tables(db: sqlite3.Connection) -> None:

@@ -132,7 +132,8 @@ def _held_shared(fd: int) -> bool:
         answer = fcntl.fcntl(fd, fcntl.F_GETLK, probe)
     except OSError:
         return False
-    return struct.unpack("hhqqi4x", answer)[0] == fcntl.F_RDLCK
+    held: int = struct.unpack("hhqqi4x", answer)[0]  # struct flock's l_type
+    return held == fcntl.F_RDLCK
 
 
 def poll_lock_fd(fd: int, exclusive: bool, deadline: float, path: str,

@@ -30,6 +30,7 @@ def migrate(state: State, session: Any) -> None:
     with state.store.writing("cannot migrate") as txn:
         state.refresh()
         target = state.options.schema_version
+        assert target is not None  # _open.decide() plans a migration only to a declared one
         if state.meta.app_schema_version >= target:  # another process got there first
             txn.commit()
             return

@@ -33,9 +33,10 @@ def numpy_objects() -> Dict[GlobalName, Any]:
             import numpy
 
             try:  # numpy 2 (numpy.core's functions warn there); 1.26 has the alias too
-                from numpy._core import multiarray, numeric  # type: ignore
+                # (mypy checks against Debian 12's numpy 1.24, which has no numpy._core)
+                from numpy._core import multiarray, numeric  # type: ignore[import]
             except ImportError:  # numpy 1.x
-                from numpy.core import multiarray, numeric  # type: ignore
+                from numpy.core import multiarray, numeric
             functions = {"_reconstruct": multiarray._reconstruct,
                          "scalar": multiarray.scalar, "_frombuffer": numeric._frombuffer}
             _objects = {("numpy", "ndarray"): numpy.ndarray, ("numpy", "dtype"): numpy.dtype}

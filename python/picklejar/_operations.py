@@ -69,4 +69,5 @@ def add(state: State, key: str, value: Any) -> bool:
 def read_sizes(state: State) -> Dict[str, int]:
     """The store's sizes now, in one read transaction (inside transact() or a migration, in
     the write transaction already open)."""
-    return state.store.sizes(state.in_transaction)
+    sizes: Dict[str, int] = state.store.sizes(state.in_transaction)
+    return sizes

@@ -56,15 +56,15 @@ class Migration(NamedTuple):
 E = TypeVar("E", bound=enum.Enum)
 
 
-def _choice(kind: Type[E], value: Union[E, str], option: str) -> E:
+def choice(kind: Type[E], value: Union[E, str], option: str) -> E:
     try:
         return kind(value)
     except ValueError:
-        names = ", ".join(repr(m.value) for m in kind)  # type: ignore[attr-defined]
+        names = ", ".join(repr(m.value) for m in kind)
         raise ValueError(f"{option} must be one of {names}, not {value!r}") from None
 
 
-def _seconds(value: Union[float, int, datetime.timedelta]) -> float:
+def seconds(value: Union[float, int, datetime.timedelta]) -> float:
     if isinstance(value, datetime.timedelta):
         value = value.total_seconds()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -98,11 +98,11 @@ class Options:
     follow_symlinks: bool = False
 
     def __post_init__(self) -> None:
-        self.mode = _choice(OpenMode, self.mode, "mode")
-        self.durability = _choice(Durability, self.durability, "durability")
-        self.filesystem = _choice(FilesystemCheck, self.filesystem, "filesystem")
-        self.conflicts = _choice(ConflictPolicy, self.conflicts, "conflicts")
-        self.lock_timeout = _seconds(self.lock_timeout)
+        self.mode = choice(OpenMode, self.mode, "mode")
+        self.durability = choice(Durability, self.durability, "durability")
+        self.filesystem = choice(FilesystemCheck, self.filesystem, "filesystem")
+        self.conflicts = choice(ConflictPolicy, self.conflicts, "conflicts")
+        self.lock_timeout = seconds(self.lock_timeout)
         if self.protocol is not None:
             self.protocol = check_protocol(self.protocol, "protocol")
         if self.integrity_key is not None:

@@ -100,6 +100,7 @@ class Scanner:
         return f"at offset {self.op_offset} (opcode 0x{self.op:02x} {name})"
 
     def located(self, error: Exception) -> Exception:
+        # Every error of the pre-scan says where it stopped, whatever its class.
         error.offset = self.op_offset  # type: ignore[attr-defined]
         error.opcode = self.op if self.op >= 0 else None  # type: ignore[attr-defined]
         return error

@@ -101,7 +101,7 @@ def refuse_call(s: Scanner, g: GlobalInfo, items: List[Any], forms: str) -> NoRe
 def global_of(s: Scanner, x: Any, what: str) -> GlobalInfo:
     if not is_kind(x, GLOBAL):
         s.fail(f"{what} must be a global, got '{kind_name(x)}'")
-    g = x.info
+    g: GlobalInfo = x.info
     if g.namespace:  # a stand-in for an outer class only serves getattr
         s.forbid(g.module, g.name)
     return g

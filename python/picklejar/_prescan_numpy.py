@@ -131,7 +131,8 @@ def _built_dtype(s: Scanner, x: Any) -> int:
     """The item size of a numpy dtype that had its BUILD."""
     if not (is_kind(x, OBJECT) and x.info.flavor == NUMPY_DTYPE and x.info.built):
         s.fail(f"a numpy array's dtype must be a numpy.dtype, got '{kind_name(x)}'")
-    return x.info.text[1]
+    item_size: int = x.info.text[1]
+    return item_size
 
 
 def _check_size(s: Scanner, shape: Tuple[int, ...], item_size: int, data: Any) -> None:

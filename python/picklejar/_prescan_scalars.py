@@ -120,7 +120,10 @@ def _ascii(raw: bytes) -> str:
 
 
 def _py2_quoted(raw: bytes) -> str:  # STRING's text between its quotes, as CPython decodes it
-    return codecs.escape_decode(raw)[0].decode("ascii")  # type: ignore[attr-defined]
+    # codecs' undocumented escape_decode, as pickle's own reader uses it: it returns bytes
+    # (typeshed says str).
+    decoded: bytes = codecs.escape_decode(raw)[0]  # type: ignore[assignment]
+    return decoded.decode("ascii")
 
 
 def _push_text(s: Scanner, start: int, end: int, decode: Callable[[bytes], str]) -> None:

@@ -11,7 +11,7 @@ str hashes (randomized per process) come out the same in both.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 # Strs and bytes up to this many bytes are decoded/sliced; longer ones become nodes.
 SHORT_VALUE = 256
@@ -78,7 +78,7 @@ class KeyTable:
     __slots__ = ("counts", "work")
 
     def __init__(self) -> None:
-        self.counts: dict = {}
+        self.counts: Dict[int, int] = {}  # hash -> keys of that hash
         self.work = 0
 
 
@@ -127,7 +127,8 @@ class LongText:
 def kind_name(x: Any) -> str:
     if type(x) is Node:
         if x.kind == OBJECT:
-            return x.info.cls[1] if x.info.cls else "object"
+            cls: Optional[Tuple[str, str]] = x.info.cls
+            return cls[1] if cls else "object"
         return _KIND_NAMES[x.kind]
     return type(x).__name__
 
@@ -148,7 +149,7 @@ def str_value(x: Any) -> str:
     """The text of a str value (decoded on first use for a long one)."""
     if type(x) is str:
         return x
-    text = x.info
+    text: LongText = x.info
     if text.value is None:
         text.value = text.decode(text.data[text.start:text.end])
     return text.value
@@ -158,7 +159,8 @@ def size_of(x: Any) -> int:
     """Bytes of a str (characters, or its UTF-8 payload when long), bytes or bytearray."""
     if type(x) is str or type(x) is bytes:
         return len(x)
-    return x.n
+    n: int = x.n
+    return n
 
 
 def items_of(x: Node) -> List[Any]:
@@ -223,12 +225,14 @@ def _work_out_hashes(root: Node) -> None:
             node.h = _decimal_hash(node)
             todo.pop()
             continue
-        waiting = [i for i in node.items if type(i) is Node and i.h is LAZY]
+        items = node.items
+        assert items is not None  # a tuple or a slice: both are made with their items
+        waiting = [i for i in items if type(i) is Node and i.h is LAZY]
         if waiting:
             todo.extend(waiting)
             continue
         hashes = []
-        for item in node.items:
+        for item in items:
             h = item.h if type(item) is Node else scalar_hash(item)
             if h is None:
                 break

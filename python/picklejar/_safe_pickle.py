@@ -114,6 +114,7 @@ DEFAULT_ALLOWED: Dict[GlobalName, Any] = {
     ("builtins", "Ellipsis"): Ellipsis,
     ("builtins", "NotImplemented"): NotImplemented,
     ("_codecs", "encode"): _latin1_encode,
+    # copyreg's private helpers, which pickles name: not in typeshed
     ("copyreg", "_reconstructor"): copyreg._reconstructor,  # type: ignore[attr-defined]
     ("copyreg", "__newobj__"): copyreg.__newobj__,  # type: ignore[attr-defined]
     **{
@@ -147,7 +148,8 @@ DEFAULT_NAMESPACES: Set[GlobalName] = set()
 try:
     import zoneinfo
 
-    DEFAULT_ALLOWED[("zoneinfo", "ZoneInfo._unpickle")] = zoneinfo.ZoneInfo._unpickle
+    DEFAULT_ALLOWED[("zoneinfo", "ZoneInfo._unpickle")] = (
+        zoneinfo.ZoneInfo._unpickle)  # type: ignore[attr-defined]  # private: not in typeshed
     DEFAULT_NAMESPACES.add(("zoneinfo", "ZoneInfo"))
 except ImportError:  # pragma: no cover - Python 3.8
     pass
@@ -187,10 +189,11 @@ class Allowlist:
                 raise ForbiddenGlobal(module, name, f"global '{module}.{name}' is numpy's, "
                                       "and numpy is not installed: numpy arrays load where it is")
             self.objects.update(admitted)
+        mapped = _compat_pickle.IMPORT_MAPPING.get(module)
         for key in (
             (module, name),
             _compat_pickle.NAME_MAPPING.get((module, name)),
-            (_compat_pickle.IMPORT_MAPPING.get(module), name),
+            None if mapped is None else (mapped, name),
         ):
             if key is not None and key in self.objects:
                 return key[0], key[1], False

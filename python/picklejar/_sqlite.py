@@ -9,7 +9,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Tuple, Union, cast
 
 from .errors import SqliteError, printable
 
@@ -110,14 +110,14 @@ class Connection(sqlite3.Connection):
     interrupted = False
     refused_source: Optional[str] = None  # the trigger or view the authorizer refused
 
-    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
         self._deadline = None
         try:
             return super().execute(sql, parameters)
         except UnicodeDecodeError as e:
             raise undecodable(e) from None
 
-    def executemany(self, sql: str, parameters: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters: Any) -> sqlite3.Cursor:
         self._deadline = None
         try:
             return super().executemany(sql, parameters)
@@ -133,7 +133,7 @@ class Connection(sqlite3.Connection):
             return 1  # SQLite stops the statement: sqlite3.OperationalError "interrupted"
         return 0
 
-    def _on_row(self, cursor: sqlite3.Cursor, row: tuple) -> tuple:
+    def _on_row(self, cursor: sqlite3.Cursor, row: Tuple[Any, ...]) -> Tuple[Any, ...]:
         self._deadline = None  # a row is progress: the clock restarts for the next step
         return row
 
@@ -174,7 +174,8 @@ def connect(path: str, access: str, timeout: float) -> Connection:
     if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
         raise SqliteError(f"cannot open '{path}': Python's sqlite3 module uses SQLite "
                           f"{sqlite3.sqlite_version}; picklejar needs 3.24 or later", path)
-    db = sqlite3.connect(
+    # typeshed's connect() returns sqlite3.Connection whatever the factory: this is ours.
+    db = cast(Connection, sqlite3.connect(
         uri_for(path, access),
         uri=True,
         timeout=timeout,
@@ -182,7 +183,7 @@ def connect(path: str, access: str, timeout: float) -> Connection:
         check_same_thread=False,  # a Session may move between threads (one at a time)
         cached_statements=64,
         factory=Connection,
-    )
+    ))
     try:
         _harden(db, timeout)
     except BaseException:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Literal, Optional, Set, Tuple, overload
 
 from . import _changes, _format
 from ._format import Meta
@@ -256,7 +256,7 @@ class State:
 
     # ---- refresh ------------------------------------------------------------------------------
 
-    def _vanished_keys(self, in_store: set) -> List[str]:
+    def _vanished_keys(self, in_store: Set[str]) -> List[str]:
         """Keys this session knows of that are no longer in the store (``in_store``: all its
         keys): used when tombstones this session needs were purged."""
         on_disk = [k for k in self.view if k not in self.pending]
@@ -347,6 +347,12 @@ class State:
             + ", ".join(f"'{printable(key)}'" for key in keys),
             self.path, keys,
         )
+
+    @overload
+    def write_pending(self, force: Literal[True]) -> Written: ...
+
+    @overload
+    def write_pending(self, force: bool) -> Optional[Written]: ...
 
     def write_pending(self, force: bool) -> Optional[Written]:
         """Inside a write transaction after refresh(): checks conflicts (strict), writes every

@@ -8,7 +8,7 @@ import dataclasses
 import datetime
 from typing import List, Union
 
-from ._options import _seconds
+from ._options import seconds
 from .errors import StoreError
 
 _SCHEMES = ("postgresql://", "postgres://")
@@ -62,5 +62,5 @@ def delete_store(url: str, *, lock_timeout: Union[float, datetime.timedelta] = 5
     the database's picklejar layout is newer than this picklejar's."""
     from ._backends import postgres_stores
 
-    return postgres_stores.delete_store(_url(url, "cannot delete"), _seconds(lock_timeout),
+    return postgres_stores.delete_store(_url(url, "cannot delete"), seconds(lock_timeout),
                                         missing_ok)

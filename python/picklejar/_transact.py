@@ -36,8 +36,8 @@ class Transaction:
         return self._session
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        state, stack = self._state, self._stack
-        if state is None or stack is None:
+        state, stack, sql = self._state, self._stack, self._sql
+        if state is None or stack is None or sql is None:
             return None  # joined an outer transact(): it decides
         self._state = self._stack = None
         with stack:
@@ -50,7 +50,7 @@ class Transaction:
                 with state.store.errors("cannot transact on"):
                     state.sync_writeback()
                     written = state.write_pending(force=False)
-                    self._sql.commit()
+                    sql.commit()
             except BaseException:
                 state.rollback_undo()
                 raise

@@ -107,7 +107,7 @@ class SqliteChangeFeed(ChangeFeed):
         self._settle_step = _SETTLE_FIRST
 
     @property
-    def method(self) -> str:  # type: ignore[override]
+    def method(self) -> str:  # type: ignore[override]  # the base's plain attribute, live here
         return "inotify" if self._watch is not None else "poll"
 
     def version(self) -> int:

@@ -33,6 +33,7 @@ def may_name_globals(data: bytes, protocol: int) -> bool:
     no global."""
     if (b"\x93" if protocol >= 4 else b"c") in data:
         return True
+    # copyreg's private registry (what copyreg.add_extension fills): not in typeshed
     return bool(copyreg._extension_registry) and any(  # type: ignore[attr-defined]
         op in data for op in _EXT_OPCODES)
 

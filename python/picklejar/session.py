@@ -14,14 +14,16 @@ import time
 import warnings
 import weakref
 from collections.abc import KeysView, Mapping, MutableMapping
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import (TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence, Tuple, Type,
+                    TypeVar, Union)
 
-from . import _backup, _changes, _maintenance, _open, _operations, _sqlite
+from . import _backup, _changes, _maintenance, _open, _operations, _options, _sqlite
 from ._backup import BackupFile, BackupInfo, list_backups, next_backup_path
 from ._changes import Changes
 from ._transact import Transaction
 from ._options import ConflictPolicy, Durability, FilesystemCheck, Migration, OpenMode, Options
 from ._options import check_protocol
+from ._integrity import as_key_bytes
 from ._limits import DecodeLimits
 from ._backends.sqlite import SqliteStore
 from ._state import _UNDECODED, State
@@ -30,6 +32,15 @@ from .errors import DecodeError, IntegrityError, StoreError, printable
 __version__ = "0.1.0"  # the C++ library's version (meson.build); tests check they agree
 
 T = TypeVar("T")
+
+# The bases, generic for type checkers; at run time the plain ABCs (Python 3.8's cannot be
+# subscripted, and typing's would add Generic to the classes' MRO).
+if TYPE_CHECKING:
+    _MappingBase = MutableMapping[str, Any]
+    _KeysBase = KeysView[str]
+else:
+    _MappingBase = MutableMapping
+    _KeysBase = KeysView
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -94,7 +105,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_abandon_after_fork)
 
 
-class Session(MutableMapping):  # type: ignore[type-arg]
+class Session(_MappingBase):
     """A dictionary from str keys to picklable values, kept in the SQLite file ``path`` (or in
     a store on a PostgreSQL server, for a ``postgresql://...?store=NAME`` URL).
 
@@ -219,14 +230,18 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         path = os.fspath(path)
         if not isinstance(path, str):
             raise TypeError(f"path must be a str or os.PathLike[str], not {type(path).__name__}")
-        options = Options(
-            mode=mode, lock_timeout=lock_timeout, protocol=protocol, durability=durability,
-            filesystem=filesystem, conflicts=conflicts, schema_version=schema_version,
-            migrations=list(migrations), integrity_key=integrity_key, app_name=app_name,
-            classes=classes, trusted_unsafe_pickle=trusted_unsafe_pickle, writeback=writeback,
-            file_mode=file_mode, follow_symlinks=follow_symlinks,
-            limits=DecodeLimits() if limits is None else limits,
-            keep_backups=keep_backups, backup_directory=backup_directory,
+        options = Options(  # each checked and in its one form: Options' field types
+            mode=_options.choice(OpenMode, mode, "mode"),
+            lock_timeout=_options.seconds(lock_timeout), protocol=protocol,
+            durability=_options.choice(Durability, durability, "durability"),
+            filesystem=_options.choice(FilesystemCheck, filesystem, "filesystem"),
+            conflicts=_options.choice(ConflictPolicy, conflicts, "conflicts"),
+            schema_version=schema_version, migrations=list(migrations),
+            integrity_key=None if integrity_key is None else as_key_bytes(integrity_key),
+            app_name=app_name, classes=classes, trusted_unsafe_pickle=trusted_unsafe_pickle,
+            writeback=writeback, file_mode=file_mode, follow_symlinks=follow_symlinks,
+            limits=DecodeLimits() if limits is None else limits, keep_backups=keep_backups,
+            backup_directory=None if backup_directory is None else os.fspath(backup_directory),
         )
         store = _open_store(path, options)
         state = State(store.shown, options, __version__, store)
@@ -398,7 +413,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
 
     def __iter__(self) -> Iterator[str]:
         state = self._state
-        version, keys = -1, []
+        version, keys = -1, []  # type: int, List[str]
         position = 0
         while True:
             if state.key_version != version:  # the keys changed: continue after the last one
@@ -413,7 +428,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
             if key in state.view:
                 yield key
 
-    def keys(self, prefix: Optional[str] = None) -> KeysView:  # type: ignore[override]
+    def keys(self, prefix: Optional[str] = None) -> KeysView[str]:
         """A view of the keys, in key order; with ``prefix``, of those that start with it (a
         group of keys, as QSettings' childKeys() after beginGroup(): "window/")."""
         if prefix is None:
@@ -497,7 +512,7 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         _check_key(key)
         state.put(key, value, state.write_protocol())
 
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
         """dict.update: sets every (key, value) of ``other`` (a mapping or pairs) and of
         ``kwargs``. All or nothing: a bad key or a value that cannot be saved raises (as
         ``s[key] = value`` does) and changes nothing."""
@@ -775,21 +790,22 @@ class Session(MutableMapping):  # type: ignore[type-arg]
         _maintenance.set_app_schema_version(state, self, version)
 
 
-class _PrefixKeys(KeysView):  # type: ignore[type-arg]
+class _PrefixKeys(_KeysBase):
     """The keys of a session that start with a prefix, in key order (a live view)."""
 
     def __init__(self, session: Session, prefix: str) -> None:
         super().__init__(session)
+        self._session = session
         self._prefix = prefix
 
     def __iter__(self) -> Iterator[str]:
-        return (key for key in self._mapping if key.startswith(self._prefix))
+        return (key for key in self._session if key.startswith(self._prefix))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.startswith(self._prefix) and key in self._mapping
+        return isinstance(key, str) and key.startswith(self._prefix) and key in self._session
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self)!r})"
@@ -844,6 +860,7 @@ def open(path: Union[str, "os.PathLike[str]"], **options: Any) -> Session:  # no
 
 
 # help(picklejar.open) and IDEs show Session's keyword-only options.
+# (a function's __signature__ is read by inspect, not declared: hence the ignore)
 open.__signature__ = inspect.signature(Session.__init__).replace(  # type: ignore[attr-defined]
     parameters=list(inspect.signature(Session.__init__).parameters.values())[1:],
     return_annotation=Session,

@@ -11,18 +11,19 @@ anything changed."""
 
 from __future__ import annotations
 
-from typing import Any, ContextManager, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import (Any, ContextManager, Dict, Iterable, List, Optional, Protocol, Sequence, Set,
+                    Tuple)
 
 # An upsert as write_revision() takes it: (key, pickle, protocol, digest, revision, modified_us).
 Upsert = Tuple[str, bytes, int, bytes, int, int]
 
 
-class Transaction:
+class Transaction(Protocol):
     """What reading()/writing() yield: commit() ends it; leaving the block without it rolls
     back."""
 
     def commit(self) -> None:
-        raise NotImplementedError
+        ...
 
 
 class Store:
@@ -89,7 +90,7 @@ class Store:
         """A _watch.ChangeFeed: version() that moves when another connection commits, wait()."""
         raise NotImplementedError
 
-    def sizes(self, in_transaction: bool) -> dict:
+    def sizes(self, in_transaction: bool) -> Dict[str, int]:
         """SessionInfo's size fields, read now."""
         raise NotImplementedError
 

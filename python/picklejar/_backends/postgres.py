@@ -175,7 +175,7 @@ class PostgresStore(Store):
         cur.execute(SQL["lock_store"], params(self.name))
         self._row = self._row_of(cur.fetchone())
 
-    def _row_of(self, row: Optional[tuple]) -> Dict[str, Any]:
+    def _row_of(self, row: Optional[Tuple[Any, ...]]) -> Dict[str, Any]:
         if row is None:
             raise StoreError(f"the store '{self.shown}' was deleted", self.shown)
         found = dict(zip(("store_id", "file_id", *META_COLUMNS), row))
@@ -191,11 +191,20 @@ class PostgresStore(Store):
             self._cursor.execute(SQL["read_store"], params(self.name))
             self._row = self._row_of(self._cursor.fetchone())
 
+    def _read_row(self) -> Dict[str, Any]:
+        """The store's row as this transaction read it (before_read() or the lock)."""
+        row = self._row
+        if row is None:
+            raise StoreError(f"'{self.shown}': the store's row was not read in this "
+                             "transaction", self.shown)
+        return row
+
     def revision(self) -> int:
-        return self._row["revision"]
+        revision: int = self._read_row()["revision"]
+        return revision
 
     def read_meta(self) -> Meta:
-        return row_meta(self._row, self.shown)
+        return row_meta(self._read_row(), self.shown)
 
     def _key(self, raw: Any) -> str:
         try:
@@ -247,13 +256,15 @@ class PostgresStore(Store):
             cur.execute(SQL["purge_tombstones"], params(store_id, limit))
             if cur.rowcount > 0:
                 purged = limit
-        row = dict(self._row, **self._changed_meta)
+        row = dict(self._read_row(), **self._changed_meta)
         cur.execute(SQL["update_store"], params(
             store_id, revision, purged, now, *writer, row["app_schema_version"],
             row["default_protocol"], row["integrity_scheme"], row["key_id"],
             row["format_version"], row["min_reader_version"]))
         cur.execute(SQL["notify"], params(f"{store_id}:{revision}"))
-        self._txn.wrote = True
+        txn = self._txn
+        assert txn is not None  # write_revision() runs inside writing()
+        txn.wrote = True
         return purged
 
     # ---- opening ------------------------------------------------------------------------------
@@ -298,7 +309,8 @@ class PostgresStore(Store):
                 cur.execute(SQL["store_revision"], params(self.store_id))
             row = cur.fetchone()
             self.conn.notifies.clear()  # the revision says more than any hint before it
-            return -1 if row is None else row[0]
+            revision: int = -1 if row is None else row[0]
+            return revision
 
     def listen(self) -> bool:
         """LISTEN on the session's connection; True when it was not listening (the caller

@@ -25,7 +25,8 @@ class PostgresChangeFeed(ChangeFeed):
         self._wake = WakePipe()
 
     def version(self) -> int:
-        return self._store.current_revision()
+        revision: int = self._store.current_revision()
+        return revision
 
     def version_seen(self, revision: int) -> int:
         # The look's own snapshot says which revision it saw; a version() asked now could be

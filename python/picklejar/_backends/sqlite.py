@@ -9,8 +9,8 @@ import functools
 import os
 import sqlite3
 import time
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
-                    Tuple, TypeVar)
+from typing import (Any, Callable, ContextManager, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Set, Tuple, TypeVar)
 
 from .. import _file_name, _file_stamp, _format, _locking, _rows, _schema, _sqlite
 from .._options import OpenMode, Options
@@ -75,6 +75,14 @@ class SqliteStore(Store):
         self.unindexed = False
         self.read_stamp: Optional[_file_stamp.FileStamp] = None
 
+    @property
+    def connection(self) -> _sqlite.Connection:
+        """The file's connection, from the open (_open.py) until close()."""
+        db = self.db
+        if db is None:
+            raise StoreError(f"session '{self.shown}' is closed", self.shown)
+        return db
+
     # ---- locks and transactions ---------------------------------------------------------------
 
     def writer_lock(self) -> _locking.FileLock:
@@ -117,7 +125,7 @@ class SqliteStore(Store):
         one a crash left to recover, which only a writer can) is waited for up to the lock
         timeout."""
         if not self.unindexed:
-            with _sqlite.transaction(self.db, write=False) as txn:
+            with _sqlite.transaction(self.connection, write=False) as txn:
                 yield txn
             return
         deadline = time.monotonic() + self.options.lock_timeout
@@ -127,13 +135,13 @@ class SqliteStore(Store):
             stamp = _file_stamp.take(self.file)
             indexed = stamp.wal is not None and stamp.shm is not None
             self._reconnect("ro" if indexed else "page_one")
-            txn = _sqlite.transaction(self.db, write=False)
+            txn = _sqlite.transaction(self.connection, write=False)
             txn.__enter__()
             if not indexed:
                 self.read_stamp = stamp
                 break
             try:  # starts the read: from here the index is held and no writer deletes it
-                self.db.execute("PRAGMA schema_version").fetchone()
+                self.connection.execute("PRAGMA schema_version").fetchone()
                 break
             except _sqlite.ERRORS as e:
                 txn.__exit__(None, None, None)
@@ -155,8 +163,9 @@ class SqliteStore(Store):
         old, self.db = self.db, None
         if old is not None:
             old.close()
-        self.db = _sqlite.connect(self.file, access, self.options.lock_timeout)
-        self.db.execute("PRAGMA query_only = 1")
+        db = _sqlite.connect(self.file, access, self.options.lock_timeout)
+        db.execute("PRAGMA query_only = 1")
+        self.db = db
         self.checked_schema = None
 
     def check_read_stamp(self) -> None:
@@ -173,16 +182,17 @@ class SqliteStore(Store):
         unindexed."""
         if self.unindexed:
             return hash(_file_stamp.take(self.file)) & (2**63 - 1)
-        (now,) = self.db.execute("PRAGMA data_version").fetchone()
-        return int(now)
+        now: int
+        (now,) = self.connection.execute("PRAGMA data_version").fetchone()
+        return now
 
     @contextlib.contextmanager
     def writing(self, doing: str) -> Iterator[_sqlite.transaction]:
         with self.writer_lock(), _sqlite.errors_named(self.shown, doing):
-            with _sqlite.transaction(self.db, write=True) as txn:
+            with _sqlite.transaction(self.connection, write=True) as txn:
                 yield txn
 
-    def errors(self, doing: str) -> Any:
+    def errors(self, doing: str) -> ContextManager[None]:
         return _sqlite.errors_named(self.shown, doing)
 
     # ---- reading ------------------------------------------------------------------------------
@@ -192,21 +202,23 @@ class SqliteStore(Store):
         (_schema.check) on the first transaction and whenever another connection changed it.
         With Python's sqlite3 before 3.12, which cannot switch triggers off, this is what
         keeps a trigger added after the open from firing."""
-        (cookie,) = self.db.execute("PRAGMA schema_version").fetchone()
+        cookie: int
+        (cookie,) = self.connection.execute("PRAGMA schema_version").fetchone()
         if cookie != self.checked_schema:
-            _schema.check(self.db, self.shown, self.file_format)
+            _schema.check(self.connection, self.shown, self.file_format)
             self.checked_schema = cookie
 
     @_checked
     def revision(self) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
-        return -1 if row is None else row[0]
+        row = self.connection.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
+        revision: int = -1 if row is None else row[0]
+        return revision
 
     @_checked
     def read_meta(self) -> _format.Meta:
-        return _format.read_meta(self.db, self.shown)
+        return _format.read_meta(self.connection, self.shown)
 
-    def _read_entry(self, row: tuple) -> Tuple[str, Entry]:
+    def _read_entry(self, row: Tuple[Any, ...]) -> Tuple[str, Entry]:
         """A row that is not well_formed_entry(): raises FormatError naming what is wrong."""
         key = _rows.row_key(row[0], "entries", self.shown)
         data, digest, protocol, revision, modified_us = _rows.entry_columns(row, key, self.shown)
@@ -214,31 +226,31 @@ class SqliteStore(Store):
 
     @_checked
     def entries_since(self, seen: int) -> List[Tuple[str, Entry]]:
-        rows = self.db.execute(_ENTRIES + " WHERE revision > ?", (seen,)) if seen else \
-            self.db.execute(_ENTRIES)
+        rows = self.connection.execute(_ENTRIES + " WHERE revision > ?", (seen,)) if seen else \
+            self.connection.execute(_ENTRIES)
         well_formed = _rows.well_formed_entry
         return [(row[0], Entry(row[1], row[3], row[2], row[4], row[5])) if well_formed(row)
                 else self._read_entry(row) for row in rows]
 
     @_checked
     def tombstones_since(self, seen: int) -> List[str]:
-        return [_rows.row_key(key, "tombstones", self.shown) for (key,) in self.db.execute(
+        return [_rows.row_key(key, "tombstones", self.shown) for (key,) in self.connection.execute(
             "SELECT key FROM tombstones WHERE revision > ?", (seen,))]
 
     @_checked
     def all_keys(self) -> Set[str]:
         return {_rows.row_key(key, "entries", self.shown)
-                for (key,) in self.db.execute("SELECT key FROM entries")}
+                for (key,) in self.connection.execute("SELECT key FROM entries")}
 
     # ---- writing ------------------------------------------------------------------------------
 
     def set_meta(self, name: str, value: Any) -> None:
-        _format.write_meta(self.db, name, value)
+        _format.write_meta(self.connection, name, value)
 
     def write_revision(self, revision: int, now: int, upserts: Sequence[Upsert],
                        erased: Iterable[str], purged_revision: int,
                        writer: Tuple[str, str, str]) -> int:
-        db = self.db
+        db = self.connection
         if upserts:  # each statement run once per key, in one call
             db.executemany(_UPSERT, upserts)
             if len(upserts) == 1 or db.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone():
@@ -259,9 +271,9 @@ class SqliteStore(Store):
         limit = revision - _format.TOMBSTONE_RETENTION
         if limit <= purged:
             return purged
-        if self.db.execute("DELETE FROM tombstones WHERE revision <= ?", (limit,)).rowcount == 0:
+        if self.connection.execute("DELETE FROM tombstones WHERE revision <= ?", (limit,)).rowcount == 0:
             return purged
-        _format.write_meta(self.db, "purged_revision", limit)
+        _format.write_meta(self.connection, "purged_revision", limit)
         return limit
 
     # ---- the rest -----------------------------------------------------------------------------
@@ -279,7 +291,7 @@ class SqliteStore(Store):
             if not in_transaction:
                 stack.enter_context(self.reading("cannot read the sizes of"))
                 self.before_read()
-            db = self.db
+            db = self.connection
             entries, pickle_bytes = db.execute(
                 "SELECT count(*), coalesce(sum(length(pickle)), 0) FROM entries").fetchone()
             page_size = db.execute("PRAGMA page_size").fetchone()[0]
