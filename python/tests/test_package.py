@@ -59,8 +59,10 @@ class PackageTest(unittest.TestCase):
         in_wheel = {name for name, _ in picklejar_build._package_files()}
         folder = os.path.join(PACKAGE_ROOT, "picklejar")
         on_disk = {os.path.relpath(os.path.join(d, n), PACKAGE_ROOT).replace(os.sep, "/")
-                   for d, _, files in os.walk(folder) for n in files if n.endswith(".py")}
+                   for d, _, files in os.walk(folder) for n in files
+                   if n.endswith(".py") or n == "py.typed"}
         self.assertIn("picklejar/_backends/postgres.py", on_disk)
+        self.assertIn("picklejar/py.typed", on_disk)  # type checkers read the hints
         self.assertEqual(in_wheel, on_disk)
 
     def test_schema_is_the_documented_one(self) -> None:

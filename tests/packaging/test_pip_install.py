@@ -7,7 +7,8 @@ For each interpreter: `python -m venv`, then with pip forbidden to reach any ind
 (PIP_NO_INDEX=1), `pip install SOURCE_DIR/python` (a wheel built by the package's own
 standard-library build backend), `pip install -e` (an editable install), and an sdist built
 by the backend installed in a third venv. Each venv then imports picklejar from where pip
-put it and saves and reads a session.
+put it, finds its py.typed marker beside it (PEP 561: type checkers read its hints), and
+saves and reads a session.
 """
 import os
 import pathlib
@@ -28,6 +29,7 @@ with picklejar.Session(path) as s:
     s["recent"] = ["notes.txt", "todo.txt"]
 with picklejar.Session(path) as s:
     print(picklejar.__version__, s["recent"], picklejar.__file__)
+print("py.typed", os.path.isfile(os.path.join(os.path.dirname(picklejar.__file__), "py.typed")))
 """
 
 
@@ -72,6 +74,7 @@ class PipInstall(unittest.TestCase):
         self.assertEqual(" ".join(out[1:3]), "['notes.txt', 'todo.txt']")
         self.assertTrue(pathlib.Path(out[3]).resolve().is_relative_to(expected_home.resolve()),
                         out[3])
+        self.assertEqual(out[4:], ["py.typed", "True"])
 
     def test_install_editable_install_and_sdist_offline(self):
         # One venv per interpreter (making one is the slow part), installed into three ways in
@@ -88,12 +91,14 @@ class PipInstall(unittest.TestCase):
         with tarfile.open(sdist) as archive:  # it holds all a wheel is built from
             names = archive.getnames()
         for needed in ("pyproject.toml", "README.md", "LICENSE", "PKG-INFO",
-                       "build_backend/picklejar_build.py", "picklejar/__init__.py"):
+                       "build_backend/picklejar_build.py", "picklejar/__init__.py",
+                       "picklejar/py.typed"):
             self.assertIn("picklejar-%s/%s" % (self.version, needed), names)
         with zipfile.ZipFile(wheel) as archive:
             self.assertIsNone(archive.testzip())
             record = archive.read("picklejar-%s.dist-info/RECORD" % self.version)
             self.assertEqual(len(record.decode().splitlines()), len(archive.namelist()))
+            self.assertIn("picklejar/py.typed", archive.namelist())
 
         for number, interpreter in enumerate(PYTHONS):
             with self.subTest(python=interpreter):
@@ -105,6 +110,7 @@ class PipInstall(unittest.TestCase):
                 listed = run([python, "-m", "pip", "show", "-f", "picklejar"], env=offline_env())
                 self.assertIn("License: MIT", listed)
                 self.assertIn("picklejar/session.py", listed)
+                self.assertIn("picklejar/py.typed", listed)
                 self.assertNotIn("build_backend", listed)
 
                 run(pip + ["-e", self.package], env=offline_env())
