@@ -181,13 +181,13 @@ def copy_checked(state: "State", out: str) -> BackupInfo:
     """write_backup() of the session's file, in one read transaction. VACUUM INTO copies the schema and
     builds its indexes with no time limit, so the schema is checked on this connection
     first: another program may have changed it since the open."""
-    state.store.require_file("back up")
-    with state.store.reading("cannot back up") as txn:
-        state.store.before_read()
+    store = state.store.require_file("back up")
+    with store.reading("cannot back up") as txn:
+        store.before_read()
         txn.commit()
     # A copy read while a writer changed the file may mix two states: not published then.
-    return write_backup(state.store.db, state.path, out, state.signer,
-                        state.options.lock_timeout, state.store.check_read_stamp)
+    return write_backup(store.connection, state.path, out, state.signer,
+                        state.options.lock_timeout, store.check_read_stamp)
 
 
 def check_target(state: "State", out: str) -> None:

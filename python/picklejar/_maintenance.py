@@ -14,21 +14,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def vacuum(state: "State") -> None:
-    state.store.require_file("vacuum")
-    store = state.store
+    store = state.store.require_file("vacuum")
     with store.writer_lock(), _sqlite.errors_named(state.path, "cannot vacuum"):
         # VACUUM rebuilds every table and index (evaluating index expressions) with no time
         # limit: the schema, which another program may have changed since the open, is
         # checked first.
-        with _sqlite.transaction(store.db, write=False) as txn:
+        db = store.connection
+        with _sqlite.transaction(db, write=False) as txn:
             store.before_read()
             txn.commit()
-        with _sqlite.no_time_limit(store.db):
-            store.db.execute("VACUUM")
+        with _sqlite.no_time_limit(db):
+            db.execute("VACUUM")
             # VACUUM wrote the new file into the WAL; the checkpoint moves it into the file,
             # which shrinks, and TRUNCATE gives back the WAL's space.
             if store.journal_mode == "wal":
-                store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def rekey(state: "State", new_key: Any) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any, NamedTuple, Tuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Tuple
 
 from . import (_backup, _changes, _file_name, _file_stamp, _filesystem, _format, _migrations,
                _sqlite)
@@ -15,6 +15,9 @@ from ._integrity import HMAC_SHA256, SCHEMES
 from ._options import Durability, FilesystemCheck, OpenMode
 from ._state import State
 from .errors import FormatError, IntegrityError, StoreError
+
+if TYPE_CHECKING:
+    from ._backends.sqlite import SqliteStore
 
 _NEEDS_RECOVERY = (
     _sqlite.SQLITE_READONLY_ROLLBACK,
@@ -35,6 +38,11 @@ class Plan(NamedTuple):
         return self.create or self.upgrade or self.migrate
 
 
+def _file(state: State) -> SqliteStore:
+    """The session's store, a file: this module opens files only."""
+    return state.store.require_file("open")
+
+
 def _file_exists(shown: str, file: str) -> bool:
     try:
         os.lstat(file)
@@ -49,7 +57,7 @@ def _look_at(state: State) -> Inspection:
     """What the file holds, found before any connection that could change anything opens it:
     missing; empty (0 bytes, and only then); else page 1 read through an immutable connection
     refuses what is not a picklejar file. Kind "picklejar" means "inspect() decides"."""
-    shown, file = state.path, state.store.file
+    shown, file = state.path, _file(state).file
     _file_name.refuse_symlink(shown, file, state.options.follow_symlinks)
     try:
         st = os.stat(file)
@@ -73,9 +81,10 @@ def _look_at(state: State) -> Inspection:
 
 
 def _inspect(state: State, access: str) -> Inspection:
-    db = _sqlite.connect(state.store.file, access, state.options.lock_timeout)
+    file = _file(state).file
+    db = _sqlite.connect(file, access, state.options.lock_timeout)
     try:
-        return _format.inspect(db, state.path, state.store.file)
+        return _format.inspect(db, state.path, file)
     finally:
         db.close()
 
@@ -88,7 +97,7 @@ def inspect_file(state: State) -> Inspection:
     first = _look_at(state)
     if first.kind != "picklejar":
         return first
-    store = state.store
+    store = _file(state)
     if state.read_only and _file_stamp.wal_index_unmakeable(store.file):
         # A WAL-mode file in a directory this reader may not write: SQLite cannot make its
         # index when no writer has the file open, so each read transaction reads through a
@@ -96,7 +105,7 @@ def inspect_file(state: State) -> Inspection:
         store.unindexed = True
         try:
             with store.read_transaction() as txn:
-                found = _format.inspect_current(store.db, state.path, store.file)
+                found = _format.inspect_current(store.connection, state.path, store.file)
                 txn.commit()
             return found
         except _sqlite.ERRORS as e:
@@ -191,14 +200,15 @@ def _use_rollback_journal(state: State) -> bool:
     check = state.options.filesystem
     if check != FilesystemCheck.detect:
         return check == FilesystemCheck.network
-    found = _filesystem.filesystem_type(state.store.file)
+    found = _filesystem.filesystem_type(_file(state).file)
     return found is not None and _filesystem.is_network_filesystem(found)
 
 
 def _open_connection(state: State, access: str) -> None:
-    if state.store.unindexed:
+    store = _file(state)
+    if store.unindexed:
         access = "page_one"  # until the first read transaction makes its own
-    db = state.store.db = _sqlite.connect(state.store.file, access, state.options.lock_timeout)
+    db = store.db = _sqlite.connect(store.file, access, state.options.lock_timeout)
     if state.read_only:
         db.execute("PRAGMA query_only = 1")
 
@@ -206,7 +216,7 @@ def _open_connection(state: State, access: str) -> None:
 def _set_journal(state: State) -> None:
     """After the first load (a file refused there is left as it was): WAL, or the rollback
     journal on a network file system, and the durability's synchronous setting."""
-    db = state.store.db
+    db = _file(state).connection
     if not state.read_only and _use_rollback_journal(state):
         db.execute("PRAGMA journal_mode = DELETE").fetchall()
         db.execute("PRAGMA synchronous = FULL")
@@ -215,10 +225,10 @@ def _set_journal(state: State) -> None:
         durable = state.options.durability == Durability.durable
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
     # An immutable connection says "delete" for a WAL-mode file.
-    state.store.journal_mode = ("wal" if state.store.unindexed else
-                                str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower())
+    _file(state).journal_mode = ("wal" if _file(state).unindexed else
+                                 str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower())
     level = db.execute("PRAGMA synchronous").fetchone()[0]
-    state.store.synchronous = _SYNCHRONOUS_NAMES[level] if level in range(4) else str(level)
+    _file(state).synchronous = _SYNCHRONOUS_NAMES[level] if level in range(4) else str(level)
 
 
 def _new_file_meta(state: State) -> _format.Meta:
@@ -242,16 +252,17 @@ def _create_or_upgrade(state: State) -> Plan:
     """Under the writers' lock, in one write transaction: looks at the file again (another
     process may have created or upgraded it since the first look) and creates or upgrades it
     as it now needs. A file that must be refused now is left as it was (rolled back)."""
-    with _sqlite.transaction(state.store.db, write=True) as txn:
-        found = _format.inspect_current(state.store.db, state.path, state.store.file)
+    store = _file(state)
+    db = store.connection
+    with _sqlite.transaction(db, write=True) as txn:
+        found = _format.inspect_current(db, state.path, store.file)
         plan = decide(state, found)
         if plan.create:
-            _format.create_schema(state.store.db, _new_file_meta(state))
+            _format.create_schema(db, _new_file_meta(state))
         if plan.upgrade:
-            _format.upgrade_format(state.store.db, state.path, found.format_version,
-                                       FORMAT_VERSION)
+            _format.upgrade_format(db, state.path, found.format_version, FORMAT_VERSION)
         txn.commit()
-    state.store.file_format = FORMAT_VERSION if plan.create or plan.upgrade else found.format_version
+    store.file_format = FORMAT_VERSION if plan.create or plan.upgrade else found.format_version
     return plan
 
 
@@ -263,7 +274,7 @@ def _look_and_decide(state: State) -> Tuple[Inspection, Plan]:
         found = inspect_file(state)
         return found, decide(state, found)
     except FormatError:
-        state.store.wait_for_writers()
+        _file(state).wait_for_writers()
     found = inspect_file(state)
     return found, decide(state, found)
 
@@ -273,19 +284,18 @@ def open_session(state: State, session: Any) -> None:
     upgrades it under the writers' lock (looking again there), loads it before anything else
     changes it, and only then sets the journal mode and migrates (docs/FORMAT.md "Opening a
     file"; mirrors lib/src/store/session_open.cpp)."""
-    path = state.path
-    if state.options.mode != OpenMode.create and not _file_exists(path, state.store.file):
+    path, store = state.path, _file(state)
+    if state.options.mode != OpenMode.create and not _file_exists(path, store.file):
         raise StoreError(f"cannot open '{path}': no such file", path)
     found, plan = _look_and_decide(state)
-    state.store.file_format = found.format_version or FORMAT_VERSION
+    store.file_format = found.format_version or FORMAT_VERSION
     backup = (found.kind == "picklejar" and state.options.keep_backups > 0
               and not state.read_only)
     try:
         if plan.create or plan.upgrade:
-            with state.store.writer_lock():
+            with store.writer_lock():
                 if plan.create:
-                    _file_name.create_database_file(path, state.store.file,
-                                                    state.store.new_file_mode,
+                    _file_name.create_database_file(path, store.file, store.new_file_mode,
                                                     state.options.follow_symlinks)
                 _open_connection(state, "rwc" if plan.create else "rw")
                 if backup:
@@ -297,7 +307,7 @@ def open_session(state: State, session: Any) -> None:
                 _backup.automatic_backup(state, found.meta)
         # The first load before anything else changes the file: one refused here is left
         # as it was (no WAL switch yet).
-        with state.store.read_transaction() as txn:
+        with store.read_transaction() as txn:
             state.refresh()
             txn.commit()
         _set_journal(state)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import Any, Dict, List, Literal, Optional, Set, Tuple, overload
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Set, Tuple, overload
 
 from . import _changes, _format
 from ._format import Meta
@@ -21,6 +21,9 @@ from ._safe_pickle import Allowlist, safe_loads
 from ._write_check import check_loadable, may_name_globals, pickled, registered_hint
 from .errors import ConflictError, DecodeError, ForbiddenGlobal, FormatError
 from .errors import IntegrityError, StoreError, printable
+
+if TYPE_CHECKING:
+    from ._backends import Store
 
 _UNDECODED = object()
 
@@ -63,10 +66,10 @@ Written = Tuple[int, int, int]
 class State:
     """Everything a Session holds."""
 
-    def __init__(self, path: str, options: Options, version: str, store: Any) -> None:
+    def __init__(self, path: str, options: Options, version: str, store: Store) -> None:
         self.path = path  # as shown in messages: a file's path, a server's URL sans password
         self.options = options
-        self.store = store  # a _backends.Store: where the entries live
+        self.store = store  # where the entries live
         self.signer = Signer(options.integrity_key)
         options.integrity_key = None  # the signer holds the key
         self.allowlist = Allowlist(options.classes)

@@ -463,13 +463,13 @@ class Session(_MappingBase):
         Entry digests are not part of it (reading an entry checks those). FormatError when
         another program changed the schema to one the format does not allow since the open."""
         state = self._state
-        state.store.require_file("check")
+        store = state.store.require_file("check")
         with contextlib.ExitStack() as stack:
             stack.enter_context(_sqlite.errors_named(state.path, "cannot check"))
             if not state.in_transaction:
-                txn = stack.enter_context(state.store.read_transaction())
-                state.store.before_read()  # the check runs the schema's constraints
-            rows = state.store.db.execute("PRAGMA integrity_check").fetchall()
+                txn = stack.enter_context(store.read_transaction())
+                store.before_read()  # the check runs the schema's constraints
+            rows = store.connection.execute("PRAGMA integrity_check").fetchall()
             if not state.in_transaction:
                 txn.commit()
         return [row[0] for row in rows if row[0] != "ok"]

@@ -11,8 +11,11 @@ anything changed."""
 
 from __future__ import annotations
 
-from typing import (Any, ContextManager, Dict, Iterable, List, Optional, Protocol, Sequence, Set,
-                    Tuple)
+from typing import (TYPE_CHECKING, Any, ContextManager, Dict, Iterable, List, Optional, Protocol,
+                    Sequence, Set, Tuple)
+
+if TYPE_CHECKING:
+    from .sqlite import SqliteStore
 
 # An upsert as write_revision() takes it: (key, pickle, protocol, digest, revision, modified_us).
 Upsert = Tuple[str, bytes, int, bytes, int, int]
@@ -94,8 +97,15 @@ class Store:
         """SessionInfo's size fields, read now."""
         raise NotImplementedError
 
-    def require_file(self, what: str) -> None:
-        """StoreError unless the store is a file (backups, vacuum, SQLite's checks)."""
+    def require_file(self, what: str) -> "SqliteStore":
+        """The store as a file; StoreError when it is not (backups, vacuum, SQLite's
+        checks)."""
+        raise NotImplementedError
+
+    def open(self, state: Any, session: Any) -> None:
+        """Opens (or creates) the store for the session's ``state``. (A file is opened by
+        _open.open_session, which needs more of the file than this interface.)"""
+        raise NotImplementedError
 
     def close(self) -> None:
         raise NotImplementedError

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NoReturn, Optional, Sequence, Set, Tuple
 
 from .. import _format
 from .._format import Meta
@@ -341,7 +341,7 @@ class PostgresStore(Store):
                 txn.commit()
         return {"entries": entries, "pickle_bytes": pickle_bytes}
 
-    def require_file(self, what: str) -> None:
+    def require_file(self, what: str) -> NoReturn:
         raise StoreError(f"cannot {what} '{self.shown}': it is a store on a PostgreSQL server, "
                          "not a file (the server's own tools back it up and vacuum it: "
                          "pg_dump, autovacuum)", self.shown)

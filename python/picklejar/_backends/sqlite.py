@@ -271,9 +271,10 @@ class SqliteStore(Store):
         limit = revision - _format.TOMBSTONE_RETENTION
         if limit <= purged:
             return purged
-        if self.connection.execute("DELETE FROM tombstones WHERE revision <= ?", (limit,)).rowcount == 0:
+        db = self.connection
+        if db.execute("DELETE FROM tombstones WHERE revision <= ?", (limit,)).rowcount == 0:
             return purged
-        _format.write_meta(self.connection, "purged_revision", limit)
+        _format.write_meta(db, "purged_revision", limit)
         return limit
 
     # ---- the rest -----------------------------------------------------------------------------
@@ -304,6 +305,9 @@ class SqliteStore(Store):
         return {"entries": entries, "pickle_bytes": pickle_bytes, "page_size": page_size,
                 "file_bytes": page_count * page_size, "free_pages": free_pages,
                 "wal_bytes": wal_bytes}
+
+    def require_file(self, what: str) -> SqliteStore:
+        return self
 
     def close(self) -> None:
         if self.db is not None:
