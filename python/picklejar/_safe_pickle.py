@@ -32,6 +32,7 @@ import decimal
 import io
 import pathlib
 import pickle
+import sys
 import uuid
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -145,14 +146,12 @@ DEFAULT_ALLOWED: Dict[GlobalName, Any] = {
 # that key from the tz database (zoneinfo accepts only plain relative keys). ZoneInfo itself
 # is only a way in (a namespace), not a callable. Python 3.9+.
 DEFAULT_NAMESPACES: Set[GlobalName] = set()
-try:
+if sys.version_info >= (3, 9):  # (a version check, not ImportError: type checkers follow it)
     import zoneinfo
 
-    DEFAULT_ALLOWED[("zoneinfo", "ZoneInfo._unpickle")] = (
-        zoneinfo.ZoneInfo._unpickle)  # type: ignore[attr-defined]  # private: not in typeshed
+    # (private, so not in typeshed: getattr)
+    DEFAULT_ALLOWED[("zoneinfo", "ZoneInfo._unpickle")] = getattr(zoneinfo.ZoneInfo, "_unpickle")
     DEFAULT_NAMESPACES.add(("zoneinfo", "ZoneInfo"))
-except ImportError:  # pragma: no cover - Python 3.8
-    pass
 
 
 def global_name_of(obj: Any) -> GlobalName:

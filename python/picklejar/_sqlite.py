@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import time
 import urllib.parse
 from typing import Any, Iterator, Optional, Tuple, Union, cast
@@ -158,7 +159,7 @@ def _harden(db: Connection, timeout: float) -> None:
                               ("SQLITE_DBCONFIG_ENABLE_VIEW", False),
                               ("SQLITE_DBCONFIG_TRUSTED_SCHEMA", False)):
             db.setconfig(getattr(sqlite3, option), value)
-    if hasattr(db, "setlimit"):  # Python 3.11+
+    if sys.version_info >= (3, 11):  # setlimit()
         db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(MAX_VALUE_BYTES, MIN_VALUE_BYTES))
         db.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_SQL_BYTES)
     # Settings of this connection: none reads the file. (trusted_schema: SQLite 3.31+.)

@@ -171,24 +171,30 @@ class DeleteStoreTest(unittest.TestCase):
             self.assertGreaterEqual(time.monotonic() - started, 0.25)
             self.assertIn(f"store={name}", str(caught.exception))
         self.assertEqual(store_row(name)["revision"], 1)  # still there, and saved
-        # A writer holding the lock finishes first; the delete then goes through.
-        released = threading.Event()
+        # A writer holding the lock finishes first (its commit succeeds: the store was still
+        # there); the delete then goes through.
         locked = threading.Event()
+        errors: list = []
 
         def hold() -> None:
-            with Session(socket_url(name)) as s, s.transact():
-                s["y"] = 2
+            try:
+                with Session(socket_url(name)) as s, s.transact():
+                    s["y"] = 2
+                    locked.set()
+                    time.sleep(0.5)
+            except BaseException as e:  # noqa: B902 - reported by the test below
+                errors.append(e)
                 locked.set()
-                time.sleep(0.5)
-            released.set()
 
         thread = threading.Thread(target=hold)
         thread.start()
         self.assertTrue(locked.wait(60))
+        started = time.monotonic()
         self.assertTrue(picklejar.delete_store(socket_url(name),
                                                lock_timeout=datetime.timedelta(seconds=60)))
-        self.assertTrue(released.is_set())  # the row lock kept the delete waiting
+        self.assertGreaterEqual(time.monotonic() - started, 0.4)  # it waited for the lock
         thread.join(60)
+        self.assertEqual(errors, [])
         self.assertEqual(store_row(name), {})
 
     def test_a_session_open_on_a_deleted_store_is_told(self) -> None:
