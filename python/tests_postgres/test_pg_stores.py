@@ -125,6 +125,21 @@ class ListStoresTest(unittest.TestCase):
         self.assertTrue(picklejar.delete_store(database_url(database, "s")))
 
 
+    def test_a_layout_table_without_its_row_is_a_format_error(self) -> None:
+        database = fresh_database(self)
+        Session(database_url(database, "s")).close()
+        conn = psycopg2.connect(dbname=database)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("DELETE FROM picklejar.layout")
+        finally:
+            conn.close()
+        for call in (lambda: picklejar.list_stores(database_url(database)),
+                     lambda: Session(database_url(database, "s"))):
+            with self.subTest(call), self.assertRaisesRegex(FormatError, "layout has no row"):
+                call()
+
+
 def store_row_in(database: str, name: str) -> dict:
     conn = psycopg2.connect(dbname=database)
     try:

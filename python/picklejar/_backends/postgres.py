@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Dict, Iterable, Iterator, List, NoReturn, Optional, Sequence, Set, Tuple
+from typing import (TYPE_CHECKING, Any, ContextManager, Dict, Iterable, Iterator, List, NoReturn,
+                    Optional, Sequence, Set, Tuple, Union)
 
 from .. import _format
 from .._format import Meta
@@ -26,7 +27,14 @@ from .postgres_url import parse, shown_connected
 
 # After postgres_connection, which says what to install when psycopg2 is missing.
 import psycopg2  # noqa: E402
+import psycopg2.extensions  # noqa: E402
 import psycopg2.extras  # noqa: E402
+
+if TYPE_CHECKING:
+    from .postgres_feed import PostgresChangeFeed
+
+Connection = psycopg2.extensions.connection
+Cursor = psycopg2.extensions.cursor
 
 # How long a transaction of this session may stay idle (the tests lower it).
 _MIN_IDLE_SECONDS = MIN_IDLE_SECONDS
@@ -42,7 +50,7 @@ class _Transaction:
         self.wrote = not write
 
     def commit(self) -> None:
-        self._store._cursor.execute("COMMIT" if self.wrote else "ROLLBACK")
+        self._store._cur.execute("COMMIT" if self.wrote else "ROLLBACK")
         self.open = False
 
 
@@ -56,8 +64,8 @@ class PostgresStore(Store):
         self.shown = parsed.shown
         self.options = options
         self.read_only = options.mode == OpenMode.read_only
-        self.conn: Any = None
-        self._cursor: Any = None
+        self.conn: Optional[Connection] = None
+        self._cursor: Optional[Cursor] = None
         self._listening = False
         self.store_id: Optional[int] = None
         self.file_id: Optional[bytes] = None
@@ -65,15 +73,14 @@ class PostgresStore(Store):
         self._changed_meta: Dict[str, Any] = {}
         self._txn: Optional[_Transaction] = None
         self._pid = os.getpid()
-        self._connect("cannot open")
-        self.shown = shown_connected(self.conn.info, self.name)
+        self.shown = shown_connected(self._connect("cannot open").info, self.name)
 
     def __repr__(self) -> str:
         return f"<PostgresStore {self.shown!r}>"
 
     # ---- the connection -----------------------------------------------------------------------
 
-    def _connect(self, doing: str) -> None:
+    def _connect(self, doing: str) -> Connection:
         idle = max(_MIN_IDLE_SECONDS, float(self.options.lock_timeout))
         conn = connect(self.__dsn, self.shown, doing, idle)
         try:
@@ -83,6 +90,7 @@ class PostgresStore(Store):
                                 write=not self.read_only):
                 raise StoreError(f"{doing} '{self.shown}': the database holds no picklejar "
                                  "stores (no schema picklejar)", self.shown)
+            return conn
         except BaseException as e:
             self.conn = self._cursor = None
             lost = bool(conn.closed)
@@ -91,13 +99,29 @@ class PostgresStore(Store):
                 raise self._typed(e, doing, lost) from None
             raise
 
-    def _usable(self, doing: str) -> Any:
+    def _usable(self, doing: str) -> Cursor:
         """The connection's cursor, reconnecting when the connection was lost since the last
         call (between calls nothing is pending on the server)."""
         if self.conn is None or self.conn.closed:
             self._drop()
             self._connect(doing)
+        return self._cur
+
+    @property
+    def _cur(self) -> Cursor:
+        """The connection's cursor, within a call (after _usable())."""
+        if self._cursor is None:
+            raise StoreError(f"'{self.shown}': the connection to the server is closed",
+                             self.shown)
         return self._cursor
+
+    @property
+    def _conn(self) -> Connection:
+        """The connection, within a call (after _usable())."""
+        if self.conn is None:
+            raise StoreError(f"'{self.shown}': the connection to the server is closed",
+                             self.shown)
+        return self.conn
 
     def _drop(self) -> None:
         conn, self.conn, self._cursor, self._listening = self.conn, None, None, False
@@ -105,7 +129,7 @@ class PostgresStore(Store):
             with contextlib.suppress(Exception):
                 conn.close()
 
-    def _begin(self, begin: str, doing: str) -> Any:
+    def _begin(self, begin: str, doing: str) -> Cursor:
         """The statement ``begin`` (begin_read or begin_write), on a new connection if the one
         held turns out lost: nothing was sent in this call yet, so beginning again is safe."""
         cur = self._usable(doing)
@@ -124,7 +148,7 @@ class PostgresStore(Store):
         if self.conn is None or self.conn.closed:
             return
         try:
-            self._cursor.execute("ROLLBACK")
+            self._cur.execute("ROLLBACK")
         except psycopg2.Error:
             self._drop()  # a connection in an unknown state is not used again
 
@@ -150,7 +174,7 @@ class PostgresStore(Store):
         with self.errors(doing):
             cur = self._begin(begin, doing)
             if self._listening:  # hints psycopg2 collected: the transaction reads the truth
-                self.conn.notifies.clear()
+                self._conn.notifies.clear()
             txn = self._txn = _Transaction(self, write)
             self._row, self._changed_meta = None, {}
             try:
@@ -162,13 +186,13 @@ class PostgresStore(Store):
                 if txn.open:
                     self._rollback_quietly()
 
-    def reading(self, doing: str) -> Any:
+    def reading(self, doing: str) -> ContextManager[_Transaction]:
         return self._transaction("begin_read", doing, write=False)
 
-    def writing(self, doing: str) -> Any:
+    def writing(self, doing: str) -> ContextManager[_Transaction]:
         return self._transaction("begin_write", doing, write=True)
 
-    def _lock(self, cur: Any) -> None:
+    def _lock(self, cur: Cursor) -> None:
         durable = self.options.durability == Durability.durable
         cur.execute(SQL["write_settings"],
                     params(ms(float(self.options.lock_timeout)), "on" if durable else "off"))
@@ -188,8 +212,8 @@ class PostgresStore(Store):
 
     def before_read(self) -> None:
         if self._row is None:
-            self._cursor.execute(SQL["read_store"], params(self.name))
-            self._row = self._row_of(self._cursor.fetchone())
+            self._cur.execute(SQL["read_store"], params(self.name))
+            self._row = self._row_of(self._cur.fetchone())
 
     def _read_row(self) -> Dict[str, Any]:
         """The store's row as this transaction read it (before_read() or the lock)."""
@@ -206,7 +230,7 @@ class PostgresStore(Store):
     def read_meta(self) -> Meta:
         return row_meta(self._read_row(), self.shown)
 
-    def _key(self, raw: Any) -> str:
+    def _key(self, raw: Union[bytes, memoryview]) -> str:
         try:
             return bytes(raw).decode("utf-8")
         except UnicodeDecodeError:
@@ -214,19 +238,21 @@ class PostgresStore(Store):
                               f"{bytes(raw)[:40]!r})", self.shown) from None
 
     def entries_since(self, seen: int) -> List[Tuple[str, Entry]]:
-        cur = self._cursor
+        cur = self._cur
         cur.execute(SQL["entries_since"], params(self.store_id, seen))
         key = self._key
         return [(key(k), Entry(bytes(data), bytes(digest), protocol, revision, modified_us))
                 for k, data, protocol, digest, revision, modified_us in cur.fetchall()]
 
     def tombstones_since(self, seen: int) -> List[str]:
-        self._cursor.execute(SQL["tombstones_since"], params(self.store_id, seen))
-        return [self._key(k) for k, _ in self._cursor.fetchall()]
+        cur = self._cur
+        cur.execute(SQL["tombstones_since"], params(self.store_id, seen))
+        return [self._key(k) for k, _ in cur.fetchall()]
 
     def all_keys(self) -> Set[str]:
-        self._cursor.execute(SQL["all_keys"], params(self.store_id))
-        return {self._key(k) for (k,) in self._cursor.fetchall()}
+        cur = self._cur
+        cur.execute(SQL["all_keys"], params(self.store_id))
+        return {self._key(k) for (k,) in cur.fetchall()}
 
     # ---- writing ------------------------------------------------------------------------------
 
@@ -236,7 +262,7 @@ class PostgresStore(Store):
     def write_revision(self, revision: int, now: int, upserts: Sequence[Upsert],
                        erased: Iterable[str], purged_revision: int,
                        writer: Tuple[str, str, str]) -> int:
-        cur, store_id = self._cursor, self.store_id
+        cur, store_id = self._cur, self.store_id
         if upserts:
             keys = [key.encode("utf-8") for key, *_ in upserts]
             psycopg2.extras.execute_batch(cur, SQL["put_entry"], [
@@ -308,7 +334,7 @@ class PostgresStore(Store):
                 cur = self._usable("cannot look at")
                 cur.execute(SQL["store_revision"], params(self.store_id))
             row = cur.fetchone()
-            self.conn.notifies.clear()  # the revision says more than any hint before it
+            self._conn.notifies.clear()  # the revision says more than any hint before it
             revision: int = -1 if row is None else row[0]
             return revision
 
@@ -322,7 +348,7 @@ class PostgresStore(Store):
         self._listening = True
         return True
 
-    def change_feed(self) -> Any:
+    def change_feed(self) -> "PostgresChangeFeed":
         from .postgres_feed import PostgresChangeFeed
 
         return PostgresChangeFeed(self)
@@ -335,8 +361,9 @@ class PostgresStore(Store):
             if not in_transaction:
                 txn = stack.enter_context(self.reading("cannot read the sizes of"))
                 self.before_read()  # StoreError when the store was deleted
-            self._cursor.execute(SQL["store_sizes"], params(self.store_id))
-            entries, pickle_bytes = self._cursor.fetchone()
+            cur = self._cur
+            cur.execute(SQL["store_sizes"], params(self.store_id))
+            entries, pickle_bytes = cur.fetchone() or (0, 0)  # (an aggregate: always a row)
             if not in_transaction:
                 txn.commit()
         return {"entries": entries, "pickle_bytes": pickle_bytes}
@@ -350,7 +377,7 @@ class PostgresStore(Store):
         if os.getpid() == self._pid:
             self._drop()
 
-    def abandon(self) -> Any:
+    def abandon(self) -> PostgresStore:
         """In a forked child: the connection's socket is the parent's too. It is pointed at
         /dev/null in the child, so that nothing the child does or frees (psycopg2 says
         goodbye to the server when a connection is freed) reaches the parent's server

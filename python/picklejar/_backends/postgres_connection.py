@@ -7,13 +7,13 @@ Shared by a session's store (postgres.py) and the functions on a database's stor
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from ..errors import FormatError, LockTimeout, ServerError, StoreError, printable
 from .postgres_sql import LAYOUT_VERSION, SQL, params
 
 try:
     import psycopg2
+    import psycopg2.extensions
 except ImportError as e:  # pragma: no cover - Debian: python3-psycopg2
     raise StoreError("a postgresql:// store needs psycopg2 (Debian: python3-psycopg2, "
                      "PyPI: psycopg2 or psycopg2-binary)") from e
@@ -29,7 +29,8 @@ def ms(seconds: float) -> str:
     return f"{max(1, int(seconds * 1000 + 0.5))}ms"
 
 
-def connect(dsn: str, shown: str, doing: str, idle_seconds: float) -> Any:
+def connect(dsn: str, shown: str, doing: str,
+            idle_seconds: float) -> "psycopg2.extensions.connection":
     """A new autocommit connection to ``dsn`` (which may hold a password: never shown) with
     connection_settings sent; ServerError naming ``shown`` when the server cannot be
     reached."""
@@ -48,19 +49,17 @@ def connect(dsn: str, shown: str, doing: str, idle_seconds: float) -> Any:
     return conn
 
 
-def layout_ready(cur: Any, shown: str, doing: str, *, create: bool, write: bool) -> bool:
+def layout_ready(cur: "psycopg2.extensions.cursor", shown: str, doing: str, *, create: bool, write: bool) -> bool:
     """Whether the database holds the tables (created first, under the advisory lock, when
     ``create``). FormatError when their layout is newer than this picklejar's and cannot be
     used as asked: to ``write`` not at all, to read only down to its min_reader_version."""
-    cur.execute(SQL["layout_exists"])
-    if not cur.fetchone()[0]:
+    if not _exists(cur):
         if not create:
             return False
         cur.execute(SQL["begin_write"])
         try:
             cur.execute(SQL["layout_lock"])
-            cur.execute(SQL["layout_exists"])  # another client may have made them meanwhile
-            if not cur.fetchone()[0]:
+            if not _exists(cur):  # another client may have made them meanwhile
                 cur.execute(SQL["create_tables"])
             cur.execute("COMMIT")
         except BaseException:
@@ -68,7 +67,10 @@ def layout_ready(cur: Any, shown: str, doing: str, *, create: bool, write: bool)
                 cur.execute("ROLLBACK")
             raise
     cur.execute(SQL["read_layout"])
-    version, min_reader = cur.fetchone()
+    row = cur.fetchone()
+    if row is None:
+        raise FormatError(f"{doing} '{shown}': the table picklejar.layout has no row", shown)
+    version, min_reader = row
     if version > LAYOUT_VERSION and (min_reader > LAYOUT_VERSION or write):
         advice = ("it may be opened read_only" if min_reader <= LAYOUT_VERSION else
                   f"reading it needs layout {min_reader} or later")
@@ -76,6 +78,12 @@ def layout_ready(cur: Any, shown: str, doing: str, *, create: bool, write: bool)
                           f"{version} is newer than this picklejar's ({LAYOUT_VERSION}); "
                           f"{advice}", shown)
     return True
+
+
+def _exists(cur: "psycopg2.extensions.cursor") -> bool:
+    cur.execute(SQL["layout_exists"])
+    row = cur.fetchone()
+    return bool(row and row[0])
 
 
 def typed_error(error: "psycopg2.Error", doing: str, shown: str, lost: bool,

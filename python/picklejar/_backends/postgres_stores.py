@@ -5,7 +5,7 @@ never creates the tables."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, List, Tuple
+from typing import Iterator, List, Tuple
 
 from ..errors import StoreError
 from .postgres_connection import MIN_IDLE_SECONDS, connect, layout_ready, ms, typed_error
@@ -13,13 +13,15 @@ from .postgres_sql import SQL, params
 from .postgres_url import StoreUrl, parse, parse_database, shown_connected
 
 import psycopg2  # noqa: E402  (after postgres_connection, which says what to install)
+import psycopg2.extensions  # noqa: E402
 
 # A row of list_stores: name, format_version, revision, modified_us, integrity_scheme.
 StoreRow = Tuple[str, int, int, int, str]
 
 
 @contextlib.contextmanager
-def _connection(url: StoreUrl, doing: str, lock_timeout: float) -> Iterator[Tuple[Any, str]]:
+def _connection(url: StoreUrl, doing: str,
+                lock_timeout: float) -> Iterator[Tuple[psycopg2.extensions.cursor, str]]:
     """A cursor on a new connection and the URL as shown (with what libpq connected to);
     the server's errors inside as typed ones naming it."""
     conn = connect(url.dsn, url.shown, doing, max(MIN_IDLE_SECONDS, lock_timeout))
