@@ -32,24 +32,6 @@ std::string hex(std::string_view bytes) {
 
 std::string float_bits(double d) { return fmt::format("{:016x}", std::bit_cast<std::uint64_t>(d)); }
 
-std::string_view form_name(ObjectForm form) {
-  switch (form) {
-    case ObjectForm::reduce:
-      return "reduce";
-    case ObjectForm::newobj:
-      return "newobj";
-    case ObjectForm::newobj_ex:
-      return "newobj_ex";
-    case ObjectForm::inst:
-      return "inst";
-    case ObjectForm::obj:
-      return "obj";
-    case ObjectForm::reconstructor:
-      return "reconstructor";
-  }
-  return "?";
-}
-
 // Identity of a node-backed value (nullptr for immediates, which are never numbered).
 const void* node_of(const Value& v) { return detail::ValueAccess::node(v); }
 

@@ -258,3 +258,18 @@ TEST_CASE("values built many times, and values held by thread-locals, are freed"
   const Value again = Value::list({Value("a"), Value("b")});
   CHECK(again.repr() == "['a', 'b']");
 }
+
+TEST_CASE("Value: each object form has one name, and each name one form") {
+  using picklejar::ObjectForm;
+  const ObjectForm forms[] = {ObjectForm::reduce, ObjectForm::newobj, ObjectForm::newobj_ex,
+                              ObjectForm::inst,   ObjectForm::obj,    ObjectForm::reconstructor};
+  std::vector<std::string_view> names;
+  for (const ObjectForm form : forms) {
+    names.push_back(picklejar::form_name(form));
+    CHECK(picklejar::form_named(names.back()) == form);
+  }
+  CHECK(names == std::vector<std::string_view>{"reduce", "newobj", "newobj_ex", "inst", "obj",
+                                               "reconstructor"});
+  CHECK_FALSE(picklejar::form_named("Reduce").has_value());
+  CHECK_FALSE(picklejar::form_named("").has_value());
+}

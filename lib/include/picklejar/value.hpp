@@ -74,6 +74,11 @@ enum class ObjectForm : std::uint8_t {
   reconstructor,  // copyreg._reconstructor(cls, object, None): protocols 0-1 plain instances
 };
 
+// The form's name as tagged JSON and descriptions write it ("reduce", "newobj", "newobj_ex",
+// "inst", "obj", "reconstructor"), and the form a name stands for (nullopt for any other).
+std::string_view form_name(ObjectForm form) noexcept;
+std::optional<ObjectForm> form_named(std::string_view name) noexcept;
+
 // A dict remembers whether the pickle built it as collections.OrderedDict, so repr() and the
 // encoder can say so. Both behave as an insertion-ordered dict.
 enum class DictFlavor : std::uint8_t { dict, ordered_dict };

@@ -34,15 +34,6 @@ std::string_view type_name(JsonDom::Type type) {
   return "?";
 }
 
-constexpr std::array<std::pair<std::string_view, ObjectForm>, 6> kForms{{
-    {"reduce", ObjectForm::reduce},
-    {"newobj", ObjectForm::newobj},
-    {"newobj_ex", ObjectForm::newobj_ex},
-    {"inst", ObjectForm::inst},
-    {"obj", ObjectForm::obj},
-    {"reconstructor", ObjectForm::reconstructor},
-}};
-
 constexpr std::array<std::string_view, 7> kObjectFields{"form",  "callable",  "args",     "kwargs",
                                                         "state", "listitems", "dictitems"};
 
@@ -259,15 +250,14 @@ Slot Builder::object(std::uint32_t payload) {
   if (form == JsonDom::kNone) fail(payload, "$object needs a 'form'");
   if (callable == JsonDom::kNone) fail(payload, "$object needs a 'callable'");
   const std::string_view form_text = string_of(form, "form");
-  const auto* known = std::find_if(kForms.begin(), kForms.end(),
-                                   [&](const auto& f) { return f.first == form_text; });
-  if (known == kForms.end()) {
+  const std::optional<ObjectForm> known = form_named(form_text);
+  if (!known) {
     fail(form, fmt::format("unknown form '{}' (forms: reduce, newobj, newobj_ex, inst, obj, "
                            "reconstructor)",
                            form_text));
   }
   auto* node = heap_->make<detail::ObjectNode>();
-  node->form = known->second;
+  node->form = *known;
   const std::size_t base = tasks_.size();
   push(callable, &node->callable);
   if (args != JsonDom::kNone) {

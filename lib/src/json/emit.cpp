@@ -23,24 +23,6 @@ using detail::Node;
 using detail::Slot;
 using detail::Tag;
 
-std::string_view form_name(ObjectForm form) {
-  switch (form) {
-    case ObjectForm::reduce:
-      return "reduce";
-    case ObjectForm::newobj:
-      return "newobj";
-    case ObjectForm::newobj_ex:
-      return "newobj_ex";
-    case ObjectForm::inst:
-      return "inst";
-    case ObjectForm::obj:
-      return "obj";
-    case ObjectForm::reconstructor:
-      return "reconstructor";
-  }
-  return "reduce";
-}
-
 // The first live entry of a dict/set table at or after `pos`, or its size.
 std::size_t live_entry(const Node* table, std::size_t pos) {
   const auto& entries = detail::as_table(const_cast<Node*>(table)).table.entries();

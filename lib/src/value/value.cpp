@@ -5,9 +5,11 @@
 #include <picklejar/error.hpp>
 #include <picklejar/value.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "hash.hpp"
 #include "utf8.hpp"
@@ -55,6 +57,29 @@ std::string_view kind_name(Kind kind) noexcept {
       return "object";
   }
   return "?";
+}
+
+namespace {
+constexpr std::array<std::pair<ObjectForm, std::string_view>, 6> kFormNames{{
+    {ObjectForm::reduce, "reduce"},
+    {ObjectForm::newobj, "newobj"},
+    {ObjectForm::newobj_ex, "newobj_ex"},
+    {ObjectForm::inst, "inst"},
+    {ObjectForm::obj, "obj"},
+    {ObjectForm::reconstructor, "reconstructor"},
+}};
+}  // namespace
+
+std::string_view form_name(ObjectForm form) noexcept {
+  for (const auto& [known, name] : kFormNames)
+    if (known == form) return name;
+  return "?";
+}
+
+std::optional<ObjectForm> form_named(std::string_view name) noexcept {
+  for (const auto& [form, known] : kFormNames)
+    if (known == name) return form;
+  return std::nullopt;
 }
 
 namespace detail {
