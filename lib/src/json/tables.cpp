@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "../value/hash.hpp"
@@ -22,25 +21,6 @@ namespace picklejar::json {
 namespace {
 
 using detail::Tag;
-
-// Whether a hashable key is or holds an object recipe (as the decoder asks: CPython compares
-// instances by identity, so two distinct instance keys with equal recipes stay two keys).
-bool involves_object(const Slot& key) {
-  std::vector<Node*> work;
-  std::unordered_set<Node*> seen;
-  if (key.tag == Tag::node) work.push_back(key.as.node);
-  while (!work.empty()) {
-    Node* n = work.back();
-    work.pop_back();
-    if (n->kind == Kind::object) return true;
-    if (n->kind != Kind::tuple && n->kind != Kind::frozenset) continue;
-    if (!seen.insert(n).second) continue;
-    detail::for_each_child(n, [&](Slot& child) {
-      if (child.tag == Tag::node) work.push_back(child.as.node);
-    });
-  }
-  return false;
-}
 
 class TableFiller {
  public:
@@ -131,7 +111,7 @@ class TableFiller {
         auto [entry, inserted] = table.insert(e.key, *hash);
         if (!inserted && entry->key.tag == Tag::node && e.key.tag == Tag::node &&
             entry->key.as.node != e.key.as.node &&
-            (involves_object(e.key) || involves_object(entry->key))) {
+            (detail::key_involves_object(e.key) || detail::key_involves_object(entry->key))) {
           entry = table.append_distinct(e.key, *hash);
         }
         entry->value = e.value;

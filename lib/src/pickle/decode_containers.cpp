@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <unordered_set>
 #include <vector>
 
 #include "../value/hash.hpp"
@@ -14,24 +13,6 @@ namespace picklejar::pickle {
 namespace {
 std::string_view kind_of(const Slot& s) { return kind_name(detail::slot_kind(s)); }
 
-// Whether a hashable key is or holds an object recipe. Hashable compounds (tuple, frozenset)
-// form a DAG, so a visited set keeps shared parts from being walked twice.
-bool involves_object(const Slot& key) {
-  std::vector<Node*> work;
-  std::unordered_set<Node*> seen;
-  if (key.tag == detail::Tag::node) work.push_back(key.as.node);
-  while (!work.empty()) {
-    Node* n = work.back();
-    work.pop_back();
-    if (n->kind == Kind::object) return true;
-    if (n->kind != Kind::tuple && n->kind != Kind::frozenset) continue;
-    if (!seen.insert(n).second) continue;
-    detail::for_each_child(n, [&](Slot& child) {
-      if (child.tag == detail::Tag::node) work.push_back(child.as.node);
-    });
-  }
-  return false;
-}
 }  // namespace
 
 void Decoder::insert_key(detail::TableNode& table, const Slot& key, const Slot& value) {
@@ -50,7 +31,7 @@ void Decoder::insert_key(detail::TableNode& table, const Slot& key, const Slot& 
     // thought equal, so a different node here was a different key there. Keep both.
     if (!inserted && entry->key.tag == detail::Tag::node && key.tag == detail::Tag::node &&
         entry->key.as.node != key.as.node &&
-        (involves_object(key) || involves_object(entry->key))) {
+        (detail::key_involves_object(key) || detail::key_involves_object(entry->key))) {
       entry = table.table.append_distinct(key, *hash);
     }
     entry->value = value;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <functional>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include <picklejar/error.hpp>
@@ -218,6 +219,23 @@ std::size_t slot_hash(const Slot& s) {
   if (auto h = try_slot_hash(s)) return *h;
   throw TypeError("unhashable type: '" + std::string(kind_name(slot_kind(s))) +
                   "' (or a tuple/frozenset containing one)");
+}
+
+bool key_involves_object(const Slot& key) {
+  std::vector<Node*> work;
+  std::unordered_set<Node*> seen;
+  if (key.tag == Tag::node) work.push_back(key.as.node);
+  while (!work.empty()) {
+    Node* n = work.back();
+    work.pop_back();
+    if (n->kind == Kind::object) return true;
+    if (n->kind != Kind::tuple && n->kind != Kind::frozenset) continue;
+    if (!seen.insert(n).second) continue;
+    for_each_child(n, [&](Slot& child) {
+      if (child.tag == Tag::node) work.push_back(child.as.node);
+    });
+  }
+  return false;
 }
 
 }  // namespace picklejar::detail

@@ -19,4 +19,9 @@ inline std::optional<std::size_t> try_slot_hash(const Slot& s) {
   return compute_slot_hash(s);
 }
 
+// Whether a hashable key is or holds an object recipe. Dict and set builders ask, since
+// CPython compares instances by identity: two distinct instance keys with equal recipes stay
+// two keys. Hashable compounds (tuple, frozenset) form a DAG, walked once per node.
+bool key_involves_object(const Slot& key);
+
 }  // namespace picklejar::detail
