@@ -1,5 +1,7 @@
 #include "lock_support.hpp"
 
+#include <picklejar/error.hpp>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <spawn.h>
@@ -35,6 +37,15 @@ void check_sys(bool ok, const char* what) {
 
 void expect(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error("expectation failed: " + what);
+}
+
+bool can_lock(const std::filesystem::path& path, store::LockMode mode) {
+  try {
+    store::FileLock::acquire(path, mode, std::chrono::milliseconds(0));
+    return true;
+  } catch (const LockTimeout&) {
+    return false;
+  }
 }
 
 void drop_root() {

@@ -11,11 +11,15 @@
 #include <vector>
 
 #include "process_support.hpp"
+#include "store/sqlite/file_lock.hpp"
 
 namespace picklejar::test {
 
 // In a forked child: throws (so the child exits with status 1 and prints `what`) unless `ok`.
 void expect(bool ok, const std::string& what);
+
+// Whether this thread can take `mode` on the lock file `path` right now (without waiting).
+bool can_lock(const std::filesystem::path& path, store::LockMode mode);
 
 // In a forked child running as root: becomes "nobody" (uid/gid 65534), so permission checks
 // apply as to any user.

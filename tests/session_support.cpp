@@ -18,6 +18,19 @@
 
 namespace picklejar::test {
 
+SessionOptions fast(OpenMode mode) {
+  SessionOptions options;
+  options.mode = mode;
+  options.durability = Durability::fast;
+  return options;
+}
+
+SessionOptions patient(OpenMode mode) {
+  SessionOptions options = fast(mode);
+  options.lock_timeout = std::chrono::minutes(1);
+  return options;
+}
+
 FileSnapshot snapshot(const std::filesystem::path& file) {
   FileSnapshot s;
   struct stat info {};

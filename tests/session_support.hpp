@@ -27,6 +27,13 @@ struct StringMaker<picklejar::Value> {
 
 namespace picklejar::test {
 
+// Options for most tests: `mode`, no waiting for the disk (Durability::fast), the default
+// lock timeout (which is also the statement time limit hostile files run into).
+SessionOptions fast(OpenMode mode = OpenMode::create);
+// fast(), with a lock timeout of a minute: for tests whose processes or threads wait for each
+// other, on a loaded machine.
+SessionOptions patient(OpenMode mode = OpenMode::create);
+
 // A file's bytes and modification time; equal snapshots mean the file was not touched.
 struct FileSnapshot {
   bool exists = false;

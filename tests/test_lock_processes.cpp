@@ -28,6 +28,7 @@ using picklejar::store::FileLock;
 using picklejar::store::LockMode;
 using picklejar::store::LockRegistry;
 using picklejar::store::MissingLockFile;
+using picklejar::test::can_lock;
 using picklejar::test::expect;
 using picklejar::test::fork_child;
 using picklejar::test::python_lock;
@@ -37,15 +38,6 @@ using picklejar::test::Signal;
 using picklejar::test::wait_child;
 
 namespace {
-
-bool can_lock(const fs::path& path, LockMode mode) {
-  try {
-    FileLock::acquire(path, mode, 0ms);
-    return true;
-  } catch (const LockTimeout&) {
-    return false;
-  }
-}
 
 // can_lock() in a forked child (fresh registry): the answer for any other process. (Used
 // where python3 may be out of reach: tests running as "nobody" cannot enter /root.)

@@ -28,20 +28,12 @@ using picklejar::StoreError;
 using picklejar::store::FileLock;
 using picklejar::store::LockMode;
 using picklejar::store::LockRegistry;
+using picklejar::test::can_lock;
 using picklejar::test::descriptors_of;
 using picklejar::test::ScratchDir;
 using picklejar::test::wait_for;
 
 namespace {
-
-bool can_lock(const fs::path& path, LockMode mode) {
-  try {
-    FileLock::acquire(path, mode, 0ms);
-    return true;
-  } catch (const LockTimeout&) {
-    return false;
-  }
-}
 
 // can_lock() from another thread: the answer for any thread but this one.
 bool other_thread_can_lock(const fs::path& path, LockMode mode) {

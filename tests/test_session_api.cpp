@@ -16,18 +16,9 @@ using picklejar::OpenMode;
 using picklejar::Session;
 using picklejar::SessionOptions;
 using picklejar::Value;
+using picklejar::test::fast;
 using picklejar::test::RawDb;
 using picklejar::test::ScratchDir;
-
-namespace {
-
-SessionOptions fast() {
-  SessionOptions options;
-  options.durability = picklejar::Durability::fast;
-  return options;
-}
-
-}  // namespace
 
 TEST_CASE("Session: find/get/set/erase/contains/size/keys on the in-memory view") {
   ScratchDir dir;

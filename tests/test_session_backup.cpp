@@ -23,6 +23,7 @@ using picklejar::IntegrityError;
 using picklejar::Session;
 using picklejar::SessionOptions;
 using picklejar::StoreError;
+using picklejar::test::patient;
 using picklejar::test::RawDb;
 using picklejar::test::ScratchDir;
 using Keys = std::vector<std::string>;
@@ -31,15 +32,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-SessionOptions fast() {
-  SessionOptions options;
-  options.durability = picklejar::Durability::fast;
-  options.lock_timeout = 30s;
-  return options;
-}
-
 SessionOptions backing_up(std::size_t keep, const fs::path& directory = {}) {
-  SessionOptions options = fast();
+  SessionOptions options = patient();
   options.keep_backups = keep;
   options.backup_directory = directory;
   return options;
@@ -47,7 +41,7 @@ SessionOptions backing_up(std::size_t keep, const fs::path& directory = {}) {
 
 // Opens a backup as an application would and reads every entry (which verifies each).
 std::int64_t check_backup(const fs::path& backup) {
-  SessionOptions options = fast();
+  SessionOptions options = patient();
   options.mode = picklejar::OpenMode::read_only;
   Session copy(backup, options);
   CHECK(copy.check_database().empty());
@@ -71,7 +65,7 @@ TEST_CASE("Session backup: backup_to() copies a file another process keeps savin
   picklejar::test::Signal go;
   picklejar::test::write_file(dir / "running", "");  // the writer saves while this exists
   const pid_t writer = picklejar::test::fork_child([&] {
-    Session s(file, fast());  // creates the file (in the rollback journal; then WAL)
+    Session s(file, patient());  // creates the file (in the rollback journal; then WAL)
     created.notify();
     go.wait();
     const std::string blob(2048, 'x');
@@ -87,7 +81,7 @@ TEST_CASE("Session backup: backup_to() copies a file another process keeps savin
   // the -wal.
   fs::copy_file(file, dir / "cp.pj");
   go.notify();
-  SessionOptions read_only = fast();
+  SessionOptions read_only = patient();
   read_only.mode = picklejar::OpenMode::read_only;
   CHECK(Session(dir / "cp.pj", read_only).file_info().revision == 0);
 
@@ -114,7 +108,7 @@ TEST_CASE("Session backup: backup_to() copies a file another process keeps savin
 TEST_CASE("Session backup: the backup file") {
   ScratchDir dir;
   const auto file = dir / "s.pj";
-  Session s(file, fast());
+  Session s(file, patient());
   s.update({{"a", 1}, {"b", picklejar::Value::list({1, 2, 3})}});
   s.save();
   s.set("unsaved", 1);
@@ -129,14 +123,14 @@ TEST_CASE("Session backup: the backup file") {
     CHECK(fs::status(out).permissions() ==
           (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
     CHECK(names_in(dir.path()) == Keys{"copy.pj", "s.pj", "s.pj-shm", "s.pj-wal", "s.pj.lock"});
-    Session copy(out, fast());
+    Session copy(out, patient());
     CHECK(copy.keys() == Keys{"a", "b"});
     CHECK(copy.get<std::vector<int>>("b") == std::vector<int>{1, 2, 3});
   }
   SUBCASE("refuses the session's own files and a database in use") {
     for (const std::string name : {"s.pj", "s.pj-wal", "s.pj-shm", "s.pj.lock"})
       CHECK_THROWS_WITH_AS(s.backup_to(dir / name), doctest::Contains("own file"), StoreError);
-    { Session other(dir / "other.pj", fast()); }
+    { Session other(dir / "other.pj", patient()); }
     picklejar::test::write_file(dir / "open.pj-wal", "");
     CHECK_THROWS_WITH_AS(s.backup_to(dir / "open.pj"), doctest::Contains("-wal' exists"),
                          StoreError);
@@ -152,7 +146,7 @@ TEST_CASE("Session backup: the backup file") {
       RawDb raw(file);
       raw.exec("UPDATE entries SET digest = zeroblob(32) WHERE key = 'b'");
     }
-    SessionOptions options = fast();
+    SessionOptions options = patient();
     options.mode = picklejar::OpenMode::read_only;
     Session reader(file, options);
     const BackupInfo info = reader.backup_to(dir / "copy.pj");
@@ -187,8 +181,8 @@ TEST_CASE("Session backup: keep_backups keeps the last N, one per revision, befo
   CHECK(backups[0].time > backups[1].time);
   CHECK(backups[1].time > backups[2].time);
   // The newest backup holds the state before the last launch's save.
-  CHECK(Session(backups[0].path, fast()).get<int>("launches") == 4);
-  CHECK(Session(backups[2].path, fast()).get<int>("launches") == 2);
+  CHECK(Session(backups[0].path, patient()).get<int>("launches") == 4);
+  CHECK(Session(backups[2].path, patient()).get<int>("launches") == 2);
 
   SUBCASE("an unchanged file is not backed up again") {
     { Session s(file, backing_up(3)); }  // backs up launch 5's state
@@ -196,7 +190,7 @@ TEST_CASE("Session backup: keep_backups keeps the last N, one per revision, befo
     { Session s(file, backing_up(3)); }
     const auto now = picklejar::list_backups(file);
     REQUIRE(now.size() == 3);
-    CHECK(Session(now[0].path, fast()).get<int>("launches") == 5);
+    CHECK(Session(now[0].path, patient()).get<int>("launches") == 5);
     CHECK(now[1].path == backups[0].path);
   }
   SUBCASE("the backup precedes a migration") {
@@ -205,7 +199,7 @@ TEST_CASE("Session backup: keep_backups keeps the last N, one per revision, befo
     v2.migrations = {{0, 2, [](Session& t) { t.set("migrated", true); }}};
     { Session s(file, v2); }
     const auto now = picklejar::list_backups(file);
-    Session before(now[0].path, fast());
+    Session before(now[0].path, patient());
     CHECK(before.file_info().app_schema_version == 0);
     CHECK_FALSE(before.contains("migrated"));
   }
@@ -237,7 +231,7 @@ TEST_CASE("Session backup: keep_backups keeps the last N, one per revision, befo
 TEST_CASE("Session backup: restore_from() brings a backup back as a save others see") {
   ScratchDir dir;
   const auto file = dir / "s.pj";
-  SessionOptions v1 = fast();
+  SessionOptions v1 = patient();
   v1.schema_version = 1;
   Session s(file, v1);
   s.update({{"keep", 1}, {"change", 2}, {"gone", 3}});
@@ -247,10 +241,10 @@ TEST_CASE("Session backup: restore_from() brings a backup back as a save others 
   s.erase("gone");
   s.set("new", 4);
   s.save();
-  Session other(file, fast());
+  Session other(file, patient());
 
   SUBCASE("entries, exactly, and the app's versions") {
-    Session tool(file, fast());  // no schema_version, as `picklejar restore`
+    Session tool(file, patient());  // no schema_version, as `picklejar restore`
     tool.convert_protocol(2);
     tool.set_app_schema_version(3);
     const std::string pickle_before = *tool.find_pickle("keep");
@@ -260,7 +254,7 @@ TEST_CASE("Session backup: restore_from() brings a backup back as a save others 
     CHECK(tool.file_info().app_schema_version == 1);
     CHECK(tool.file_info().default_protocol == 4);
     CHECK(*tool.find_pickle("keep") != pickle_before);  // protocol 4's pickle again
-    CHECK(*tool.find_pickle("keep") == *Session(dir / "b.pj", fast()).find_pickle("keep"));
+    CHECK(*tool.find_pickle("keep") == *Session(dir / "b.pj", patient()).find_pickle("keep"));
     const picklejar::Changes changes = other.load();
     CHECK(changes.added == Keys{"gone"});
     CHECK(changes.changed == Keys{"change", "keep"});
@@ -274,7 +268,7 @@ TEST_CASE("Session backup: restore_from() brings a backup back as a save others 
     }
     CHECK_THROWS_WITH_AS(s.restore_from(dir / "b.pj"), doctest::Contains("'keep' does not verify"),
                          IntegrityError);
-    SessionOptions keyed = fast();
+    SessionOptions keyed = patient();
     keyed.integrity_key = "k";
     { Session(dir / "keyed.pj", keyed).backup_to(dir / "keyed-backup.pj"); }
     CHECK_THROWS_WITH_AS(s.restore_from(dir / "keyed-backup.pj"), doctest::Contains("key id"),
@@ -299,7 +293,7 @@ TEST_CASE("Session backup: restore_from() brings a backup back as a save others 
     CHECK(picklejar::test::snapshot(file) == before);
   }
   SUBCASE("a session declaring another schema version refuses") {
-    Session copy(dir / "b.pj", fast());
+    Session copy(dir / "b.pj", patient());
     copy.set_app_schema_version(5);
     CHECK_THROWS_WITH_AS(s.restore_from(dir / "b.pj"), doctest::Contains("app schema version 5"),
                          FormatError);

@@ -28,6 +28,7 @@
 using picklejar::Changes;
 using picklejar::Session;
 using picklejar::SessionOptions;
+using picklejar::test::patient;
 using picklejar::test::ScratchDir;
 using Keys = std::vector<std::string>;
 using namespace std::chrono_literals;
@@ -35,16 +36,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-SessionOptions fast() {
-  SessionOptions options;
-  options.durability = picklejar::Durability::fast;
-  options.lock_timeout = 30s;
-  return options;
-}
-
 // FilesystemCheck::network: the rollback journal, whose sessions poll instead of using inotify.
 SessionOptions polling() {
-  SessionOptions options = fast();
+  SessionOptions options = patient();
   options.filesystem = picklejar::FilesystemCheck::network;
   return options;
 }
@@ -85,8 +79,8 @@ double cpu_seconds() {
 TEST_CASE("Session changes: load() returns the keys others added, changed and removed") {
   ScratchDir dir;
   const auto file = dir / "s.pj";
-  Session a(file, fast());
-  Session b(file, fast());
+  Session a(file, patient());
+  Session b(file, patient());
 
   SUBCASE("added, changed, removed, and the revisions between the two looks") {
     a.update({{"x", 1}, {"y", 2}});
@@ -153,9 +147,9 @@ TEST_CASE("Session changes: load() returns the keys others added, changed and re
 TEST_CASE("Session changes: changed() sees others' commits, not its own, without the lock") {
   ScratchDir dir;
   const auto file = dir / "s.pj";
-  SessionOptions no_wait = fast();
+  SessionOptions no_wait = patient();
   no_wait.lock_timeout = 0ms;  // a lock held elsewhere would make any locking call throw
-  Session a(file, fast());
+  Session a(file, patient());
   Session b(file, no_wait);
   CHECK_FALSE(b.changed());
   b.set("own", 1);
@@ -188,7 +182,7 @@ TEST_CASE("Session changes: changed() sees others' commits, not its own, without
 TEST_CASE("Session changes: wait_for_change() times out empty, and is refused in transact()") {
   ScratchDir dir;
   const auto file = dir / "s.pj";
-  Session s(file, fast());
+  Session s(file, patient());
   const auto start = Clock::now();
   const Changes none = s.wait_for_change(100ms);
   CHECK(none.empty());
@@ -206,7 +200,7 @@ TEST_CASE("Session changes: another process's save wakes wait_for_change() with 
   CAPTURE(inotify);
   ScratchDir dir;
   const auto file = dir / "s.pj";
-  const SessionOptions options = inotify ? fast() : polling();
+  const SessionOptions options = inotify ? patient() : polling();
   Session b(file, options);
   constexpr int kRounds = 15;
   picklejar::test::Signal go;
@@ -244,12 +238,12 @@ TEST_CASE("Session changes: a process waiting for changes uses almost no CPU") {
   ScratchDir dir;
   const auto file = dir / "s.pj";
   const auto polled = dir / "polled.pj";
-  { Session create(file, fast()); }
+  { Session create(file, patient()); }
   { Session create(polled, polling()); }
   std::vector<pid_t> waiters;
   for (const bool inotify : {true, false}) {
     waiters.push_back(picklejar::test::fork_child([&, inotify] {
-      Session s(inotify ? file : polled, inotify ? fast() : polling());
+      Session s(inotify ? file : polled, inotify ? patient() : polling());
       const double cpu_before = cpu_seconds();
       const auto start = Clock::now();
       const Changes changes = s.wait_for_change(5s);
@@ -266,7 +260,7 @@ TEST_CASE("Session changes: a process waiting for changes uses almost no CPU") {
 TEST_CASE("Session changes: Watcher calls back on its own thread until stopped") {
   ScratchDir dir;
   const auto file = dir / "s.pj";
-  Session s(file, fast());
+  Session s(file, patient());
   std::mutex mutex;
   std::condition_variable arrived;
   std::vector<Changes> seen;
@@ -280,7 +274,7 @@ TEST_CASE("Session changes: Watcher calls back on its own thread until stopped")
         seen.push_back(changes);
         arrived.notify_all();
       },
-      fast(),
+      patient(),
       [&](const std::exception& e) {
         const std::lock_guard lock(mutex);
         errors.emplace_back(e.what());
@@ -313,7 +307,7 @@ TEST_CASE("Session changes: Watcher calls back on its own thread until stopped")
           ++calls;
           self.load()->stop();  // returns at once; the thread ends after this callback
         },
-        fast());
+        patient());
     self = second.get();
     s.set("again", 1);
     s.save();

@@ -17,17 +17,12 @@ using picklejar::OpenMode;
 using picklejar::Session;
 using picklejar::SessionOptions;
 using picklejar::Value;
+using picklejar::test::fast;
 using picklejar::test::RawDb;
 using picklejar::test::ScratchDir;
 using picklejar::test::snapshot;
 
 namespace {
-
-SessionOptions in_mode(OpenMode mode) {
-  SessionOptions options;
-  options.mode = mode;
-  return options;
-}
 
 // Opening `file` in every mode throws FormatError naming it (and `expect` in the message),
 // and leaves the file exactly as it was.
@@ -37,7 +32,7 @@ void check_refused(const std::filesystem::path& file, const std::string& expect)
   for (const OpenMode mode : {OpenMode::create, OpenMode::read_write, OpenMode::read_only}) {
     CAPTURE(static_cast<int>(mode));
     try {
-      Session s(file, in_mode(mode));
+      Session s(file, fast(mode));
       FAIL("opened a file that is not a picklejar file");
     } catch (const FormatError& e) {
       const std::string what = e.what();
@@ -176,9 +171,9 @@ TEST_CASE("Session files: a session opened through a symlink while its WAL holds
   REQUIRE(std::filesystem::file_size(dir / "real.pj-wal") > 0);
   std::filesystem::create_symlink(real, link);
   // A link of the user's own: followed only when asked (SessionOptions::follow_symlinks).
-  CHECK_THROWS_WITH_AS(Session(link, in_mode(OpenMode::read_write)),
+  CHECK_THROWS_WITH_AS(Session(link, fast(OpenMode::read_write)),
                        doctest::Contains("it is a symbolic link"), picklejar::StoreError);
-  SessionOptions follow = in_mode(OpenMode::read_write);
+  SessionOptions follow = fast(OpenMode::read_write);
   follow.follow_symlinks = true;
   Session reader(link, follow);
   CHECK(reader.size() == 300);
@@ -192,7 +187,7 @@ TEST_CASE("Session files: an empty file is a new session only with OpenMode::cre
   const auto before = snapshot(file);
   for (const OpenMode mode : {OpenMode::read_write, OpenMode::read_only}) {
     try {
-      Session s(file, in_mode(mode));
+      Session s(file, fast(mode));
       FAIL("opened an empty file without create");
     } catch (const FormatError& e) {
       CHECK(std::string(e.what()).find("it is empty") != std::string::npos);
@@ -200,11 +195,11 @@ TEST_CASE("Session files: an empty file is a new session only with OpenMode::cre
     CHECK(snapshot(file) == before);
   }
   {
-    Session s(file, in_mode(OpenMode::create));
+    Session s(file, fast(OpenMode::create));
     s.set("a", 1);
     s.save();
   }
-  Session s(file, in_mode(OpenMode::read_write));
+  Session s(file, fast(OpenMode::read_write));
   CHECK(s.get<int>("a") == 1);
 }
 
@@ -222,7 +217,7 @@ TEST_CASE("Session files: newer file formats") {
     const auto before = snapshot(file);
     for (const OpenMode mode : {OpenMode::create, OpenMode::read_write}) {
       try {
-        Session s(file, in_mode(mode));
+        Session s(file, fast(mode));
         FAIL("opened a newer format for writing");
       } catch (const FormatError& e) {
         const std::string what = e.what();
@@ -232,7 +227,7 @@ TEST_CASE("Session files: newer file formats") {
       }
       CHECK(snapshot(file) == before);
     }
-    Session s(file, in_mode(OpenMode::read_only));
+    Session s(file, fast(OpenMode::read_only));
     CHECK(s.file_info().format_version == 99);
     CHECK(s.get("k0") == Value(std::string(500, 'x')));
     CHECK(snapshot(file) == before);

@@ -29,17 +29,12 @@ using picklejar::Session;
 using picklejar::SessionOptions;
 using picklejar::SqliteError;
 using picklejar::Value;
+using picklejar::test::fast;
 using picklejar::test::RawDb;
 using picklejar::test::ScratchDir;
 using picklejar::test::snapshot;
 
 namespace {
-
-SessionOptions in_mode(OpenMode mode) {
-  SessionOptions options;
-  options.mode = mode;
-  return options;
-}
 
 void make_session(const std::filesystem::path& file, const SessionOptions& options = {}) {
   Session s(file, options);
@@ -116,7 +111,7 @@ Outcome run_bounded(const std::function<int()>& body, std::chrono::seconds limit
 // FormatError naming `object`, 2 when the file opened, 3 for another refusal.
 int open_and_read(const std::filesystem::path& file, OpenMode mode, const std::string& object) {
   try {
-    const Session s(file, in_mode(mode));
+    const Session s(file, fast(mode));
     for (const std::string& key : s.keys()) s.find(key);
     return 2;
   } catch (const FormatError& e) {

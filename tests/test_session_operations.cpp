@@ -24,17 +24,11 @@
 using picklejar::Session;
 using picklejar::SessionOptions;
 using picklejar::Value;
+using picklejar::test::patient;
 using picklejar::test::RawDb;
 using picklejar::test::ScratchDir;
 
 namespace {
-
-SessionOptions fast() {
-  SessionOptions options;
-  options.durability = picklejar::Durability::fast;
-  options.lock_timeout = std::chrono::seconds(60);
-  return options;
-}
 
 using Keys = std::vector<std::string>;
 
@@ -43,7 +37,7 @@ using Keys = std::vector<std::string>;
 TEST_CASE("Session operations: keys(prefix), erase_prefix and clear") {
   ScratchDir dir;
   const auto file = dir / "a.pj";
-  Session s(file, fast());
+  Session s(file, patient());
   for (const char* key : {"window/x", "window/y", "window", "windows/z", "recent", "w"})
     s.set(key, 1);
   CHECK(s.keys("window/") == Keys{"window/x", "window/y"});
@@ -57,7 +51,7 @@ TEST_CASE("Session operations: keys(prefix), erase_prefix and clear") {
   CHECK(s.unsaved_keys() == Keys{"window/x", "window/y"});
   CHECK(s.erase_prefix("nothing") == 0);
   s.save();
-  CHECK(Session(file, fast()).keys() == Keys{"recent", "w", "window", "windows/z"});
+  CHECK(Session(file, patient()).keys() == Keys{"recent", "w", "window", "windows/z"});
 
   s.clear();
   CHECK(s.empty());
@@ -66,9 +60,9 @@ TEST_CASE("Session operations: keys(prefix), erase_prefix and clear") {
   CHECK(s.size() == 4);
   s.clear();
   s.save();
-  CHECK(Session(file, fast()).empty());
+  CHECK(Session(file, patient()).empty());
 
-  SessionOptions read_only = fast();
+  SessionOptions read_only = patient();
   read_only.mode = picklejar::OpenMode::read_only;
   Session r(file, read_only);
   CHECK_THROWS_AS(r.clear(), picklejar::StoreError);
@@ -79,7 +73,7 @@ TEST_CASE("Session operations: keys(prefix), erase_prefix and clear") {
 TEST_CASE("Session operations: update() sets many keys, all or nothing") {
   ScratchDir dir;
   const auto file = dir / "a.pj";
-  Session s(file, fast());
+  Session s(file, patient());
   s.update(std::map<std::string, int>{{"a", 1}, {"b", 2}});
   s.update({{"c", Value("three")}, {"d", Value::list({4})}});
   s.update(std::vector<std::pair<std::string, std::vector<int>>>{{"e", {5}}});
@@ -93,7 +87,7 @@ TEST_CASE("Session operations: update() sets many keys, all or nothing") {
 
   // A bad key or a value the protocol cannot express: nothing changes.
   CHECK_THROWS_AS(s.update({{"f", Value(6)}, {"\xff", Value(7)}}), picklejar::ValueError);
-  SessionOptions p0 = fast();
+  SessionOptions p0 = patient();
   p0.protocol = 0;
   Session old(file, p0);
   // Protocol 0 writes ints as decimal text, which CPython limits to 4300 digits.
@@ -108,7 +102,7 @@ TEST_CASE("Session operations: update() sets many keys, all or nothing") {
 TEST_CASE("Session operations: transact() returns what fn returns") {
   ScratchDir dir;
   const auto file = dir / "a.pj";
-  Session s(file, fast());
+  Session s(file, patient());
   const int n = s.transact([](Session& t) {
     const int next = t.get_or("n", 0) + 1;
     t.set("n", next);
@@ -134,13 +128,13 @@ TEST_CASE("Session operations: transact() returns what fn returns") {
   }),
                   std::runtime_error);
   CHECK(s.get<int>("n") == 1);
-  CHECK(Session(file, fast()).keys() == Keys{"n", "s", "v"});
+  CHECK(Session(file, patient()).keys() == Keys{"n", "s", "v"});
 }
 
 TEST_CASE("Session operations: file_info() has the file's sizes") {
   ScratchDir dir;
   const auto file = dir / "a.pj";
-  Session s(file, fast());
+  Session s(file, patient());
   picklejar::SessionFileInfo info = s.file_info();
   CHECK(info.entries == 0);
   CHECK(info.pickle_bytes == 0);
@@ -179,11 +173,11 @@ TEST_CASE("Session operations: file_info() has the file's sizes") {
 TEST_CASE("Session operations: increment() and add() save their one key atomically") {
   ScratchDir dir;
   const auto file = dir / "a.pj";
-  Session s(file, fast());
+  Session s(file, patient());
   CHECK(s.increment("count") == 1);
   CHECK(s.increment("count", 41) == 42);
   CHECK(s.increment("count", -50) == -8);
-  CHECK(Session(file, fast()).get<std::int64_t>("count") == -8);
+  CHECK(Session(file, patient()).get<std::int64_t>("count") == -8);
   CHECK(s.file_info().revision == 3);
 
   // Other unsaved changes stay unsaved; the key's own unsaved value is the base, then saved.
@@ -192,7 +186,7 @@ TEST_CASE("Session operations: increment() and add() save their one key atomical
   CHECK(s.increment("count") == 101);
   CHECK(s.unsaved_keys() == Keys{"other"});
   {
-    Session fresh(file, fast());
+    Session fresh(file, patient());
     CHECK(fresh.get<int>("count") == 101);
     CHECK_FALSE(fresh.contains("other"));
   }
@@ -204,12 +198,12 @@ TEST_CASE("Session operations: increment() and add() save their one key atomical
   CHECK(s.add("typed", std::map<std::string, int>{{"a", 1}}));
   CHECK(s.unsaved_keys() == Keys{"other"});  // a failed add saves nothing of "other"
   {
-    Session fresh(file, fast());
+    Session fresh(file, patient());
     CHECK(fresh.keys() == Keys{"count", "new", "typed"});
   }
   s.erase("new");
   CHECK(s.add("new", Value(3)));  // erased here first: absent, so added (and saved)
-  CHECK(Session(file, fast()).get<int>("new") == 3);
+  CHECK(Session(file, patient()).get<int>("new") == 3);
 
   SUBCASE("what they refuse, naming key and file, writing nothing") {
     const std::int64_t before = s.file_info().revision;
@@ -227,7 +221,7 @@ TEST_CASE("Session operations: increment() and add() save their one key atomical
     CHECK(s.file_info().revision == before + 2);
     CHECK_THROWS_AS(s.increment("\xff"), picklejar::ValueError);
     CHECK_THROWS_AS(s.add("\xff", Value(1)), picklejar::ValueError);
-    SessionOptions read_only = fast();
+    SessionOptions read_only = patient();
     read_only.mode = picklejar::OpenMode::read_only;
     Session r(file, read_only);
     CHECK_THROWS_AS(r.increment("count"), picklejar::StoreError);
@@ -248,21 +242,21 @@ TEST_CASE("Session operations: increment() and add() save their one key atomical
       CHECK(t.unsaved_keys() == Keys{"count", "joined", "other"});
     });
     CHECK_FALSE(s.has_unsaved_changes());  // transact() saves everything
-    CHECK(Session(file, fast()).get<int>("joined") == 1);
+    CHECK(Session(file, patient()).get<int>("joined") == 1);
   }
 }
 
 TEST_CASE("Session operations: increment and add racing in processes lose nothing") {
   ScratchDir dir;
   const auto file = dir / "race.pj";
-  { Session create(file, fast()); }
+  { Session create(file, patient()); }
   constexpr int kProcesses = 4;
   constexpr int kIncrements = 200;
   picklejar::test::Signal go;
   std::vector<pid_t> children;
   for (int p = 0; p < kProcesses; ++p) {
     children.push_back(picklejar::test::fork_child([&, p] {
-      Session s(file, fast());
+      Session s(file, patient());
       s.set("unsaved", p);  // never saved: increment() writes only its key
       go.wait();
       int added = s.add("winner", Value(p)) ? 1 : 0;
@@ -274,7 +268,7 @@ TEST_CASE("Session operations: increment and add racing in processes lose nothin
   }
   for (int p = 0; p < kProcesses; ++p) go.notify();
   for (const pid_t child : children) CHECK(picklejar::test::wait_child(child) == 0);
-  Session s(file, fast());
+  Session s(file, patient());
   CHECK(s.get<int>("count") == kProcesses * kIncrements);
   CHECK(s.get<int>("winners") == 1);  // exactly one add() succeeded...
   const int winner = s.get<int>("winner");

@@ -28,6 +28,7 @@ using picklejar::OpenMode;
 using picklejar::Session;
 using picklejar::SessionOptions;
 using picklejar::Value;
+using picklejar::test::fast;
 using picklejar::test::ScratchDir;
 
 namespace {
@@ -40,13 +41,6 @@ void become_other_user() {
   if (::geteuid() != 0) return;
   if (::setgroups(0, nullptr) != 0 || ::setgid(kOtherUser) != 0 || ::setuid(kOtherUser) != 0)
     throw std::runtime_error("cannot become user 65534");
-}
-
-SessionOptions in_mode(OpenMode mode) {
-  SessionOptions options;
-  options.mode = mode;
-  options.durability = picklejar::Durability::fast;
-  return options;
 }
 
 // Runs `body` with the current directory set to `dir` (names below are relative, as in the
@@ -90,7 +84,7 @@ TEST_CASE("Paths: a file name means that file, in C++ and Python alike") {
     CAPTURE(name);
     ScratchDir dir;
     in_directory(dir.path(), [&] {
-      Session s(name, in_mode(OpenMode::create));
+      Session s(name, fast(OpenMode::create));
       s.set("name", name);
       s.save();
       CHECK(s.file_info().revision == 1);
@@ -114,7 +108,7 @@ TEST_CASE("Paths: a file name means that file, in C++ and Python alike") {
         "print(sorted(os.listdir('.')) == sorted([name, name + '.lock']))\n");
     CHECK(out == "True\n");
     in_directory(dir.path(), [&] {
-      Session s(name, in_mode(OpenMode::read_only));
+      Session s(name, fast(OpenMode::read_only));
       CHECK(s.get<int>("python") == 1);
     });
   }
@@ -124,7 +118,7 @@ TEST_CASE("Paths: a name too long for its -journal or .lock file is refused, cre
   ScratchDir dir;
   const std::string name(248, 'n');  // 248 + "-journal" > NAME_MAX (255)
   for (const OpenMode mode : {OpenMode::create, OpenMode::read_write, OpenMode::read_only}) {
-    CHECK_THROWS_WITH_AS(Session(dir / name, in_mode(mode)),
+    CHECK_THROWS_WITH_AS(Session(dir / name, fast(mode)),
                          doctest::Contains("session file names may be at most 247 bytes"),
                          picklejar::StoreError);
   }
@@ -136,26 +130,26 @@ TEST_CASE("Paths: symbolic links another user planted are never followed") {
   fs::create_directory(dir / "private");
   SUBCASE("a lock file that is a symlink") {
     fs::create_symlink(dir / "private" / "x", dir / "state.pj.lock");
-    CHECK_THROWS_WITH_AS(Session(dir / "state.pj", in_mode(OpenMode::create)),
+    CHECK_THROWS_WITH_AS(Session(dir / "state.pj", fast(OpenMode::create)),
                          doctest::Contains("symbolic link"), picklejar::StoreError);
     CHECK(!fs::exists(dir / "private" / "x"));
   }
   SUBCASE("a dangling symlink where the session file would be") {
     fs::create_symlink(dir / "private" / "victim.pj", dir / "other.pj");
-    CHECK_THROWS_WITH_AS(Session(dir / "other.pj", in_mode(OpenMode::create)),
+    CHECK_THROWS_WITH_AS(Session(dir / "other.pj", fast(OpenMode::create)),
                          doctest::Contains("it is a symbolic link"), picklejar::StoreError);
     CHECK(!fs::exists(dir / "private" / "victim.pj"));
     CHECK(names_in(dir / "private").empty());
   }
   SUBCASE("a symlink to an existing session, followed only when asked") {
     {
-      Session s(dir / "private" / "real.pj", in_mode(OpenMode::create));
+      Session s(dir / "private" / "real.pj", fast(OpenMode::create));
       s.set("a", 1);
       s.save();
     }
     fs::create_symlink(dir / "private" / "real.pj", dir / "link.pj");
-    CHECK_THROWS_AS(Session(dir / "link.pj", in_mode(OpenMode::read_only)), picklejar::StoreError);
-    SessionOptions follow = in_mode(OpenMode::read_write);
+    CHECK_THROWS_AS(Session(dir / "link.pj", fast(OpenMode::read_only)), picklejar::StoreError);
+    SessionOptions follow = fast(OpenMode::read_write);
     follow.follow_symlinks = true;
     CHECK(Session(dir / "link.pj", follow).get<int>("a") == 1);
   }
@@ -163,7 +157,7 @@ TEST_CASE("Paths: symbolic links another user planted are never followed") {
     if (::geteuid() != 0) return;  // only root can give a file away
     std::ofstream(dir / "state.pj.lock") << "";
     REQUIRE(::chown((dir / "state.pj.lock").c_str(), kOtherUser, kOtherUser) == 0);
-    CHECK_THROWS_WITH_AS(Session(dir / "state.pj", in_mode(OpenMode::create)),
+    CHECK_THROWS_WITH_AS(Session(dir / "state.pj", fast(OpenMode::create)),
                          doctest::Contains("it belongs to user 65534"), picklejar::StoreError);
   }
 }
@@ -176,7 +170,7 @@ TEST_CASE("Paths: SessionOptions::file_mode sets the bits of every file a sessio
     return st.st_mode & 0777;
   };
   SUBCASE("0600 on request, -wal and -shm too; the lock file as well") {
-    SessionOptions options = in_mode(OpenMode::create);
+    SessionOptions options = fast(OpenMode::create);
     options.file_mode = 0600;
     Session s(dir / "a.pj", options);
     s.set("token", "secret");
@@ -188,19 +182,19 @@ TEST_CASE("Paths: SessionOptions::file_mode sets the bits of every file a sessio
   }
   SUBCASE("0600 by default with an integrity key; 0666 less the umask without one") {
     const mode_t old_mask = ::umask(022);
-    SessionOptions keyed = in_mode(OpenMode::create);
+    SessionOptions keyed = fast(OpenMode::create);
     keyed.integrity_key = "k";
     { Session s(dir / "keyed.pj", keyed); }
-    { Session s(dir / "plain.pj", in_mode(OpenMode::create)); }
+    { Session s(dir / "plain.pj", fast(OpenMode::create)); }
     ::umask(old_mask);
     CHECK(bits(dir / "keyed.pj") == 0600);
     CHECK(bits(dir / "plain.pj") == 0644);
     CHECK(bits(dir / "plain.pj.lock") == 0600);  // only the owner may write it
   }
   SUBCASE("an existing file keeps its bits; a bad mode is a ValueError") {
-    { Session s(dir / "a.pj", in_mode(OpenMode::create)); }
+    { Session s(dir / "a.pj", fast(OpenMode::create)); }
     fs::permissions(dir / "a.pj", static_cast<fs::perms>(0640));
-    SessionOptions options = in_mode(OpenMode::read_write);
+    SessionOptions options = fast(OpenMode::read_write);
     options.file_mode = 0600;
     { Session s(dir / "a.pj", options); }
     CHECK(bits(dir / "a.pj") == 0640);
@@ -216,7 +210,7 @@ TEST_CASE("Paths: refused files are left as they were; only a 0-byte file is emp
   SUBCASE("a 1-byte file is not empty") {
     picklejar::test::write_file(dir / "one.pj", "x");
     const auto before = picklejar::test::snapshot(dir / "one.pj");
-    CHECK_THROWS_AS(Session(dir / "one.pj", in_mode(OpenMode::create)), picklejar::FormatError);
+    CHECK_THROWS_AS(Session(dir / "one.pj", fast(OpenMode::create)), picklejar::FormatError);
     CHECK(picklejar::test::snapshot(dir / "one.pj") == before);
   }
   SUBCASE("another application's database: no -wal or -shm appear") {
@@ -226,13 +220,13 @@ TEST_CASE("Paths: refused files are left as they were; only a 0-byte file is emp
     }
     const auto before = picklejar::test::snapshot(dir / "other.db");
     for (const OpenMode mode : {OpenMode::create, OpenMode::read_write, OpenMode::read_only})
-      CHECK_THROWS_AS(Session(dir / "other.db", in_mode(mode)), picklejar::FormatError);
+      CHECK_THROWS_AS(Session(dir / "other.db", fast(mode)), picklejar::FormatError);
     CHECK(picklejar::test::snapshot(dir / "other.db") == before);
     CHECK(names_in(dir.path()) == std::vector<std::string>{"other.db"});
   }
   SUBCASE("a spent revision counter refuses the save instead of overflowing") {
     {
-      Session s(dir / "a.pj", in_mode(OpenMode::create));
+      Session s(dir / "a.pj", fast(OpenMode::create));
       s.set("a", 1);
       s.save();
     }
@@ -240,7 +234,7 @@ TEST_CASE("Paths: refused files are left as they were; only a 0-byte file is emp
       picklejar::test::RawDb raw(dir / "a.pj");
       raw.exec("UPDATE meta SET value = 9223372036854775806 WHERE name = 'revision'");
     }
-    Session s(dir / "a.pj", in_mode(OpenMode::read_write));
+    Session s(dir / "a.pj", fast(OpenMode::read_write));
     s.set("a", 2);
     CHECK_THROWS_WITH_AS(s.save(), doctest::Contains("the largest a file may hold"),
                          picklejar::FormatError);
@@ -254,7 +248,7 @@ TEST_CASE("Paths: a user who may only read the lock file cannot keep writers out
   fs::permissions(dir.path(), fs::perms::all);
   const auto file = dir / "a.pj";
   {
-    Session s(file, in_mode(OpenMode::create));
+    Session s(file, fast(OpenMode::create));
     s.set("a", 1);
     s.save();
   }
@@ -275,7 +269,7 @@ TEST_CASE("Paths: a user who may only read the lock file cannot keep writers out
     return 0;
   });
   locked.wait();
-  SessionOptions options = in_mode(OpenMode::read_write);
+  SessionOptions options = fast(OpenMode::read_write);
   options.lock_timeout = std::chrono::seconds(20);  // generous: the check is "no timeout"
   Session s(file, options);
   const auto start = std::chrono::steady_clock::now();
@@ -288,7 +282,7 @@ TEST_CASE("Paths: a user who may only read the lock file cannot keep writers out
   CHECK(seconds < 10);
   done.notify();
   CHECK(picklejar::test::wait_child(holder) == 0);
-  CHECK(Session(file, in_mode(OpenMode::read_only)).get<int>("a") == 2);
+  CHECK(Session(file, fast(OpenMode::read_only)).get<int>("a") == 2);
 }
 
 TEST_CASE("Paths: readers holding the lock file shared in turns never time a writer out") {
@@ -298,7 +292,7 @@ TEST_CASE("Paths: readers holding the lock file shared in turns never time a wri
   ScratchDir dir;
   const auto file = dir / "a.pj";
   {
-    Session s(file, in_mode(OpenMode::create));
+    Session s(file, fast(OpenMode::create));
     s.set("counter", -1);
     s.save();
   }
@@ -326,7 +320,7 @@ TEST_CASE("Paths: readers holding the lock file shared in turns never time a wri
   }
   for (auto& s : started) s.wait();
   ::usleep(300'000);  // all four in their loops
-  SessionOptions options = in_mode(OpenMode::read_write);
+  SessionOptions options = fast(OpenMode::read_write);
   options.lock_timeout = std::chrono::seconds(2);
   int timeouts = 0;
   double longest = 0;
@@ -349,14 +343,14 @@ TEST_CASE("Paths: readers holding the lock file shared in turns never time a wri
                    << " of 10 transact() timed out (lock_timeout 2 s); longest " << longest
                    << " s");
   CHECK(timeouts == 0);
-  CHECK(Session(file, in_mode(OpenMode::read_only)).get<int>("counter") == 9);
+  CHECK(Session(file, fast(OpenMode::read_only)).get<int>("counter") == 9);
 }
 
 TEST_CASE("Paths: readers re-opening a big file in a loop never time a writer out") {
   ScratchDir dir;
   const auto file = dir / "big.pj";
   {
-    Session s(file, in_mode(OpenMode::create));
+    Session s(file, fast(OpenMode::create));
     for (int i = 0; i < 20000; ++i) s.set("k" + std::to_string(i), Value(std::string(40, 'x')));
     s.save();
   }
@@ -367,7 +361,7 @@ TEST_CASE("Paths: readers re-opening a big file in a loop never time a writer ou
     readers.push_back(picklejar::test::fork_child([&, r] {
       int opened = 0;  // re-opens until told to stop
       for (;;) {
-        Session s(file, in_mode(OpenMode::read_only));
+        Session s(file, fast(OpenMode::read_only));
         (void)s.size();
         ++opened;
         if (stop[r].ready()) break;
@@ -375,7 +369,7 @@ TEST_CASE("Paths: readers re-opening a big file in a loop never time a writer ou
       return opened > 0 ? 0 : 1;
     }));
   }
-  SessionOptions options = in_mode(OpenMode::read_write);
+  SessionOptions options = fast(OpenMode::read_write);
   options.lock_timeout = std::chrono::seconds(5);
   Session writer(file, options);
   int timeouts = 0;
@@ -395,5 +389,5 @@ TEST_CASE("Paths: readers re-opening a big file in a loop never time a writer ou
   MESSAGE(kReaders << " readers re-opening a 20,000-entry file: " << timeouts
                    << " of 10 transact() timed out; longest " << longest << " s");
   CHECK(timeouts == 0);
-  CHECK(Session(file, in_mode(OpenMode::read_only)).get<int>("counter") == 9);
+  CHECK(Session(file, fast(OpenMode::read_only)).get<int>("counter") == 9);
 }

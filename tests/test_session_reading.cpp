@@ -20,6 +20,7 @@ using picklejar::EntryCodecError;
 using picklejar::Session;
 using picklejar::SessionOptions;
 using picklejar::Value;
+using picklejar::test::fast;
 using picklejar::test::RawDb;
 using picklejar::test::ScratchDir;
 
@@ -34,12 +35,6 @@ PICKLEJAR_CLASS(Window, "deskapp.state", "WindowGeometry", x, y, size);
 }  // namespace deskapp
 
 namespace {
-
-SessionOptions fast() {
-  SessionOptions options;
-  options.durability = picklejar::Durability::fast;
-  return options;
-}
 
 // The EntryCodecError that `read` throws (FAILs when it throws none).
 template <class Read>

@@ -17,6 +17,7 @@ using picklejar::SaveOnExit;
 using picklejar::Session;
 using picklejar::SessionOptions;
 using picklejar::Value;
+using picklejar::test::fast;
 using picklejar::test::RawDb;
 using picklejar::test::ScratchDir;
 
@@ -27,12 +28,6 @@ SessionOptions recording(std::vector<DroppedChanges>& reports) {
   SessionOptions options;
   options.durability = picklejar::Durability::fast;
   options.on_dropped_changes = [&reports](const DroppedChanges& d) { reports.push_back(d); };
-  return options;
-}
-
-SessionOptions fast() {
-  SessionOptions options;
-  options.durability = picklejar::Durability::fast;
   return options;
 }
 

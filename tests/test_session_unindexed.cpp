@@ -22,25 +22,19 @@
 
 #include <picklejar/session.hpp>
 
-#include "process_support.hpp"
+#include "session_support.hpp"
 
 namespace fs = std::filesystem;
 using picklejar::OpenMode;
 using picklejar::Session;
 using picklejar::SessionOptions;
+using picklejar::test::fast;
 using picklejar::test::ScratchDir;
 using picklejar::test::Signal;
 
 namespace {
 
 constexpr uid_t kOtherUser = 65534;
-
-SessionOptions in_mode(OpenMode mode) {
-  SessionOptions options;
-  options.mode = mode;
-  options.durability = picklejar::Durability::fast;
-  return options;
-}
 
 // The directory a reader may not write: root's 0755 for "nobody", or 0555 for this user.
 class ReadOnlyPlace {
@@ -73,7 +67,7 @@ class ReadOnlyPlace {
   void write(int a, int b) const {
     unlock();
     {
-      Session s(file(), in_mode(OpenMode::create));
+      Session s(file(), fast(OpenMode::create));
       s.set("a", a);
       s.set("b", b);
       s.save();
@@ -104,7 +98,7 @@ TEST_CASE("Read-only places: a WAL file whose writers all closed is read, and le
   const std::string before = bytes_of(place.file());
   const int status = picklejar::test::run_child([&] {
     ReadOnlyPlace::become_reader();
-    Session s(place.file(), in_mode(OpenMode::read_only));
+    Session s(place.file(), fast(OpenMode::read_only));
     expect(s.get<int>("a") == 1 && s.get<int>("b") == 2, "values read");
     const auto info = s.file_info();
     expect(info.journal_mode == "wal", "journal mode shown as wal");
@@ -125,7 +119,7 @@ TEST_CASE("Read-only places: such a reader sees what writers save later, with a 
   Signal opened, closed_writer_saved, read_closed, open_writer_saved, read_open;
   const pid_t reader = picklejar::test::fork_child([&] {
     ReadOnlyPlace::become_reader();
-    Session s(place.file(), in_mode(OpenMode::read_only));
+    Session s(place.file(), fast(OpenMode::read_only));
     expect(s.get<int>("a") == 1, "first value");
     opened.notify();
     closed_writer_saved.wait();  // the writer saved and closed: no -wal now
@@ -155,7 +149,7 @@ TEST_CASE("Read-only places: such a reader sees what writers save later, with a 
   reader_signals(read_closed);
   place.unlock();
   {
-    Session writer(place.file(), in_mode(OpenMode::read_write));
+    Session writer(place.file(), fast(OpenMode::read_write));
     writer.set("a", 3);
     writer.set("b", 3);
     writer.save();
@@ -180,7 +174,7 @@ TEST_CASE("Read-only places: such a reader never sees half of a save made while 
     int changed = 0;
     for (int round = 0; round < 2000 && !(writer_done.ready() && consistent > 0); ++round) {
       try {
-        Session s(place.file(), in_mode(OpenMode::read_only));
+        Session s(place.file(), fast(OpenMode::read_only));
         expect(s.get<int>("a") == s.get<int>("b"), "one save's values");
         ++consistent;
       } catch (const picklejar::StoreError& e) {
