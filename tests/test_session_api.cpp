@@ -353,3 +353,13 @@ TEST_CASE("Session: find_pickle() and check_database()") {
   CHECK(other.find_pickle("a", false) == std::string("damaged"));
   CHECK(other.check_database().empty());  // SQLite's pages are sound; the digest is not
 }
+
+TEST_CASE("SqliteError says whether the file was busy rather than damaged") {
+  using picklejar::SqliteError;
+  CHECK(SqliteError("f", 5, "database is locked").busy());        // SQLITE_BUSY
+  CHECK(SqliteError("f", 5 | (2 << 8), "snapshot").busy());       // SQLITE_BUSY_SNAPSHOT
+  CHECK(SqliteError("f", 6, "database table is locked").busy());  // SQLITE_LOCKED
+  CHECK_FALSE(SqliteError("f", 11, "database disk image is malformed").busy());  // CORRUPT
+  CHECK_FALSE(SqliteError("f", 8 | (6 << 8), "readonly directory").busy());
+  CHECK_FALSE(SqliteError("f", 10, "disk I/O error").busy());  // SQLITE_IOERR
+}

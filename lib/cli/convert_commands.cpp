@@ -59,7 +59,7 @@ int run_convert(const ConvertFlags& flags) {
     write_output(encode(loads(read_input(flags.file)), flags.protocol));
     return kExitOk;
   } catch (const std::exception& e) {
-    return report("convert", flags.file, e);
+    return report_error("convert", flags.file, e);
   }
 }
 
@@ -72,7 +72,7 @@ int run_to_json(const ToJsonFlags& flags) {
     write_output(to_json(loads(read_input(flags.file)), options) + "\n");
     return kExitOk;
   } catch (const std::exception& e) {
-    return report("to-json", flags.file, e);
+    return report_error("to-json", flags.file, e);
   }
 }
 
@@ -82,7 +82,7 @@ int run_from_json(const ConvertFlags& flags) {
     write_output(encode(from_json(read_input(flags.file), json_read_options()), flags.protocol));
     return kExitOk;
   } catch (const std::exception& e) {
-    return report("from-json", flags.file, e);
+    return report_error("from-json", flags.file, e);
   }
 }
 

@@ -8,6 +8,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include <picklejar/error.hpp>
+
 #include "commands.hpp"
 
 namespace picklejar::cli {
@@ -52,16 +54,37 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-int report(const char* verb, const std::string& file, const std::exception& e) {
-  fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(input_name(file)),
-             one_line(e.what()));
+int exit_status_for(const std::exception& e) noexcept {
+  if (dynamic_cast<const LockTimeout*>(&e) != nullptr) return kExitLocked;
+  if (dynamic_cast<const IntegrityError*>(&e) != nullptr) return kExitIntegrity;
+  if (const auto* sqlite = dynamic_cast<const SqliteError*>(&e); sqlite && sqlite->busy())
+    return kExitLocked;
   return kExitFailure;
 }
 
-void write_output(std::string_view data) {
-  if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
-    throw std::runtime_error("cannot write the output");
+int report_error(std::string_view verb, const std::string& file, const std::exception& e) {
+  const std::string what = e.what();
+  const std::string where = input_name(file);
+  if (dynamic_cast<const StoreError*>(&e) != nullptr && what.find(where) != std::string::npos) {
+    fmt::print(stderr, "picklejar {}: {}\n", verb, one_line(what));
+  } else {
+    fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(where), one_line(what));
   }
+  return exit_status_for(e);
+}
+
+void write_stdout(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+    throw std::runtime_error("cannot write the output");
+}
+
+void flush_stdout() {
+  if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write the output");
+}
+
+void write_output(std::string_view data) {
+  write_stdout(data);
+  flush_stdout();
 }
 
 }  // namespace picklejar::cli

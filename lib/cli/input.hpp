@@ -17,11 +17,17 @@ std::string input_name(const std::string& path);
 // Control characters (a newline in a file name or a message) would break the one-line
 // promise of error reports: shown escaped (\x0a).
 std::string one_line(std::string_view text);
-// "picklejar VERB: INPUT: CAUSE" on stderr; returns exit status 1. Callers print nothing on
+// The exit status for an exception: kExitLocked for LockTimeout (and SQLite's busy and
+// locked errors), kExitIntegrity for IntegrityError, kExitFailure for anything else.
+int exit_status_for(const std::exception& e) noexcept;
+// Prints "picklejar VERB: INPUT: CAUSE" on stderr, one line (INPUT is left out of a store's
+// error that names it already) and returns exit_status_for(e). Callers print nothing on
 // stdout before failing.
-int report(const char* verb, const std::string& file, const std::exception& e);
-// Writes the whole result at once, so a failure leaves stdout empty; a failed write (a full
-// disk, a closed pipe) throws std::runtime_error.
+int report_error(std::string_view verb, const std::string& file, const std::exception& e);
+// Write to stdout, throwing std::runtime_error when it fails (a full disk, a closed pipe).
+// write_output() writes a whole result at once and flushes, so a failure leaves stdout empty.
+void write_stdout(std::string_view text);
+void flush_stdout();
 void write_output(std::string_view data);
 
 }  // namespace picklejar::cli

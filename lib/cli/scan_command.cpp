@@ -90,7 +90,7 @@ int run_scan(const ScanFlags& flags) {
     try {
       write_output(out);
     } catch (const std::exception& e) {
-      return report("scan", file, e);
+      return report_error("scan", file, e);
     }
     if (file_status == kExitFailure || status == kExitFailure) {
       status = kExitFailure;

@@ -14,14 +14,6 @@
 #include "input.hpp"
 
 namespace picklejar::cli {
-namespace {
-
-// SQLite's primary result codes (sqlite3.h, stable): its own lock stayed taken past the
-// busy timeout.
-constexpr int kSqliteBusy = 5;
-constexpr int kSqliteLocked = 6;
-
-}  // namespace
 
 std::optional<std::string> read_key_file(const std::string& key_file) {
   if (key_file.empty()) return std::nullopt;
@@ -86,36 +78,6 @@ void remove_created(const std::string& file) noexcept {
   std::error_code ignored;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"})
     std::filesystem::remove(file + suffix, ignored);
-}
-
-int exit_status_for(const std::exception& e) noexcept {
-  if (dynamic_cast<const LockTimeout*>(&e) != nullptr) return kExitLocked;
-  if (dynamic_cast<const IntegrityError*>(&e) != nullptr) return kExitIntegrity;
-  if (const auto* sqlite = dynamic_cast<const SqliteError*>(&e)) {
-    const int primary = sqlite->code() & 0xff;
-    if (primary == kSqliteBusy || primary == kSqliteLocked) return kExitLocked;
-  }
-  return kExitFailure;
-}
-
-int report_error(std::string_view verb, const std::string& file, const std::exception& e) {
-  const std::string what = e.what();
-  const std::string where = input_name(file);
-  if (what.find(where) != std::string::npos) {
-    fmt::print(stderr, "picklejar {}: {}\n", verb, one_line(what));
-  } else {
-    fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(where), one_line(what));
-  }
-  return exit_status_for(e);
-}
-
-void write_stdout(std::string_view text) {
-  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
-    throw std::runtime_error("cannot write the output");
-}
-
-void flush_stdout() {
-  if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write the output");
 }
 
 std::string format_time(std::chrono::system_clock::time_point time, bool with_microseconds) {

@@ -1,7 +1,7 @@
 #pragma once
 // What the session-file verbs (ls, get, set, rm, info, verify, export, import, upgrade,
 // convert-protocol) share: the FILE argument and the --timeout/--key-file options, opening
-// the session, the exit status an exception maps to, one-line error reports, and output.
+// the session, and the texts of times, counts and keys (reports and output: input.hpp).
 
 #include <picklejar/session.hpp>
 
@@ -39,18 +39,6 @@ std::optional<std::string> read_key_file(const std::string& key_file);
 // A session file a writing verb created must not stay behind when the verb failed: the file
 // was missing before, so it goes again (the lock file stays, as the lock protocol asks).
 void remove_created(const std::string& file) noexcept;
-
-// The exit status for an exception: kExitLocked for LockTimeout (and SQLite's busy and
-// locked errors), kExitIntegrity for IntegrityError, kExitFailure for anything else.
-int exit_status_for(const std::exception& e) noexcept;
-
-// Prints "picklejar VERB: FILE: what" on stderr (one line; the file is left out when the
-// message already names it, as every StoreError does) and returns exit_status_for(e).
-int report_error(std::string_view verb, const std::string& file, const std::exception& e);
-
-// Writes to stdout, throwing std::runtime_error when it fails (a full disk, a closed pipe).
-void write_stdout(std::string_view text);
-void flush_stdout();
 
 // "2026-11-26T11:38:27.123456Z" (UTC), or without the fraction: "2026-11-26T11:38:27Z".
 std::string format_time(std::chrono::system_clock::time_point time, bool with_microseconds = true);

@@ -172,6 +172,10 @@ class SqliteError : public StoreError {
       : StoreError(std::move(path), std::nullopt, message), code_(code) {}
 
   int code() const noexcept { return code_; }
+  // Whether SQLite gave up waiting for a lock another connection held (SQLITE_BUSY or
+  // SQLITE_LOCKED, primary codes 5 and 6 of SQLite's stable interface): the file was busy,
+  // not damaged, and trying again later may succeed.
+  bool busy() const noexcept { return (code_ & 0xff) == 5 || (code_ & 0xff) == 6; }
 
  private:
   int code_;

@@ -62,7 +62,7 @@ int run_dump(const DumpFlags& flags) {
       fmt::print(stderr, "picklejar dump: {}: warning: {}\n", name, line);
     return kExitOk;
   } catch (const std::exception& e) {
-    return report("dump", flags.file, e);
+    return report_error("dump", flags.file, e);
   }
 }
 
@@ -75,7 +75,7 @@ int run_dis(const DisFlags& flags) {
     write_output(disassemble(data, options));
     return kExitOk;
   } catch (const std::exception& e) {
-    return report("dis", flags.file, e);
+    return report_error("dis", flags.file, e);
   }
 }
 
