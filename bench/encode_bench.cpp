@@ -13,7 +13,7 @@
 //
 // One more workload, session, is a C++ struct mapped with PICKLEJAR_CLASS (window geometry,
 // 200 recent file paths, nested preferences, a timestamp); timed is to_value() + dumps(),
-// against CPython pickling the equal instance of bench/bench_session.py's classes (loaded
+// against CPython pickling the equal instance of bench/encode_bench_classes.py's classes (loaded
 // from our pickle of the struct).
 //
 // Both sides are timed alike: best of --repeat repeats of a loop count that makes a repeat
@@ -45,14 +45,14 @@
 namespace fs = std::filesystem;
 using picklejar::bench::Timing;
 
-namespace bench_session {
+namespace encode_bench_classes {
 
 struct Geometry {
   int x = 0, y = 0, width = 0, height = 0;
   bool maximized = false;
   int monitor = 0;
 };
-PICKLEJAR_CLASS(Geometry, "bench_session", "Geometry", x, y, width, height, maximized, monitor);
+PICKLEJAR_CLASS(Geometry, "encode_bench_classes", "Geometry", x, y, width, height, maximized, monitor);
 
 using Setting = std::variant<bool, std::int64_t, double, std::string>;
 
@@ -66,7 +66,7 @@ struct Preferences {
   std::map<std::string, std::map<std::string, Setting>> languages;
   std::vector<std::string> plugins;
 };
-PICKLEJAR_CLASS(Preferences, "bench_session", "Preferences", theme, font_family, font_size,
+PICKLEJAR_CLASS(Preferences, "encode_bench_classes", "Preferences", theme, font_family, font_size,
                 autosave, autosave_seconds, keymap, languages, plugins);
 
 struct Session {
@@ -76,7 +76,7 @@ struct Session {
   std::vector<std::string> open_tabs;
   std::chrono::sys_time<std::chrono::microseconds> saved_at;
 };
-PICKLEJAR_CLASS(Session, "bench_session", "Session", window, recent, prefs, open_tabs, saved_at);
+PICKLEJAR_CLASS(Session, "encode_bench_classes", "Session", window, recent, prefs, open_tabs, saved_at);
 
 // A realistic editor session, the same on every run.
 Session make() {
@@ -111,7 +111,7 @@ Session make() {
   return s;
 }
 
-}  // namespace bench_session
+}  // namespace encode_bench_classes
 
 namespace {
 
@@ -200,7 +200,7 @@ void time_payload(Row& row, const Flags& flags) {
 
 // Times to_value() + dumps() of the session struct, and writes our pickle for CPython.
 void time_session(Row& row, const Flags& flags) {
-  const bench_session::Session session = bench_session::make();
+  const encode_bench_classes::Session session = encode_bench_classes::make();
   const picklejar::EncodeOptions options = at(row.protocol);
   row.pickle = picklejar::dumps(picklejar::to_value(session), options);
   write_file(row.path, row.pickle);

@@ -6,7 +6,7 @@
 With --dumps it times pickle.dumps instead (bench/encode_bench.cpp): each file is loaded once
 and the object is pickled again at the file's own protocol (the PROTO opcode's, 0 without
 one). Classes the files name must be importable; this script's directory (bench/) is on
-sys.path, which is where bench_session.py is.
+sys.path, which is where encode_bench_classes.py is.
 
 Like timeit: every file is loaded once first, then for each file the loop count M doubles
 until one repeat of M loads takes at least --min-time, and the best of N repeats is kept. The garbage collector is off while
