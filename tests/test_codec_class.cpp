@@ -335,3 +335,173 @@ TEST_CASE("codec: hand-written free functions and codec<T> specializations") {
                          std::runtime_error);
   }
 }
+
+namespace wide {
+// The most members PICKLEJAR_CLASS takes (its fixed-arity expansion stops at 128).
+struct Wide {
+  int m1 = 0;
+  int m2 = 0;
+  int m3 = 0;
+  int m4 = 0;
+  int m5 = 0;
+  int m6 = 0;
+  int m7 = 0;
+  int m8 = 0;
+  int m9 = 0;
+  int m10 = 0;
+  int m11 = 0;
+  int m12 = 0;
+  int m13 = 0;
+  int m14 = 0;
+  int m15 = 0;
+  int m16 = 0;
+  int m17 = 0;
+  int m18 = 0;
+  int m19 = 0;
+  int m20 = 0;
+  int m21 = 0;
+  int m22 = 0;
+  int m23 = 0;
+  int m24 = 0;
+  int m25 = 0;
+  int m26 = 0;
+  int m27 = 0;
+  int m28 = 0;
+  int m29 = 0;
+  int m30 = 0;
+  int m31 = 0;
+  int m32 = 0;
+  int m33 = 0;
+  int m34 = 0;
+  int m35 = 0;
+  int m36 = 0;
+  int m37 = 0;
+  int m38 = 0;
+  int m39 = 0;
+  int m40 = 0;
+  int m41 = 0;
+  int m42 = 0;
+  int m43 = 0;
+  int m44 = 0;
+  int m45 = 0;
+  int m46 = 0;
+  int m47 = 0;
+  int m48 = 0;
+  int m49 = 0;
+  int m50 = 0;
+  int m51 = 0;
+  int m52 = 0;
+  int m53 = 0;
+  int m54 = 0;
+  int m55 = 0;
+  int m56 = 0;
+  int m57 = 0;
+  int m58 = 0;
+  int m59 = 0;
+  int m60 = 0;
+  int m61 = 0;
+  int m62 = 0;
+  int m63 = 0;
+  int m64 = 0;
+  int m65 = 0;
+  int m66 = 0;
+  int m67 = 0;
+  int m68 = 0;
+  int m69 = 0;
+  int m70 = 0;
+  int m71 = 0;
+  int m72 = 0;
+  int m73 = 0;
+  int m74 = 0;
+  int m75 = 0;
+  int m76 = 0;
+  int m77 = 0;
+  int m78 = 0;
+  int m79 = 0;
+  int m80 = 0;
+  int m81 = 0;
+  int m82 = 0;
+  int m83 = 0;
+  int m84 = 0;
+  int m85 = 0;
+  int m86 = 0;
+  int m87 = 0;
+  int m88 = 0;
+  int m89 = 0;
+  int m90 = 0;
+  int m91 = 0;
+  int m92 = 0;
+  int m93 = 0;
+  int m94 = 0;
+  int m95 = 0;
+  int m96 = 0;
+  int m97 = 0;
+  int m98 = 0;
+  int m99 = 0;
+  int m100 = 0;
+  int m101 = 0;
+  int m102 = 0;
+  int m103 = 0;
+  int m104 = 0;
+  int m105 = 0;
+  int m106 = 0;
+  int m107 = 0;
+  int m108 = 0;
+  int m109 = 0;
+  int m110 = 0;
+  int m111 = 0;
+  int m112 = 0;
+  int m113 = 0;
+  int m114 = 0;
+  int m115 = 0;
+  int m116 = 0;
+  int m117 = 0;
+  int m118 = 0;
+  int m119 = 0;
+  int m120 = 0;
+  int m121 = 0;
+  int m122 = 0;
+  int m123 = 0;
+  int m124 = 0;
+  int m125 = 0;
+  int m126 = 0;
+  int m127 = 0;
+  int m128 = 0;
+};
+PICKLEJAR_CLASS(Wide, "wide", "Wide", m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14,
+                m15, m16, m17, m18, m19, m20, m21, m22, m23, m24, m25, m26, m27, m28, m29, m30, m31,
+                m32, m33, m34, m35, m36, m37, m38, m39, m40, m41, m42, m43, m44, m45, m46, m47, m48,
+                m49, m50, m51, m52, m53, m54, m55, m56, m57, m58, m59, m60, m61, m62, m63, m64, m65,
+                m66, m67, m68, m69, m70, m71, m72, m73, m74, m75, m76, m77, m78, m79, m80, m81, m82,
+                m83, m84, m85, m86, m87, m88, m89, m90, m91, m92, m93, m94, m95, m96, m97, m98, m99,
+                m100, m101, m102, m103, m104, m105, m106, m107, m108, m109, m110, m111, m112, m113,
+                m114, m115, m116, m117, m118, m119, m120, m121, m122, m123, m124, m125, m126, m127,
+                m128);
+
+// A derived struct is written and read through its base's mapping, as before the mapping's
+// functions became templates.
+struct Derived : Wide {
+  int extra = 7;
+};
+}  // namespace wide
+
+TEST_CASE("codec: PICKLEJAR_CLASS maps 128 members, and a derived struct through its base") {
+  wide::Wide w;
+  w.m1 = 1;
+  w.m64 = 64;
+  w.m128 = 128;
+  const Value v = to_value(w);
+  CHECK(v.object_form() == ObjectForm::newobj);
+  const auto back = from_value<wide::Wide>(v);
+  CHECK(back.m1 == 1);
+  CHECK(back.m64 == 64);
+  CHECK(back.m128 == 128);
+  CHECK(back.m2 == 0);
+  wide::Derived d;
+  d.m128 = 5;
+  CHECK(picklejar::dumps(to_value(d)) ==
+        picklejar::dumps(to_value(static_cast<const wide::Wide&>(d))));
+  d = from_value<wide::Derived>(v);
+  CHECK(d.m128 == 128);
+  CHECK(d.extra == 7);
+}
