@@ -14,9 +14,11 @@
 //   StoreError      a session file problem, naming the file (and the key, when one is)
 //     FormatError   not a picklejar file, or a format/app schema version it cannot open
 //     IntegrityError an entry's digest or HMAC does not match
-//     LockTimeout   the lock file stayed locked past the timeout
+//     LockTimeout   the lock file (a server store: its row lock) stayed locked past the timeout
 //     ConflictError strict mode: another process changed keys this session is saving
 //     SqliteError   SQLite failed (I/O, full disk, corruption); carries SQLite's code
+//     ServerError   a PostgreSQL server refused a statement or the connection to it failed;
+//                   carries the server's SQLSTATE
 //
 // Messages follow "what 'where': why", e.g.
 //   "pickle decode error at offset 12 (opcode 0x58 BINUNICODE): declared length 4294967295
@@ -145,7 +147,8 @@ class IntegrityError : public StoreError {
   using StoreError::StoreError;
 };
 
-// The session's lock file could not be locked within the configured timeout.
+// The session's lock file (for a store on a server: the store row's lock) could not be
+// locked within the configured timeout.
 class LockTimeout : public StoreError {
  public:
   using StoreError::StoreError;
@@ -179,6 +182,22 @@ class SqliteError : public StoreError {
 
  private:
   int code_;
+};
+
+// A store named by a postgresql:// URL: the server refused a statement, or the connection to
+// it failed. The message names the server and the store (path() is the URL without its
+// password), never a password. sqlstate() is the server's SQLSTATE, empty when it sent none
+// (a lost connection). A save() or transact() that threw this wrote nothing and keeps its
+// changes pending, unless the connection was lost during COMMIT: the next load() tells.
+class ServerError : public StoreError {
+ public:
+  ServerError(std::string path, std::string sqlstate, const std::string& message)
+      : StoreError(std::move(path), std::nullopt, message), sqlstate_(std::move(sqlstate)) {}
+
+  const std::string& sqlstate() const noexcept { return sqlstate_; }
+
+ private:
+  std::string sqlstate_;
 };
 
 }  // namespace picklejar

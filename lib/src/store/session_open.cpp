@@ -1,5 +1,6 @@
 // Opening a session: the options checked, the backend opened (it creates, upgrades and
-// refuses what it must: sqlite/open.cpp), the first load before anything else changes the
+// refuses what it must: sqlite/open.cpp for a file, postgres/postgres_open.cpp for a
+// postgresql:// URL), the first load before anything else changes the
 // store, the backend made ready, the app schema migrated, and the first look.
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 
 #include <picklejar/session.hpp>
 
+#include "postgres/postgres_backend.hpp"
 #include "session_impl.hpp"
 #include "sqlite/sqlite_backend.hpp"
 
@@ -42,11 +44,24 @@ void validate_options(const SessionOptions& options) {
 
 Session::Session(const std::filesystem::path& path, const SessionOptions& options) {
   validate_options(options);
-  impl_ = std::make_unique<store::SessionState>(path, options);
+  std::optional<store::StoreUrl> url;
+  if (store::is_store_url(path)) url = store::parse_store_url(path.native());
+  // A store on a server is named by its URL without the password, from the start.
+  impl_ = std::make_unique<store::SessionState>(url ? std::filesystem::path(url->shown) : path,
+                                                options);
   store::SessionState& s = *impl_;
   const store::OpenRequest request{s.path, s.path_text, s.options, s.signer};
-  auto [backend, plan] = store::SqliteBackend::open(request);
-  s.backend = std::move(backend);
+  store::OpenPlan plan;
+  if (url) {
+    auto [backend, found] = store::PostgresBackend::open(request, *url);
+    s.path = s.path_text = backend->name();  // with the server as libpq connected
+    s.backend = std::move(backend);
+    plan = found;
+  } else {
+    auto [backend, found] = store::SqliteBackend::open(request);
+    s.backend = std::move(backend);
+    plan = found;
+  }
   {  // the first load before anything else changes the store: one refused here stays as it was
     const auto txn = s.backend->begin(store::TxnKind::read);
     s.refresh(store::TxnKind::read);

@@ -1,12 +1,14 @@
 #pragma once
 // The operating system's side of waiting for a session file to change (internal): inotify
-// events for a few names in one directory (Linux), and a pipe that wakes a waiting thread.
-// Both hand out a descriptor for poll(); sqlite_change_feed.cpp decides what to wait for.
+// events for a few names in one directory (Linux), with a descriptor for poll();
+// change_feed.cpp decides what to wait for (with ../wake_pipe.hpp).
 
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "../wake_pipe.hpp"
 
 namespace picklejar::store {
 
@@ -35,24 +37,6 @@ class DirectoryWatch {
   int fd_;
   std::vector<std::string> names_;
   bool dead_ = false;
-};
-
-// A pipe whose read end a waiting thread polls; wake() (any thread) makes it readable.
-class WakePipe {
- public:
-  WakePipe();  // StoreError when the pipe cannot be made
-  WakePipe(const WakePipe&) = delete;
-  WakePipe& operator=(const WakePipe&) = delete;
-  ~WakePipe();
-
-  int fd() const noexcept { return read_; }
-  void wake() noexcept;
-  // Empties the pipe; true when it held a wake-up.
-  bool drain() noexcept;
-
- private:
-  int read_ = -1;
-  int write_ = -1;
 };
 
 }  // namespace picklejar::store

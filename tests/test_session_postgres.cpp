@@ -1,0 +1,335 @@
+// What only a store on a PostgreSQL server does, or does differently (docs/FORMAT-POSTGRES.md):
+// its URL, its row lock taken from raw clients, connections lost between and inside calls,
+// C++ and Python processes sharing one store.
+
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <string>
+#include <thread>
+
+#include <picklejar/session.hpp>
+
+#include "session_support.hpp"
+#include "store_places.hpp"
+
+using picklejar::Session;
+using picklejar::SessionOptions;
+using picklejar::test::FilePlace;
+using picklejar::test::PostgresPlace;
+using picklejar::test::RawPg;
+using picklejar::test::store_of;
+
+namespace {
+
+std::string unique(const std::string& base) {
+  return fmt::format("{}-{}-{}", base, ::getpid(), picklejar::test::next_store_number());
+}
+
+// Holds the row lock of store `name` (or of one entry row) until destroyed, as another
+// writer would.
+class RowLock {
+ public:
+  RowLock(const std::string& store, const std::string& entry_key = "") {
+    raw_.text("BEGIN");
+    if (entry_key.empty()) {
+      raw_.text("SELECT 1 FROM picklejar.store WHERE name = $1 FOR UPDATE", store);
+    } else {
+      raw_.text(
+          "SELECT 1 FROM picklejar.entry WHERE key = convert_to($2, 'UTF8') AND store_id = "
+          "(SELECT store_id FROM picklejar.store WHERE name = $1) FOR UPDATE",
+          store, entry_key);
+    }
+  }
+  ~RowLock() { raw_.text("ROLLBACK"); }
+
+ private:
+  RawPg raw_;
+};
+
+std::string python_incrementer() {
+  return "import os, sys, picklejar\n"
+         "os.read(0, 3)  # start together\n"
+         "with picklejar.Session(sys.argv[1], lock_timeout=120, durability='fast') as s:\n"
+         "    for _ in range(int(sys.argv[2])):\n"
+         "        with s.transact():\n"
+         "            s['n'] = s.get('n', 0) + 1\n";
+}
+
+// Runs Debian's python3 on `script` with the package on its path, stdin from `input`.
+pid_t spawn_python(const std::string& script, const std::string& url, int count, int input) {
+  return picklejar::test::fork_child([&] {
+    const char* package = std::getenv("PICKLEJAR_PYTHONPATH");
+    if (package == nullptr) return 125;
+    ::setenv("PYTHONPATH", package, 1);
+    ::dup2(input, 0);
+    const std::string n = std::to_string(count);
+    ::execl("/usr/bin/python3", "python3", "-c", script.c_str(), url.c_str(), n.c_str(),
+            static_cast<char*>(nullptr));
+    return 127;
+  });
+}
+
+}  // namespace
+
+TEST_CASE("postgres: a store row of a newer format is refused, or read only when allowed") {
+  PostgresPlace place;
+  const std::string name = place.name("newer");
+  { Session s(name); }
+  RawPg raw;
+  const std::string store = store_of(name);
+  raw.text("UPDATE picklejar.store SET format_version = 2 WHERE name = $1", store);
+  CHECK_THROWS_WITH_AS(Session{name}, doctest::Contains("format version 2"),
+                       picklejar::FormatError);
+  SessionOptions read_only;
+  read_only.mode = picklejar::OpenMode::read_only;
+  CHECK_NOTHROW(Session(name, read_only));
+  raw.text("UPDATE picklejar.store SET min_reader_version = 2 WHERE name = $1", store);
+  CHECK_THROWS_AS(Session(name, read_only), picklejar::FormatError);
+}
+
+TEST_CASE("postgres: the same value saved to a file and a store has the same pickle and digest") {
+  FilePlace file;
+  PostgresPlace server;
+  for (const bool keyed : {false, true}) {
+    SessionOptions options;
+    if (keyed) options.integrity_key = std::string(32, 'k');
+    const std::string f = file.name(keyed ? "same-keyed" : "same");
+    const std::string p = server.name("same");
+    const picklejar::Value value = picklejar::to_value(std::map<std::string, int>{{"a", 1}});
+    for (const std::string& where : {f, p}) {
+      Session s(where, options);
+      s.set("key", value);
+      s.save();
+    }
+    Session a(f, options);
+    Session b(p, options);
+    CHECK(a.find_pickle("key") == b.find_pickle("key"));
+    const std::string file_digest =
+        picklejar::test::RawDb(f).text("SELECT hex(digest) FROM entries WHERE key = 'key'");
+    RawPg raw;
+    const std::string store_digest = raw.text(
+        "SELECT upper(encode(digest, 'hex')) FROM picklejar.entry e JOIN picklejar.store s "
+        "USING (store_id) WHERE s.name = $1 AND e.key = 'key'::bytea",
+        store_of(p));
+    CHECK(file_digest.size() == 64);
+    CHECK(file_digest == store_digest);
+  }
+}
+
+TEST_CASE("postgres: the URL names the store; a password is never shown") {
+  const std::string password = "pw-never-shown-4711";
+  const std::string port = std::getenv("PGPORT") ? std::getenv("PGPORT") : "";
+  REQUIRE_FALSE(port.empty());
+  // The test server refuses this password: the error names the store, not the password.
+  const std::string url =
+      fmt::format("postgresql://picklejar:{}@127.0.0.1:{}/postgres?store=secret&passfile=/dev/null",
+                  password, port);
+  try {
+    Session s(url);
+    FAIL("a wrong password was accepted");
+  } catch (const picklejar::ServerError& e) {
+    CHECK(std::string(e.what()).find(password) == std::string::npos);
+    CHECK(e.path().find(password) == std::string::npos);
+    CHECK(std::string(e.what()).find("store=secret") != std::string::npos);
+    CHECK(std::string(e.what()).find("127.0.0.1:" + port) != std::string::npos);
+  }
+  // A URL without store=, or with two.
+  for (const std::string& bad : {"postgresql://127.0.0.1:" + port + "/postgres",
+                                 "postgresql://u:" + password + "@h/db?store=a&store=b"}) {
+    try {
+      Session s(bad);
+      FAIL("opened " << bad);
+    } catch (const picklejar::StoreError& e) {
+      CHECK(std::string(e.what()).find("store=NAME") != std::string::npos);
+      CHECK(std::string(e.what()).find(password) == std::string::npos);
+    }
+  }
+  // A store that does not exist, opened read_write: the message names server and store.
+  SessionOptions existing;
+  existing.mode = picklejar::OpenMode::read_write;
+  CHECK_THROWS_WITH_AS(Session(PostgresPlace().name("missing"), existing),
+                       doctest::Contains("no such store"), picklejar::StoreError);
+  // Opened with the password in the URL (as the server's user: its real password is in
+  // PGPASSFILE), the session's name is the URL without it.
+  Session s(PostgresPlace().name("named"));
+  CHECK(s.path().string().starts_with("postgresql://picklejar@127.0.0.1:" + port +
+                                      "/postgres?store=named-"));
+  CHECK(s.file_info().journal_mode == "postgresql");
+}
+
+TEST_CASE("postgres: what only a file can do says so; keys are at most 2,048 bytes") {
+  PostgresPlace place;
+  Session s(place.name("fileonly"));
+  CHECK_THROWS_WITH_AS(s.vacuum(), doctest::Contains("PostgreSQL"), picklejar::StoreError);
+  CHECK_THROWS_AS(s.backup_to("/tmp/never-written.pj"), picklejar::StoreError);
+  SessionOptions backups;
+  backups.keep_backups = 2;
+  CHECK_THROWS_AS(Session(place.name("backups"), backups), picklejar::StoreError);
+  s.set("short", 1);
+  s.set(std::string(2049, 'k'), 2);
+  CHECK_THROWS_AS(s.save(), picklejar::StoreError);
+  CHECK(Session(s.path()).size() == 0);  // nothing of that save was written
+}
+
+TEST_CASE("postgres: writers wait for the store row's lock up to lock_timeout, readers never") {
+  PostgresPlace place;
+  const std::string name = place.name("locked");
+  SessionOptions brief;
+  brief.lock_timeout = std::chrono::milliseconds(300);
+  Session s(name, brief);
+  s.set("k", 1);
+  s.save();
+  {
+    RowLock held(store_of(name));
+    s.set("k", 2);
+    try {
+      s.save();
+      FAIL("no LockTimeout");
+    } catch (const picklejar::LockTimeout& e) {
+      CHECK(std::string(e.what()).find("store=" + store_of(name)) != std::string::npos);
+      CHECK(e.path() == s.path().string());
+    }
+    CHECK(s.has_unsaved_changes());
+    CHECK_THROWS_AS(s.transact([](Session& t) { t.set("t", 1); }), picklejar::LockTimeout);
+    CHECK_FALSE(s.contains("t"));
+    SessionOptions migrating = brief;
+    migrating.schema_version = 1;
+    migrating.migrations = {{0, 1, [](Session& m) { m.set("m", 1); }}};
+    CHECK_THROWS_AS(Session(name, migrating), picklejar::LockTimeout);
+    // Readers take no lock: a new session opens and loads while the row is locked.
+    Session reader(name, brief);
+    CHECK(reader.get<int>("k") == 1);
+    CHECK_NOTHROW(reader.load());
+  }
+  s.save();  // the changes stayed pending
+  CHECK(Session(name).get<int>("k") == 2);
+}
+
+TEST_CASE("postgres: a connection lost between calls is opened again on the next call") {
+  const std::string store = unique("reconnect");
+  const std::string application = "pj-reconnect-" + std::to_string(::getpid());
+  const std::string url = PostgresPlace::url(store, application);
+  Session s(url);
+  Session other(PostgresPlace::url(store, "picklejar-tests"));
+  RawPg raw;
+  CHECK(picklejar::test::terminate_connections(raw, application) == 1);
+  s.set("a", 1);
+  s.save();  // on a new connection
+  CHECK(picklejar::test::terminate_connections(raw, application) == 1);
+  CHECK(s.changed() == false);
+  other.set("b", 2);
+  other.save();
+  CHECK(picklejar::test::terminate_connections(raw, application) == 1);
+  CHECK(s.load().added == std::vector<std::string>{"b"});
+  CHECK(picklejar::test::terminate_connections(raw, application) == 1);
+  CHECK(s.increment("n") == 1);
+  CHECK(Session(url).get<int>("a") == 1);
+}
+
+TEST_CASE("postgres: a connection lost during a save fails it; nothing is half-written") {
+  const std::string store = unique("lost");
+  const std::string application = "pj-lost-" + std::to_string(::getpid());
+  const std::string url = PostgresPlace::url(store, application);
+  Session s(url);
+  s.set("m", 0);
+  s.save();
+  for (const char c : std::string("abcdefghijklmnopqrstuvwxyz")) s.set(std::string(1, c), 1);
+  RawPg raw;
+  std::exception_ptr failure;
+  {
+    // Another client holds entry "m": the save writes a..l, then waits there.
+    RowLock entry_m(store, "m");
+    std::thread saver([&s, &failure] {
+      try {
+        s.save();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    });
+    const bool blocked = picklejar::test::wait_until_blocked(raw, application);
+    if (blocked)
+      raw.text(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+          "application_name = $1",
+          application);
+    saver.join();
+    REQUIRE(blocked);
+  }
+  REQUIRE(failure != nullptr);
+  try {
+    std::rethrow_exception(failure);
+  } catch (const picklejar::ServerError& e) {
+    CHECK(std::string(e.what()).find("store=" + store) != std::string::npos);
+  }
+  CHECK(raw.text("SELECT count(*) FROM picklejar.entry WHERE store_id = (SELECT store_id FROM "
+                 "picklejar.store WHERE name = $1)",
+                 store) == "1");
+  CHECK(s.has_unsaved_changes());
+  s.save();  // retried, on a new connection
+  CHECK(Session(url).size() == 26);
+}
+
+TEST_CASE("postgres: a client killed during a save with rows written leaves nothing") {
+  const std::string store = unique("killed-save");
+  const std::string application = "pj-killed-" + std::to_string(::getpid());
+  const std::string url = PostgresPlace::url(store, application);
+  {
+    Session s(url);
+    s.set("m", 0);
+    s.save();
+  }
+  RawPg raw;
+  pid_t child = 0;
+  {
+    RowLock entry_m(store, "m");
+    child = picklejar::test::fork_child([&url] {
+      Session s(url);
+      for (const char c : std::string("abcdefghijklmnopqrstuvwxyz")) s.set(std::string(1, c), 1);
+      s.save();
+      return 0;
+    });
+    REQUIRE(picklejar::test::wait_until_blocked(raw, application));
+    ::kill(child, SIGKILL);
+    CHECK(picklejar::test::wait_child(child) == 128 + SIGKILL);
+  }  // entry "m" released: the server finds its client gone and rolls back
+  SessionOptions patient;
+  patient.lock_timeout = std::chrono::seconds(60);
+  Session after(PostgresPlace::url(store, "picklejar-tests"), patient);
+  CHECK(after.increment("n") == 1);
+  CHECK(after.keys() == std::vector<std::string>{"m", "n"});
+}
+
+TEST_CASE("postgres: 3 C++ and 3 Python processes x 1,000 transact() count exactly 6,000") {
+  const std::string url = PostgresPlace().name("mixed");
+  { Session s(url); }
+  picklejar::test::Signal go;
+  int start[2];
+  REQUIRE(::pipe(start) == 0);
+  std::vector<pid_t> children;
+  for (int i = 0; i < 3; ++i)
+    children.push_back(picklejar::test::fork_child([&url, &go] {
+      SessionOptions options;
+      options.durability = picklejar::Durability::fast;
+      options.lock_timeout = std::chrono::seconds(120);
+      Session s(url, options);
+      go.wait();
+      for (int n = 0; n < 1000; ++n)
+        s.transact([](Session& t) { t.set("n", t.get_or("n", 0) + 1); });
+      return 0;
+    }));
+  for (int i = 0; i < 3; ++i)
+    children.push_back(spawn_python(python_incrementer(), url, 1000, start[0]));
+  ::close(start[0]);
+  for (int i = 0; i < 3; ++i) go.notify();
+  REQUIRE(::write(start[1], "go\ngo\ngo\n", 9) == 9);
+  ::close(start[1]);
+  for (pid_t child : children) CHECK(picklejar::test::wait_child(child) == 0);
+  Session s(url);
+  CHECK(s.get<int>("n") == 6000);
+  CHECK(s.file_info().revision == 6000);
+}
