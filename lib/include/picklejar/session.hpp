@@ -328,6 +328,10 @@ class Session {
   // outside 0-5, a negative timeout, a file_mode outside 0600-0777, migrations without
   // schema_version, not going up, or two starting at one version). Exceptions a
   // migration throws propagate unchanged (the file stays unmigrated).
+  // A `path` starting with postgresql:// or postgres:// names a store on a PostgreSQL server
+  // instead (docs/FORMAT-POSTGRES.md, "Naming a store": a libpq URL with ?store=NAME), opened
+  // with the same options and guarantees; path() is then the URL without its password, and
+  // failures of the server or the connection throw ServerError.
   explicit Session(const std::filesystem::path& path, const SessionOptions& options = {});
   static Session open(const std::filesystem::path& path, const SessionOptions& options = {}) {
     return Session(path, options);
