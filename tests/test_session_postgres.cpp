@@ -167,6 +167,7 @@ TEST_CASE("postgres: what only a file can do says so; keys are at most 2,048 byt
   Session s(place.name("fileonly"));
   CHECK_THROWS_WITH_AS(s.vacuum(), doctest::Contains("PostgreSQL"), picklejar::StoreError);
   CHECK_THROWS_AS(s.backup_to("/tmp/never-written.pj"), picklejar::StoreError);
+  CHECK_THROWS_WITH_AS(s.check_database(), doctest::Contains("pg_dump"), picklejar::StoreError);
   SessionOptions backups;
   backups.keep_backups = 2;
   CHECK_THROWS_AS(Session(place.name("backups"), backups), picklejar::StoreError);

@@ -301,7 +301,7 @@ void PostgresBackend::unsupported(const char* what) const {
                                what, name()));
 }
 
-std::vector<std::string> PostgresBackend::check_database(bool) { return {}; }
+std::vector<std::string> PostgresBackend::check_database(bool) { unsupported("check"); }
 
 BackupInfo PostgresBackend::backup_to(const std::filesystem::path&, const Signer&) {
   unsupported("back up");
