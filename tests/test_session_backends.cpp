@@ -19,18 +19,14 @@
 
 using picklejar::Session;
 using picklejar::SessionOptions;
+using picklejar::test::fast;
 using picklejar::test::FilePlace;
+using picklejar::test::patient;
 using picklejar::test::PostgresPlace;
 using picklejar::test::RawDb;
 using picklejar::test::RawPg;
 
 namespace {
-
-SessionOptions fast() {
-  SessionOptions options;
-  options.durability = picklejar::Durability::fast;
-  return options;
-}
 
 // Replaces the stored pickle of `key` (as any writer of the database could), leaving its
 // digest.
@@ -270,8 +266,7 @@ TEST_CASE_TEMPLATE("a migration raced by 4 processes runs once", Place, FilePlac
   std::vector<pid_t> children;
   for (int i = 0; i < 4; ++i)
     children.push_back(picklejar::test::fork_child([&name, &go] {
-      SessionOptions options = fast();
-      options.lock_timeout = std::chrono::seconds(120);
+      SessionOptions options = patient();
       options.schema_version = 1;
       options.migrations = {{0, 1, [](Session& s) { s.set("runs", s.get<int>("runs") + 1); }}};
       go.wait();
@@ -294,9 +289,7 @@ TEST_CASE_TEMPLATE("3 processes x 1,000 transact() increments count exactly 3,00
   std::vector<pid_t> children;
   for (int i = 0; i < 3; ++i)
     children.push_back(picklejar::test::fork_child([&name, &go] {
-      SessionOptions options = fast();
-      options.lock_timeout = std::chrono::seconds(120);
-      Session s(name, options);
+      Session s(name, patient());
       go.wait();
       for (int n = 0; n < 1000; ++n)
         s.transact([](Session& t) { t.set("n", t.get_or("n", 0) + 1); });
@@ -343,9 +336,7 @@ TEST_CASE_TEMPLATE("a process killed holding the store's lock blocks nobody, lea
   CHECK(s.get<int>("n") == 1);  // reads wait for no writer
   ::kill(child, SIGKILL);
   CHECK(picklejar::test::wait_child(child) == 128 + SIGKILL);
-  SessionOptions patient = fast();
-  patient.lock_timeout = std::chrono::seconds(60);
-  Session after(name, patient);
+  Session after(name, patient());
   CHECK(after.increment("n") == 2);  // the killed transaction's 99 never landed
   CHECK_FALSE(after.contains("half"));
 }

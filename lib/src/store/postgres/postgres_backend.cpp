@@ -284,10 +284,7 @@ void PostgresBackend::describe(SessionFileInfo& info, bool in_transaction) {
   info.synchronous = durable_ ? "on" : "off";
   std::optional<Txn> txn;
   if (!in_transaction) txn.emplace(*this, TxnKind::read);
-  const PgResult r = conn_->exec(
-      "SELECT count(*), coalesce(sum(octet_length(pickle)), 0)::bigint FROM picklejar.entry "
-      "WHERE store_id = $1",
-      Params().integer(store_id_));
+  const PgResult r = conn_->exec(sql::kStoreSizes, Params().integer(store_id_));
   info.entries = r.integer(0, 0);
   info.pickle_bytes = r.integer(0, 1);
   if (txn) txn->commit();

@@ -61,10 +61,12 @@ inline constexpr const char* kReadLayout =
     "SELECT version, min_reader_version FROM picklejar.layout";
 
 // begin_write
-inline constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
+inline constexpr const char* kBeginWrite =
+    "BEGIN ISOLATION LEVEL READ COMMITTED";
 
 // layout_lock
-inline constexpr const char* kLayoutLock = "SELECT pg_advisory_xact_lock(1347043666, 0)";
+inline constexpr const char* kLayoutLock =
+    "SELECT pg_advisory_xact_lock(1347043666, 0)";
 
 // connection_settings
 inline constexpr const char* kConnectionSettings =
@@ -96,7 +98,8 @@ inline constexpr const char* kDeleteStore =
     "DELETE FROM picklejar.store WHERE name = $1 RETURNING store_id";
 
 // begin_read
-inline constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+inline constexpr const char* kBeginRead =
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 // entries_since
 inline constexpr const char* kEntriesSince =
@@ -108,11 +111,17 @@ inline constexpr const char* kTombstonesSince =
     "SELECT key, revision FROM picklejar.tombstone WHERE store_id = $1 AND revision > $2";
 
 // all_keys
-inline constexpr const char* kAllKeys = "SELECT key FROM picklejar.entry WHERE store_id = $1";
+inline constexpr const char* kAllKeys =
+    "SELECT key FROM picklejar.entry WHERE store_id = $1";
 
 // store_revision
 inline constexpr const char* kStoreRevision =
     "SELECT revision FROM picklejar.store WHERE store_id = $1";
+
+// store_sizes
+inline constexpr const char* kStoreSizes =
+    "SELECT count(*), coalesce(sum(octet_length(pickle)), 0) FROM picklejar.entry\n"
+    "WHERE store_id = $1";
 
 // write_settings
 inline constexpr const char* kWriteSettings =
@@ -159,10 +168,12 @@ inline constexpr const char* kUpdateStore =
     "WHERE store_id = $1";
 
 // notify
-inline constexpr const char* kNotify = "SELECT pg_notify('picklejar', $1)";
+inline constexpr const char* kNotify =
+    "SELECT pg_notify('picklejar', $1)";
 
 // listen
-inline constexpr const char* kListen = "LISTEN picklejar";
+inline constexpr const char* kListen =
+    "LISTEN picklejar";
 
 // Every statement above under its name on the page, for the test that compares them.
 struct Named {
@@ -185,6 +196,7 @@ inline constexpr Named kAll[] = {
     {"tombstones_since", kTombstonesSince},
     {"all_keys", kAllKeys},
     {"store_revision", kStoreRevision},
+    {"store_sizes", kStoreSizes},
     {"write_settings", kWriteSettings},
     {"lock_store", kLockStore},
     {"put_entry", kPutEntry},
