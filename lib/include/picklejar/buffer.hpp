@@ -13,6 +13,7 @@
 
 namespace picklejar {
 
+// Bytes decoded in place (see above): a span of memory and the owner that keeps it alive.
 class Buffer {
  public:
   // Refers to `bytes`, kept alive by `owner`. A writable buffer decodes to a bytearray (writes
@@ -30,12 +31,14 @@ class Buffer {
   static Buffer copy_of(std::span<const std::byte> bytes);
   static Buffer copy_of(std::string_view bytes);
 
+  // The bytes, writable or not.
   std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
   // Only for writable buffers; empty span for read-only ones.
   std::span<std::byte> writable_bytes() const noexcept {
     return readonly_ ? std::span<std::byte>{} : std::span<std::byte>{data_, size_};
   }
-  bool readonly() const noexcept { return readonly_; }
+  bool readonly() const noexcept { return readonly_; }  // decodes to bytes (else to a bytearray)
+  // What keeps the memory alive.
   const std::shared_ptr<void>& owner() const noexcept { return owner_; }
 
  private:

@@ -56,7 +56,7 @@ struct Time {
   // Reading keeps a named timezone's offset and drops its name.
   std::optional<std::chrono::microseconds> utc_offset;
 
-  friend bool operator==(const Time&, const Time&) = default;
+  friend bool operator==(const Time&, const Time&) = default;  // every field, utc_offset included
 };
 }  // namespace py
 

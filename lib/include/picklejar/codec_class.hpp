@@ -53,19 +53,22 @@
 
 namespace picklejar {
 
+// ClassPolicy::missing: what reading does with a listed member the instance lacks.
 enum class MissingAttributes : std::uint8_t {
   error,         // CodecError at `.name`; a std::optional member becomes nullopt instead
   keep_default,  // the member keeps the value T{} gave it
 };
 
+// ClassPolicy::extra: what reading does with attributes the struct does not list.
 enum class ExtraAttributes : std::uint8_t {
   ignore,  // instance attributes the struct does not list are skipped
   error,   // CodecError at `.name` of the first one
 };
 
+// How PICKLEJAR_CLASS_WITH reads instances; PICKLEJAR_CLASS uses the defaults.
 struct ClassPolicy {
-  MissingAttributes missing = MissingAttributes::error;
-  ExtraAttributes extra = ExtraAttributes::ignore;
+  MissingAttributes missing = MissingAttributes::error;  // default: a missing attribute is an error
+  ExtraAttributes extra = ExtraAttributes::ignore;       // default: extra attributes are skipped
 };
 
 namespace detail {
@@ -138,10 +141,12 @@ void class_from_value(const Value& v, T& object, const ClassPolicy& policy, std:
 
 // ---- the macros ------------------------------------------------------------------------------
 
+// PICKLEJAR_CLASS(Type, "module", "Qualname", members...): Type as that Python class (above).
 #define PICKLEJAR_CLASS(Type, module, qualname, ...)             \
   PICKLEJAR_CLASS_WITH(Type, ::picklejar::ClassPolicy{}, module, \
                        qualname __VA_OPT__(, ) __VA_ARGS__)
 
+// PICKLEJAR_CLASS with a ClassPolicy for missing and extra attributes.
 #define PICKLEJAR_CLASS_WITH(Type, policy, module, qualname, ...)                          \
   PICKLEJAR_DETAIL_FOR_EACH(PICKLEJAR_DETAIL_CHECK_MEMBER, Type, __VA_ARGS__)              \
   template <class PjType = Type>                                                           \
@@ -165,6 +170,7 @@ void class_from_value(const Value& v, T& object, const ClassPolicy& policy, std:
   }                                                                                        \
   static_assert(true)
 
+// PICKLEJAR_ENUM(Enum, values...): reading accepts only the listed values (above).
 #define PICKLEJAR_ENUM(Enum, ...)                                                                \
   constexpr bool pickle_is_enumerator(Enum pj_e) {                                               \
     return PICKLEJAR_DETAIL_FOR_EACH(PICKLEJAR_DETAIL_ENUMERATOR_TEST, Enum, __VA_ARGS__) false; \

@@ -47,7 +47,9 @@ namespace picklejar {
 // what() is "<path>: <reason>", or the reason alone for the outermost value.
 class CodecError : public TypeError {
  public:
+  // A failure of the outermost value: what() is `reason`.
   explicit CodecError(std::string reason) : CodecError({}, std::move(reason)) {}
+  // `path` says where in the value, e.g. "'window'.size[1]" (empty: the outermost value).
   CodecError(std::string path, std::string reason);
 
   // Where in the value, e.g. `["window"].size[1]`; empty for the outermost value.
@@ -93,9 +95,11 @@ void adl_from_pickle(const Value& v, T& out) {
 // specialize it to map a type without touching its namespace (form 1).
 template <class T>
 struct codec {
+  // T's to_pickle(x), found by argument-dependent lookup.
   static Value to_value(const T& x) requires detail::AdlToPickle<T> {
     return detail::adl_to_pickle(x);
   }
+  // T's from_pickle(v, out) into a value-initialized T.
   static T from_value(const Value& v) requires detail::AdlFromPickle<T> {
     T out{};
     detail::adl_from_pickle(v, out);

@@ -37,26 +37,27 @@ namespace py {
 // writes str(d), so py::Decimal{"1.50"} pickles exactly as Decimal('1.50'). == compares the
 // text ("1.5" != "1.50"), not the number.
 struct Decimal {
-  std::string text;
-  friend bool operator==(const Decimal&, const Decimal&) = default;
+  std::string text;  // as written: "1.50", "-Infinity", "NaN"
+  friend bool operator==(const Decimal&, const Decimal&) = default;  // compares the text
 };
 
 // uuid.UUID: its 16 bytes in the order of uuid.UUID.bytes (big-endian).
 struct Uuid {
-  std::array<std::uint8_t, 16> bytes{};
+  std::array<std::uint8_t, 16> bytes{};  // uuid.UUID.bytes
 
   // "12345678-1234-5678-1234-567812345678", as str(uuid.UUID) writes it.
   std::string str() const;
   // The str() form, hex digits in either case; nullopt for anything else.
   static std::optional<Uuid> parse(std::string_view text);
-  friend bool operator==(const Uuid&, const Uuid&) = default;
+  friend bool operator==(const Uuid&, const Uuid&) = default;  // byte-wise
 };
 
 // collections.OrderedDict: items in order. Keys map as std::map keys do; keys equal in Python
 // raise CodecError. Reading accepts an OrderedDict or a plain dict (both keep insertion order).
 template <class K, class V>
 struct OrderedDict {
-  std::vector<std::pair<K, V>> items;
+  std::vector<std::pair<K, V>> items;  // in order
+  // Item by item, in order.
   friend bool operator==(const OrderedDict&, const OrderedDict&) = default;
 };
 

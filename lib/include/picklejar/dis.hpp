@@ -12,6 +12,7 @@
 
 namespace picklejar {
 
+// How disassemble() lays out its listing.
 struct DisassembleOptions {
   // Blanks added per open MARK, as pickletools.dis(indentlevel=...).
   int indent_level = 4;

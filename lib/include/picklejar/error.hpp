@@ -35,8 +35,10 @@
 
 namespace picklejar {
 
+// The root of every exception picklejar throws (a std::runtime_error: what() is the message).
 class Error : public std::runtime_error {
  public:
+  // what() is `message`.
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
@@ -69,11 +71,13 @@ struct DecodePosition {
   int opcode = -1;           // its byte value, or -1 when the error is not tied to an opcode
 };
 
+// The input is not a well-formed pickle. what() names the offset and opcode when known.
 class DecodeError : public Error {
  public:
+  // `why` is reason(); what() adds the position (offset and opcode) when there is one.
   DecodeError(DecodeErrc code, std::optional<DecodePosition> position, const std::string& why);
 
-  DecodeErrc code() const noexcept { return code_; }
+  DecodeErrc code() const noexcept { return code_; }  // what kind of failure
   // Empty when the error concerns the whole input (e.g. it is larger than max_input_bytes).
   const std::optional<DecodePosition>& position() const noexcept { return position_; }
   // The reason alone, without the "at offset N (opcode X)" prefix.
@@ -85,47 +89,56 @@ class DecodeError : public Error {
   std::string reason_;
 };
 
+// A DecodeLimits (or another configured) limit was exceeded.
 class LimitError : public DecodeError {
  public:
+  // A DecodeError with code limit_exceeded.
   LimitError(std::optional<DecodePosition> position, const std::string& why)
       : DecodeError(DecodeErrc::limit_exceeded, position, why) {}
 };
 
+// The pickle names something the decode policy refuses (a global, a persistent id, ...).
 class ForbiddenError : public DecodeError {
  public:
+  // A DecodeError with code forbidden.
   ForbiddenError(std::optional<DecodePosition> position, const std::string& why)
       : DecodeError(DecodeErrc::forbidden, position, why) {}
 };
 
+// A Value of the wrong kind was used (as_int() on a str), or an unhashable key.
 class TypeError : public Error {
  public:
-  using Error::Error;
+  using Error::Error;  // what() is the message
 };
 
+// A C++ argument of the right kind but an unusable value (bad UTF-8, a bad protocol).
 class ValueError : public Error {
  public:
-  using Error::Error;
+  using Error::Error;  // what() is the message
 };
 
+// A key or index that is not there, where the API promised it would be.
 class LookupError : public Error {
  public:
-  using Error::Error;
+  using Error::Error;  // what() is the message
 };
 
 // What dumps() cannot write: "what 'where': why", e.g. "cannot pickle int at [\"big\"] with
 // protocol 1: more than 4300 digits".
 class EncodeError : public Error {
  public:
-  using Error::Error;
+  using Error::Error;  // what() is the message
 };
 
 // Errors of session files. Each names the file; key() is set when one entry is concerned.
 class StoreError : public Error {
  public:
+  // `path` is the file, `key` the entry concerned (if any); what() is `message`.
   StoreError(std::string path, std::optional<std::string> key, const std::string& message)
       : Error(message), path_(std::move(path)), key_(std::move(key)) {}
 
-  const std::string& path() const noexcept { return path_; }
+  const std::string& path() const noexcept { return path_; }  // the session file
+  // The entry concerned, if one is.
   const std::optional<std::string>& key() const noexcept { return key_; }
 
  private:
@@ -137,31 +150,32 @@ class StoreError : public Error {
 // file format / app schema this program cannot open as asked. The file is left untouched.
 class FormatError : public StoreError {
  public:
-  using StoreError::StoreError;
+  using StoreError::StoreError;  // as StoreError
 };
 
 // An entry whose digest or HMAC does not match its pickle, or a file written with another
 // integrity key. Raised before a single byte of the entry is decoded.
 class IntegrityError : public StoreError {
  public:
-  using StoreError::StoreError;
+  using StoreError::StoreError;  // as StoreError
 };
 
 // The session's lock file (for a store on a server: the store row's lock) could not be
 // locked within the configured timeout.
 class LockTimeout : public StoreError {
  public:
-  using StoreError::StoreError;
+  using StoreError::StoreError;  // as StoreError
 };
 
 // save() in strict conflict mode found keys another process changed since this session
 // last looked at them.
 class ConflictError : public StoreError {
  public:
+  // `keys` are the keys another session changed; what() is `message`.
   ConflictError(std::string path, std::vector<std::string> keys, const std::string& message)
       : StoreError(std::move(path), std::nullopt, message), keys_(std::move(keys)) {}
 
-  const std::vector<std::string>& keys() const noexcept { return keys_; }
+  const std::vector<std::string>& keys() const noexcept { return keys_; }  // in key order
 
  private:
   std::vector<std::string> keys_;
@@ -171,9 +185,11 @@ class ConflictError : public StoreError {
 // extended result code.
 class SqliteError : public StoreError {
  public:
+  // `code` is SQLite's extended result code; what() is `message`.
   SqliteError(std::string path, int code, const std::string& message)
       : StoreError(std::move(path), std::nullopt, message), code_(code) {}
 
+  // SQLite's extended result code (SQLITE_BUSY_SNAPSHOT, SQLITE_IOERR_FSYNC, ...).
   int code() const noexcept { return code_; }
   // Whether SQLite gave up waiting for a lock another connection held (SQLITE_BUSY or
   // SQLITE_LOCKED, primary codes 5 and 6 of SQLite's stable interface): the file was busy,

@@ -15,12 +15,14 @@
 
 namespace picklejar {
 
+// A global's name as Python's copyreg extension registry keeps it.
 struct GlobalName {
-  std::string module;
-  std::string qualname;
-  friend bool operator==(const GlobalName&, const GlobalName&) = default;
+  std::string module;    // "collections"
+  std::string qualname;  // "OrderedDict"; dotted for nested classes
+  friend bool operator==(const GlobalName&, const GlobalName&) = default;  // both parts equal
 };
 
+// Extension codes and the globals they stand for (see the top of this file).
 class ExtensionRegistry {
  public:
   // Registers `code` for module.qualname. Codes run from 1 to 0x7fffffff, as in copyreg.
@@ -28,10 +30,12 @@ class ExtensionRegistry {
   // else throws ValueError.
   void add(std::int32_t code, std::string module, std::string qualname);
 
+  // The global registered under `code`; nullptr when there is none.
   const GlobalName* find(std::int32_t code) const noexcept;
+  // The code registered for module.qualname; nullopt when there is none.
   std::optional<std::int32_t> code_of(std::string_view module,
                                       std::string_view qualname) const noexcept;
-  bool empty() const noexcept { return by_code_.empty(); }
+  bool empty() const noexcept { return by_code_.empty(); }  // nothing registered
 
  private:
   std::unordered_map<std::int32_t, GlobalName> by_code_;

@@ -25,6 +25,7 @@
 
 namespace picklejar {
 
+// How to_json() writes.
 struct JsonOptions {
   // Spaces per nesting level. -1 (default): one line, no spaces, the most compact form.
   // 0 and more: one item per line, as Python's json.dumps(indent=N) lays it out.
@@ -40,6 +41,7 @@ struct JsonOptions {
   bool readable = false;
 };
 
+// Limits of from_json().
 struct JsonReadOptions {
   // JSON arrays and objects open at once. Nothing recurses, so this is a budget rather than a
   // guard for the stack; a Value nests one level per array and up to three per tagged object.
@@ -53,9 +55,9 @@ struct JsonReadOptions {
 
 // Where a syntax error is: byte offset, and 1-based line and column (the column counts bytes).
 struct JsonPosition {
-  std::size_t offset = 0;
-  std::size_t line = 1;
-  std::size_t column = 1;
+  std::size_t offset = 0;  // bytes before the error
+  std::size_t line = 1;    // from 1
+  std::size_t column = 1;  // from 1, in bytes
 };
 
 // Malformed JSON, or JSON that is not the tagged form (an unknown tag, a missing field, a

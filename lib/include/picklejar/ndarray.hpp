@@ -116,18 +116,21 @@ enum class TimeUnit : std::uint8_t {
 
 // not_applicable: one-byte items, bool and 'S' (numpy's '|').
 enum class ByteOrder : std::uint8_t { not_applicable, little, big };
+// ByteOrder::little or ByteOrder::big, as this machine stores numbers.
 inline constexpr ByteOrder native_byte_order =
     std::endian::native == std::endian::little ? ByteOrder::little : ByteOrder::big;
 
+// A numpy dtype that NdArray holds: numbers, bool, 'S', 'U', datetime64 and timedelta64.
 struct DType {
-  DTypeKind kind = DTypeKind::floating;
-  std::size_t item_size = 8;  // bytes per item
+  DTypeKind kind = DTypeKind::floating;  // which family: the item type, with item_size
+  std::size_t item_size = 8;             // bytes per item
   // The order of the bytes handed to NdArray::from_bytes/from_buffer (they are swapped into
   // native order there); an NdArray's own dtype() is always native (or not_applicable).
   ByteOrder byte_order = native_byte_order;
   TimeUnit unit = TimeUnit::generic;  // datetime and timedelta only
   std::int64_t unit_count = 1;        // datetime64[10s]: 10
 
+  // The dtype of an NdElement type: DType::of<float>() is float32.
   template <NdElement T>
   static DType of() noexcept {
     const auto code = detail::element_code<T>();
@@ -137,18 +140,21 @@ struct DType {
   static DType numeric(char kind, std::size_t item_size) noexcept;
   static DType fixed_bytes(std::size_t width);   // 'S<width>'
   static DType unicode(std::size_t characters);  // 'U<characters>': 4 bytes per character
+  // datetime64[count unit] and timedelta64[count unit]: 8-byte items.
   static DType datetime(TimeUnit unit, std::int64_t count = 1);
-  static DType timedelta(TimeUnit unit, std::int64_t count = 1);
+  static DType timedelta(TimeUnit unit, std::int64_t count = 1);  // (as datetime())
 
   // numpy's dtype.str: '<f8', '|b1', '|S5', '<U3', '<M8[ns]', '<m8[10s]'.
   std::string str() const;
   // numpy's dtype.name: 'float64', 'bool', 'bytes40', 'str96', 'datetime64[ns]'.
   std::string name() const;
-  friend bool operator==(const DType&, const DType&) = default;
+  friend bool operator==(const DType&, const DType&) = default;  // every field
 };
 
+// A numpy array or scalar (see the top of this file): a dtype, a shape and the items.
 class NdArray {
  public:
+  // The order of items in memory: C, last index fastest; Fortran, first index fastest.
   enum class Order : std::uint8_t { c, fortran };
 
   // A float64 array of shape (0,).
@@ -184,23 +190,26 @@ class NdArray {
   // else copying it. The memory must not change while the array or its Values live.
   static NdArray from_buffer(const DType& dtype, std::vector<std::size_t> shape, const Buffer& data,
                              Order order = Order::c);
+  // A numpy scalar of any dtype above, from its item's bytes in dtype.byte_order.
   static NdArray scalar(const DType& dtype, std::span<const std::byte> item);
 
   // ---- what it is ---------------------------------------------------------------------------
-  const DType& dtype() const noexcept { return dtype_; }
-  std::span<const std::size_t> shape() const noexcept { return shape_; }
+  const DType& dtype() const noexcept { return dtype_; }                  // in native byte order
+  std::span<const std::size_t> shape() const noexcept { return shape_; }  // items along each axis
   // Bytes from one item to the next along each axis (all non-negative).
   std::span<const std::size_t> strides() const noexcept { return strides_; }
-  std::size_t ndim() const noexcept { return shape_.size(); }
-  std::size_t size() const noexcept;  // number of items (1 for shape ())
-  std::size_t nbytes() const noexcept { return size() * dtype_.item_size; }
+  std::size_t ndim() const noexcept { return shape_.size(); }  // number of axes (0 for a scalar)
+  std::size_t size() const noexcept;                           // number of items (1 for shape ())
+  std::size_t nbytes() const noexcept { return size() * dtype_.item_size; }  // size() * item size
   // A numpy scalar (np.float64(1.5)) rather than an array; always of shape ().
   bool is_scalar() const noexcept { return scalar_; }
+  // Whether the items are laid out in C order / Fortran order without gaps.
   bool c_contiguous() const noexcept;
-  bool f_contiguous() const noexcept;
+  bool f_contiguous() const noexcept;  // (Fortran order)
   // numpy's "not writeable" flag (np.frombuffer of bytes is): decides whether protocol 5
   // writes the data as bytes or as a bytearray. NdArray itself never writes its items.
   bool readonly() const noexcept { return readonly_; }
+  // Sets the flag only: the items are neither copied nor protected.
   void set_readonly(bool readonly) noexcept { readonly_ = readonly; }
   // Whether the items are the memory of the Value or Buffer they were read from (no copy).
   bool shares_memory() const noexcept { return shared_; }

@@ -29,12 +29,13 @@ namespace picklejar {
 
 // numpy's float16: IEEE 754 binary16, kept as its bits (C++20 has no half type).
 struct Float16 {
-  std::uint16_t bits = 0;
+  std::uint16_t bits = 0;  // the binary16 bit pattern
 
   // Exact: every half is a float.
   float to_float() const noexcept;
   // Rounded to nearest, ties to even, as numpy's float32 -> float16 cast (overflow gives inf).
   static Float16 from_float(float value) noexcept;
+  // The same bits (so a NaN equals itself, and 0 does not equal -0).
   friend bool operator==(const Float16&, const Float16&) = default;
 };
 

@@ -38,6 +38,7 @@
 
 namespace picklejar {
 
+// Limits on what decoding may use, each checked before it allocates (LimitError).
 struct DecodeLimits {
   // Total size of the pickle.
   std::size_t max_input_bytes = std::size_t{1} << 30;
@@ -64,6 +65,7 @@ struct DecodeLimits {
   std::size_t max_int_digits = 4300;
 };
 
+// Which globals (classes and functions a pickle names) decoding admits.
 enum class GlobalPolicy : std::uint8_t {
   keep,       // every global becomes an inert Value (default; nothing runs either way)
   allowlist,  // globals outside allowed_globals throw ForbiddenError
@@ -78,23 +80,25 @@ enum class Py2Strings : std::uint8_t {
   bytes,   // bytes, untouched (Python's encoding='bytes')
 };
 
+// What decoding does with bytes after the pickle's STOP opcode.
 enum class TrailingData : std::uint8_t {
   reject,  // bytes after STOP are an error (default: a stored blob is exactly one pickle)
   ignore,  // bytes after STOP are left alone, as pickle.loads does
 };
 
+// How loads() decodes. The defaults are safe for any input.
 struct DecodeOptions {
-  DecodeLimits limits;
-  GlobalPolicy globals = GlobalPolicy::keep;
+  DecodeLimits limits;                        // sizes, depth and counts
+  GlobalPolicy globals = GlobalPolicy::keep;  // default keep
   // "module.qualname" strings allowed under GlobalPolicy::allowlist, matched exactly (after
   // Python 2 name mapping; no attribute traversal). The well-known forms above are always
   // allowed because they decode to plain data.
   std::unordered_set<std::string> allowed_globals;
-  Py2Strings py2_strings = Py2Strings::ascii;
+  Py2Strings py2_strings = Py2Strings::ascii;  // default ascii, as Python's
   // Map Python 2 module/global names to Python 3 ones in protocol 0-2 pickles, as
   // pickle.loads(fix_imports=True) does.
   bool fix_imports = true;
-  TrailingData trailing_data = TrailingData::reject;
+  TrailingData trailing_data = TrailingData::reject;  // default reject
   // Resolves EXT1/EXT2/EXT4 codes; none by default (EXT opcodes are refused).
   const ExtensionRegistry* extensions = nullptr;
   // Called with the persistent id of PERSID/BINPERSID; its result takes the id's place. Empty
@@ -117,9 +121,10 @@ Value loads(const Buffer& pickle, const DecodeOptions& options = {});
 // Decodes the first pickle in `data` and reports how many bytes it used (the rest is left,
 // whatever options.trailing_data says).
 struct LoadResult {
-  Value value;
-  std::size_t consumed = 0;
+  Value value;               // the decoded pickle
+  std::size_t consumed = 0;  // bytes used, through its STOP
 };
+// Decodes the first pickle in `data` (see LoadResult).
 LoadResult load_prefix(std::span<const std::byte> data, const DecodeOptions& options = {});
 
 // ---- writing ---------------------------------------------------------------------------------
@@ -146,11 +151,12 @@ enum class BatchingProfile : std::uint8_t {
   cpython_3_15,
 };
 
+// How dumps() writes.
 struct EncodeOptions {
   // 0-5. The default, 4, is what Python 3.8-3.13 writes by default and every Python >= 3.4
   // reads; 5 adds BYTEARRAY8 and out-of-band buffers (Python >= 3.8).
   int protocol = 4;
-  BatchingProfile batching = BatchingProfile::cpython_3_8;
+  BatchingProfile batching = BatchingProfile::cpython_3_8;  // batches as CPython 3.8-3.14
   // Write Python 2 names (__builtin__ for builtins, ...) in protocol 0-2 pickles, as
   // pickle.dumps(fix_imports=True) does.
   bool fix_imports = true;
@@ -162,6 +168,7 @@ struct EncodeOptions {
   // DecodeOptions::buffers when decoding. The Buffer shares the value's memory. Returning
   // true writes the payload in band as usual. Python's buffer_callback, applied to bytes.
   std::function<bool(const Buffer& payload)> buffer_callback;
+  // The payload size from which buffer_callback is asked. Default 64 KiB.
   std::size_t out_of_band_min_bytes = std::size_t{64} << 10;
 };
 

@@ -43,8 +43,9 @@ enum class SharedRepr : std::uint8_t {
   label,      // labelled: "#1=" at the first appearance, "#1#" at the others
 };
 
+// How repr() prints.
 struct ReprOptions {
-  SharedRepr shared = SharedRepr::automatic;
+  SharedRepr shared = SharedRepr::automatic;  // how shared objects print
   // With SharedRepr::automatic: the bytes that printing shared objects again may add to the
   // text before the value is printed labelled instead.
   std::size_t max_repeated_bytes = std::size_t{1} << 20;
@@ -58,6 +59,7 @@ struct ReprOptions {
   std::function<std::optional<std::string>(const Value&)> object_text;
 };
 
+// Python's repr() of `value` (see the top of this file).
 std::string repr(const Value& value, const ReprOptions& options = {});
 // Appends to `out` instead of returning a new string. Returns true when the text is labelled
 // (SharedRepr::label, or automatic past max_repeated_bytes), false when it is Python's repr.
@@ -65,8 +67,8 @@ bool append_repr(std::string& out, const Value& value, const ReprOptions& option
 
 // Python's repr of a float ('1.0', '1e+16', 'nan', '-inf'), of a str and of bytes.
 std::string float_repr(double value);
-std::string str_repr(std::string_view utf8);
-std::string bytes_repr(std::string_view bytes);
+std::string str_repr(std::string_view utf8);     // 'a\n', with Python's quoting
+std::string bytes_repr(std::string_view bytes);  // b'a\n'
 
 }  // namespace picklejar
 

@@ -27,12 +27,12 @@ namespace picklejar {
 
 // A class or function the pickle names (GLOBAL, STACK_GLOBAL, INST, EXT1/2/4).
 struct ScannedGlobal {
-  std::uint64_t offset = 0;  // of the opcode
-  int opcode = 0;
+  std::uint64_t offset = 0;      // of the opcode
+  int opcode = 0;                // its byte value
   std::string_view opcode_name;  // pickletools' name ("GLOBAL", "INST", ...); static storage
   // As Python 3's pickle.loads would import them (after Python 2 name mapping).
   std::string module;
-  std::string name;
+  std::string name;  // the qualified name
   // Admitted by the options' policy: always under GlobalPolicy::keep; under
   // GlobalPolicy::allowlist, when loads() would accept it (allowed_globals, or one of the
   // well-known plain-data names of DECODING.md).
@@ -44,8 +44,8 @@ struct ScannedGlobal {
 // A call: REDUCE, NEWOBJ, NEWOBJ_EX, INST and OBJ call a class or function; BUILD calls the
 // object's __setstate__ (or sets its attributes).
 struct ScannedCall {
-  std::uint64_t offset = 0;  // of the opcode
-  int opcode = 0;
+  std::uint64_t offset = 0;      // of the opcode
+  int opcode = 0;                // its byte value
   std::string_view opcode_name;  // "REDUCE", "NEWOBJ", "NEWOBJ_EX", "INST", "OBJ" or "BUILD"
   // "module.qualname" of what is called (BUILD: the object's class), or, when that is itself
   // made by a call, "<result of REDUCE at offset N>".
@@ -54,6 +54,7 @@ struct ScannedCall {
   bool in_value = true;
 };
 
+// What scan() found: the value loads() returns, and every global and call on the way.
 struct ScanResult {
   Value value;                         // what loads() returns
   std::size_t consumed = 0;            // bytes of the pickle, through its STOP

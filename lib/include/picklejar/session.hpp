@@ -148,9 +148,9 @@ enum class ConflictPolicy : std::uint8_t {
 // one at version `to` (> from) by reading and changing entries through the Session passed
 // in (get/set/erase; save, load and transact are not allowed there).
 struct Migration {
-  std::int64_t from = 0;
-  std::int64_t to = 0;
-  std::function<void(Session&)> apply;
+  std::int64_t from = 0;                // the version it reads
+  std::int64_t to = 0;                  // the version it leaves (> from)
+  std::function<void(Session&)> apply;  // the step
 };
 
 // What a session dropped: the unsaved changes its destructor or close() discarded.
@@ -159,6 +159,7 @@ struct DroppedChanges {
   std::vector<std::string> keys;  // the keys with unsaved changes (sets and erases), in order
 };
 
+// How a Session opens its file. Every field has a default that suits an application's state.
 struct SessionOptions {
   // Default: create the file when it is missing.
   OpenMode mode = OpenMode::create;
@@ -232,19 +233,19 @@ struct EntryInfo {
 
 // The file as this session last saw it (at open, load, save or transact).
 struct SessionFileInfo {
-  std::int64_t format_version = 0;
-  std::int64_t app_schema_version = 0;
-  std::int64_t revision = 0;  // the global revision this session is current with
-  int default_protocol = 4;
-  std::string integrity_scheme;       // "sha256" or "hmac-sha256"
-  std::optional<std::string> key_id;  // with hmac-sha256: the key's fingerprint
-  std::string journal_mode;           // SQLite's name: "wal" or "delete"
-  std::string synchronous;            // "full" or "normal"
-  bool read_only = false;
-  std::string created_by;  // "picklejar-cpp 0.1.0", the library that created the file
-  std::string writer;      // "<name> <version>" of the last library that saved
-  std::string writer_app;  // SessionOptions::app_name of the last save
-  std::chrono::system_clock::time_point created;
+  std::int64_t format_version = 0;      // docs/FORMAT.md's version of the layout
+  std::int64_t app_schema_version = 0;  // the application's schema version
+  std::int64_t revision = 0;            // the global revision this session is current with
+  int default_protocol = 4;             // used unless SessionOptions::protocol is set
+  std::string integrity_scheme;         // "sha256" or "hmac-sha256"
+  std::optional<std::string> key_id;    // with hmac-sha256: the key's fingerprint
+  std::string journal_mode;             // SQLite's name: "wal" or "delete"
+  std::string synchronous;              // "full" or "normal"
+  bool read_only = false;               // opened with OpenMode::read_only
+  std::string created_by;               // "picklejar-cpp 0.1.0", the library that created the file
+  std::string writer;                   // "<name> <version>" of the last library that saved
+  std::string writer_app;               // SessionOptions::app_name of the last save
+  std::chrono::system_clock::time_point created;   // when the file was created
   std::chrono::system_clock::time_point modified;  // of the last save
   // Sizes of the file now: read by file_info() in one read transaction (no lock file),
   // so they describe one consistent state of the file, which may be newer than the
@@ -266,6 +267,7 @@ struct Changes {
   std::vector<std::string> added;    // keys new to this session's view of the file
   std::vector<std::string> changed;  // keys it had, saved since (perhaps with an equal value)
   std::vector<std::string> removed;  // keys it had that the file has no more
+  // No key in any of the lists.
   bool empty() const noexcept { return added.empty() && changed.empty() && removed.empty(); }
   // added, changed and removed together, in key order.
   std::vector<std::string> keys() const;
@@ -273,10 +275,10 @@ struct Changes {
 
 // What backup_to() wrote.
 struct BackupInfo {
-  std::filesystem::path path;
-  std::int64_t revision = 0;  // the global revision the backup holds
-  std::int64_t entries = 0;
-  std::int64_t bytes = 0;  // the backup file's size
+  std::filesystem::path path;  // `out`, as given
+  std::int64_t revision = 0;   // the global revision the backup holds
+  std::int64_t entries = 0;    // in the backup
+  std::int64_t bytes = 0;      // the backup file's size
   // Keys whose digest does not verify in the backup: copied as the file holds them (a backup
   // is the file as it is), and named here so that a tool can say so. Empty normally.
   std::vector<std::string> unverified_keys;
@@ -284,7 +286,7 @@ struct BackupInfo {
 
 // An automatic backup (SessionOptions::keep_backups) of a session file.
 struct BackupFile {
-  std::filesystem::path path;
+  std::filesystem::path path;                  // the backup file
   std::chrono::system_clock::time_point time;  // when it was written (UTC, from its name)
 };
 
@@ -305,19 +307,21 @@ std::filesystem::path next_backup_path(const std::filesystem::path& file,
 // path() is "'window'.size[1]", reason() "expected int, got str".
 class EntryCodecError : public CodecError {
  public:
+  // `path` and `reason` as CodecError's, for the entry `key` of the session file `file`.
   EntryCodecError(std::string key, std::string file, const std::string& path,
                   const std::string& reason);
-  const std::string& key() const noexcept { return key_; }
-  const std::string& file() const noexcept { return file_; }
+  const std::string& key() const noexcept { return key_; }    // the entry's key
+  const std::string& file() const noexcept { return file_; }  // the session file
 
  private:
   std::string key_;
   std::string file_;
 };
 
+// A session file, open: see the top of this file for the model, guarantees and errors.
 class Session {
  public:
-  using Options = SessionOptions;
+  using Options = SessionOptions;  // Session::Options, the same struct
   class Iterator;
 
   // Opens (or creates) the session file at `path`. Throws FormatError (foreign, empty in
@@ -333,6 +337,7 @@ class Session {
   // with the same options and guarantees; path() is then the URL without its password, and
   // failures of the server or the connection throw ServerError.
   explicit Session(const std::filesystem::path& path, const SessionOptions& options = {});
+  // The constructor, as a function.
   static Session open(const std::filesystem::path& path, const SessionOptions& options = {}) {
     return Session(path, options);
   }
@@ -344,7 +349,7 @@ class Session {
   static std::vector<std::string> schema_problems(const std::filesystem::path& path,
                                                   const SessionOptions& options = {});
 
-  Session(Session&&) noexcept;
+  Session(Session&&) noexcept;  // takes over the other session, leaving it closed
   // Closes this session the way the destructor does (on_dropped_changes included), then
   // takes over `other`.
   Session& operator=(Session&&) noexcept;
@@ -363,7 +368,7 @@ class Session {
   // False once closed or moved from.
   bool is_open() const noexcept { return impl_ != nullptr; }
 
-  const std::filesystem::path& path() const noexcept;
+  const std::filesystem::path& path() const noexcept;  // as opened; empty once closed
 
   // ---- reading (from this session's snapshot; never touches the disk) -----------------------
   // The value under `key`, or empty when there is none. Throws IntegrityError when the entry
@@ -441,9 +446,9 @@ class Session {
     static_assert(sizeof...(NoType) != 0, PICKLEJAR_DETAIL_BRACED_FALLBACK);
   }
 
-  bool contains(std::string_view key) const;
-  std::size_t size() const;
-  bool empty() const { return size() == 0; }
+  bool contains(std::string_view key) const;  // whether there is an entry under `key`
+  std::size_t size() const;                   // number of entries
+  bool empty() const { return size() == 0; }  // no entries
   // Every key, in code point order (SQLite's binary collation of UTF-8).
   std::vector<std::string> keys() const;
   // The keys that start with `prefix` (byte-wise), in order: a group of keys, as QSettings'
@@ -454,7 +459,7 @@ class Session {
   // Changing the session while iterating is allowed: iteration continues after the key it
   // is on.
   Iterator begin() const;
-  Iterator end() const;
+  Iterator end() const;  // (as begin())
   // Protocol, size and revision of an entry; empty when there is none.
   std::optional<EntryInfo> entry_info(std::string_view key) const;
   // The file's versions and writers as last seen, and its sizes now (one read transaction:
@@ -507,7 +512,7 @@ class Session {
   void clear();
   // Whether there are changes save() would write, and their keys (in key order).
   bool has_unsaved_changes() const;
-  std::vector<std::string> unsaved_keys() const;
+  std::vector<std::string> unsaved_keys() const;  // (as has_unsaved_changes())
   // Drops every unsaved change: the session shows the file as it last saw it. Nothing is
   // reported to on_dropped_changes: dropping them is what was asked.
   void discard();
@@ -672,6 +677,7 @@ class Session {
 // dismiss() turns the guard off.
 class SaveOnExit {
  public:
+  // Guards `session` from here to the end of the scope.
   explicit SaveOnExit(Session& session) noexcept
       : session_(&session), exceptions_(std::uncaught_exceptions()) {}
   SaveOnExit(const SaveOnExit&) = delete;
@@ -687,7 +693,7 @@ class SaveOnExit {
       session_->save();
     }
   }
-  void dismiss() noexcept { session_ = nullptr; }
+  void dismiss() noexcept { session_ = nullptr; }  // turns the guard off
 
  private:
   Session* session_;
@@ -697,17 +703,18 @@ class SaveOnExit {
 // Iterates a session in key order; *it is {key, value}. Input iterator.
 class Session::Iterator {
  public:
-  using iterator_category = std::input_iterator_tag;
-  using value_type = std::pair<std::string, Value>;
-  using difference_type = std::ptrdiff_t;
-  using reference = value_type;
-  using pointer = void;
+  using iterator_category = std::input_iterator_tag;  // (input iterator)
+  using value_type = std::pair<std::string, Value>;   // {key, value}
+  using difference_type = std::ptrdiff_t;             // (std::ptrdiff_t)
+  using reference = value_type;                       // a pair, by value
+  using pointer = void;                               // (none)
 
   Iterator() = default;
   // Decodes the value (IntegrityError / DecodeError as find()).
   value_type operator*() const;
-  Iterator& operator++();
-  void operator++(int) { ++*this; }
+  Iterator& operator++();            // to the next key
+  void operator++(int) { ++*this; }  // (as ++it)
+  // The same position (end() equals end()).
   friend bool operator==(const Iterator& a, const Iterator& b) noexcept { return a.key_ == b.key_; }
 
  private:

@@ -43,6 +43,7 @@ namespace picklejar {
 
 class Buffer;
 
+// The kind of a Value: Python's built-in types, plus the two inert kinds.
 enum class Kind : std::uint8_t {
   none,
   boolean,
@@ -77,7 +78,7 @@ enum class ObjectForm : std::uint8_t {
 // The form's name as tagged JSON and descriptions write it ("reduce", "newobj", "newobj_ex",
 // "inst", "obj", "reconstructor"), and the form a name stands for (nullopt for any other).
 std::string_view form_name(ObjectForm form) noexcept;
-std::optional<ObjectForm> form_named(std::string_view name) noexcept;
+std::optional<ObjectForm> form_named(std::string_view name) noexcept;  // (the inverse)
 
 // A dict remembers whether the pickle built it as collections.OrderedDict, so repr() and the
 // encoder can say so. Both behave as an insertion-ordered dict.
@@ -108,17 +109,20 @@ concept PythonInteger = std::integral<T> && !std::same_as<T, bool> && !std::same
                         !std::same_as<T, wchar_t> && !std::same_as<T, char8_t> &&
                         !std::same_as<T, char16_t> && !std::same_as<T, char32_t>;
 
+// A Python value (see the top of this file): cheap to copy, sharing its node as Python does.
 class Value {
  public:
   // ---- construction -------------------------------------------------------------------------
-  Value() noexcept = default;  // None
-  Value(std::nullptr_t) noexcept {}
+  Value() noexcept = default;        // None
+  Value(std::nullptr_t) noexcept {}  // None
+  // True or False.
   Value(bool b) noexcept { slot_.tag = detail::Tag::boolean, slot_.as.boolean = b; }
   // A pointer is not a bool: C++ would convert any pointer to one silently (`return p;` in a
   // function returning Value gives True). Only char pointers convert: they are str.
   template <class T>
   requires(!std::same_as<std::remove_cv_t<T>, char>) Value(T*)
   = delete;
+  // An int.
   template <PythonInteger T>
   Value(T i) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
@@ -129,6 +133,7 @@ class Value {
     }
     slot_.tag = detail::Tag::small_int, slot_.as.small_int = static_cast<std::int64_t>(i);
   }
+  // A float.
   template <std::floating_point T>
   Value(T f) noexcept {
     slot_.tag = detail::Tag::floating, slot_.as.floating = static_cast<double>(f);
@@ -139,20 +144,26 @@ class Value {
   Value(std::string_view utf8);
   Value(const std::string& utf8) : Value(std::string_view(utf8)) {}
 
+  // A list of `items`.
   static Value list(std::initializer_list<Value> items = {});
   static Value list(std::vector<Value> items);
+  // A tuple of `items`.
   static Value tuple(std::initializer_list<Value> items = {});
   static Value tuple(std::vector<Value> items);
   // Later duplicates of an equal key replace the value but keep the first key, as in Python.
   // Throws TypeError for an unhashable key.
   static Value dict(std::initializer_list<std::pair<Value, Value>> items = {});
   static Value dict(std::vector<std::pair<Value, Value>> items);
+  // A set of `members` (equal members are kept once).
   static Value set(std::initializer_list<Value> members = {});
   static Value set(std::vector<Value> members);
+  // A frozenset of `members` (equal members are kept once).
   static Value frozenset(std::initializer_list<Value> members = {});
   static Value frozenset(std::vector<Value> members);
+  // bytes holding a copy of `data`.
   static Value bytes(std::span<const std::byte> data);
   static Value bytes(std::string_view data);
+  // A bytearray holding a copy of `data`.
   static Value bytearray(std::span<const std::byte> data);
   static Value bytearray(std::string_view data);
   // bytes (read-only buffer) or bytearray (writable) referring to the buffer's memory, no copy.
@@ -162,41 +173,43 @@ class Value {
   static Value integer_from_decimal(std::string_view text);
   // Int from little-endian two's-complement bytes (pickle's LONG1/LONG4 payload; empty is 0).
   static Value integer_from_bytes(std::span<const std::byte> little_endian);
+  // An inert global: a class or function by name, never resolved.
   static Value global(std::string_view module, std::string_view qualname);
   // An object recipe. `args` must be a tuple and `kwargs` a dict or None (None unless newobj_ex).
   static Value object(Value callable, Value args, ObjectForm form = ObjectForm::reduce,
                       Value kwargs = {});
 
+  // Copies share the node, as Python names do (shallow; deep_copy() copies).
   Value(const Value& other) noexcept : slot_(other.slot_) {
     if (slot_.tag == detail::Tag::node) detail::retain(slot_.as.node);
   }
   Value(Value&& other) noexcept : slot_(other.slot_) { other.slot_ = {}; }
-  Value& operator=(const Value& other) & noexcept;
-  Value& operator=(Value&& other) & noexcept;
+  Value& operator=(const Value& other) & noexcept;  // (shares, as the copy constructor)
+  Value& operator=(Value&& other) & noexcept;       // (as the move constructor)
   ~Value() {
     if (slot_.tag == detail::Tag::node) detail::release(slot_.as.node);
   }
 
   // ---- kind ---------------------------------------------------------------------------------
-  Kind kind() const noexcept;
-  bool is_none() const noexcept { return slot_.tag == detail::Tag::none; }
-  bool is_bool() const noexcept { return slot_.tag == detail::Tag::boolean; }
+  Kind kind() const noexcept;                                               // which kind of value
+  bool is_none() const noexcept { return slot_.tag == detail::Tag::none; }  // None
+  bool is_bool() const noexcept { return slot_.tag == detail::Tag::boolean; }  // bool
   // True for every int, small or big (not for bool, unlike Python's isinstance).
   bool is_int() const noexcept { return kind() == Kind::integer; }
-  bool is_float() const noexcept { return slot_.tag == detail::Tag::floating; }
-  bool is_str() const noexcept { return kind() == Kind::str; }
-  bool is_bytes() const noexcept { return kind() == Kind::bytes; }
-  bool is_bytearray() const noexcept { return kind() == Kind::bytearray; }
-  bool is_list() const noexcept { return kind() == Kind::list; }
-  bool is_tuple() const noexcept { return kind() == Kind::tuple; }
-  bool is_dict() const noexcept { return kind() == Kind::dict; }
-  bool is_set() const noexcept { return kind() == Kind::set; }
-  bool is_frozenset() const noexcept { return kind() == Kind::frozenset; }
-  bool is_global() const noexcept { return kind() == Kind::global; }
-  bool is_object() const noexcept { return kind() == Kind::object; }
+  bool is_float() const noexcept { return slot_.tag == detail::Tag::floating; }  // float
+  bool is_str() const noexcept { return kind() == Kind::str; }                   // str
+  bool is_bytes() const noexcept { return kind() == Kind::bytes; }               // bytes
+  bool is_bytearray() const noexcept { return kind() == Kind::bytearray; }       // bytearray
+  bool is_list() const noexcept { return kind() == Kind::list; }                 // list
+  bool is_tuple() const noexcept { return kind() == Kind::tuple; }               // tuple
+  bool is_dict() const noexcept { return kind() == Kind::dict; }  // dict (OrderedDict too)
+  bool is_set() const noexcept { return kind() == Kind::set; }    // set
+  bool is_frozenset() const noexcept { return kind() == Kind::frozenset; }  // frozenset
+  bool is_global() const noexcept { return kind() == Kind::global; }        // an inert global
+  bool is_object() const noexcept { return kind() == Kind::object; }  // an inert object recipe
 
   // ---- scalars (each throws TypeError naming the actual kind when it does not apply) ---------
-  bool as_bool() const;
+  bool as_bool() const;  // a bool; TypeError for an int
   // int or bool. Throws TypeError when the int does not fit in 64 bits.
   std::int64_t as_int() const;
   bool fits_int64() const noexcept;  // false for non-ints
@@ -206,7 +219,7 @@ class Value {
   std::string_view as_str() const;
   // The bytes of a bytes or bytearray value.
   std::span<const std::byte> as_bytes() const;
-  std::string_view as_bytes_view() const;
+  std::string_view as_bytes_view() const;  // (the same, as text)
   // A bytearray's bytes, writable in place.
   std::span<std::byte> mutable_bytes();
   // An int's exact decimal text (bool gives "0"/"1").
@@ -218,14 +231,14 @@ class Value {
   // Python's len(): items of list/tuple/dict/set/frozenset, bytes of bytes/bytearray, code
   // points of a str.
   std::size_t size() const;
-  bool empty() const { return size() == 0; }
+  bool empty() const { return size() == 0; }  // size() == 0
   // v[i] on a list or tuple (negative i counts from the end), v[key] on a dict. Throws
   // LookupError when absent. Reading only: to change an item use set().
   Value operator[](const Value& key_or_index) const;
   Value at(std::size_t index) const;  // list or tuple
   // Dict lookup; empty when the key is absent (TypeError when the key is unhashable).
   std::optional<Value> find(const Value& key) const;
-  Value get(const Value& key, Value fallback) const;
+  Value get(const Value& key, Value fallback) const;  // find(key), or `fallback`
   // `item in v` for dict (keys), set, frozenset, list and tuple (by ==).
   bool contains(const Value& item) const;
 
@@ -238,33 +251,33 @@ class Value {
   // Iterates the items of a list/tuple/set/frozenset or the keys of a dict, as Python does.
   // Changing the container while iterating invalidates the iteration (TypeError, not UB).
   class Iterator;
-  Iterator begin() const;
-  Iterator end() const;
+  Iterator begin() const;  // (the first item)
+  Iterator end() const;    // (past the last)
   // A dict's (key, value) pairs in insertion order.
   std::vector<std::pair<Value, Value>> items() const;
 
   // ---- global and object --------------------------------------------------------------------
-  std::string_view global_module() const;
-  std::string_view global_name() const;
-  Value object_callable() const;
-  Value object_args() const;    // a tuple
-  Value object_kwargs() const;  // a dict (newobj_ex) or None
-  ObjectForm object_form() const;
+  std::string_view global_module() const;  // a global's module
+  std::string_view global_name() const;    // a global's qualified name
+  Value object_callable() const;           // what an object recipe calls
+  Value object_args() const;               // a tuple
+  Value object_kwargs() const;             // a dict (newobj_ex) or None
+  ObjectForm object_form() const;          // how its pickle constructed it
   // The class an instance was made from: the callable for newobj/newobj_ex/inst/obj and
   // reconstructor; for reduce, the callable too (which may be a factory function).
   Value object_class() const { return object_callable(); }
-  Value object_state() const;  // what BUILD gave, None if nothing
-  void set_object_state(Value state);
-  std::vector<Value> object_listitems() const;                    // APPEND(S) on the object
+  Value object_state() const;                   // what BUILD gave, None if nothing
+  void set_object_state(Value state);           // (what BUILD gives)
+  std::vector<Value> object_listitems() const;  // APPEND(S) on the object
   std::vector<std::pair<Value, Value>> object_dictitems() const;  // SETITEM(S) on the object
-  void object_append(Value item);
-  void object_set_item(Value key, Value value);
-  DictFlavor dict_flavor() const;
-  void set_dict_flavor(DictFlavor flavor);
+  void object_append(Value item);                                 // (APPEND on the object)
+  void object_set_item(Value key, Value value);                   // (SETITEM on the object)
+  DictFlavor dict_flavor() const;                                 // a dict's flavor
+  void set_dict_flavor(DictFlavor flavor);                        // (a dict's)
   // An OrderedDict's instance attributes (what BUILD gave it, usually a dict), None if none.
   // Like Python's OrderedDict ==, dict equality ignores them.
   Value dict_state() const;
-  void set_dict_state(Value state);
+  void set_dict_state(Value state);  // (an OrderedDict's)
 
   // ---- identity, equality, hashing, text ----------------------------------------------------
   // Python's `is`: the same node, or the same immediate value.
@@ -282,7 +295,7 @@ class Value {
   // of immutable nodes are cached, so a DAG of shared tuples hashes in linear time.
   // TypeError when unhashable (list, dict, set, bytearray, or a tuple containing one).
   std::size_t hash() const;
-  bool is_hashable() const noexcept;
+  bool is_hashable() const noexcept;  // whether hash() would succeed
   // Python's repr() for built-in values (see repr.hpp for options and the formatter).
   std::string repr() const;
   // An independent copy of the whole graph, keeping its internal sharing and cycles.
@@ -294,20 +307,23 @@ class Value {
   detail::Slot slot_;
 };
 
+// Iterates a list/tuple/set/frozenset's items or a dict's keys (see Value::begin()).
 class Value::Iterator {
  public:
-  using iterator_category = std::input_iterator_tag;
-  using value_type = Value;
-  using difference_type = std::ptrdiff_t;
+  using iterator_category = std::input_iterator_tag;  // (input iterator)
+  using value_type = Value;                           // an item, or a dict's key
+  using difference_type = std::ptrdiff_t;             // (std::ptrdiff_t)
 
   Iterator() = default;
-  Value operator*() const;
-  Iterator& operator++();
+  Value operator*() const;  // the current item
+  Iterator& operator++();   // to the next item
+  // To the next item; returns the iterator as it was.
   Iterator operator++(int) {
     Iterator copy = *this;
     ++*this;
     return copy;
   }
+  // The same position.
   friend bool operator==(const Iterator& a, const Iterator& b) noexcept {
     return a.position_ == b.position_;
   }

@@ -23,9 +23,11 @@
 
 namespace picklejar {
 
+// Calls back, on a thread of its own, when other sessions change a file (see above).
 class Watcher {
  public:
-  using OnChange = std::function<void(const Changes&)>;
+  using OnChange = std::function<void(const Changes&)>;  // called with each non-empty Changes
+  // Called with the exception that ended the watching.
   using OnError = std::function<void(const std::exception&)>;
 
   // Opens `path` read-only with `options` (its integrity key, decode options and lock timeout;
@@ -43,7 +45,7 @@ class Watcher {
   // Stops watching and waits for a callback in progress to return. Never throws. Called from
   // the callback itself, it only asks the thread to end after the callback returns.
   void stop() noexcept;
-  bool running() const noexcept;
+  bool running() const noexcept;  // false once stopped, or ended by an error
 
  private:
   struct State;
