@@ -14,8 +14,8 @@ as they are:
 - a comment followed by a blank line, and a `// ---- heading`, stay ordinary comments.
 
 Comment text is escaped so that Doxygen shows it as written (a `\\n` or `<module.Class>` in a
-comment is not a command or an HTML tag); indented lines (examples, tables) become verbatim
-blocks. std:: and fmt:: specializations are hidden. The output has exactly the input's lines, so warnings point at the header's lines.
+comment is not a command or an HTML tag); indented lines (examples, tables) become unparsed
+code blocks. std:: and fmt:: specializations are hidden. The output has exactly the input's lines, so warnings point at the header's lines.
 
     doxygen_filter.py FILE    prints the filtered FILE
 """
@@ -39,24 +39,24 @@ def escape(text):
 
 def doc_block(texts, prefix):
     """`texts` (a comment's lines, without `//`) as Doxygen lines starting with `prefix`;
-    indented runs that are not list items become verbatim blocks."""
+    indented runs that are not list items become unparsed code blocks."""
     out = []
-    verbatim = False
+    in_code = False
     for i, text in enumerate(texts):
         body = text[1:] if text.startswith(" ") else text
         indented = body.startswith("  ") and body.strip() != ""
         in_list = indented and (body.lstrip().startswith("- ") or (
-            out and not verbatim and body.startswith("    ") and _last_list(texts, i)))
-        if indented and not in_list and not verbatim:
-            verbatim = True
-            out.append(f"{prefix} @verbatim{text}")  # one line each, as in the header
+            out and not in_code and body.startswith("    ") and _last_list(texts, i)))
+        if indented and not in_list and not in_code:
+            in_code = True
+            out.append(f"{prefix} @code{{.unparsed}}{text}")  # one line each, as in the header
             continue
-        if verbatim and not indented:
-            out[-1] += " @endverbatim"
-            verbatim = False
-        out.append(f"{prefix}{text}" if verbatim else f"{prefix}{escape(text)}")
-    if verbatim:
-        out[-1] += " @endverbatim"
+        if in_code and not indented:
+            out[-1] += " @endcode"
+            in_code = False
+        out.append(f"{prefix}{text}" if in_code else f"{prefix}{escape(text)}")
+    if in_code:
+        out[-1] += " @endcode"
     return out
 
 
@@ -230,9 +230,9 @@ def filter_lines(lines, name):
                 break
             members += 1
             after = nxt
-        block = doc_block(texts, indent + "///")
+        block = doc_block(texts, "///")
         if members > 1 and not _in_enum(lines, start) and not lines[i].lstrip().startswith("#"):
-            block[0] = indent + "///@{" + block[0].lstrip()[3:]
+            block[0] = "///@{" + block[0][3:]
             out[after - 1] = out[after - 1] + " ///@}"
         out[start:start + len(texts)] = block
     return trailing_comments(out, lines)
