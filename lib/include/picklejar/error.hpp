@@ -207,9 +207,12 @@ class SqliteError : public StoreError {
 // changes pending, unless the connection was lost during COMMIT: the next load() tells.
 class ServerError : public StoreError {
  public:
+  // `path` is the store's URL without its password; what() is `message`.
   ServerError(std::string path, std::string sqlstate, const std::string& message)
       : StoreError(std::move(path), std::nullopt, message), sqlstate_(std::move(sqlstate)) {}
 
+  // The server's SQLSTATE ("55P03" lock not available, "42501" insufficient privilege, ...);
+  // empty when it sent none.
   const std::string& sqlstate() const noexcept { return sqlstate_; }
 
  private:
