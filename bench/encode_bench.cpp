@@ -52,7 +52,8 @@ struct Geometry {
   bool maximized = false;
   int monitor = 0;
 };
-PICKLEJAR_CLASS(Geometry, "encode_bench_classes", "Geometry", x, y, width, height, maximized, monitor);
+PICKLEJAR_CLASS(Geometry, "encode_bench_classes", "Geometry", x, y, width, height, maximized,
+                monitor);
 
 using Setting = std::variant<bool, std::int64_t, double, std::string>;
 
@@ -76,7 +77,8 @@ struct Session {
   std::vector<std::string> open_tabs;
   std::chrono::sys_time<std::chrono::microseconds> saved_at;
 };
-PICKLEJAR_CLASS(Session, "encode_bench_classes", "Session", window, recent, prefs, open_tabs, saved_at);
+PICKLEJAR_CLASS(Session, "encode_bench_classes", "Session", window, recent, prefs, open_tabs,
+                saved_at);
 
 // A realistic editor session, the same on every run.
 Session make() {

@@ -61,12 +61,10 @@ inline constexpr const char* kReadLayout =
     "SELECT version, min_reader_version FROM picklejar.layout";
 
 // begin_write
-inline constexpr const char* kBeginWrite =
-    "BEGIN ISOLATION LEVEL READ COMMITTED";
+inline constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
 // layout_lock
-inline constexpr const char* kLayoutLock =
-    "SELECT pg_advisory_xact_lock(1347043666, 0)";
+inline constexpr const char* kLayoutLock = "SELECT pg_advisory_xact_lock(1347043666, 0)";
 
 // connection_settings
 inline constexpr const char* kConnectionSettings =
@@ -98,8 +96,7 @@ inline constexpr const char* kDeleteStore =
     "DELETE FROM picklejar.store WHERE name = $1 RETURNING store_id";
 
 // begin_read
-inline constexpr const char* kBeginRead =
-    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+inline constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 // entries_since
 inline constexpr const char* kEntriesSince =
@@ -111,8 +108,7 @@ inline constexpr const char* kTombstonesSince =
     "SELECT key, revision FROM picklejar.tombstone WHERE store_id = $1 AND revision > $2";
 
 // all_keys
-inline constexpr const char* kAllKeys =
-    "SELECT key FROM picklejar.entry WHERE store_id = $1";
+inline constexpr const char* kAllKeys = "SELECT key FROM picklejar.entry WHERE store_id = $1";
 
 // store_revision
 inline constexpr const char* kStoreRevision =
@@ -168,12 +164,10 @@ inline constexpr const char* kUpdateStore =
     "WHERE store_id = $1";
 
 // notify
-inline constexpr const char* kNotify =
-    "SELECT pg_notify('picklejar', $1)";
+inline constexpr const char* kNotify = "SELECT pg_notify('picklejar', $1)";
 
 // listen
-inline constexpr const char* kListen =
-    "LISTEN picklejar";
+inline constexpr const char* kListen = "LISTEN picklejar";
 
 // Every statement above under its name on the page, for the test that compares them.
 struct Named {
