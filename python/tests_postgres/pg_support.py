@@ -53,8 +53,9 @@ def execute(statement: str, parameters: Any = None) -> List[tuple]:
         conn.close()
 
 
-def store_row(store: str) -> Dict[str, Any]:
-    conn = psycopg2.connect("")
+def store_row(store: str, database: str = "") -> Dict[str, Any]:
+    """The picklejar.store row named ``store`` in ``database`` (default: libpq's, from PG*)."""
+    conn = psycopg2.connect(dbname=database) if database else psycopg2.connect("")
     try:
         cur = conn.cursor()
         cur.execute("SELECT * FROM picklejar.store WHERE name = %s", (store,))

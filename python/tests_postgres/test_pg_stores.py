@@ -73,7 +73,7 @@ class ListStoresTest(unittest.TestCase):
         self.assertEqual([store.name for store in stores], sorted(names))  # code point order
         first = stores[[store.name for store in stores].index("a")]
         self.assertEqual(first, StoreInfo("a", 1, 2, modified, "hmac-sha256"))
-        row = store_row_in(database, "b")
+        row = store_row("b", database)
         self.assertEqual(stores[[st.name for st in stores].index("b")],
                          StoreInfo("b", 1, 0, datetime.datetime(1970, 1, 1,
                                    tzinfo=datetime.timezone.utc) +
@@ -138,17 +138,6 @@ class ListStoresTest(unittest.TestCase):
                      lambda: Session(database_url(database, "s"))):
             with self.subTest(call), self.assertRaisesRegex(FormatError, "layout has no row"):
                 call()
-
-
-def store_row_in(database: str, name: str) -> dict:
-    conn = psycopg2.connect(dbname=database)
-    try:
-        cur = conn.cursor()
-        cur.execute("SELECT * FROM picklejar.store WHERE name = %s", (name,))
-        row = cur.fetchone()
-        return {} if row is None else dict(zip([d[0] for d in cur.description], row))
-    finally:
-        conn.close()
 
 
 class DeleteStoreTest(unittest.TestCase):
