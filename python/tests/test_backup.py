@@ -81,6 +81,23 @@ class LiveBackupTest(ScratchTest):
         writer.stdin.close()
         self.assertGreater(last, 0)
 
+    def test_cp_of_a_file_in_use_opens_as_an_older_state_without_a_word(self) -> None:
+        # What README "Backing up a live file" warns of: saves still in the -wal are not in a
+        # copy of the file alone, which opens without an error; a backup has them.
+        s = Session(self.path(), durability="fast")
+        self.addCleanup(close_dropping, s)
+        for i in range(3):
+            s[f"k{i}"] = i
+            s.save()
+        self.assertGreater(os.path.getsize(self.path() + "-wal"), 0)
+        shutil.copyfile(self.path(), self.path("cp.pj"))
+        with Session(self.path("cp.pj"), mode="read_only") as copied:
+            self.assertEqual((copied.info.revision, dict(copied)), (0, {}))
+        s.backup(self.path("backup.pj"))
+        with Session(self.path("backup.pj"), mode="read_only") as backed_up:
+            self.assertEqual((backed_up.info.revision, dict(backed_up)),
+                             (3, {"k0": 0, "k1": 1, "k2": 2}))
+
 
 class BackupFileTest(ScratchTest):
     def setUp(self) -> None:
