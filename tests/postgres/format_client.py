@@ -257,18 +257,18 @@ def write(conn, store: Store, change: Optional[Change] = None, *, lock_timeout: 
         if under_lock:
             change.update(under_lock(cur, row))
         r, t, sid = row["revision"] + 1, now_us(), row["store_id"]
+        sets = [(name.encode("utf-8"), value) for name, value in change.items()
+                if value is not None]
+        gone = [name.encode("utf-8") for name, value in change.items() if value is None]
         wrote = False
-        for name, value in change.items():
-            k = name.encode("utf-8")
-            if value is None:
-                if run(cur, "erase_entry", sid, k).fetchone() is not None:
-                    run(cur, "put_tombstone", sid, k, r)
-                    wrote = True
-            else:
-                pickle, protocol = value
-                run(cur, "put_entry", sid, k, pickle, protocol, digest(k, pickle, store.key), r, t)
-                run(cur, "drop_tombstone", sid, k)
-                wrote = True
+        if sets:
+            run(cur, "put_entries", sid, [k for k, _ in sets], [p for _, (p, _) in sets],
+                [protocol for _, (_, protocol) in sets],
+                [digest(k, p, store.key) for k, (p, _) in sets], r, t)
+            run(cur, "drop_tombstones", sid, [k for k, _ in sets])
+            wrote = True
+        if gone and run(cur, "erase_entries", sid, gone, r).rowcount > 0:
+            wrote = True
         updated = dict(row, **(row_changes or {}))
         if not wrote and not row_changes:
             cur.execute("ROLLBACK")
@@ -297,10 +297,11 @@ def copy_entries(conn, store: Store, rows: Iterable[Tuple[str, bytes, int, bytes
     run(cur, "write_settings", "5000ms", "on")
     row = check_row(store.name, run(cur, "lock_store", store.name).fetchone(), store.key, True)
     r, t, sid = row["revision"] + 1, now_us(), row["store_id"]
-    for name, pickle, protocol, d in rows:
-        k = name.encode("utf-8")
-        run(cur, "put_entry", sid, k, pickle, protocol, d, r, t)
-        run(cur, "drop_tombstone", sid, k)
+    rows = [(name.encode("utf-8"), pickle, protocol, d) for name, pickle, protocol, d in rows]
+    keys = [k for k, _, _, _ in rows]
+    run(cur, "put_entries", sid, keys, [p for _, p, _, _ in rows],
+        [protocol for _, _, protocol, _ in rows], [d for _, _, _, d in rows], r, t)
+    run(cur, "drop_tombstones", sid, keys)
     run(cur, "update_store", sid, r, row["purged_revision"], t, "format-test", "1", "copy",
         row["app_schema_version"], row["default_protocol"], row["integrity_scheme"],
         row["key_id"], row["format_version"], row["min_reader_version"])

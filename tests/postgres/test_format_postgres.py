@@ -118,8 +118,8 @@ class FormatPostgresTest(unittest.TestCase):
             "create_tables", "layout_exists", "read_layout", "begin_write", "layout_lock",
             "connection_settings", "create_store", "read_store", "list_stores",
             "delete_store", "begin_read", "entries_since", "tombstones_since", "all_keys",
-            "store_revision", "store_sizes", "write_settings", "lock_store", "put_entry",
-            "drop_tombstone", "erase_entry", "put_tombstone", "purge_tombstones",
+            "store_revision", "store_sizes", "write_settings", "lock_store", "put_entries",
+            "drop_tombstones", "erase_entries", "purge_tombstones",
             "update_store", "notify", "listen"})
         for name, sql in pj.BLOCKS.items():  # data only ever as parameters
             for literal in re.findall(r"'([^']*)'", sql):

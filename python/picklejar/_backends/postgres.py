@@ -38,7 +38,21 @@ Cursor = psycopg2.extensions.cursor
 
 # How long a transaction of this session may stay idle (the tests lower it).
 _MIN_IDLE_SECONDS = MIN_IDLE_SECONDS
-_BATCH = 200  # statements per round trip when writing many entries
+# A change set goes to the server in statements of at most this many bytes of pickles
+# (docs/FORMAT-POSTGRES.md "Writing", steps 4-5: an array parameter is at most 1 GB).
+_CHUNK_BYTES = 32 << 20
+
+
+def _chunks(upserts: Sequence[Upsert]) -> Iterator[Sequence[Upsert]]:
+    """``upserts`` in runs of at most _CHUNK_BYTES of pickles (one entry alone when larger)."""
+    start, size = 0, 0
+    for i, upsert in enumerate(upserts):
+        if i > start and size + len(upsert[1]) > _CHUNK_BYTES:
+            yield upserts[start:i]
+            start, size = i, 0
+        size += len(upsert[1])
+    if start < len(upserts):
+        yield upserts[start:]
 
 
 class _Transaction:
@@ -263,20 +277,15 @@ class PostgresStore(Store):
                        erased: Iterable[str], purged_revision: int,
                        writer: Tuple[str, str, str]) -> int:
         cur, store_id = self._cur, self.store_id
-        if upserts:
-            keys = [key.encode("utf-8") for key, *_ in upserts]
-            psycopg2.extras.execute_batch(cur, SQL["put_entry"], [
-                params(store_id, key, data, protocol, digest, revision, now)
-                for key, (_, data, protocol, digest, _, _) in zip(keys, upserts)],
-                page_size=_BATCH)
-            psycopg2.extras.execute_batch(cur, SQL["drop_tombstone"],
-                                          [params(store_id, key) for key in keys],
-                                          page_size=_BATCH)
-        for name in erased:
-            key = name.encode("utf-8")
-            cur.execute(SQL["erase_entry"], params(store_id, key))
-            if cur.fetchone() is not None:
-                cur.execute(SQL["put_tombstone"], params(store_id, key, revision))
+        for chunk in _chunks(upserts):
+            keys = [key.encode("utf-8") for key, *_ in chunk]
+            cur.execute(SQL["put_entries"], params(
+                store_id, keys, [u[1] for u in chunk], [u[2] for u in chunk],
+                [u[3] for u in chunk], revision, now))
+            cur.execute(SQL["drop_tombstones"], params(store_id, keys))
+        gone = [name.encode("utf-8") for name in erased]
+        if gone:
+            cur.execute(SQL["erase_entries"], params(store_id, gone, revision))
         limit, purged = revision - _format.TOMBSTONE_RETENTION, purged_revision
         if limit > purged:
             cur.execute(SQL["purge_tombstones"], params(store_id, limit))

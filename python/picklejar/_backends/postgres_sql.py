@@ -61,17 +61,21 @@ FROM picklejar.store ORDER BY convert_to(name, 'UTF8')
   writer_name, writer_version, writer_app, integrity_scheme, key_id
 FROM picklejar.store WHERE name = $1 FOR UPDATE
 """,
-    "put_entry": """INSERT INTO picklejar.entry (store_id, key, pickle, protocol, digest, revision, modified_us)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+    "put_entries": """INSERT INTO picklejar.entry (store_id, key, pickle, protocol, digest, revision, modified_us)
+SELECT $1::bigint, key, pickle, protocol, digest, $6::bigint, $7::bigint
+FROM unnest($2::bytea[], $3::bytea[], $4::smallint[], $5::bytea[])
+  AS t (key, pickle, protocol, digest)
 ON CONFLICT (store_id, key) DO UPDATE SET pickle = EXCLUDED.pickle,
   protocol = EXCLUDED.protocol, digest = EXCLUDED.digest, revision = EXCLUDED.revision,
   modified_us = EXCLUDED.modified_us
 """,
-    "drop_tombstone": """DELETE FROM picklejar.tombstone WHERE store_id = $1 AND key = $2
+    "drop_tombstones": """DELETE FROM picklejar.tombstone WHERE store_id = $1 AND key = ANY ($2::bytea[])
 """,
-    "erase_entry": """DELETE FROM picklejar.entry WHERE store_id = $1 AND key = $2 RETURNING key
-""",
-    "put_tombstone": """INSERT INTO picklejar.tombstone (store_id, key, revision) VALUES ($1, $2, $3)
+    "erase_entries": """WITH erased AS (
+  DELETE FROM picklejar.entry WHERE store_id = $1 AND key = ANY ($2::bytea[]) RETURNING key
+)
+INSERT INTO picklejar.tombstone (store_id, key, revision)
+SELECT $1, key, $3::bigint FROM erased
 ON CONFLICT (store_id, key) DO UPDATE SET revision = EXCLUDED.revision
 """,
     "purge_tombstones": """DELETE FROM picklejar.tombstone WHERE store_id = $1 AND revision <= $2

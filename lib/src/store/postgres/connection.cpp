@@ -48,6 +48,62 @@ Params& Params::null() {
   return *this;
 }
 
+Params& Params::binary(std::string value) {
+  values_.push_back(std::move(value));
+  is_null_.push_back(0);
+  formats_.push_back(1);
+  return *this;
+}
+
+namespace {
+
+void put_u32(std::string& out, std::uint32_t value) {
+  const char bytes[4] = {static_cast<char>(value >> 24), static_cast<char>(value >> 16),
+                         static_cast<char>(value >> 8), static_cast<char>(value)};
+  out.append(bytes, 4);
+}
+
+// Where the dimension's length sits in the header of a one-dimensional array without NULLs:
+// ndim, has-nulls, element OID, then the length (patched by take()) and the lower bound.
+constexpr std::size_t kArrayCountAt = 12;
+
+}  // namespace
+
+ArrayParam::ArrayParam(Type type) : type_(type) { restart(); }
+
+void ArrayParam::restart() {
+  data_.clear();
+  put_u32(data_, 1);
+  put_u32(data_, 0);
+  put_u32(data_, static_cast<std::uint32_t>(type_));
+  put_u32(data_, 0);
+  put_u32(data_, 1);
+  count_ = 0;
+}
+
+void ArrayParam::add(std::string_view bytes) {
+  put_u32(data_, static_cast<std::uint32_t>(bytes.size()));
+  data_.append(bytes);
+  ++count_;
+}
+
+void ArrayParam::add(std::int16_t value) {
+  put_u32(data_, 2);
+  const auto bits = static_cast<std::uint16_t>(value);
+  data_.push_back(static_cast<char>(bits >> 8));
+  data_.push_back(static_cast<char>(bits));
+  ++count_;
+}
+
+std::string ArrayParam::take() {
+  std::string count;
+  put_u32(count, static_cast<std::uint32_t>(count_));
+  data_.replace(kArrayCountAt, 4, count);
+  std::string out = std::move(data_);
+  restart();
+  return out;
+}
+
 std::int64_t PgResult::integer(int row, int column) const noexcept {
   // Binary integers are big-endian two's complement of 1 (boolean), 2, 4 or 8 bytes.
   const std::string_view raw = bytes(row, column);

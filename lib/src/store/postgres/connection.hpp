@@ -24,12 +24,35 @@ class Params {
   Params& integer(std::int64_t value);
   Params& bytes(std::string_view value);
   Params& null();
+  // A parameter already in binary form (an ArrayParam's).
+  Params& binary(std::string value);
 
  private:
   friend class PgConnection;
   std::vector<std::string> values_;
   std::vector<char> is_null_;
   std::vector<int> formats_;
+};
+
+// A one-dimensional array parameter in PostgreSQL's binary form (what array_recv reads),
+// built one element at a time: the keys, pickles, protocols or digests of a change set, sent
+// as one bytea[] or smallint[] (docs/FORMAT-POSTGRES.md "Writing", steps 4-5).
+class ArrayParam {
+ public:
+  enum class Type : std::uint32_t { bytea = 17, smallint = 21 };  // the element type's OID
+  explicit ArrayParam(Type type);
+  void add(std::string_view bytes);  // a bytea element
+  void add(std::int16_t value);      // a smallint element
+  std::size_t size() const noexcept { return count_; }
+  std::size_t bytes() const noexcept { return data_.size(); }
+  // The array as sent; the builder is empty again afterwards.
+  std::string take();
+
+ private:
+  void restart();
+  Type type_;
+  std::string data_;  // the header (its count patched by take()), then the elements
+  std::size_t count_ = 0;
 };
 
 // One statement's rows, every column in binary.

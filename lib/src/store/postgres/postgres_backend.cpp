@@ -134,6 +134,7 @@ class PostgresBackend::Txn final : public BackendTransaction {
   Txn(PostgresBackend& backend, TxnKind kind) : b_(backend), kind_(kind) {
     b_.row_.reset();
     b_.wrote_ = false;
+    b_.batch_.clear();
     b_.begin_statement(kind == TxnKind::read ? sql::kBeginRead : sql::kBeginWrite);
     open_ = true;
     if (kind == TxnKind::read) return;
@@ -229,24 +230,17 @@ void PostgresBackend::put_entry(const std::string& key, const Entry& entry, std:
                      fmt::format("cannot save a key of {} bytes in '{}': a store's keys are at "
                                  "most {} bytes of UTF-8",
                                  key.size(), name(), kMaxKeyBytes));
-  conn_->exec(sql::kPutEntry, Params()
-                                  .integer(store_id_)
-                                  .bytes(key)
-                                  .bytes(entry.pickle)
-                                  .integer(entry.protocol)
-                                  .bytes(entry.digest.view())
-                                  .integer(revision)
-                                  .integer(now));
-  conn_->exec(sql::kDropTombstone, Params().integer(store_id_).bytes(key));
+  batch_.target(store_id_, revision);
+  batch_.put(*conn_, key, entry, now);
 }
 
 void PostgresBackend::erase_entry(const std::string& key, std::int64_t revision) {
-  const PgResult r = conn_->exec(sql::kEraseEntry, Params().integer(store_id_).bytes(key));
-  if (r.rows() == 0) return;
-  conn_->exec(sql::kPutTombstone, Params().integer(store_id_).bytes(key).integer(revision));
+  batch_.target(store_id_, revision);
+  batch_.erase(key);
 }
 
 std::int64_t PostgresBackend::purge_tombstones(std::int64_t revision, std::int64_t purged) {
+  batch_.flush(*conn_);
   const std::int64_t limit = revision - kTombstoneRetention;
   if (limit <= purged) return purged;
   const PgResult r = conn_->exec(sql::kPurgeTombstones, Params().integer(store_id_).integer(limit));
@@ -254,6 +248,7 @@ std::int64_t PostgresBackend::purge_tombstones(std::int64_t revision, std::int64
 }
 
 void PostgresBackend::write_meta(const Meta&, const Meta& after) {
+  batch_.flush(*conn_);
   Params p;
   p.integer(store_id_)
       .integer(after.revision)

@@ -22,6 +22,7 @@
 #include "../backend.hpp"
 #include "connection.hpp"
 #include "url.hpp"
+#include "write_batch.hpp"
 
 namespace picklejar::store {
 
@@ -97,6 +98,8 @@ class PostgresBackend final : public Backend {
   // reports no change while the store is there.
   std::int64_t current_ = -1;
   std::unique_ptr<ChangeFeed> feed_;
+  // The keys this write transaction sets and erases, until purge_tombstones() sends them.
+  WriteBatch batch_;
 };
 
 // The feed of a store on a server (change_feed.cpp): version() is store_revision (a

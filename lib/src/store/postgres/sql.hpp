@@ -130,25 +130,27 @@ inline constexpr const char* kLockStore =
     "  writer_name, writer_version, writer_app, integrity_scheme, key_id\n"
     "FROM picklejar.store WHERE name = $1 FOR UPDATE";
 
-// put_entry
-inline constexpr const char* kPutEntry =
+// put_entries
+inline constexpr const char* kPutEntries =
     "INSERT INTO picklejar.entry (store_id, key, pickle, protocol, digest, revision, modified_us)\n"
-    "VALUES ($1, $2, $3, $4, $5, $6, $7)\n"
+    "SELECT $1::bigint, key, pickle, protocol, digest, $6::bigint, $7::bigint\n"
+    "FROM unnest($2::bytea[], $3::bytea[], $4::smallint[], $5::bytea[])\n"
+    "  AS t (key, pickle, protocol, digest)\n"
     "ON CONFLICT (store_id, key) DO UPDATE SET pickle = EXCLUDED.pickle,\n"
     "  protocol = EXCLUDED.protocol, digest = EXCLUDED.digest, revision = EXCLUDED.revision,\n"
     "  modified_us = EXCLUDED.modified_us";
 
-// drop_tombstone
-inline constexpr const char* kDropTombstone =
-    "DELETE FROM picklejar.tombstone WHERE store_id = $1 AND key = $2";
+// drop_tombstones
+inline constexpr const char* kDropTombstones =
+    "DELETE FROM picklejar.tombstone WHERE store_id = $1 AND key = ANY ($2::bytea[])";
 
-// erase_entry
-inline constexpr const char* kEraseEntry =
-    "DELETE FROM picklejar.entry WHERE store_id = $1 AND key = $2 RETURNING key";
-
-// put_tombstone
-inline constexpr const char* kPutTombstone =
-    "INSERT INTO picklejar.tombstone (store_id, key, revision) VALUES ($1, $2, $3)\n"
+// erase_entries
+inline constexpr const char* kEraseEntries =
+    "WITH erased AS (\n"
+    "  DELETE FROM picklejar.entry WHERE store_id = $1 AND key = ANY ($2::bytea[]) RETURNING key\n"
+    ")\n"
+    "INSERT INTO picklejar.tombstone (store_id, key, revision)\n"
+    "SELECT $1, key, $3::bigint FROM erased\n"
     "ON CONFLICT (store_id, key) DO UPDATE SET revision = EXCLUDED.revision";
 
 // purge_tombstones
@@ -193,10 +195,9 @@ inline constexpr Named kAll[] = {
     {"store_sizes", kStoreSizes},
     {"write_settings", kWriteSettings},
     {"lock_store", kLockStore},
-    {"put_entry", kPutEntry},
-    {"drop_tombstone", kDropTombstone},
-    {"erase_entry", kEraseEntry},
-    {"put_tombstone", kPutTombstone},
+    {"put_entries", kPutEntries},
+    {"drop_tombstones", kDropTombstones},
+    {"erase_entries", kEraseEntries},
     {"purge_tombstones", kPurgeTombstones},
     {"update_store", kUpdateStore},
     {"notify", kNotify},
