@@ -34,9 +34,10 @@ struct FilePlace {
 // Fresh store names on the test server, over TCP (127.0.0.1:$PGPORT).
 struct PostgresPlace {
   static constexpr bool kServer = true;
-  static std::string server() {
+  // The server's URL, for database `database` (default: $PGDATABASE, else postgres).
+  static std::string server(const char* database = nullptr) {
     const char* port = std::getenv("PGPORT");
-    const char* db = std::getenv("PGDATABASE");
+    const char* db = database != nullptr ? database : std::getenv("PGDATABASE");
     REQUIRE_MESSAGE(port != nullptr, "PGPORT is not set: run the tests with scripts/test");
     return fmt::format("postgresql://127.0.0.1:{}/{}", port, db ? db : "postgres");
   }
@@ -58,7 +59,8 @@ inline std::string store_of(const std::string& url) {
 // A plain libpq client of the test server (to look, to tamper, to hold locks).
 class RawPg {
  public:
-  RawPg() : conn_(PQconnectdb(PostgresPlace::server().c_str())) {
+  explicit RawPg(const std::string& server = PostgresPlace::server())
+      : conn_(PQconnectdb(server.c_str())) {
     REQUIRE_MESSAGE(PQstatus(conn_) == CONNECTION_OK, PQerrorMessage(conn_));
   }
   ~RawPg() { PQfinish(conn_); }
