@@ -334,3 +334,30 @@ TEST_CASE("postgres: 3 C++ and 3 Python processes x 1,000 transact() count exact
   CHECK(s.get<int>("n") == 6000);
   CHECK(s.file_info().revision == 6000);
 }
+
+TEST_CASE("postgres: a change set larger than one statement's arrays is saved whole, at once") {
+  // 3 x 12 MiB of pickles: more than one put_entries statement takes (32 MiB), so the save
+  // sends them in runs; the keys erased go in the same revision.
+  const std::string url = PostgresPlace().name("chunked");
+  Session s(url);
+  for (int i = 0; i < 50; ++i) s.set(fmt::format("small{}", i), i);
+  s.save();
+  for (int i = 0; i < 3; ++i)
+    s.set(fmt::format("big{}", i), picklejar::Value::bytes(std::string(12 << 20, char('a' + i))));
+  for (int i = 0; i < 50; ++i) s.set(fmt::format("small{}", i), i + 100);
+  s.erase("small7");
+  s.erase("never-there");
+  s.save();
+  Session other(url);
+  CHECK(other.file_info().revision == 2);
+  CHECK(other.size() == 52);
+  for (int i = 0; i < 3; ++i)
+    CHECK(other.get(fmt::format("big{}", i)).as_bytes_view() ==
+          std::string(12 << 20, char('a' + i)));
+  CHECK(other.get<int>("small49") == 149);
+  CHECK_FALSE(other.contains("small7"));
+  RawPg raw;
+  CHECK(raw.text("SELECT count(*) FROM picklejar.tombstone t JOIN picklejar.store s USING "
+                 "(store_id) WHERE s.name = $1 AND t.revision = 2",
+                 store_of(url)) == "1");
+}

@@ -166,6 +166,16 @@ void PgConnection::fail(const PGresult* result) const {
                                 names_.shown, why, sqlstate.empty() ? "none" : sqlstate));
 }
 
+const std::string& PgConnection::prepared(const char* sql) {
+  const auto found = prepared_.find(std::string_view(sql));
+  if (found != prepared_.end()) return found->second;
+  std::string name = fmt::format("picklejar_{}", prepared_.size() + 1);
+  PgResult result(conn_ == nullptr ? nullptr : PQprepare(conn_, name.c_str(), sql, 0, nullptr));
+  if (!result.result_ || PQresultStatus(result.result_.get()) != PGRES_COMMAND_OK)
+    fail(result.result_.get());
+  return prepared_.emplace(sql, std::move(name)).first->second;
+}
+
 PgResult PgConnection::exec(const char* sql, const Params& params) {
   std::vector<const char*> values;
   std::vector<int> lengths;
@@ -175,10 +185,11 @@ PgResult PgConnection::exec(const char* sql, const Params& params) {
     values.push_back(params.is_null_[i] ? nullptr : params.values_[i].data());
     lengths.push_back(static_cast<int>(params.values_[i].size()));
   }
+  const std::string& name = prepared(sql);
   PgResult result(conn_ == nullptr
                       ? nullptr
-                      : PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr,
-                                     values.data(), lengths.data(), params.formats_.data(), 1));
+                      : PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                       values.data(), lengths.data(), params.formats_.data(), 1));
   const ExecStatusType status =
       result.result_ ? PQresultStatus(result.result_.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(result.result_.get());

@@ -1,6 +1,7 @@
 #pragma once
 // A thin RAII layer over libpq for the PostgreSQL backend (internal): one connection whose
-// every statement with data is parameterized (PQexecParams, results in binary), results read
+// every statement with data is parameterized (prepared once per connection, results in
+// binary), results read
 // by column type, and failures turned into the library's errors — ServerError (with the
 // server's SQLSTATE) or LockTimeout — naming the store as shown, never a password.
 //
@@ -10,6 +11,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -97,7 +100,9 @@ class PgConnection {
   PgConnection& operator=(const PgConnection&) = delete;
   ~PgConnection();
 
-  // Runs one statement; ServerError when it fails, LockTimeout for SQLSTATE 55P03.
+  // Runs one statement, prepared on this connection the first time it runs (parsing and
+  // planning it once, not on every call); ServerError when it fails, LockTimeout for
+  // SQLSTATE 55P03.
   PgResult exec(const char* sql, const Params& params = Params());
   // A statement without parameters, or several (DDL, BEGIN, COMMIT, LISTEN).
   void exec_plain(const char* sql);
@@ -122,8 +127,12 @@ class PgConnection {
   // libpq's message on one line, without the password.
   std::string clean(const char* message) const;
 
+  // The name `sql` is prepared under on this connection, preparing it first if need be.
+  const std::string& prepared(const char* sql);
+
   ConnectionNames names_;
   PGconn* conn_ = nullptr;
+  std::map<std::string, std::string, std::less<>> prepared_;  // statement -> its name
 };
 
 }  // namespace picklejar::store
