@@ -1,9 +1,9 @@
 #pragma once
 // A thin RAII layer over libpq for the PostgreSQL backend (internal): one connection whose
 // every statement with data is parameterized (prepared once per connection, results in
-// binary), results read
-// by column type, and failures turned into the library's errors — ServerError (with the
-// server's SQLSTATE) or LockTimeout — naming the store as shown, never a password.
+// binary), results read by column type, and failures turned into the library's errors —
+// ServerError (with the server's SQLSTATE) or LockTimeout — naming the store as shown,
+// never a password.
 //
 // Thread safety: one thread at a time.
 
