@@ -433,7 +433,7 @@ class FormatPostgresTest(unittest.TestCase):
                     self.assertEqual((got, got_protocol, got_digest), (data, protocol, d))
                     pj.verified(store, name, got, got_digest)  # raises if it does not
                     self.assertEqual(pj.digest(name.encode(), got, integrity), d)
-                # The same bytes written by this page's put_entry get the file's digest.
+                # The same bytes written by this page's put_entries get the file's digest.
                 again = pj.Store(store.name, store.row, integrity)
                 pj.write(self.conn, again, {name: (data, protocol) for name, data, protocol, _
                                             in rows})
