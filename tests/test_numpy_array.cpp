@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -51,6 +52,14 @@ TEST_CASE("NdArray: built from C++ data in C or Fortran order") {
   CHECK(f.to_vector<double>() == std::vector<double>{0, 2, 4, 1, 3, 5});
   CHECK(f != c);
   CHECK(f == NdArray::from(std::vector<double>{0, 2, 4, 1, 3, 5}, {2, 3}));
+
+  // A std::span<const T> (the "array from a span plus shape"), whole or a part.
+  const std::span<const double> view(items);
+  CHECK(NdArray::from(view, {3, 2}) == NdArray::from(items, {3, 2}));
+  const NdArray tail = NdArray::from(view.subspan(2), {2, 2}, NdArray::Order::fortran);
+  CHECK(tail.f_contiguous());
+  CHECK(tail.at<double>(0, 1) == 4);
+  CHECK(tail.as<double>().data() != items.data() + 2);  // copied, as from() always does
 
   const NdArray one = NdArray::from(items);
   CHECK(one.ndim() == 1);
