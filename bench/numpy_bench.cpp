@@ -179,8 +179,9 @@ int run(const Flags& flags) {
   const Buffer p5_copy = Buffer::copy_of(p5), p4_copy = Buffer::copy_of(p4);
   rows.push_back(decode_row("loads_p5", "p5 in band, as read", p5_copy, flags, n));
   rows.push_back(decode_row("loads_p5", "p5 in band, aligned", placed(p5, at5, 0), flags, n));
-  rows.push_back(decode_row("loads_p4", "p4 BINBYTES8, as read", p4_copy, flags, n));
-  rows.push_back(decode_row("loads_p4", "p4 BINBYTES8, aligned", placed(p4, at4, 0), flags, n));
+  // Protocol 4 writes a payload under 4 GiB as BINBYTES (CPython uses BINBYTES8 only past it).
+  rows.push_back(decode_row("loads_p4", "p4 BINBYTES, as read", p4_copy, flags, n));
+  rows.push_back(decode_row("loads_p4", "p4 BINBYTES, aligned", placed(p4, at4, 0), flags, n));
   rows.push_back(decode_row("loads_oob", "p5 out of band", Buffer::copy_of(oob), flags, n,
                             std::span(&items, 1), items.bytes()));
   const NdArray array = NdArray::from_buffer(picklejar::DType::of<double>(), {n / 8}, items);
