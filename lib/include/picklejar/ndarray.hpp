@@ -34,7 +34,7 @@
 // or from out-of-band buffers (protocol 5's NEXT_BUFFER), nor for one whose payload the
 // decoder copied into the value. Otherwise -- big-endian data, or an in-band payload at an
 // offset of the pickle that is not a multiple of the item's alignment (numpy's own layouts
-// put a float64 payload at offset 54 or 148) -- the NdArray holds its own byte-swapped,
+// put a float64 payload at offset 58 or 148) -- the NdArray holds its own byte-swapped,
 // aligned copy. shares_memory() tells which.
 // Lifetime: an NdArray keeps what it shares alive (the Buffer's owner, or a handle to the
 // decoded value), so it may outlive the Value it was read from; the shared memory must not be
