@@ -6,6 +6,7 @@
 #include <picklejar/json.hpp>
 #include <picklejar/pickle.hpp>
 #include <picklejar/repr.hpp>
+#include <picklejar/scan.hpp>
 #include <picklejar/session.hpp>
 
 #include <fmt/format.h>
@@ -24,6 +25,7 @@
 #include "commands.hpp"
 #include "input.hpp"
 #include "readable.hpp"
+#include "scan_report.hpp"
 #include "session_common.hpp"
 #include "type_change.hpp"
 #include "value_text.hpp"
@@ -128,7 +130,14 @@ int run_get(const GetFlags& flags) {
       std::string text;
       const bool labelled = append_repr(text, session.get(flags.key), repr_options(flags.expand));
       write_stdout(text + "\n");
-      if (labelled) print_labels_note("get", one_line(flags.session.file));
+      const std::string name = one_line(flags.session.file);
+      if (labelled) print_labels_note("get", name);
+      // What Python would act on that the value does not show, as dump says it. The scan
+      // decodes again, with the options the session decoded with (open_session's default).
+      const ScanResult scanned = scan(*session.find_pickle(flags.key), DecodeOptions{});
+      for (const std::string& line : hidden_actions(scanned))
+        fmt::print(stderr, "picklejar get: {}: key '{}': warning: {}\n", name, one_line(flags.key),
+                   line);
     }
     flush_stdout();
     return kExitOk;
@@ -273,7 +282,9 @@ void add_get(CLI::App& app, int& status) {
       "in it is imported or run. --format pickle writes the stored bytes (never to a\n"
       "terminal); with --unverified even when the digest does not match, to inspect damage.\n"
       "An object that appears more than once is printed as Python prints it while that stays\n"
-      "small, else once as #1=... and then as #1# (--expand: always in full).\n"
+      "small, else once as #1=... and then as #1# (--expand: always in full). As with dump,\n"
+      "a warning on stderr names each call the pickle discards and each global the value\n"
+      "does not hold (Python would still make or import it).\n"
       "Exit status: 0 ok, 1 failure (missing key, undecodable entry), 2 usage, 3 locked,\n"
       "4 integrity (the entry's digest or the integrity key does not match).");
   add_session_flags(*cmd, flags->session);

@@ -301,6 +301,26 @@ class HostileValues(HostileTest):
         expanded = run(["get", "--expand", self.file, "small"])
         self.assertEqual(expanded.stdout.decode(), repr(pickle.loads(tuple_dag(18))) + "\n")
 
+    def test_get_warns_of_what_python_would_act_on_as_dump_does(self):
+        # os.system('touch x'), POP, None; and a global imported for nothing (GLOBAL, POP).
+        discard = b"cos\nsystem\n(Vtouch x\ntR0N."
+        make_session(self.file, {"plain": pickle.dumps([1, {2}], 2), "discard": discard,
+                                 "import": b"cos\nsystem\n0N."})
+        result = run(["get", self.file, "discard"])
+        self.assertEqual(result.returncode, 0, result)
+        self.assertEqual(result.stdout, b"None\n")
+        self.assertEqual(result.stderr.decode().splitlines(), [
+            f"picklejar get: {self.file}: key 'discard': warning: REDUCE calls os.system "
+            "(offset 22): the value does not hold the result, but Python's pickle.loads makes "
+            "the call"])
+        result = run(["get", self.file, "import"])
+        self.assertEqual(result.stdout, b"None\n")
+        self.assertEqual(result.stderr.decode(), f"picklejar get: {self.file}: key 'import': "
+                         "warning: GLOBAL os.system (offset 0): the value does not hold it, but "
+                         "Python's pickle.loads imports it\n")
+        result = run(["get", self.file, "plain"])  # set([2]) is in the value: nothing to say
+        self.assertEqual((result.stdout, result.stderr), (b"[1, {2}]\n", b""))
+
     def test_an_entry_of_empty_lists_stops_at_max_total_bytes(self):
         # 30 MB of EMPTY_LIST: 2.9 GB and half a minute before max_total_bytes.
         make_session(self.file, {"a": pickle.dumps(1, 4)})
