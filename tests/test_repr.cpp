@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <picklejar/error.hpp>
+#include <picklejar/pickle.hpp>
 #include <picklejar/repr.hpp>
 #include <picklejar/value.hpp>
 
@@ -140,6 +141,31 @@ print(repr(c))
     CHECK(picklejar::repr(twice, tight) == "[#1=[1, 2], #1#, {'k': #1#}]");
     tight.max_repeated_bytes = 12;  // both repeats fit
     CHECK(picklejar::repr(twice, tight) == "[[1, 2], [1, 2], {'k': [1, 2]}]");
+  }
+  SUBCASE("equal globals print as one object, whether the value holds one node or several") {
+    // Separate GLOBAL opcodes decode to separate nodes; the encoder writes equal globals
+    // once and then memo GETs, so a round trip shares them (the fuzzer found the two
+    // printing differently: one Python's text, the other labelled).
+    const std::string name(40, 'C');
+    const Value one = Value::global("mod", name);
+    const Value shared = Value::list({one, one, one});
+    const Value separate = Value::list(
+        {Value::global("mod", name), Value::global("mod", name), Value::global("mod", name)});
+    const Value back = picklejar::loads(picklejar::dumps(separate));  // protocol 4
+    ReprOptions tight;
+    tight.max_repeated_bytes = 60;  // one repeat of the 53-byte text fits, two do not
+    const std::string labelled = "[#1=<global mod." + name + ">, #1#, #1#]";
+    ReprOptions label;
+    label.shared = SharedRepr::label;
+    for (const Value* v : {&shared, &separate, &back}) {
+      CHECK(picklejar::repr(*v, tight) == labelled);
+      CHECK(picklejar::repr(*v, label) == labelled);
+    }
+    tight.max_repeated_bytes = 110;
+    const std::string python =
+        "[<global mod." + name + ">, <global mod." + name + ">, <global mod." + name + ">]";
+    CHECK(picklejar::repr(separate, tight) == python);
+    CHECK(picklejar::repr(back, tight) == python);
   }
   SUBCASE("an exponential DAG prints in linear space by default, in full only on request") {
     Value t = Value::tuple();

@@ -16,7 +16,7 @@ namespace detail {
 Printer::Printer(std::string& out, const ReprOptions& options, Mode mode, const Slot& root)
     : out_(out), start_(out.size()), options_(options), mode_(mode) {
   count_repeats_ = mode == Mode::python && options.shared == SharedRepr::automatic;
-  if (mode == Mode::labelled) mark_shared_nodes(root, marks_);
+  if (mode == Mode::labelled) mark_shared_nodes(root, marks_, globals_);
 }
 
 void Printer::run(const Slot& root) {
@@ -101,6 +101,7 @@ void Printer::print(const Slot& s) {
       break;
   }
   Node* n = s.as.node;
+  if (n->kind == Kind::global) n = globals_.canonical(n);
   if (!begin_node(n)) return;
   switch (n->kind) {
     case Kind::str:

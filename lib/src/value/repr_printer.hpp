@@ -42,10 +42,22 @@ class ReprMarks {
   std::vector<Node*> marked_;
 };
 
+// One node stands for every global of the same module and name: Python has one object per
+// module.qualname, and the encoder writes equal globals once (then memo GETs), so repr()
+// prints a value alike whether it holds one such node or several (as decoded from separate
+// GLOBAL opcodes): the same repeats, the same labels.
+class SameGlobals {
+ public:
+  Node* canonical(Node* global);  // the first global of this name seen, else `global`
+
+ private:
+  std::unordered_map<std::string, Node*> first_;
+};
+
 // Marks repr_shared the nodes that appear more than once in what repr() prints of `root`
 // (and so get labels): every such container or object, and such leaves (str, bytes, int,
-// global) whose text is long enough to matter.
-void mark_shared_nodes(const Slot& root, ReprMarks& marks);
+// global) whose text is long enough to matter. Globals count by name (SameGlobals).
+void mark_shared_nodes(const Slot& root, ReprMarks& marks, SameGlobals& globals);
 
 // Calls fn(const Slot&) for each value print() prints inside `n`, in any order.
 template <class Fn>
@@ -115,6 +127,7 @@ class Printer {
   std::vector<Task> tasks_;
   std::unordered_set<Node*> active_;  // containers being printed: a cycle prints "[...]"
   ReprMarks marks_;
+  SameGlobals globals_;
   // Python mode, SharedRepr::automatic: what was printed (repr_seen), and the bytes printed
   // again.
   bool count_repeats_ = false;

@@ -28,11 +28,21 @@ bool worth_a_label(Node* n) {
 
 }  // namespace
 
-void mark_shared_nodes(const Slot& root, ReprMarks& marks) {
+Node* SameGlobals::canonical(Node* global) {
+  const auto& g = as_global(global);
+  const std::string_view module = as_str(g.module.as.node).text();
+  std::string key = std::to_string(module.size()) + ':';
+  key += module;
+  key += as_str(g.name.as.node).text();
+  return first_.try_emplace(std::move(key), global).first->second;
+}
+
+void mark_shared_nodes(const Slot& root, ReprMarks& marks, SameGlobals& globals) {
   std::vector<Node*> work;
   const auto reach = [&](const Slot& s) {
     if (s.tag != Tag::node) return;
     Node* n = s.as.node;
+    if (n->kind == Kind::global) n = globals.canonical(n);
     if (!ReprMarks::has(n, repr_seen)) {
       marks.set(n, repr_seen);
       work.push_back(n);
