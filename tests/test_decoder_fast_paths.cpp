@@ -136,6 +136,8 @@ TEST_CASE("decoder: runs of small-int opcodes") {
       R"(\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00(K\x01K\x02K\x03K\x04l.)"_py,
       // A run followed by the opcodes that end it.
       R"(\x80\x04(K\x01K\x02\x85K\x03\x86t.)"_py,
+      // Single ints before the opcodes next to the int ones (I, L, N): no run is entered.
+      R"(\x80\x02(K\x01L12345678901234567890L\nK\x02I7\nM\x03\x01N\x86J\x04\x00\x00\x00K\x05l.)"_py,
   });
   // An int whose argument crosses the end of its frame is refused where it starts, as an int
   // outside a run is.

@@ -81,15 +81,15 @@ bool Decoder::step(std::uint8_t op) {
       break;
     case Op::binint1:
       push(detail::int_slot(read_u8()));
-      push_int_run();
+      if (int_follows()) push_int_run();
       break;
     case Op::binint2:
       push(detail::int_slot(read_u16()));
-      push_int_run();
+      if (int_follows()) push_int_run();
       break;
     case Op::binint:
       push(detail::int_slot(read_i32()));
-      push_int_run();
+      if (int_follows()) push_int_run();
       break;
     case Op::long1:
       op_long1();

@@ -232,6 +232,13 @@ class Decoder {
 
   // decode_scalars.cpp
   void push_int_run();
+  // Whether the next opcode is BININT, BININT1 or BININT2 inside the current frame: only then
+  // is push_int_run worth its call (a nested list has one int per level).
+  bool int_follows() const noexcept {
+    if (pos_ == read_end_) return false;
+    const unsigned d = *pos_ - static_cast<unsigned>(Op::binint);  // J K (L) M
+    return d < 4 && ((0b1011u >> d) & 1u) != 0;
+  }
   void op_long1();
   void op_long4();
   void op_binstring(std::size_t length);
