@@ -13,4 +13,5 @@
 #include <picklejar/repr.hpp>
 #include <picklejar/scan.hpp>
 #include <picklejar/session.hpp>
+#include <picklejar/stores.hpp>
 #include <picklejar/value.hpp>

@@ -345,7 +345,7 @@ class Session {
   // allow (a trigger, a view, a virtual table, an index or a changed table: what makes the
   // constructor refuse the file with FormatError), one line each; empty when the schema is
   // sound. Reads only the schema, in one read transaction (no lock file). Throws SqliteError
-  // for a file SQLite cannot read, StoreError as the constructor.
+  // for a file SQLite cannot read, StoreError as the constructor, and for a postgresql:// URL.
   static std::vector<std::string> schema_problems(const std::filesystem::path& path,
                                                   const SessionOptions& options = {});
 
@@ -617,6 +617,19 @@ class Session {
   // another integrity key (rekey a copy of it first). StoreError in a read_only session or
   // inside transact().
   void restore_from(const std::filesystem::path& backup);
+  // Makes the store hold what the open session `source` holds (a session file or a store on a
+  // server, as `source` last loaded it): its entries with their pickles, protocols and digests
+  // byte for byte, its app_schema_version and default_protocol — `picklejar copy`. One write
+  // transaction under the exclusive lock, written as a save, as restore_from(). Unless
+  // `replace`, the store must hold no entry once the lock is taken (StoreError; nothing
+  // written); with it, keys `source` lacks are removed. Every entry is verified with
+  // `source`'s key, and with this session's, before anything is written (IntegrityError naming
+  // the key and `source`; nothing written). IntegrityError when `source` is signed otherwise
+  // (another key, or a key where this one has none); FormatError when its format version is
+  // not this store's, or its app schema version not the schema_version this session declares.
+  // StoreError when either has unsaved changes, `source` is this session, in a read_only
+  // session or inside transact().
+  void copy_from(const Session& source, bool replace = false);
   // Gives back the space of erased entries to the file system: SQLite's VACUUM under the
   // exclusive lock, then a checkpoint that truncates the -wal file. Rewrites the whole file
   // (its size, twice, in temporary space); readers in other processes keep reading. Neither

@@ -78,6 +78,13 @@ Session::Session(const std::filesystem::path& path, const SessionOptions& option
 std::vector<std::string> Session::schema_problems(const std::filesystem::path& path,
                                                   const SessionOptions& options) {
   validate_options(options);
+  if (store::is_store_url(path)) {  // never a local file of that name
+    const std::string shown = store::shown_url(path.native());
+    throw StoreError(shown, std::nullopt,
+                     fmt::format("cannot check the schema of '{}': it is a store on a "
+                                 "PostgreSQL server, whose tables the server keeps",
+                                 shown));
+  }
   return store::sqlite_schema_problems(path, options);
 }
 

@@ -1,8 +1,11 @@
-// restore_from(): the file made to hold what a backup holds, as one save that other sessions
-// see as changes (the revision goes on: restoring an older revision number would make other
-// sessions believe nothing changed).
+// restore_from() and copy_from(): the store made to hold what a backup file or another open
+// session holds, as one save that other sessions see as changes (the revision goes on:
+// restoring an older revision number would make other sessions believe nothing changed).
 
 #include <fmt/format.h>
+
+#include <functional>
+#include <optional>
 
 #include <picklejar/session.hpp>
 
@@ -77,34 +80,34 @@ bool same_entry(const store::Entry& a, const store::Entry& b) {
   return a.pickle == b.pickle && a.protocol == b.protocol && a.digest.view() == b.digest.view();
 }
 
-}  // namespace
+// Inside a write transaction: makes the view hold `contents` exactly, and writes it as one
+// revision with its app_schema_version and default_protocol. Empty when nothing changed.
+std::optional<store::Written> write_contents(Session& self, store::SessionState& s,
+                                             BackupContents& contents) {
+  for (const std::string& key : self.keys())
+    if (!contents.entries.contains(key)) s.view.erase(key);
+  for (auto& [key, entry] : contents.entries) {
+    const store::Entry* now = s.view.find(key);
+    if (now == nullptr || !same_entry(*now, *entry)) s.view.place(key, std::move(entry));
+  }
+  store::Meta target = s.meta;
+  target.app_schema_version = contents.meta.app_schema_version;
+  target.default_protocol = contents.meta.default_protocol;
+  const bool schema = contents.meta.app_schema_version != s.meta.app_schema_version;
+  const bool protocol = contents.meta.default_protocol != s.meta.default_protocol;
+  return s.write_pending(schema || protocol, target);
+}
 
-void Session::restore_from(const fs::path& backup) {
-  store::SessionState& s = impl();
-  s.require_writable("restore");
-  s.require_outside_transaction("restore");
-  if (!s.view.pending().empty())
-    throw StoreError(s.path_text, std::nullopt,
-                     fmt::format("cannot restore '{}' with unsaved changes: save() or discard() "
-                                 "first",
-                                 s.path_text));
-  BackupContents contents = read_backup(s, backup);
+// The write transaction of a restore or a copy; `check` runs under the lock, after the
+// refresh, before anything is written.
+void replace_contents(Session& self, store::SessionState& s, BackupContents& contents,
+                      const std::function<void()>& check) {
   const auto txn = s.backend->begin(store::TxnKind::write);
   s.refresh(store::TxnKind::write);
+  if (check) check();
   s.view.begin_undo();
   try {
-    for (const std::string& key : keys())
-      if (!contents.entries.contains(key)) s.view.erase(key);
-    for (auto& [key, entry] : contents.entries) {
-      const store::Entry* now = s.view.find(key);
-      if (now == nullptr || !same_entry(*now, *entry)) s.view.place(key, std::move(entry));
-    }
-    store::Meta target = s.meta;
-    target.app_schema_version = contents.meta.app_schema_version;
-    target.default_protocol = contents.meta.default_protocol;
-    const bool schema = contents.meta.app_schema_version != s.meta.app_schema_version;
-    const bool protocol = contents.meta.default_protocol != s.meta.default_protocol;
-    auto written = s.write_pending(schema || protocol, target);
+    auto written = write_contents(self, s, contents);
     txn->commit();
     s.view.end_undo();
     if (written) s.finish_save(std::move(*written));
@@ -112,6 +115,93 @@ void Session::restore_from(const fs::path& backup) {
     s.rollback_undo();
     throw;
   }
+}
+
+void require_no_unsaved(const store::SessionState& s, std::string_view what) {
+  if (!s.view.pending().empty())
+    throw StoreError(s.path_text, std::nullopt,
+                     fmt::format("cannot {} '{}' with unsaved changes: save() or discard() first",
+                                 what, s.path_text));
+}
+
+// What copy_from() needs of its source: its own format, key and app schema rules.
+void check_copy_source(const store::SessionState& s, const store::SessionState& from) {
+  const std::string& name = from.path_text;
+  if (from.meta.format_version != s.meta.format_version)
+    throw FormatError(
+        name, std::nullopt,
+        fmt::format("cannot copy '{}' into '{}': its format version {} is not "
+                    "the destination's ({}; upgrade the older one first)",
+                    name, s.path_text, from.meta.format_version, s.meta.format_version));
+  if (from.signer.scheme() != s.signer.scheme() || from.signer.key_id() != s.signer.key_id())
+    throw IntegrityError(
+        name, std::nullopt,
+        fmt::format(
+            "cannot copy '{}' into '{}': the source is signed {} and the destination "
+            "{} (digests are copied as they are: rekey one of them first)",
+            name, s.path_text,
+            from.signer.key_id().empty() ? "without a key" : "with key id " + from.signer.key_id(),
+            s.signer.key_id().empty() ? "without one" : "with key id " + s.signer.key_id()));
+  if (s.options.schema_version && *s.options.schema_version != from.meta.app_schema_version)
+    throw FormatError(
+        name, std::nullopt,
+        fmt::format("cannot copy '{}' into '{}': the source has app schema "
+                    "version {} and the destination session declares {}",
+                    name, s.path_text, from.meta.app_schema_version, *s.options.schema_version));
+}
+
+// Every entry of `from`, verified with its key and then with the destination's (the digests
+// are written as they are, so each one must verify there too).
+BackupContents verified_copy(const store::SessionState& s, const store::SessionState& from) {
+  BackupContents contents{from.meta, {}};
+  for (const auto& [key, entry] : from.view.entries()) {
+    from.check_digest(key, *entry);
+    if (!s.signer.verify(key, entry->pickle, entry->digest.view()))
+      throw IntegrityError(from.path_text, key,
+                           fmt::format("cannot copy '{}' into '{}': key '{}' does not verify "
+                                       "with the destination's key; nothing was copied",
+                                       from.path_text, s.path_text, key));
+    auto copy = std::make_shared<store::Entry>();
+    copy->pickle = entry->pickle;
+    copy->digest = entry->digest;
+    copy->protocol = entry->protocol;
+    contents.entries.emplace(key, std::move(copy));  // an unsaved change until the save
+  }
+  return contents;
+}
+
+}  // namespace
+
+void Session::restore_from(const fs::path& backup) {
+  store::SessionState& s = impl();
+  s.require_writable("restore");
+  s.require_outside_transaction("restore");
+  require_no_unsaved(s, "restore");
+  BackupContents contents = read_backup(s, backup);
+  replace_contents(*this, s, contents, nullptr);
+}
+
+void Session::copy_from(const Session& source, bool replace) {
+  store::SessionState& s = impl();
+  const store::SessionState& from = source.impl();
+  if (&s == &from)
+    throw StoreError(s.path_text, std::nullopt,
+                     fmt::format("cannot copy '{}' into itself", s.path_text));
+  s.require_writable("copy into");
+  s.require_outside_transaction("copy into");
+  require_no_unsaved(s, "copy into");
+  require_no_unsaved(from, "copy from");
+  check_copy_source(s, from);
+  BackupContents contents = verified_copy(s, from);
+  replace_contents(*this, s, contents, [&] {
+    const std::size_t held = s.view.entries().size();
+    if (!replace && held > 0)
+      throw StoreError(
+          s.path_text, std::nullopt,
+          fmt::format("cannot copy '{}' into '{}': it holds {} {} (replace them "
+                      "to copy anyway); nothing was copied",
+                      from.path_text, s.path_text, held, held == 1 ? "entry" : "entries"));
+  });
 }
 
 }  // namespace picklejar

@@ -7,14 +7,12 @@
 
 #include <picklejar/error.hpp>
 
+#include "layout.hpp"
 #include "postgres_backend.hpp"
 #include "sql.hpp"
 
 namespace picklejar::store {
 namespace {
-
-// The layout of the tables this library reads and writes (docs/FORMAT-POSTGRES.md "Versions").
-constexpr std::int64_t kLayoutVersion = 1;
 
 // The columns of read_store and lock_store, in order.
 namespace col {

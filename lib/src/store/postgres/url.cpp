@@ -85,17 +85,68 @@ Where where_of(std::string_view base) {
   return w;
 }
 
-std::string shown_of(const Where& w, std::string_view name) {
+// The URL as people see it: no password, no libpq parameters; "?store=NAME" when `name` is
+// given.
+std::string shown_of(const Where& w, std::optional<std::string_view> name) {
   std::string host = w.host;
   if (host.starts_with('/')) {
     host = url_quote(host);  // a Unix socket's directory
   } else if (host.find(':') != std::string::npos) {
     host = "[" + host + "]";
   }
-  return fmt::format("postgresql://{}{}{}{}?store={}",
-                     w.user.empty() ? "" : url_quote(w.user) + "@", host,
+  return fmt::format("postgresql://{}{}{}{}{}", w.user.empty() ? "" : url_quote(w.user) + "@", host,
                      w.port.empty() ? "" : ":" + w.port,
-                     w.dbname.empty() ? "" : "/" + url_quote(w.dbname), url_quote(name));
+                     w.dbname.empty() ? "" : "/" + url_quote(w.dbname),
+                     name ? "?store=" + url_quote(*name) : "");
+}
+
+// A URL taken apart: the scheme's length (0: not a postgresql:// URL), the part libpq gets
+// before the query, who and where, the store= values (percent-encoded) and the other
+// parameters.
+struct Split {
+  std::size_t scheme_end = 0;
+  std::string_view base;
+  Where where;
+  std::vector<std::string_view> names;
+  std::vector<std::string_view> kept;
+};
+
+Split split_url(std::string_view url) {
+  Split split;
+  for (const std::string_view scheme : kSchemes)
+    if (url.starts_with(scheme)) split.scheme_end = scheme.size();
+  const std::string_view without_fragment = url.substr(0, url.find('#'));
+  const std::size_t query_at = without_fragment.find('?');
+  split.base = without_fragment.substr(0, query_at);
+  split.where = where_of(split.base.substr(split.scheme_end));
+  if (query_at == std::string_view::npos) return split;
+  std::string_view rest = without_fragment.substr(query_at + 1);
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const std::size_t equals = pair.find('=');
+    if (unquote(pair.substr(0, equals)) == "store") {
+      split.names.push_back(equals == std::string_view::npos ? "" : pair.substr(equals + 1));
+    } else if (!pair.empty()) {
+      split.kept.push_back(pair);
+    }
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+  }
+  return split;
+}
+
+// The part of the URL libpq gets: without the store parameter.
+std::string conninfo_of(const Split& split) {
+  std::string conninfo(split.base);
+  for (std::size_t i = 0; i < split.kept.size(); ++i) {
+    conninfo += i == 0 ? '?' : '&';
+    conninfo += split.kept[i];
+  }
+  return conninfo;
+}
+
+bool valid_name(const std::string& name) {
+  return !name.empty() && name.size() <= kMaxNameBytes && strict_utf8(name);
 }
 
 }  // namespace
@@ -122,56 +173,54 @@ bool is_store_url(const std::filesystem::path& path) {
 }
 
 StoreUrl parse_store_url(std::string_view url) {
-  std::size_t scheme_end = 0;
-  for (const std::string_view scheme : kSchemes)
-    if (url.starts_with(scheme)) scheme_end = scheme.size();
-  const std::string_view without_fragment = url.substr(0, url.find('#'));
-  const std::size_t query_at = without_fragment.find('?');
-  const std::string_view base = without_fragment.substr(0, query_at);
-  const Where where = where_of(base.substr(scheme_end));
-  std::string shown = shown_of(where, "");
-  const std::string shown_without =
-      shown.substr(0, shown.size() - std::string_view("?store=").size());
+  const Split split = split_url(url);
+  const std::string shown_without = shown_of(split.where, std::nullopt);
   const auto fail = [&shown_without](const std::string& why) {
     return StoreError(shown_without, std::nullopt,
                       fmt::format("cannot open '{}': {}", shown_without, why));
   };
-  if (scheme_end == 0) throw fail("not a postgresql:// or postgres:// URL");
-  std::vector<std::string_view> names;
-  std::vector<std::string_view> kept;
-  if (query_at != std::string_view::npos) {
-    std::string_view rest = without_fragment.substr(query_at + 1);
-    while (!rest.empty()) {
-      const std::size_t amp = rest.find('&');
-      const std::string_view pair = rest.substr(0, amp);
-      const std::size_t equals = pair.find('=');
-      if (unquote(pair.substr(0, equals)) == "store") {
-        names.push_back(equals == std::string_view::npos ? "" : pair.substr(equals + 1));
-      } else if (!pair.empty()) {
-        kept.push_back(pair);
-      }
-      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    }
-  }
-  if (names.size() != 1)
+  if (split.scheme_end == 0) throw fail("not a postgresql:// or postgres:// URL");
+  if (split.names.size() != 1)
     throw fail(
         fmt::format("a PostgreSQL URL names its store with ?store=NAME exactly once ({} "
                     "found)",
-                    names.size()));
-  std::string name = unquote(names[0]);
-  if (name.empty() || name.size() > kMaxNameBytes || !strict_utf8(name))
+                    split.names.size()));
+  std::string name = unquote(split.names[0]);
+  if (!valid_name(name))
     throw fail(fmt::format("the store's name must be 1 to {} bytes of UTF-8 (got {} bytes)",
                            kMaxNameBytes, name.size()));
   StoreUrl parsed;
-  parsed.conninfo = std::string(base);
-  for (std::size_t i = 0; i < kept.size(); ++i) {
-    parsed.conninfo += i == 0 ? '?' : '&';
-    parsed.conninfo += kept[i];
-  }
-  parsed.shown = shown_of(where, name);
+  parsed.conninfo = conninfo_of(split);
+  parsed.shown = shown_of(split.where, name);
   parsed.store = std::move(name);
-  parsed.password = where.password;
+  parsed.password = split.where.password;
   return parsed;
+}
+
+StoreUrl parse_database_url(std::string_view url, std::string_view doing) {
+  const Split split = split_url(url);
+  const std::string shown = shown_of(split.where, std::nullopt);
+  if (split.scheme_end == 0)
+    throw StoreError(shown, std::nullopt,
+                     fmt::format("{} '{}': not a postgresql:// URL (a session file is one store)",
+                                 doing, shown));
+  if (!split.names.empty())
+    throw StoreError(
+        shown, std::nullopt,
+        fmt::format("{} '{}': the URL names a database, without ?store=NAME", doing, shown));
+  StoreUrl parsed;
+  parsed.conninfo = conninfo_of(split);
+  parsed.shown = shown;
+  parsed.password = split.where.password;
+  return parsed;
+}
+
+std::string shown_url(std::string_view url) {
+  const Split split = split_url(url);
+  std::optional<std::string> name;
+  if (split.names.size() == 1) name = unquote(split.names[0]);
+  if (name && !valid_name(*name)) name.reset();
+  return shown_of(split.where, name ? std::optional<std::string_view>(*name) : std::nullopt);
 }
 
 }  // namespace picklejar::store

@@ -24,6 +24,15 @@ bool is_store_url(const std::filesystem::path& path);
 // missing, repeated, empty, longer than 255 bytes or not UTF-8.
 StoreUrl parse_store_url(std::string_view url);
 
+// Parses a URL naming a database rather than one store, for what acts on all its stores
+// (`store` stays empty). StoreError naming the URL without its password, "<doing> '<URL>':
+// ...", when it is not a postgresql:// URL or has a store parameter.
+StoreUrl parse_database_url(std::string_view url, std::string_view doing);
+
+// `url` as people see it: without its password or libpq parameters, with its store when it
+// names one (postgresql://user@host:port/dbname?store=NAME). Never throws.
+std::string shown_url(std::string_view url);
+
 // `text` percent-encoded for a URL: every byte but letters, digits and "-._~".
 std::string url_quote(std::string_view text);
 
