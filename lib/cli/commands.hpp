@@ -1,6 +1,7 @@
 #pragma once
-// The picklejar command's verbs. Each add_* registers a subcommand on the app; the callback it
-// installs returns the process exit status through `status`.
+// The picklejar command's verbs. Every session verb takes a session file or a store on a
+// PostgreSQL server (postgresql://...?store=NAME) where it takes FILE. Each add_* registers a
+// subcommand on the app; the callback it installs returns the process exit status through `status`.
 
 #include <CLI/CLI.hpp>
 
@@ -44,5 +45,10 @@ void add_restore(CLI::App& app, int& status);
 // session_maintenance.cpp: vacuum, rekey
 void add_vacuum(CLI::App& app, int& status);
 void add_rekey(CLI::App& app, int& status);
+// session_copy.cpp
+void add_copy(CLI::App& app, int& status);
+// store_commands.cpp: stores, delete-store
+void add_stores(CLI::App& app, int& status);
+void add_delete_store(CLI::App& app, int& status);
 
 }  // namespace picklejar::cli

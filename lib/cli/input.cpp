@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include <picklejar/error.hpp>
+#include <picklejar/stores.hpp>
 
 #include "commands.hpp"
 
@@ -64,8 +65,13 @@ int exit_status_for(const std::exception& e) noexcept {
 
 int report_error(std::string_view verb, const std::string& file, const std::exception& e) {
   const std::string what = e.what();
-  const std::string where = input_name(file);
-  if (dynamic_cast<const StoreError*>(&e) != nullptr && what.find(where) != std::string::npos) {
+  const bool store = is_store_url(file);
+  // A store is named without its password; the library's messages name it as connected.
+  const std::string where = store ? url_without_password(file) : input_name(file);
+  const bool named = store ? what.find("postgresql://") != std::string::npos
+                           : dynamic_cast<const StoreError*>(&e) != nullptr &&
+                                 what.find(where) != std::string::npos;
+  if (named) {
     fmt::print(stderr, "picklejar {}: {}\n", verb, one_line(what));
   } else {
     fmt::print(stderr, "picklejar {}: {}: {}\n", verb, one_line(where), one_line(what));

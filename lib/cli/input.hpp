@@ -20,8 +20,9 @@ std::string one_line(std::string_view text);
 // The exit status for an exception: kExitLocked for LockTimeout (and SQLite's busy and
 // locked errors), kExitIntegrity for IntegrityError, kExitFailure for anything else.
 int exit_status_for(const std::exception& e) noexcept;
-// Prints "picklejar VERB: INPUT: CAUSE" on stderr, one line (INPUT is left out of a store's
-// error that names it already) and returns exit_status_for(e). Callers print nothing on
+// Prints "picklejar VERB: INPUT: CAUSE" on stderr, one line (INPUT is left out of a session's
+// error that names it already; a postgresql:// URL is shown without its password) and
+// returns exit_status_for(e). Callers print nothing on
 // stdout before failing.
 int report_error(std::string_view verb, const std::string& file, const std::exception& e);
 // Write to stdout, throwing std::runtime_error when it fails (a full disk, a closed pipe).

@@ -1,4 +1,4 @@
-// The picklejar command: look inside pickles and session files.
+// The picklejar command: look inside pickles, session files and stores.
 
 #include <CLI/CLI.hpp>
 
@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   picklejar::cli::add_restore(app, status);
   picklejar::cli::add_vacuum(app, status);
   picklejar::cli::add_rekey(app, status);
+  picklejar::cli::add_copy(app, status);
+  picklejar::cli::add_stores(app, status);
+  picklejar::cli::add_delete_store(app, status);
   picklejar::cli::add_completion(app, status);
   if (const auto status_for_verb = picklejar::cli::check_verb(app, argc, argv)) {
     return *status_for_verb;

@@ -39,6 +39,14 @@ std::string quoted_keys(const std::vector<std::string>& keys) {
 
 int run_backup(const BackupFlags& flags) {
   try {
+    refuse_store(flags.session.file,
+                 "backup copies a session file with SQLite's VACUUM INTO; `picklejar copy URL "
+                 "FILE` copies a store into a session file (pg_dump backs up the whole database)");
+    if (is_store(flags.out))
+      throw std::runtime_error(fmt::format(
+          "'{}' is a store on a PostgreSQL server: backup writes a session file; `picklejar "
+          "copy FILE URL` copies a session file into a store",
+          shown_name(flags.out)));
     const Session session = open_session(flags.session, OpenMode::read_only);
     const BackupInfo info = session.backup_to(flags.out);
     write_stdout(fmt::format("{} -> {}: revision {}, {}, {} bytes\n", one_line(flags.session.file),
@@ -83,6 +91,14 @@ std::filesystem::path chosen_backup(const RestoreFlags& flags) {
 
 int run_restore(const RestoreFlags& flags) {
   try {
+    refuse_store(flags.session.file,
+                 "restore puts back a session file's backups; `picklejar copy --replace BACKUP "
+                 "URL` makes a store hold what a session file holds");
+    if (is_store(flags.backup))
+      throw std::runtime_error(fmt::format(
+          "'{}' is a store on a PostgreSQL server: restore reads a session file; `picklejar "
+          "copy --replace URL FILE` makes a session file hold what a store holds",
+          shown_name(flags.backup)));
     if (flags.list) return list_backups_of(flags);
     const std::filesystem::path backup = chosen_backup(flags);
     std::error_code error;

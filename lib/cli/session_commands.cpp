@@ -119,7 +119,7 @@ int run_get(const GetFlags& flags) {
       const auto bytes = session.find_pickle(flags.key, !flags.unverified);
       if (!bytes)
         throw LookupError(
-            fmt::format("key '{}' not in session '{}'", flags.key, flags.session.file));
+            fmt::format("key '{}' not in session '{}'", flags.key, shown_name(flags.session.file)));
       write_stdout(*bytes);
     } else if (flags.format == "json") {
       JsonOptions options;
@@ -130,7 +130,7 @@ int run_get(const GetFlags& flags) {
       std::string text;
       const bool labelled = append_repr(text, session.get(flags.key), repr_options(flags.expand));
       write_stdout(text + "\n");
-      const std::string name = one_line(flags.session.file);
+      const std::string name = one_line(shown_name(flags.session.file));
       if (labelled) print_labels_note("get", name);
       // What Python would act on that the value does not show, as dump says it. The scan
       // decodes again, with the options the session decoded with (open_session's default).
@@ -175,9 +175,12 @@ int run_set(const SetFlags& flags) {
   }
   try {
     const Value value = read_value(flags);
+    // A file of 0 bytes is made a session file as if missing (its schema version is new).
     std::error_code error;
-    const bool existed = std::filesystem::file_size(flags.session.file, error) > 0 && !error;
-    const bool was_missing = !std::filesystem::exists(flags.session.file);
+    const bool store = is_store(flags.session.file);
+    const bool was_missing = !exists_now(flags.session.file);
+    const bool existed =
+        store ? !was_missing : std::filesystem::file_size(flags.session.file, error) > 0 && !error;
     Session session = open_session(flags.session, OpenMode::create, flags.protocol);
     try {
       session.transact([&](Session& s) {
@@ -186,7 +189,7 @@ int run_set(const SetFlags& flags) {
           if (existed && current != *flags.schema_version)
             throw std::runtime_error(
                 fmt::format("'{}' has app schema version {}, not {}: nothing set",
-                            flags.session.file, current, *flags.schema_version));
+                            shown_name(flags.session.file), current, *flags.schema_version));
           s.set_app_schema_version(*flags.schema_version);
         }
         if (!flags.force) check_same_type(s, flags.key, value);
@@ -197,7 +200,7 @@ int run_set(const SetFlags& flags) {
     } catch (const std::exception&) {
       if (was_missing) {
         session.close();
-        remove_created(flags.session.file);
+        remove_created(flags.session.file, flags.session.timeout_ms);
       }
       throw;
     }
@@ -231,7 +234,7 @@ int run_rm(const RmFlags& flags) {
       if (!missing.empty() && !flags.force)
         throw LookupError(fmt::format("{} {} not in session '{}'; nothing removed",
                                       missing.size() == 1 ? "key" : "keys", quoted_list(missing),
-                                      flags.session.file));
+                                      shown_name(flags.session.file)));
     });
     if (flags.json) {
       write_stdout(fmt::format("{{\"removed\":{},\"missing\":{}}}\n", json_array(removed),
@@ -248,10 +251,11 @@ int run_rm(const RmFlags& flags) {
 
 void add_ls(CLI::App& app, int& status) {
   auto flags = std::make_shared<LsFlags>();
-  auto* cmd = app.add_subcommand("ls", "List a session file's keys");
+  auto* cmd = app.add_subcommand("ls", "List the keys of a session file or store");
   cmd->footer(
       "Examples:\n"
       "  picklejar ls state.pj\n"
+      "  picklejar ls 'postgresql://db.example/app?store=editor'\n"
       "  picklejar ls --long state.pj     # size in bytes, protocol, modified (UTC), key\n"
       "        1234  p4  2026-11-26T11:38:27Z  window\n"
       "  picklejar ls --json state.pj     # [{\"key\": ..., \"size\": ..., \"protocol\": ...,\n"

@@ -2,6 +2,7 @@
 
 #include <picklejar/error.hpp>
 #include <picklejar/json.hpp>
+#include <picklejar/stores.hpp>
 
 #include <fmt/format.h>
 
@@ -29,7 +30,9 @@ std::optional<std::string> read_key_file(const std::string& key_file) {
 }
 
 void add_session_flags(CLI::App& cmd, SessionFlags& flags) {
-  cmd.add_option("FILE", flags.file, "session file")->required();
+  cmd.add_option("FILE", flags.file,
+                 "session file, or a store: postgresql://[user@]host[:port]/db?store=NAME")
+      ->required();
   cmd.add_option("--timeout", flags.timeout_ms,
                  "milliseconds to wait for a lock other processes hold (default 5000); then "
                  "exit status 3")
@@ -45,14 +48,27 @@ void add_session_flags(CLI::App& cmd, SessionFlags& flags) {
                "user planted cannot redirect the write)");
 }
 
-Session open_session(const SessionFlags& flags, OpenMode mode, std::optional<int> protocol,
-                     const DecodeOptions& decode) {
+bool is_store(const std::string& file) { return is_store_url(file); }
+
+std::string shown_name(const std::string& file) {
+  return is_store(file) ? url_without_password(file) : file;
+}
+
+void refuse_store(const std::string& file, std::string_view why) {
+  if (is_store(file))
+    throw std::runtime_error(
+        fmt::format("'{}' is a store on a PostgreSQL server: {}", shown_name(file), why));
+}
+
+SessionOptions session_options(const SessionFlags& flags, OpenMode mode) {
+  if (!flags.file_mode.empty())
+    refuse_store(flags.file,
+                 "--file-mode is for session files (a store's tables are guarded by "
+                 "the database's privileges: GRANT)");
+  if (flags.follow_symlinks) refuse_store(flags.file, "--follow-symlinks is for session files");
   SessionOptions options;
   options.mode = mode;
   options.lock_timeout = std::chrono::milliseconds(flags.timeout_ms);
-  options.integrity_key = read_key_file(flags.key_file);
-  options.protocol = protocol;
-  options.decode = decode;
   options.app_name = "picklejar command";
   options.follow_symlinks = flags.follow_symlinks;
   if (!flags.file_mode.empty()) {
@@ -68,13 +84,37 @@ Session open_session(const SessionFlags& flags, OpenMode mode, std::optional<int
           "--file-mode must be octal permission bits such as 600, not '{}'", flags.file_mode));
     options.file_mode = static_cast<unsigned>(bits);
   }
+  return options;
+}
+
+Session open_session(const SessionFlags& flags, OpenMode mode, std::optional<int> protocol,
+                     const DecodeOptions& decode) {
+  SessionOptions options = session_options(flags, mode);
+  options.integrity_key = read_key_file(flags.key_file);
+  options.protocol = protocol;
+  options.decode = decode;
   Session session(flags.file, options);
   if (options.integrity_key)
     std::fill(options.integrity_key->begin(), options.integrity_key->end(), '\0');
   return session;
 }
 
-void remove_created(const std::string& file) noexcept {
+bool exists_now(const std::string& file) {
+  if (is_store(file)) return find_store(file).has_value();
+  std::error_code error;
+  return std::filesystem::exists(file, error) || error;
+}
+
+void remove_created(const std::string& file, int timeout_ms) noexcept {
+  if (is_store(file)) {
+    try {
+      delete_store(file, std::chrono::milliseconds(timeout_ms), true);
+    } catch (const std::exception& e) {  // the verb's own error is the one reported
+      fmt::print(stderr, "picklejar: could not remove the store it created: {}\n",
+                 one_line(e.what()));
+    }
+    return;
+  }
   std::error_code ignored;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"})
     std::filesystem::remove(file + suffix, ignored);

@@ -1,4 +1,5 @@
-// `picklejar info`: what a session file is — versions, integrity, size, journal, writers.
+// `picklejar info`: what a session file or store is — versions, integrity, size, journal,
+// writers.
 
 #include <picklejar/session.hpp>
 
@@ -45,13 +46,15 @@ std::vector<Fact> facts(const Session& session, const std::string& file) {
   std::uint64_t pickle_bytes = 0;
   for (const std::string& key : session.keys())
     pickle_bytes += session.entry_info(key)->pickle_size;
-  const std::uintmax_t file_bytes = size_or_zero(file);
-  const std::uintmax_t wal_bytes = size_or_zero(file + "-wal");
   const std::string writer =
       info.writer_app.empty() ? info.writer : fmt::format("{} ({})", info.writer, info.writer_app);
   auto number = [](auto n) { return std::to_string(n); };
-  return {
-      {"file", file, json_string(file)},
+  // A store is named as the library connected to it (host, port, database), without the
+  // password; it has no file sizes of its own (the server's storage is the server's).
+  const bool store = is_store(file);
+  const std::string name = store ? session.path().string() : file;
+  std::vector<Fact> all = {
+      {store ? "store" : "file", name, json_string(name)},
       {"format version", number(info.format_version), number(info.format_version)},
       {"app schema version", number(info.app_schema_version), number(info.app_schema_version)},
       {"integrity scheme", info.integrity_scheme, json_string(info.integrity_scheme)},
@@ -59,8 +62,14 @@ std::vector<Fact> facts(const Session& session, const std::string& file) {
       {"default protocol", number(info.default_protocol), number(info.default_protocol)},
       {"entries", number(session.size()), number(session.size())},
       {"pickle bytes", number(pickle_bytes), number(pickle_bytes)},
-      {"file bytes", number(file_bytes), number(file_bytes)},
-      {"wal bytes", number(wal_bytes), number(wal_bytes)},
+  };
+  if (!store) {
+    const std::uintmax_t file_bytes = size_or_zero(file);
+    const std::uintmax_t wal_bytes = size_or_zero(file + "-wal");
+    all.push_back({"file bytes", number(file_bytes), number(file_bytes)});
+    all.push_back({"wal bytes", number(wal_bytes), number(wal_bytes)});
+  }
+  std::vector<Fact> rest = {
       {"journal mode", info.journal_mode, json_string(info.journal_mode)},
       {"revision", number(info.revision), number(info.revision)},
       {"created", format_time(info.created, false), json_string(format_time(info.created))},
@@ -69,6 +78,8 @@ std::vector<Fact> facts(const Session& session, const std::string& file) {
       {"last writer", writer, json_string(info.writer)},
       {"last writer app", info.writer_app, json_string(info.writer_app)},
   };
+  all.insert(all.end(), rest.begin(), rest.end());
+  return all;
 }
 
 std::string json_name(std::string label) {
@@ -105,7 +116,7 @@ int run_info(const InfoFlags& flags) {
 
 void add_info(CLI::App& app, int& status) {
   auto flags = std::make_shared<InfoFlags>();
-  auto* cmd = app.add_subcommand("info", "Describe a session file");
+  auto* cmd = app.add_subcommand("info", "Describe a session file or store");
   cmd->footer(
       "Example:\n"
       "  picklejar info state.pj\n"
@@ -117,6 +128,8 @@ void add_info(CLI::App& app, int& status) {
       "  last writer:        picklejar-cpp 0.1.0 (editor)\n"
       "--json prints the same facts as one JSON object (times with microseconds). The file is\n"
       "opened read-only; a file of a newer format that this picklejar may read is described.\n"
+      "A store (postgresql://...?store=NAME) shows 'store:' with its URL as connected, never\n"
+      "its password, journal mode 'postgresql', and no file sizes.\n"
       "Exit status: 0 ok, 1 failure (not a session file, ...), 2 usage, 3 locked, 4 integrity\n"
       "key mismatch.");
   add_session_flags(*cmd, flags->session);

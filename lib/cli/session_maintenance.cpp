@@ -39,6 +39,9 @@ std::uintmax_t size_on_disk(const std::string& file) {
 int run_vacuum(const VacuumFlags& flags) {
   const std::string& file = flags.session.file;
   try {
+    refuse_store(file,
+                 "vacuum rewrites a session file; the server reclaims a store's space itself "
+                 "(autovacuum, or VACUUM picklejar.entry run by its owner)");
     Session session = open_session(flags.session, OpenMode::read_write);
     const std::uintmax_t before = size_on_disk(file);
     session.vacuum();
@@ -53,6 +56,7 @@ int run_vacuum(const VacuumFlags& flags) {
 
 int run_rekey(const RekeyFlags& flags) {
   const std::string& file = flags.session.file;
+  const std::string shown = shown_name(file);
   if (flags.session.key_file.empty() && flags.new_key_file.empty()) {
     fmt::print(stderr,
                "picklejar rekey: give --old-key-file (the file's key now), --new-key-file "
@@ -65,7 +69,7 @@ int run_rekey(const RekeyFlags& flags) {
     session.rekey(key ? std::optional<std::string_view>(*key) : std::nullopt);
     if (key) std::fill(key->begin(), key->end(), '\0');
     const SessionFileInfo info = session.file_info();
-    write_stdout(fmt::format("{}: {} signed {}\n", one_line(file), entries_text(info.entries),
+    write_stdout(fmt::format("{}: {} signed {}\n", one_line(shown), entries_text(info.entries),
                              info.key_id ? "with key id " + *info.key_id + " (hmac-sha256)"
                                          : std::string("without a key (sha256)")));
     flush_stdout();
@@ -107,7 +111,9 @@ void add_rekey(CLI::App& app, int& status) {
       "exact bytes ('-': standard input, for one of the two).\n"
       "Exit status: 0 ok, 1 failure, 2 usage, 3 locked, 4 integrity (an entry does not\n"
       "verify, or the old key is not the file's).");
-  cmd->add_option("FILE", flags->session.file, "session file")->required();
+  cmd->add_option("FILE", flags->session.file,
+                  "session file, or a store: postgresql://[user@]host[:port]/db?store=NAME")
+      ->required();
   cmd->add_option("--timeout", flags->session.timeout_ms,
                   "milliseconds to wait for a lock other processes hold (default 5000); then "
                   "exit status 3")

@@ -85,9 +85,15 @@ void write_document(const Session& session, const std::vector<std::string>& keys
   progress.finish();
 }
 
-// -o naming the session file itself (or one of SQLite's files next to it) would replace it.
+// -o naming the session file itself (or one of SQLite's files next to it) would replace it; -o
+// naming a store would make a local file of that name.
 void refuse_overwriting(const ExportFlags& flags) {
-  if (flags.output.empty() || flags.output == "-") return;
+  if (is_store(flags.output))
+    throw std::runtime_error(fmt::format(
+        "-o '{}' is a store: export writes a JSON document to a file (`picklejar copy` copies "
+        "a session into a store, `picklejar import` loads a document into one)",
+        shown_name(flags.output)));
+  if (flags.output.empty() || flags.output == "-" || is_store(flags.session.file)) return;
   for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
     std::error_code error;
     if (std::filesystem::equivalent(flags.output, flags.session.file + suffix, error))
@@ -102,10 +108,15 @@ int run_export(const ExportFlags& flags) {
     const Session session = open_session(flags.session, OpenMode::read_only);
     const std::vector<std::string> keys = session.keys();
     // The export holds what the session holds: it keeps the session file's permission bits
-    // (issue 15: a private session must not become a world-readable export).
+    // (issue 15: a private session must not become a world-readable export); a store's, whose
+    // readers the database decides, is the owner's alone.
     struct stat source {};
     std::optional<unsigned> mode;
-    if (::stat(flags.session.file.c_str(), &source) == 0) mode = source.st_mode & 0777;
+    if (is_store(flags.session.file)) {
+      mode = 0600;
+    } else if (::stat(flags.session.file.c_str(), &source) == 0) {
+      mode = source.st_mode & 0777;
+    }
     OutputFile out(flags.output, mode);
     // A document on the terminal would be garbled by a bar drawn over it.
     const bool quiet = out.is_stdout() && isatty(STDOUT_FILENO) != 0;
@@ -147,7 +158,7 @@ void settle_schema_version(Session& s, const ImportFlags& flags, std::int64_t wa
         "'{}' has app schema version {} and the document {}: nothing imported "
         "(--schema-version N imports and sets the file's version to N; --force imports and "
         "keeps {})",
-        flags.session.file, current, wanted, current));
+        shown_name(flags.session.file), current, wanted, current));
   }
 }
 
@@ -186,8 +197,12 @@ int run_import(const ImportFlags& flags) {
     return report_error("import", input_name(flags.input), e);
   }
   const std::string& file = flags.session.file;
-  std::error_code error;
-  const bool existed = std::filesystem::exists(file, error) || error;
+  bool existed = true;
+  try {
+    existed = exists_now(file);
+  } catch (const std::exception& e) {
+    return report_error("import", file, e);
+  }
   const std::int64_t wanted_schema =
       flags.schema_version.value_or(facts.app_schema_version.value_or(0));
   // A file the import creates gets the document's default protocol; one that exists keeps
@@ -201,7 +216,7 @@ int run_import(const ImportFlags& flags) {
     } catch (...) {
       if (!existed) {
         session.close();
-        remove_created(file);
+        remove_created(file, flags.session.timeout_ms);
       }
       throw;
     }
@@ -215,7 +230,8 @@ int run_import(const ImportFlags& flags) {
 
 void add_export(CLI::App& app, int& status) {
   auto flags = std::make_shared<ExportFlags>();
-  auto* cmd = app.add_subcommand("export", "Write a whole session file as one JSON document");
+  auto* cmd =
+      app.add_subcommand("export", "Write a whole session file or store as one JSON document");
   cmd->footer(
       "Examples:\n"
       "  picklejar export state.pj -o state.json\n"
@@ -236,7 +252,8 @@ void add_export(CLI::App& app, int& status) {
 
 void add_import(CLI::App& app, int& status) {
   auto flags = std::make_shared<ImportFlags>();
-  auto* cmd = app.add_subcommand("import", "Store every entry of an export document in a session");
+  auto* cmd = app.add_subcommand(
+      "import", "Store every entry of an export document in a session file or store");
   cmd->footer(
       "Examples:\n"
       "  picklejar import state.pj state.json\n"

@@ -49,28 +49,32 @@ std::optional<std::int64_t> header_format_version(const std::string& file) {
 }
 
 int run_upgrade(const UpgradeFlags& flags) {
-  const std::string& file = flags.session.file;
+  const bool store = is_store(flags.session.file);
+  const std::string file = shown_name(flags.session.file);
   try {
-    const std::optional<std::int64_t> before = header_format_version(file);
+    // A store's format version is in its row, which opening reads (and would upgrade).
+    // (0: not known, which no format version is.)
+    const std::int64_t before = store ? 0 : header_format_version(flags.session.file).value_or(0);
     // Opening for writing upgrades an older format, in one transaction (Session).
     const Session session = open_session(flags.session, OpenMode::read_write);
     const std::int64_t after = session.file_info().format_version;
-    if (before && *before < after) {
-      write_stdout(fmt::format("{}: upgraded from file format version {} to {}\n", one_line(file),
-                               *before, after));
+    const char* what = store ? "store" : "file";
+    if (before > 0 && before < after) {
+      write_stdout(fmt::format("{}: upgraded from {} format version {} to {}\n", one_line(file),
+                               what, before, after));
     } else {
-      write_stdout(fmt::format("{}: file format version {} is current; nothing to do\n",
-                               one_line(file), after));
+      write_stdout(fmt::format("{}: {} format version {} is current; nothing to do\n",
+                               one_line(file), what, after));
     }
     flush_stdout();
     return kExitOk;
   } catch (const std::exception& e) {
-    return report_error("upgrade", file, e);
+    return report_error("upgrade", flags.session.file, e);
   }
 }
 
 int run_convert_protocol(const ConvertProtocolFlags& flags) {
-  const std::string& file = flags.session.file;
+  const std::string file = shown_name(flags.session.file);
   try {
     Session session = open_session(flags.session, OpenMode::read_write);
     const std::vector<std::string> keys = session.keys();
@@ -92,7 +96,7 @@ int run_convert_protocol(const ConvertProtocolFlags& flags) {
     flush_stdout();
     return kExitOk;
   } catch (const std::exception& e) {
-    return report_error("convert-protocol", file, e);
+    return report_error("convert-protocol", flags.session.file, e);
   }
 }
 
