@@ -123,7 +123,7 @@ TEST_CASE_TEMPLATE("copy_from refuses a destination with entries unless it repla
   destination.save();
   const std::string before = rows(route.to, to);
   CHECK_THROWS_WITH_AS(destination.copy_from(source),
-                       doctest::Contains("it holds 2 entries (replace them to copy anyway)"),
+                       doctest::Contains("it holds 2 entries (copying with replace"),
                        picklejar::StoreError);
   CHECK(rows(route.to, to) == before);
   destination.copy_from(source, true);

@@ -198,8 +198,8 @@ void Session::copy_from(const Session& source, bool replace) {
     if (!replace && held > 0)
       throw StoreError(
           s.path_text, std::nullopt,
-          fmt::format("cannot copy '{}' into '{}': it holds {} {} (replace them "
-                      "to copy anyway); nothing was copied",
+          fmt::format("cannot copy '{}' into '{}': it holds {} {} (copying with "
+                      "replace, `picklejar copy --replace`, replaces them); nothing was copied",
                       from.path_text, s.path_text, held, held == 1 ? "entry" : "entries"));
   });
 }
