@@ -15,6 +15,8 @@
 //
 // Thread safety: the functions share nothing; call them from any thread.
 
+#include <picklejar/config.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
