@@ -29,7 +29,8 @@
 //                        "app.state", "Window", width, height, title);
 //
 // Put the macro in the struct's own namespace (it defines to_pickle and from_pickle there,
-// found by argument-dependent lookup). Members must be accessible from there (public), and
+// found by argument-dependent lookup; anywhere else it stops compilation with a static_assert
+// that says so). Members must be accessible from there (public), and
 // the struct default-constructible. End the line with a semicolon.
 //
 //   enum class Color { red, green, blue };
@@ -168,7 +169,7 @@ void class_from_value(const Value& v, T& object, const ClassPolicy& policy, std:
           qualname PICKLEJAR_DETAIL_MEMBERS(PjType, __VA_ARGS__));                         \
     }                                                                                      \
   }                                                                                        \
-  static_assert(true)
+  PICKLEJAR_DETAIL_CHECK_NAMESPACE(Type)
 
 // PICKLEJAR_ENUM(Enum, values...): reading accepts only the listed values (above).
 #define PICKLEJAR_ENUM(Enum, ...)                                                                \
@@ -176,6 +177,17 @@ void class_from_value(const Value& v, T& object, const ClassPolicy& policy, std:
     return PICKLEJAR_DETAIL_FOR_EACH(PICKLEJAR_DETAIL_ENUMERATOR_TEST, Enum, __VA_ARGS__) false; \
   }                                                                                              \
   static_assert(true)
+
+// The functions PICKLEJAR_CLASS defines are found by argument-dependent lookup, so only in
+// Type's own namespace: written anywhere else, the macro says so here rather than leaving
+// to_value() to report a type with no mapping.
+#define PICKLEJAR_DETAIL_CHECK_NAMESPACE(Type)                          \
+  static_assert(::picklejar::detail::AdlToPickle<Type>,                 \
+                "PICKLEJAR_CLASS(" #Type                                \
+                ", ...) must be written in the namespace that "         \
+                "declares " #Type                                       \
+                " (argument-dependent lookup finds its functions only " \
+                "there), not in another namespace or at global scope")
 
 // ", member("a", &Type::a), member("b", &Type::b)" for the members a, b.
 #define PICKLEJAR_DETAIL_MEMBERS(Type, ...) \
