@@ -8,6 +8,7 @@
 
 #include <picklejar/session.hpp>
 
+#include "../pickle/write_check.hpp"
 #include "../value/utf8.hpp"
 #include "session_impl.hpp"
 
@@ -112,6 +113,14 @@ store::EntryPtr store::SessionState::encode(const std::string& key, const Value&
     entry->pickle = dumps(value, encode);
   } catch (const EncodeError& e) {
     throw EncodeError(fmt::format("cannot save key '{}' in '{}': {}", key, path_text, e.what()));
+  }
+  // What this session cannot read back would be lost: refuse it now, not on every load.
+  try {
+    pickle::check_decodable(entry->pickle, protocol, options.decode);
+  } catch (const DecodeError& e) {
+    throw EncodeError(
+        fmt::format("cannot save key '{}' in '{}': its pickle would not load back: {}", key,
+                    path_text, e.what()));
   }
   const store::Digest digest = signer.digest(key, entry->pickle);
   entry->digest.assign(
