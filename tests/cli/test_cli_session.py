@@ -251,6 +251,20 @@ class SetAndRm(SessionCliTest):
         one_line_error(self, run(["set", self.file, b"\xff", "--json", "1"]), 1, "not UTF-8")
         self.assertEqual(rows(self.file), before)
 
+    def test_set_refuses_what_the_reader_would_refuse(self):
+        # max_depth is 10,000: a list nested one deeper would save and then never load.
+        self.ok("set", self.file, "keep", "--json", "1")
+        before = rows(self.file)
+        deep = "[" * 10001 + "1" + "]" * 10001
+        one_line_error(self, run(["set", self.file, "k", "--json", deep]), 1, "'k'",
+                       "max_depth (10000)")
+        self.assertEqual(rows(self.file), before)
+        self.ok("set", self.file, "k", "--json", "[" * 10000 + "1" + "]" * 10000)
+        value, depth = values(self.file)["k"], 1
+        while value != [1]:
+            value, depth = value[0], depth + 1
+        self.assertEqual(depth, 10000)
+
     def test_rm_removes_every_key_or_none(self):
         self.fill()
         one_line_error(self, run(["rm", self.file, "int", "nope", "str"]), 1, "'nope'",
