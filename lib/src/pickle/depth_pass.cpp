@@ -273,6 +273,23 @@ bool DepthPass::step(Op op) {
       return call(2);
     case Op::newobj_ex:
       return call(3);
+    // The common scalars first, without the opcode table.
+    case Op::none:
+    case Op::newtrue:
+    case Op::newfalse:
+      return push(0);
+    case Op::binint1:
+      return skip(1) && push(0);
+    case Op::binint2:
+      return skip(2) && push(0);
+    case Op::binint:
+      return skip(4) && push(0);
+    case Op::binfloat:
+      return skip(8) && push(0);
+    case Op::short_binunicode:
+    case Op::short_binbytes:
+      if (pos_ == end_) return false;
+      return skip(1 + std::uint64_t{*pos_}) && push(0);
     case Op::empty_list:  // an empty container is 1 deep, as in the decoder
     case Op::empty_tuple:
     case Op::empty_dict:
