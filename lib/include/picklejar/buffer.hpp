@@ -14,7 +14,7 @@
 namespace picklejar {
 
 // Bytes decoded in place (see above): a span of memory and the owner that keeps it alive.
-class Buffer {
+class PICKLEJAR_EXPORT Buffer {
  public:
   // Refers to `bytes`, kept alive by `owner`. A writable buffer decodes to a bytearray (writes
   // through the Value land in the caller's memory, as with a Python writable buffer); a

@@ -62,23 +62,24 @@ struct Time {
 
 namespace detail {
 // datetime.datetime for microseconds since 1970-01-01 00:00: UTC-aware or naive.
-Value datetime_value(std::int64_t micros, bool utc);
+PICKLEJAR_EXPORT Value datetime_value(std::int64_t micros, bool utc);
 // Microseconds since 1970-01-01 00:00 UTC (naive taken as UTC; aware converted).
-std::int64_t read_utc_datetime(const Value& v);
+PICKLEJAR_EXPORT std::int64_t read_utc_datetime(const Value& v);
 // Microseconds since 1970-01-01 00:00 on the wall clock; refuses an aware datetime.
-std::int64_t read_naive_datetime(const Value& v);
-Value timedelta_value(std::int64_t micros);
-std::int64_t read_timedelta(const Value& v);
-Value date_value(const std::chrono::year_month_day& date);
-std::chrono::year_month_day read_date(const Value& v);
-Value time_value(const py::Time& time);
-py::Time read_time(const Value& v);
+PICKLEJAR_EXPORT std::int64_t read_naive_datetime(const Value& v);
+PICKLEJAR_EXPORT Value timedelta_value(std::int64_t micros);
+PICKLEJAR_EXPORT std::int64_t read_timedelta(const Value& v);
+PICKLEJAR_EXPORT Value date_value(const std::chrono::year_month_day& date);
+PICKLEJAR_EXPORT std::chrono::year_month_day read_date(const Value& v);
+PICKLEJAR_EXPORT Value time_value(const py::Time& time);
+PICKLEJAR_EXPORT py::Time read_time(const Value& v);
 
 // count * num / den rounded to nearest, ties to even; nullopt when it overflows int64.
-std::optional<std::int64_t> rescale(std::int64_t count, std::intmax_t num, std::intmax_t den);
-std::int64_t micros_from_floating(long double micros);
-[[noreturn]] void throw_micros_range();
-[[noreturn]] void throw_duration_range();
+PICKLEJAR_EXPORT std::optional<std::int64_t> rescale(std::int64_t count, std::intmax_t num,
+                                                     std::intmax_t den);
+PICKLEJAR_EXPORT std::int64_t micros_from_floating(long double micros);
+[[noreturn]] PICKLEJAR_EXPORT void throw_micros_range();
+[[noreturn]] PICKLEJAR_EXPORT void throw_duration_range();
 
 template <class Rep, class Period>
 std::int64_t to_micros(std::chrono::duration<Rep, Period> d) {

@@ -75,14 +75,18 @@ struct ClassPolicy {
 namespace detail {
 // An instance of module.qualname as Python 3 pickles it: NEWOBJ with no arguments, then BUILD
 // with `attributes` (a dict), or no BUILD when it is empty.
-Value instance_value(std::string_view module, std::string_view qualname, Value attributes);
+PICKLEJAR_EXPORT Value instance_value(std::string_view module, std::string_view qualname,
+                                      Value attributes);
 // The instance attributes of an instance of module.qualname in any form CPython writes (see
 // above); an empty dict for a None state. CodecError for anything else.
-Value instance_attributes(const Value& v, std::string_view module, std::string_view qualname);
-[[noreturn]] void throw_missing_attribute(std::string_view module, std::string_view qualname,
-                                          std::string_view name);
-void check_no_extra_attributes(const Value& attributes, std::span<const std::string_view> names,
-                               std::string_view module, std::string_view qualname);
+PICKLEJAR_EXPORT Value instance_attributes(const Value& v, std::string_view module,
+                                           std::string_view qualname);
+[[noreturn]] PICKLEJAR_EXPORT void throw_missing_attribute(std::string_view module,
+                                                           std::string_view qualname,
+                                                           std::string_view name);
+PICKLEJAR_EXPORT void check_no_extra_attributes(const Value& attributes,
+                                                std::span<const std::string_view> names,
+                                                std::string_view module, std::string_view qualname);
 
 template <class T, class M>
 struct Member {

@@ -51,12 +51,12 @@
 namespace picklejar {
 
 namespace detail {
-void expect_sequence(const Value& v);  // list or tuple
-void expect_dict(const Value& v);
-void expect_set(const Value& v);  // set or frozenset
+PICKLEJAR_EXPORT void expect_sequence(const Value& v);  // list or tuple
+PICKLEJAR_EXPORT void expect_dict(const Value& v);
+PICKLEJAR_EXPORT void expect_set(const Value& v);  // set or frozenset
 // key itself if hashable, else its hashable form (list -> tuple, set -> frozenset,
 // bytearray -> bytes); CodecError for what has none (a dict).
-Value hashable(Value key);
+PICKLEJAR_EXPORT Value hashable(Value key);
 // Whether picklejar's own mapping of T is always hashable (a number or a str), so that a key
 // of it needs no hashable() pass. (Not enums: a codec<> of the user's may map one otherwise.)
 template <class T>
@@ -64,12 +64,13 @@ inline constexpr bool maps_to_hashable =
     std::is_arithmetic_v<T> || std::is_same_v<T, std::string> ||
     std::is_same_v<T, std::string_view>;
 // CodecError if the set already holds an equal member.
-void add_new_member(Value& set, const Value& member);
-[[noreturn]] void throw_duplicate_key();
+PICKLEJAR_EXPORT void add_new_member(Value& set, const Value& member);
+[[noreturn]] PICKLEJAR_EXPORT void throw_duplicate_key();
 // Inside a catch block: the text of a mapping failure (CodecError, TypeError, ValueError,
 // LookupError); any other exception is rethrown.
-std::string failure_text();
-[[noreturn]] void throw_no_alternative(const Value& v, const std::string& failures);
+PICKLEJAR_EXPORT std::string failure_text();
+[[noreturn]] PICKLEJAR_EXPORT void throw_no_alternative(const Value& v,
+                                                        const std::string& failures);
 
 template <class Range>
 Value list_value(const Range& range) {

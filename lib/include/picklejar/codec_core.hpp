@@ -45,7 +45,7 @@ namespace picklejar {
 
 // A Value that does not have the shape a C++ type needs, or a C++ value Python cannot hold.
 // what() is "<path>: <reason>", or the reason alone for the outermost value.
-class CodecError : public TypeError {
+class PICKLEJAR_EXPORT CodecError : public TypeError {
  public:
   // A failure of the outermost value: what() is `reason`.
   explicit CodecError(std::string reason) : CodecError({}, std::move(reason)) {}
@@ -135,8 +135,8 @@ namespace detail {
 // Between these (nested pairs count once), every value built on this thread starts in one
 // heap with an arena instead of a heap of its own merged into its container a moment later:
 // a struct's fields are allocated together. Defined in lib/src/value/heap.cpp.
-void begin_shared_build() noexcept;
-void end_shared_build() noexcept;
+PICKLEJAR_EXPORT void begin_shared_build() noexcept;
+PICKLEJAR_EXPORT void end_shared_build() noexcept;
 struct SharedBuildScope {
   SharedBuildScope() noexcept { begin_shared_build(); }
   ~SharedBuildScope() { end_shared_build(); }
@@ -199,12 +199,13 @@ void from_value(const Value& v, T& out) {
 // Path bookkeeping for codecs of containers: run `f` and, if it throws, rethrow as a
 // CodecError with this level's part of the path in front. Defined in lib/src/codec.
 namespace detail {
-[[noreturn]] void rethrow_at_index(std::size_t index);
-[[noreturn]] void rethrow_at_key(const Value& key);         // a dict item's value
-[[noreturn]] void rethrow_at_key_itself(const Value& key);  // a dict key that does not map
-[[noreturn]] void rethrow_in_key();                         // a C++ key that does not map
-[[noreturn]] void rethrow_at_member(const Value& member);   // a set member
-[[noreturn]] void rethrow_at_attribute(std::string_view name);
+[[noreturn]] PICKLEJAR_EXPORT void rethrow_at_index(std::size_t index);
+[[noreturn]] PICKLEJAR_EXPORT void rethrow_at_key(const Value& key);  // a dict item's value
+[[noreturn]] PICKLEJAR_EXPORT void rethrow_at_key_itself(
+    const Value& key);                                // a dict key that does not map
+[[noreturn]] PICKLEJAR_EXPORT void rethrow_in_key();  // a C++ key that does not map
+[[noreturn]] PICKLEJAR_EXPORT void rethrow_at_member(const Value& member);  // a set member
+[[noreturn]] PICKLEJAR_EXPORT void rethrow_at_attribute(std::string_view name);
 
 template <class F>
 decltype(auto) at_index(std::size_t index, F&& f) {
@@ -257,13 +258,13 @@ decltype(auto) at_attribute(std::string_view name, F&& f) {
 
 // Building dicts (maps, a struct's attributes): an empty dict with room for n items, and an
 // insert that raises CodecError if the dict already holds an equal key.
-Value dict_with_room(std::size_t n);
-void insert_new_key(Value& dict, const Value& key, Value item);
+PICKLEJAR_EXPORT Value dict_with_room(std::size_t n);
+PICKLEJAR_EXPORT void insert_new_key(Value& dict, const Value& key, Value item);
 
 // "expected <what>, got <Python type of v>".
-[[noreturn]] void throw_expected(std::string_view what, const Value& v);
+[[noreturn]] PICKLEJAR_EXPORT void throw_expected(std::string_view what, const Value& v);
 // Python's name for v's type in messages: "int", "str", "datetime.datetime" for an instance.
-std::string type_name(const Value& v);
+PICKLEJAR_EXPORT std::string type_name(const Value& v);
 }  // namespace detail
 
 }  // namespace picklejar

@@ -42,7 +42,7 @@ struct Decimal {
 };
 
 // uuid.UUID: its 16 bytes in the order of uuid.UUID.bytes (big-endian).
-struct Uuid {
+struct PICKLEJAR_EXPORT Uuid {
   std::array<std::uint8_t, 16> bytes{};  // uuid.UUID.bytes
 
   // "12345678-1234-5678-1234-567812345678", as str(uuid.UUID) writes it.
@@ -64,13 +64,13 @@ struct OrderedDict {
 }  // namespace py
 
 namespace detail {
-Value decimal_value(std::string_view text);
-std::string read_decimal(const Value& v);
-Value uuid_value(const py::Uuid& uuid);
-py::Uuid read_uuid(const Value& v);
-Value complex_value(double real, double imag);
+PICKLEJAR_EXPORT Value decimal_value(std::string_view text);
+PICKLEJAR_EXPORT std::string read_decimal(const Value& v);
+PICKLEJAR_EXPORT Value uuid_value(const py::Uuid& uuid);
+PICKLEJAR_EXPORT py::Uuid read_uuid(const Value& v);
+PICKLEJAR_EXPORT Value complex_value(double real, double imag);
 // (real, imag); each part checked against max_finite as for float.
-std::pair<double, double> read_complex(const Value& v, double max_finite);
+PICKLEJAR_EXPORT std::pair<double, double> read_complex(const Value& v, double max_finite);
 }  // namespace detail
 
 template <>

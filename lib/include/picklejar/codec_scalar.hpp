@@ -28,16 +28,16 @@
 namespace picklejar {
 
 namespace detail {
-void expect_none(const Value& v);
-bool read_bool(const Value& v);
+PICKLEJAR_EXPORT void expect_none(const Value& v);
+PICKLEJAR_EXPORT bool read_bool(const Value& v);
 // An int within [min, max]; CodecError "expected int, got str" or "int 300 out of range
 // [0, 255]".
-std::int64_t read_signed(const Value& v, std::int64_t min, std::int64_t max);
-std::uint64_t read_unsigned(const Value& v, std::uint64_t max);
+PICKLEJAR_EXPORT std::int64_t read_signed(const Value& v, std::int64_t min, std::int64_t max);
+PICKLEJAR_EXPORT std::uint64_t read_unsigned(const Value& v, std::uint64_t max);
 // A float or an int; refuses a finite result whose magnitude exceeds max_finite.
-double read_floating(const Value& v, double max_finite);
-[[noreturn]] void throw_not_enumerator(std::int64_t value);
-[[noreturn]] void throw_not_enumerator(std::uint64_t value);
+PICKLEJAR_EXPORT double read_floating(const Value& v, double max_finite);
+[[noreturn]] PICKLEJAR_EXPORT void throw_not_enumerator(std::int64_t value);
+[[noreturn]] PICKLEJAR_EXPORT void throw_not_enumerator(std::uint64_t value);
 
 // An int of T's range, read with the range check above.
 template <class T>

@@ -32,15 +32,16 @@ namespace picklejar {
 
 namespace detail {
 // A str; CodecError (not ValueError) when `utf8` is not UTF-8.
-Value str_value(std::string_view utf8);
-std::string read_str(const Value& v);
+PICKLEJAR_EXPORT Value str_value(std::string_view utf8);
+PICKLEJAR_EXPORT std::string read_str(const Value& v);
 // The bytes of a bytes or bytearray value.
-std::span<const std::byte> read_bytes(const Value& v);
+PICKLEJAR_EXPORT std::span<const std::byte> read_bytes(const Value& v);
 // CodecError "expected N <unit>, got M" unless actual == expected.
-void expect_length(std::size_t actual, std::size_t expected, std::string_view unit);
+PICKLEJAR_EXPORT void expect_length(std::size_t actual, std::size_t expected,
+                                    std::string_view unit);
 // os.fsdecode / os.fsencode with "surrogateescape", and the accepted path forms.
-Value path_value(std::string_view native);
-std::string read_path(const Value& v);
+PICKLEJAR_EXPORT Value path_value(std::string_view native);
+PICKLEJAR_EXPORT std::string read_path(const Value& v);
 
 template <class B>
 concept ByteLike =

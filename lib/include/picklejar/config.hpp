@@ -10,3 +10,5 @@
 // #error alone lets the compiler go on to the headers' C++20 code; a missing include is fatal.
 #include <picklejar/stop_here_picklejar_needs_cxx20>
 #endif
+
+#include <picklejar/export.hpp>  // PICKLEJAR_EXPORT, the mark of the public API

@@ -30,8 +30,9 @@ struct DisassembleOptions {
 // DecodeError after appending the lines up to and including the offending opcode, as
 // pickletools prints them before raising (DecodeError::reason() is then pickletools' message;
 // the position is the offending opcode's). Stops with LimitError past max_output_bytes.
-void disassemble(std::span<const std::byte> pickle, std::string& out,
-                 const DisassembleOptions& options = {});
-std::string disassemble(std::string_view pickle, const DisassembleOptions& options = {});
+PICKLEJAR_EXPORT void disassemble(std::span<const std::byte> pickle, std::string& out,
+                                  const DisassembleOptions& options = {});
+PICKLEJAR_EXPORT std::string disassemble(std::string_view pickle,
+                                         const DisassembleOptions& options = {});
 
 }  // namespace picklejar

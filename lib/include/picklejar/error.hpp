@@ -36,7 +36,7 @@
 namespace picklejar {
 
 // The root of every exception picklejar throws (a std::runtime_error: what() is the message).
-class Error : public std::runtime_error {
+class PICKLEJAR_EXPORT Error : public std::runtime_error {
  public:
   // what() is `message`.
   explicit Error(const std::string& message) : std::runtime_error(message) {}
@@ -72,7 +72,7 @@ struct DecodePosition {
 };
 
 // The input is not a well-formed pickle. what() names the offset and opcode when known.
-class DecodeError : public Error {
+class PICKLEJAR_EXPORT DecodeError : public Error {
  public:
   // `why` is reason(); what() adds the position (offset and opcode) when there is one.
   DecodeError(DecodeErrc code, std::optional<DecodePosition> position, const std::string& why);
@@ -90,7 +90,7 @@ class DecodeError : public Error {
 };
 
 // A DecodeLimits (or another configured) limit was exceeded.
-class LimitError : public DecodeError {
+class PICKLEJAR_EXPORT LimitError : public DecodeError {
  public:
   // A DecodeError with code limit_exceeded.
   LimitError(std::optional<DecodePosition> position, const std::string& why)
@@ -98,7 +98,7 @@ class LimitError : public DecodeError {
 };
 
 // The pickle names something the decode policy refuses (a global, a persistent id, ...).
-class ForbiddenError : public DecodeError {
+class PICKLEJAR_EXPORT ForbiddenError : public DecodeError {
  public:
   // A DecodeError with code forbidden.
   ForbiddenError(std::optional<DecodePosition> position, const std::string& why)
@@ -106,32 +106,32 @@ class ForbiddenError : public DecodeError {
 };
 
 // A Value of the wrong kind was used (as_int() on a str), or an unhashable key.
-class TypeError : public Error {
+class PICKLEJAR_EXPORT TypeError : public Error {
  public:
   using Error::Error;  // what() is the message
 };
 
 // A C++ argument of the right kind but an unusable value (bad UTF-8, a bad protocol).
-class ValueError : public Error {
+class PICKLEJAR_EXPORT ValueError : public Error {
  public:
   using Error::Error;  // what() is the message
 };
 
 // A key or index that is not there, where the API promised it would be.
-class LookupError : public Error {
+class PICKLEJAR_EXPORT LookupError : public Error {
  public:
   using Error::Error;  // what() is the message
 };
 
 // What dumps() cannot write: "what 'where': why", e.g. "cannot pickle int at [\"big\"] with
 // protocol 1: more than 4300 digits".
-class EncodeError : public Error {
+class PICKLEJAR_EXPORT EncodeError : public Error {
  public:
   using Error::Error;  // what() is the message
 };
 
 // Errors of session files. Each names the file; key() is set when one entry is concerned.
-class StoreError : public Error {
+class PICKLEJAR_EXPORT StoreError : public Error {
  public:
   // `path` is the file, `key` the entry concerned (if any); what() is `message`.
   StoreError(std::string path, std::optional<std::string> key, const std::string& message)
@@ -148,28 +148,28 @@ class StoreError : public Error {
 
 // Not a picklejar file (another SQLite database, random bytes, empty or truncated), or a
 // file format / app schema this program cannot open as asked. The file is left untouched.
-class FormatError : public StoreError {
+class PICKLEJAR_EXPORT FormatError : public StoreError {
  public:
   using StoreError::StoreError;  // as StoreError
 };
 
 // An entry whose digest or HMAC does not match its pickle, or a file written with another
 // integrity key. Raised before a single byte of the entry is decoded.
-class IntegrityError : public StoreError {
+class PICKLEJAR_EXPORT IntegrityError : public StoreError {
  public:
   using StoreError::StoreError;  // as StoreError
 };
 
 // The session's lock file (for a store on a server: the store row's lock) could not be
 // locked within the configured timeout.
-class LockTimeout : public StoreError {
+class PICKLEJAR_EXPORT LockTimeout : public StoreError {
  public:
   using StoreError::StoreError;  // as StoreError
 };
 
 // save() in strict conflict mode found keys another process changed since this session
 // last looked at them.
-class ConflictError : public StoreError {
+class PICKLEJAR_EXPORT ConflictError : public StoreError {
  public:
   // `keys` are the keys another session changed; what() is `message`.
   ConflictError(std::string path, std::vector<std::string> keys, const std::string& message)
@@ -183,7 +183,7 @@ class ConflictError : public StoreError {
 
 // SQLite itself failed (I/O error, disk full, corrupt database...); code() is SQLite's
 // extended result code.
-class SqliteError : public StoreError {
+class PICKLEJAR_EXPORT SqliteError : public StoreError {
  public:
   // `code` is SQLite's extended result code; what() is `message`.
   SqliteError(std::string path, int code, const std::string& message)
@@ -205,7 +205,7 @@ class SqliteError : public StoreError {
 // password), never a password. sqlstate() is the server's SQLSTATE, empty when it sent none
 // (a lost connection). A save() or transact() that threw this wrote nothing and keeps its
 // changes pending, unless the connection was lost during COMMIT: the next load() tells.
-class ServerError : public StoreError {
+class PICKLEJAR_EXPORT ServerError : public StoreError {
  public:
   // `path` is the store's URL without its password; what() is `message`.
   ServerError(std::string path, std::string sqlstate, const std::string& message)

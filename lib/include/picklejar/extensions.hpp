@@ -23,7 +23,7 @@ struct GlobalName {
 };
 
 // Extension codes and the globals they stand for (see the top of this file).
-class ExtensionRegistry {
+class PICKLEJAR_EXPORT ExtensionRegistry {
  public:
   // Registers `code` for module.qualname. Codes run from 1 to 0x7fffffff, as in copyreg.
   // Registering the same pair again is a no-op; a code or name already bound to something

@@ -66,7 +66,7 @@ struct JsonPosition {
 //   "invalid tagged JSON at /items/2/$tuple/0: $ref 7 names no $id defined before it"
 // A pointer of more than about 150 bytes is shown by its two ends in the message
 // ("/0/0/0/...(99970 levels).../0/0"); pointer() has it whole.
-class JsonError : public Error {
+class PICKLEJAR_EXPORT JsonError : public Error {
  public:
   // Not the tagged form: `pointer` is a JSON Pointer (RFC 6901), "" for the whole document.
   JsonError(std::string pointer, const std::string& reason);
@@ -88,16 +88,17 @@ class JsonError : public Error {
 
 // The tagged JSON text of `value`. Never throws for a valid Value (every kind and graph has a
 // form); std::bad_alloc aside. Time and memory are linear in the size of the value graph.
-std::string to_json(const Value& value, const JsonOptions& options = {});
+PICKLEJAR_EXPORT std::string to_json(const Value& value, const JsonOptions& options = {});
 // The same, handed to `write` piece by piece (chunks of about 64 KiB) instead of being
 // collected: for exporting large values. Exceptions from `write` propagate.
-void write_json(const Value& value, const std::function<void(std::string_view)>& write,
-                const JsonOptions& options = {});
+PICKLEJAR_EXPORT void write_json(const Value& value,
+                                 const std::function<void(std::string_view)>& write,
+                                 const JsonOptions& options = {});
 
 // The Value that tagged JSON text describes. Any JSON document is accepted that follows
 // docs/JSON.md; plain JSON (without tags) gives dicts, lists, strs and numbers. Ints beyond 64
 // bits are read exactly (never rounded through a double), floats beyond double's range are an
 // error. Throws JsonError.
-Value from_json(std::string_view text, const JsonReadOptions& options = {});
+PICKLEJAR_EXPORT Value from_json(std::string_view text, const JsonReadOptions& options = {});
 
 }  // namespace picklejar

@@ -121,7 +121,7 @@ inline constexpr ByteOrder native_byte_order =
     std::endian::native == std::endian::little ? ByteOrder::little : ByteOrder::big;
 
 // A numpy dtype that NdArray holds: numbers, bool, 'S', 'U', datetime64 and timedelta64.
-struct DType {
+struct PICKLEJAR_EXPORT DType {
   DTypeKind kind = DTypeKind::floating;  // which family: the item type, with item_size
   std::size_t item_size = 8;             // bytes per item
   // The order of the bytes handed to NdArray::from_bytes/from_buffer (they are swapped into
@@ -152,7 +152,7 @@ struct DType {
 };
 
 // A numpy array or scalar (see the top of this file): a dtype, a shape and the items.
-class NdArray {
+class PICKLEJAR_EXPORT NdArray {
  public:
   // The order of items in memory: C, last index fastest; Fortran, first index fastest.
   enum class Order : std::uint8_t { c, fortran };
@@ -273,7 +273,7 @@ class NdArray {
   }
 
   // Same dtype, shape, scalar-ness and item bytes (in C order; layouts may differ).
-  friend bool operator==(const NdArray& a, const NdArray& b);
+  friend PICKLEJAR_EXPORT bool operator==(const NdArray& a, const NdArray& b);
 
  private:
   friend struct detail::NdArrayAccess;
@@ -297,17 +297,17 @@ class NdArray {
 // lines of at most 75 characters, more than 1000 items summarized to the first and last 3
 // along each axis (array([0, 1, 2, ..., 7, 8, 9])); a scalar as numpy prints it (1.5,
 // numpy.datetime64('2020-01-01')).
-std::string repr(const NdArray& a);
+PICKLEJAR_EXPORT std::string repr(const NdArray& a);
 // The same for a Value: numpy's repr when v is a numpy array or scalar recipe that
 // from_value<NdArray> reads, nullopt for anything else (an invalid recipe included).
-std::optional<std::string> ndarray_repr(const Value& v);
+PICKLEJAR_EXPORT std::optional<std::string> ndarray_repr(const Value& v);
 
 // Whether v is one of numpy's array or scalar recipes, recognised by the exact global it calls
 // (see above); says nothing about whether the rest of it is valid.
-bool is_ndarray(const Value& v) noexcept;
+PICKLEJAR_EXPORT bool is_ndarray(const Value& v) noexcept;
 
 template <>
-struct codec<NdArray> {
+struct PICKLEJAR_EXPORT codec<NdArray> {
   static Value to_value(const NdArray& a);
   static NdArray from_value(const Value& v);
 };

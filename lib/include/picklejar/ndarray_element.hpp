@@ -28,7 +28,7 @@
 namespace picklejar {
 
 // numpy's float16: IEEE 754 binary16, kept as its bits (C++20 has no half type).
-struct Float16 {
+struct PICKLEJAR_EXPORT Float16 {
   std::uint16_t bits = 0;  // the binary16 bit pattern
 
   // Exact: every half is a float.
@@ -73,7 +73,7 @@ struct NumpyItems {
   const std::byte* data = nullptr;
   std::size_t count = 0;
 };
-NumpyItems numpy_1d_items(const Value& v, ElementCode code);
+PICKLEJAR_EXPORT NumpyItems numpy_1d_items(const Value& v, ElementCode code);
 
 // std::vector<T> (or deque, list) of a 1-D numpy array of T's dtype.
 template <class Container>

@@ -111,12 +111,12 @@ struct DecodeOptions {
 };
 
 // Decodes one pickle. Throws DecodeError (LimitError, ForbiddenError) on bad input.
-Value loads(std::span<const std::byte> pickle, const DecodeOptions& options = {});
-Value loads(std::string_view pickle, const DecodeOptions& options = {});
+PICKLEJAR_EXPORT Value loads(std::span<const std::byte> pickle, const DecodeOptions& options = {});
+PICKLEJAR_EXPORT Value loads(std::string_view pickle, const DecodeOptions& options = {});
 // Decodes a pickle held in a shared buffer. When the buffer is read-only, bytes payloads of
 // 4 KiB and more are not copied: the values refer into the buffer and keep it alive (through
 // its owner) for as long as they live. A writable buffer is decoded by copying, as above.
-Value loads(const Buffer& pickle, const DecodeOptions& options = {});
+PICKLEJAR_EXPORT Value loads(const Buffer& pickle, const DecodeOptions& options = {});
 
 // Decodes the first pickle in `data` and reports how many bytes it used (the rest is left,
 // whatever options.trailing_data says).
@@ -125,7 +125,8 @@ struct LoadResult {
   std::size_t consumed = 0;  // bytes used, through its STOP
 };
 // Decodes the first pickle in `data` (see LoadResult).
-LoadResult load_prefix(std::span<const std::byte> data, const DecodeOptions& options = {});
+PICKLEJAR_EXPORT LoadResult load_prefix(std::span<const std::byte> data,
+                                        const DecodeOptions& options = {});
 
 // ---- writing ---------------------------------------------------------------------------------
 //
@@ -185,13 +186,15 @@ struct EncodeOptions {
 // by default) and keeps its own stack below that. The memo is kept in the value's nodes, so
 // writing a value counts as using it (see VALUE.md, thread safety); each thread keeps a
 // small table (up to 1 MiB) for what is not, so repeated dumps() do not rebuild it.
-std::string dumps(const Value& value, const EncodeOptions& options = {});
+PICKLEJAR_EXPORT std::string dumps(const Value& value, const EncodeOptions& options = {});
 // The same, appending to `out`.
-void dump(const Value& value, std::string& out, const EncodeOptions& options = {});
-void dump(const Value& value, std::vector<std::byte>& out, const EncodeOptions& options = {});
+PICKLEJAR_EXPORT void dump(const Value& value, std::string& out, const EncodeOptions& options = {});
+PICKLEJAR_EXPORT void dump(const Value& value, std::vector<std::byte>& out,
+                           const EncodeOptions& options = {});
 // The same, handing the pickle to `write` piece by piece (frame by frame at protocol 4+;
 // large payloads are passed straight from the value's memory).
-void dump(const Value& value, const std::function<void(std::span<const std::byte>)>& write,
-          const EncodeOptions& options = {});
+PICKLEJAR_EXPORT void dump(const Value& value,
+                           const std::function<void(std::span<const std::byte>)>& write,
+                           const EncodeOptions& options = {});
 
 }  // namespace picklejar

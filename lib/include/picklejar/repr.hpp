@@ -60,15 +60,16 @@ struct ReprOptions {
 };
 
 // Python's repr() of `value` (see the top of this file).
-std::string repr(const Value& value, const ReprOptions& options = {});
+PICKLEJAR_EXPORT std::string repr(const Value& value, const ReprOptions& options = {});
 // Appends to `out` instead of returning a new string. Returns true when the text is labelled
 // (SharedRepr::label, or automatic past max_repeated_bytes), false when it is Python's repr.
-bool append_repr(std::string& out, const Value& value, const ReprOptions& options = {});
+PICKLEJAR_EXPORT bool append_repr(std::string& out, const Value& value,
+                                  const ReprOptions& options = {});
 
 // Python's repr of a float ('1.0', '1e+16', 'nan', '-inf'), of a str and of bytes.
-std::string float_repr(double value);
-std::string str_repr(std::string_view utf8);     // 'a\n', with Python's quoting
-std::string bytes_repr(std::string_view bytes);  // b'a\n'
+PICKLEJAR_EXPORT std::string float_repr(double value);
+PICKLEJAR_EXPORT std::string str_repr(std::string_view utf8);     // 'a\n', with Python's quoting
+PICKLEJAR_EXPORT std::string bytes_repr(std::string_view bytes);  // b'a\n'
 
 }  // namespace picklejar
 

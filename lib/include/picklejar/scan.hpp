@@ -66,7 +66,8 @@ struct ScanResult {
 // is recorded (allowed = false) instead of refused. Throws what loads() throws for a malformed
 // pickle. With TrailingData::ignore, bytes after the first pickle's STOP are left alone and
 // `consumed` says where it ended (a file may hold several pickles, as pickle.load reads them).
-ScanResult scan(std::span<const std::byte> pickle, const DecodeOptions& options = {});
-ScanResult scan(std::string_view pickle, const DecodeOptions& options = {});
+PICKLEJAR_EXPORT ScanResult scan(std::span<const std::byte> pickle,
+                                 const DecodeOptions& options = {});
+PICKLEJAR_EXPORT ScanResult scan(std::string_view pickle, const DecodeOptions& options = {});
 
 }  // namespace picklejar

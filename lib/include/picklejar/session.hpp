@@ -261,7 +261,7 @@ struct SessionFileInfo {
 // What other sessions changed in the file since this session last looked (load(),
 // wait_for_change()): the keys they added, saved again or removed, each list in key order.
 // This session's own saves are not listed.
-struct Changes {
+struct PICKLEJAR_EXPORT Changes {
   std::int64_t since_revision = 0;   // the global revision at the previous look
   std::int64_t revision = 0;         // the global revision the session is current with now
   std::vector<std::string> added;    // keys new to this session's view of the file
@@ -293,19 +293,19 @@ struct BackupFile {
 // The automatic backups of the session file `file` in `directory` (default: the file's
 // directory), newest first. Only names "<file name>.backup-<UTC time>" count. Throws
 // StoreError when the directory cannot be listed (a missing one has none).
-std::vector<BackupFile> list_backups(const std::filesystem::path& file,
-                                     const std::filesystem::path& directory = {});
+PICKLEJAR_EXPORT std::vector<BackupFile> list_backups(const std::filesystem::path& file,
+                                                      const std::filesystem::path& directory = {});
 // The name an automatic backup of `file` made now gets: "<directory>/<file name>.backup-
 // 20261207T084233.645309Z" (the UTC time; `directory` defaults to the file's). For tools
 // that back up by hand into the same series (`picklejar restore` does, before restoring).
-std::filesystem::path next_backup_path(const std::filesystem::path& file,
-                                       const std::filesystem::path& directory = {});
+PICKLEJAR_EXPORT std::filesystem::path next_backup_path(
+    const std::filesystem::path& file, const std::filesystem::path& directory = {});
 
 // A typed read (get<T>, get_or<T>, the value increment() reads) of an entry that does not fit
 // the C++ type: the CodecError of from_value<T> with the key in front of its path and the
 // file after its reason, e.g. "'window'.size[1]: expected int, got str in 'state.pj'".
 // path() is "'window'.size[1]", reason() "expected int, got str".
-class EntryCodecError : public CodecError {
+class PICKLEJAR_EXPORT EntryCodecError : public CodecError {
  public:
   // `path` and `reason` as CodecError's, for the entry `key` of the session file `file`.
   EntryCodecError(std::string key, std::string file, const std::string& path,
@@ -319,7 +319,7 @@ class EntryCodecError : public CodecError {
 };
 
 // A session file, open: see the top of this file for the model, guarantees and errors.
-class Session {
+class PICKLEJAR_EXPORT Session {
  public:
   using Options = SessionOptions;  // Session::Options, the same struct
   class Iterator;
@@ -714,7 +714,7 @@ class SaveOnExit {
 };
 
 // Iterates a session in key order; *it is {key, value}. Input iterator.
-class Session::Iterator {
+class PICKLEJAR_EXPORT Session::Iterator {
  public:
   using iterator_category = std::input_iterator_tag;  // (input iterator)
   using value_type = std::pair<std::string, Value>;   // {key, value}

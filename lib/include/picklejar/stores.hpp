@@ -40,12 +40,12 @@ struct StoreInfo {
 // code point order. Empty when the database has no picklejar tables (nothing is created).
 // StoreError when `url` is not a postgresql:// URL or names a store; FormatError when the
 // database's layout is newer than this picklejar reads.
-std::vector<StoreInfo> list_stores(std::string_view url);
+PICKLEJAR_EXPORT std::vector<StoreInfo> list_stores(std::string_view url);
 
 // The store `url` names (postgresql://...?store=NAME), as list_stores() would list it; empty
 // when the database has no such store (or no picklejar tables: nothing is created). StoreError
 // when `url` does not name a store.
-std::optional<StoreInfo> find_store(std::string_view url);
+PICKLEJAR_EXPORT std::optional<StoreInfo> find_store(std::string_view url);
 
 // Deletes the store `url` names (postgresql://...?store=NAME) with all its entries, in one
 // transaction that waits for the store's lock like a save — sessions in save() or transact()
@@ -53,16 +53,16 @@ std::optional<StoreInfo> find_store(std::string_view url);
 // open on it fail their next load or save with StoreError ("was deleted"). Returns whether
 // the store existed; StoreError when it did not, unless `missing_ok`. FormatError when the
 // database's picklejar layout is newer than this picklejar's.
-bool delete_store(std::string_view url,
-                  std::chrono::milliseconds lock_timeout = std::chrono::milliseconds(5000),
-                  bool missing_ok = false);
+PICKLEJAR_EXPORT bool delete_store(
+    std::string_view url, std::chrono::milliseconds lock_timeout = std::chrono::milliseconds(5000),
+    bool missing_ok = false);
 
 // Whether `path` names a store on a server rather than a session file: it starts with
 // postgresql:// or postgres:// (a file of such a name is written as a path: ./postgresql:x).
-bool is_store_url(std::string_view path);
+PICKLEJAR_EXPORT bool is_store_url(std::string_view path);
 
 // `url` as picklejar shows it to people: without its password or libpq parameters, with its
 // store when it names one ("postgresql://user@host:5432/app?store=editor"). Never throws.
-std::string url_without_password(std::string_view url);
+PICKLEJAR_EXPORT std::string url_without_password(std::string_view url);
 
 }  // namespace picklejar

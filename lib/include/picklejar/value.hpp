@@ -63,7 +63,7 @@ enum class Kind : std::uint8_t {
 
 // Python's name for the kind ("NoneType", "bool", "int", "float", "str", ...; "global" and
 // "object" for the two inert kinds).
-std::string_view kind_name(Kind kind) noexcept;
+PICKLEJAR_EXPORT std::string_view kind_name(Kind kind) noexcept;
 
 // How a pickle constructed an object. The encoder writes the same shape back.
 enum class ObjectForm : std::uint8_t {
@@ -77,8 +77,9 @@ enum class ObjectForm : std::uint8_t {
 
 // The form's name as tagged JSON and descriptions write it ("reduce", "newobj", "newobj_ex",
 // "inst", "obj", "reconstructor"), and the form a name stands for (nullopt for any other).
-std::string_view form_name(ObjectForm form) noexcept;
-std::optional<ObjectForm> form_named(std::string_view name) noexcept;  // (the inverse)
+PICKLEJAR_EXPORT std::string_view form_name(ObjectForm form) noexcept;
+PICKLEJAR_EXPORT std::optional<ObjectForm> form_named(
+    std::string_view name) noexcept;  // (the inverse)
 
 // A dict remembers whether the pickle built it as collections.OrderedDict, so repr() and the
 // encoder can say so. Both behave as an insertion-ordered dict.
@@ -98,8 +99,8 @@ struct Slot {
     Node* node;
   } as{.small_int = 0};
 };
-void retain(Node* node) noexcept;
-void release(Node* node) noexcept;
+PICKLEJAR_EXPORT void retain(Node* node) noexcept;
+PICKLEJAR_EXPORT void release(Node* node) noexcept;
 class ValueAccess;
 }  // namespace detail
 
@@ -110,7 +111,7 @@ concept PythonInteger = std::integral<T> && !std::same_as<T, bool> && !std::same
                         !std::same_as<T, char16_t> && !std::same_as<T, char32_t>;
 
 // A Python value (see the top of this file): cheap to copy, sharing its node as Python does.
-class Value {
+class PICKLEJAR_EXPORT Value {
  public:
   // ---- construction -------------------------------------------------------------------------
   Value() noexcept = default;        // None
@@ -289,7 +290,7 @@ class Value {
   // Python's ==: 1 == 1.0 == True, b'a' == bytearray(b'a'), set == frozenset, dicts ignore
   // order, nan != nan. Shared and cyclic structures compare in linear time and never overflow
   // the stack. Globals compare by name; objects compare by their recipe.
-  friend bool operator==(const Value& a, const Value& b);
+  friend PICKLEJAR_EXPORT bool operator==(const Value& a, const Value& b);
   // A hash consistent with == (1, 1.0 and True hash alike), keyed with a per-process secret
   // so that crafted dict keys cannot collide on purpose: values differ between runs. Hashes
   // of immutable nodes are cached, so a DAG of shared tuples hashes in linear time.
@@ -308,7 +309,7 @@ class Value {
 };
 
 // Iterates a list/tuple/set/frozenset's items or a dict's keys (see Value::begin()).
-class Value::Iterator {
+class PICKLEJAR_EXPORT Value::Iterator {
  public:
   using iterator_category = std::input_iterator_tag;  // (input iterator)
   using value_type = Value;                           // an item, or a dict's key

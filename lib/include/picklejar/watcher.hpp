@@ -24,7 +24,7 @@
 namespace picklejar {
 
 // Calls back, on a thread of its own, when other sessions change a file (see above).
-class Watcher {
+class PICKLEJAR_EXPORT Watcher {
  public:
   using OnChange = std::function<void(const Changes&)>;  // called with each non-empty Changes
   // Called with the exception that ended the watching.

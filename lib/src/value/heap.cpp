@@ -1,5 +1,7 @@
 #include "heap.hpp"
 
+#include <picklejar/codec_core.hpp>  // begin/end_shared_build, exported for its templates
+
 #include <algorithm>
 #include <memory>
 #include <utility>
