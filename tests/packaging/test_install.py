@@ -10,7 +10,8 @@ built five ways: the compiler with `pkg-config --cflags --libs picklejar`, CMake
 find_package(picklejar CONFIG), CMake's pkg_check_modules, Meson's dependency() on the
 install, and Meson with picklejar as a subproject (the README's wrap over a copy of the
 library's sources). Each program runs against the installed library; the installed
-`picklejar` command, run with no library path set, reads what they saved.
+`picklejar` command, run with no library path set, reads what they saved. The installed
+library exports picklejar's public API and nothing else: exported_symbols.txt, both ways.
 """
 import json
 import os
@@ -23,9 +24,12 @@ import tempfile
 import time
 import unittest
 
+import exported_symbols
+
 BUILD_DIR = SOURCE_DIR = None
 COMPILER = []
 CONSUMER = pathlib.Path(__file__).resolve().parent / "consumer"
+EXPORTED_LIST = pathlib.Path(__file__).resolve().parent / "exported_symbols.txt"
 EXPECTED = "launches=%d recent=['notes.txt', 'todo.txt']"
 
 
@@ -95,6 +99,25 @@ class InstalledPicklejar(unittest.TestCase):
         self.assertIn("picklejar", version)
         pc = (self.libdir / "pkgconfig" / "picklejar.pc").read_text()
         self.assertRegex(pc, r"(?m)^Requires: fmt")
+
+    def test_exports_only_the_public_api(self):
+        # nm -D --defined-only against the checked-in list (exported_symbols.py says the form):
+        # an extra entity is an internal one leaking (hidden visibility lost, or a declaration
+        # that should not be in a public header), a missing one breaks programs linked before.
+        listed = exported_symbols.read_list(EXPORTED_LIST)
+        exported, foreign = exported_symbols.classify(self.libdir / "libpicklejar.so")
+        extra, missing = sorted(exported - listed), sorted(listed - exported)
+        regenerate = ("tests/packaging/exported_symbols.py %s --write %s"
+                      % (pathlib.Path(BUILD_DIR) / "lib" / "libpicklejar.so", EXPORTED_LIST))
+        self.assertFalse(extra, "libpicklejar.so exports %d entities that %s does not list (the "
+                         "public API is what the headers mark PICKLEJAR_EXPORT; if these are "
+                         "meant to be public, regenerate: %s):\n  %s"
+                         % (len(extra), EXPORTED_LIST.name, regenerate, "\n  ".join(extra[:200])))
+        self.assertFalse(missing, "libpicklejar.so no longer exports %d entities that %s lists "
+                         "(an ABI break; if meant, regenerate: %s):\n  %s"
+                         % (len(missing), EXPORTED_LIST.name, regenerate, "\n  ".join(missing)))
+        self.assertFalse(foreign, "libpicklejar.so exports symbols of no public namespace:\n  "
+                         + "\n  ".join(foreign[:200]))
 
     def test_compiler_with_pkg_config(self):
         out = self.tmp / "gxx"
