@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include <fmt/format.h>
 
@@ -42,6 +43,12 @@ MacCtxPtr new_hmac(std::string_view key) {
 void mac_update(EVP_MAC_CTX* ctx, std::string_view data) {
   if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1)
     crypto_failed("HMAC update");
+}
+
+MacCtxPtr dup(const MacCtxPtr& ctx) {
+  MacCtxPtr copy(EVP_MAC_CTX_dup(ctx.get()));
+  if (!copy) crypto_failed("cannot copy an HMAC context");
+  return copy;
 }
 
 Digest mac_final(EVP_MAC_CTX* ctx) {
@@ -87,13 +94,47 @@ std::string key_id(std::string_view key) {
   return hex;
 }
 
+StoreFileId new_file_id() {
+  StoreFileId id{};
+  if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1)
+    crypto_failed("no random bytes for a file id");
+  return id;
+}
+
+std::string file_id_hex(const StoreFileId& id) {
+  std::string hex;
+  for (const unsigned char byte : id) hex += fmt::format("{:02x}", byte);
+  return hex;
+}
+
+std::optional<StoreFileId> parse_file_id(std::string_view hex) noexcept {
+  if (hex.size() != 2 * kFileIdSize) return std::nullopt;
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  StoreFileId id{};
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const int high = nibble(hex[2 * i]);
+    const int low = nibble(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    id[i] = static_cast<unsigned char>(high * 16 + low);
+  }
+  return id;
+}
+
 struct Signer::MacContext {
-  MacCtxPtr keyed;  // initialised with the key; duplicated for every digest
+  MacCtxPtr root;   // keyed with K: derives file keys
+  MacCtxPtr entry;  // keyed with what signs entries (K_file, or K for format 1); duplicated
+                    // for every digest
 };
 
 Signer::Signer(std::optional<std::string_view> key) {
   if (!key) return;
-  mac_ = std::make_unique<MacContext>(MacContext{new_hmac(*key)});
+  MacCtxPtr root = new_hmac(*key);
+  MacCtxPtr entry = dup(root);
+  mac_ = std::make_unique<MacContext>(MacContext{std::move(root), std::move(entry)});
   key_id_ = store::key_id(*key);
 }
 
@@ -101,14 +142,37 @@ Signer::Signer(Signer&&) noexcept = default;
 Signer& Signer::operator=(Signer&&) noexcept = default;
 Signer::~Signer() = default;
 
+Signer Signer::for_file(const std::optional<StoreFileId>& id) const {
+  Signer bound;
+  bound.key_id_ = key_id_;
+  bound.file_id_ = id;
+  if (!mac_) return bound;
+  MacCtxPtr root = dup(mac_->root);
+  MacCtxPtr entry;
+  if (id) {
+    // K_file = HMAC-SHA256(K, "picklejar file key" || file_id): one derivation per file.
+    const MacCtxPtr derive = dup(mac_->root);
+    mac_update(derive.get(), "picklejar file key");
+    mac_update(derive.get(),
+               std::string_view(reinterpret_cast<const char*>(id->data()), id->size()));
+    Digest file_key = mac_final(derive.get());
+    entry =
+        new_hmac(std::string_view(reinterpret_cast<const char*>(file_key.data()), file_key.size()));
+    OPENSSL_cleanse(file_key.data(), file_key.size());
+  } else {
+    entry = dup(mac_->root);
+  }
+  bound.mac_ = std::make_unique<MacContext>(MacContext{std::move(root), std::move(entry)});
+  return bound;
+}
+
 IntegrityScheme Signer::scheme() const noexcept {
   return mac_ ? IntegrityScheme::hmac_sha256 : IntegrityScheme::sha256;
 }
 
 Digest Signer::digest(std::string_view name, std::string_view pickle) const {
   if (!mac_) return sha256(pickle);
-  const MacCtxPtr ctx(EVP_MAC_CTX_dup(mac_->keyed.get()));
-  if (!ctx) crypto_failed("cannot copy an HMAC context");
+  const MacCtxPtr ctx = dup(mac_->entry);
   const auto n = static_cast<std::uint32_t>(name.size());
   const char length[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
                           static_cast<char>(n >> 8), static_cast<char>(n)};
