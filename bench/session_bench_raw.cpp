@@ -199,8 +199,8 @@ Value RawStore::get(const std::string& key) {
 
 std::size_t RawStore::load_all() {
   exec("BEGIN");
-  if (pragma_int(application_id_) != 0x504A4152 || pragma_int(user_version_) != 1)
-    throw std::runtime_error("not a picklejar file of format 1");
+  if (pragma_int(application_id_) != 0x504A4152 || pragma_int(user_version_) != 2)
+    throw std::runtime_error("not a picklejar file of format 2");
   meta_rows_.clear();
   while (sqlite3_step(read_meta_) == SQLITE_ROW) {
     MetaRow row;

@@ -70,7 +70,7 @@ TEST_CASE("list_stores: every store by name in code point order, with its row") 
   CHECK(names(stores) == std::vector<std::string>{"Z", "a", "a b", "ab", "b", "\xc3\xa9"});
   const picklejar::StoreInfo& keyed_store = stores[2];
   CHECK(keyed_store.revision == 2);
-  CHECK(keyed_store.format_version == 1);
+  CHECK(keyed_store.format_version == 2);
   CHECK(keyed_store.integrity_scheme == "hmac-sha256");
   CHECK(keyed_store.modified == a.file_info().modified);
   CHECK(stores[0].revision == 0);

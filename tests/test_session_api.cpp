@@ -190,7 +190,7 @@ TEST_CASE("Session: entry_info and file_info") {
   CHECK(info->modified.time_since_epoch().count() > 0);
 
   const picklejar::SessionFileInfo file = s.file_info();
-  CHECK(file.format_version == 1);
+  CHECK(file.format_version == 2);
   CHECK(file.app_schema_version == 0);
   CHECK(file.revision == 1);
   CHECK(file.default_protocol == 4);

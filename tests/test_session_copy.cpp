@@ -47,6 +47,15 @@ std::string rows(const PostgresPlace&, const std::string& name) {
       picklejar::test::store_of(name));
 }
 
+// The store's file id as the storage holds it, read past the library (32 hex digits).
+std::string stored_file_id(const FilePlace&, const std::string& name) {
+  return RawDb(name).text("SELECT value FROM meta WHERE name = 'file_id'");
+}
+std::string stored_file_id(const PostgresPlace&, const std::string& name) {
+  return RawPg().text("SELECT encode(file_id, 'hex') FROM picklejar.store WHERE name = $1",
+                      picklejar::test::store_of(name));
+}
+
 // Flips the last byte of `key`'s stored pickle, leaving its digest.
 void tamper(const FilePlace&, const std::string& name, const std::string& key) {
   RawDb db(name);
@@ -185,4 +194,42 @@ TEST_CASE("copy_from refuses unsaved changes, itself and a read-only destination
   Session read_only(name, fast(picklejar::OpenMode::read_only));
   CHECK_THROWS_WITH_AS(read_only.copy_from(b), doctest::Contains("read-only"),
                        picklejar::StoreError);
+}
+
+TEST_CASE_TEMPLATE("copy_from carries the file id: file -> store -> file, digests unchanged", R,
+                   FileToServer, ServerToFile, ServerToServer, FileToFile) {
+  R there;  // from: the source; to: the middle
+  R back;   // to: where the copy comes back
+  const std::string from = there.from.name("id-source");
+  const std::string middle = there.to.name("id-middle");
+  const std::string end = back.from.name("id-end");
+  fill(from, keyed("k1"));
+  const Session source(from, keyed("k1", picklejar::OpenMode::read_only));
+  const std::string id = source.file_info().file_id;
+  REQUIRE(id.size() == 32);
+  CHECK(stored_file_id(there.from, from) == id);
+  {
+    Session destination(middle, keyed("k1"));
+    Session watcher(middle, keyed("k1", picklejar::OpenMode::read_only));
+    CHECK(destination.file_info().file_id != id);
+    destination.copy_from(source);
+    CHECK(destination.file_info().file_id == id);
+    CHECK(stored_file_id(there.to, middle) == id);
+    CHECK(rows(there.to, middle) == rows(there.from, from));
+    destination.set("after", 1);  // signed for the id it took
+    destination.save();
+    // Another session open on the destination signs for the old id: it must open it again.
+    CHECK_THROWS_WITH_AS(watcher.load(), doctest::Contains("file id changed while open"),
+                         picklejar::IntegrityError);
+    const Session fresh(middle, keyed("k1", picklejar::OpenMode::read_only));
+    CHECK(fresh.get<int>("after") == 1);
+    CHECK(fresh.get<int>("counter") == 41);
+  }
+  const Session middle_session(middle, keyed("k1", picklejar::OpenMode::read_only));
+  Session last(end, keyed("k1"));
+  last.copy_from(middle_session);
+  CHECK(last.file_info().file_id == id);
+  CHECK(stored_file_id(back.from, end) == id);
+  CHECK(rows(back.from, end) == rows(there.to, middle));
+  CHECK(Session(end, keyed("k1", picklejar::OpenMode::read_only)).get<int>("after") == 1);
 }

@@ -60,15 +60,16 @@ TEST_CASE("Session files: application_id, user_version and the meta rows") {
   make_session(file);
   RawDb raw(file);
   CHECK(raw.integer("PRAGMA application_id") == 0x504A4152);
-  CHECK(raw.integer("PRAGMA user_version") == 1);
+  CHECK(raw.integer("PRAGMA user_version") == 2);
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
-  CHECK(raw.integer("SELECT value FROM meta WHERE name = 'format_version'") == 1);
-  CHECK(raw.integer("SELECT value FROM meta WHERE name = 'min_reader_version'") == 1);
+  CHECK(raw.integer("SELECT value FROM meta WHERE name = 'format_version'") == 2);
+  CHECK(raw.integer("SELECT value FROM meta WHERE name = 'min_reader_version'") == 2);
+  CHECK(raw.text("SELECT typeof(value) FROM meta WHERE name = 'file_id'") == "text");
   CHECK(raw.integer("SELECT value FROM meta WHERE name = 'revision'") == 1);
   CHECK(raw.text("SELECT value FROM meta WHERE name = 'integrity_scheme'") == "sha256");
   CHECK(raw.text("SELECT typeof(value) FROM meta WHERE name = 'key_id'") == "null");
   CHECK(raw.text("SELECT typeof(value) FROM meta WHERE name = 'created_us'") == "integer");
-  CHECK(raw.integer("SELECT count(*) FROM meta") == 14);
+  CHECK(raw.integer("SELECT count(*) FROM meta") == 15);
   CHECK(raw.integer("SELECT revision FROM entries WHERE key = 'k0'") == 1);
   CHECK(raw.integer("SELECT length(digest) FROM entries WHERE key = 'k0'") == 32);
   CHECK(raw.text("PRAGMA integrity_check") == "ok");
@@ -127,9 +128,9 @@ TEST_CASE("Session files: random bytes, other databases and damaged files are re
     make_session(dir / "m.pj");
     {
       RawDb raw(dir / "m.pj");
-      raw.exec("UPDATE meta SET value = 2 WHERE name = 'format_version'");
+      raw.exec("UPDATE meta SET value = 3 WHERE name = 'format_version'");
     }
-    check_refused(dir / "m.pj", "meta format_version is 2");
+    check_refused(dir / "m.pj", "meta format_version is 3");
   }
   SUBCASE("a missing table") {
     make_session(dir / "m.pj");
@@ -221,7 +222,7 @@ TEST_CASE("Session files: newer file formats") {
         FAIL("opened a newer format for writing");
       } catch (const FormatError& e) {
         const std::string what = e.what();
-        CHECK(what.find("file format version 99 is newer than this picklejar's (1)") !=
+        CHECK(what.find("file format version 99 is newer than this picklejar's (2)") !=
               std::string::npos);
         CHECK(what.find("read_only") != std::string::npos);
       }
@@ -247,24 +248,27 @@ TEST_CASE("Session files: the format upgrade machinery runs its steps in one tra
   ScratchDir dir;
   const auto file = dir / "a.pj";
   make_session(file);
-  // Format 1 is the first format, so the library has no steps: a pretend format 1 -> 3
-  // chain exercises the machinery on a real file.
-  CHECK(picklejar::store::format_steps().empty());
+  // The library's own chain is 1 -> 2 (tests/test_session_file_id.cpp runs it); a pretend
+  // format 1 -> 3 chain exercises the machinery on a real file.
+  REQUIRE(picklejar::store::format_steps().size() == 1);
+  CHECK(picklejar::store::format_steps()[0].from == 1);
+  CHECK(picklejar::store::format_steps()[0].to == 2);
+  const picklejar::store::Signer key(std::nullopt);
   static std::vector<int> ran;
   ran.clear();
   const picklejar::store::FormatStep steps[] = {
       {2, 3,
-       [](picklejar::store::Db& db) {
+       [](picklejar::store::Db& db, const picklejar::store::Signer&) {
          ran.push_back(2);
          db.exec("ALTER TABLE entries ADD COLUMN extra INTEGER");
        }},
-      {1, 2, [](picklejar::store::Db&) { ran.push_back(1); }},
+      {1, 2, [](picklejar::store::Db&, const picklejar::store::Signer&) { ran.push_back(1); }},
   };
   SUBCASE("a chain that reaches the target") {
     auto db = picklejar::store::Db::open(file, picklejar::store::Db::Access::read_write,
                                          picklejar::store::DbLimits{});
     picklejar::store::Transaction txn(*db, picklejar::store::Transaction::Kind::write);
-    picklejar::store::upgrade_format(*db, 1, 3, steps);
+    picklejar::store::upgrade_format(*db, 1, 3, steps, key);
     txn.commit();
     CHECK(ran == std::vector<int>{1, 2});
     RawDb raw(file);
@@ -279,12 +283,12 @@ TEST_CASE("Session files: the format upgrade machinery runs its steps in one tra
       auto db = picklejar::store::Db::open(file, picklejar::store::Db::Access::read_write,
                                            picklejar::store::DbLimits{});
       picklejar::store::Transaction txn(*db, picklejar::store::Transaction::Kind::write);
-      CHECK_THROWS_WITH_AS(picklejar::store::upgrade_format(*db, 1, 4, steps),
+      CHECK_THROWS_WITH_AS(picklejar::store::upgrade_format(*db, 1, 4, steps, key),
                            doctest::Contains("no upgrade from file format version 3 to 4"),
                            FormatError);
     }  // rolled back
     RawDb raw(file);
-    CHECK(raw.integer("PRAGMA user_version") == 1);
+    CHECK(raw.integer("PRAGMA user_version") == picklejar::store::kFormatVersion);
     CHECK(raw.integer("SELECT value FROM meta WHERE name = 'revision'") == 1);
     CHECK_THROWS(raw.integer("SELECT count(extra) FROM entries"));
     CHECK(snapshot(file).bytes == before.bytes);

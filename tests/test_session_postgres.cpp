@@ -12,9 +12,12 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include <picklejar/session.hpp>
 
 #include "session_support.hpp"
+#include "store/integrity.hpp"
 #include "store_places.hpp"
 
 using picklejar::Session;
@@ -82,17 +85,19 @@ TEST_CASE("postgres: a store row of a newer format is refused, or read only when
   { Session s(name); }
   RawPg raw;
   const std::string store = store_of(name);
-  raw.text("UPDATE picklejar.store SET format_version = 2 WHERE name = $1", store);
-  CHECK_THROWS_WITH_AS(Session{name}, doctest::Contains("format version 2"),
+  raw.text("UPDATE picklejar.store SET format_version = 3 WHERE name = $1", store);
+  CHECK_THROWS_WITH_AS(Session{name}, doctest::Contains("format version 3"),
                        picklejar::FormatError);
   SessionOptions read_only;
   read_only.mode = picklejar::OpenMode::read_only;
   CHECK_NOTHROW(Session(name, read_only));
-  raw.text("UPDATE picklejar.store SET min_reader_version = 2 WHERE name = $1", store);
+  raw.text("UPDATE picklejar.store SET min_reader_version = 3 WHERE name = $1", store);
   CHECK_THROWS_AS(Session(name, read_only), picklejar::FormatError);
 }
 
-TEST_CASE("postgres: the same value saved to a file and a store has the same pickle and digest") {
+TEST_CASE("postgres: the same value saved to a file and a store of one id: same pickle, digest") {
+  // Digests are bound to the file id (docs/FORMAT.md "Integrity"): a store whose file_id is
+  // the file's signs exactly as the file does.
   FilePlace file;
   PostgresPlace server;
   for (const bool keyed : {false, true}) {
@@ -101,8 +106,14 @@ TEST_CASE("postgres: the same value saved to a file and a store has the same pic
     const std::string f = file.name(keyed ? "same-keyed" : "same");
     const std::string p = server.name("same");
     const picklejar::Value value = picklejar::to_value(std::map<std::string, int>{{"a", 1}});
+    std::string id;
+    { id = Session(f, options).file_info().file_id; }
+    { const Session created(p, options); }
+    RawPg().text("UPDATE picklejar.store SET file_id = decode($2, 'hex') WHERE name = $1",
+                 store_of(p), id);
     for (const std::string& where : {f, p}) {
       Session s(where, options);
+      CHECK(s.file_info().file_id == id);
       s.set("key", value);
       s.save();
     }
@@ -360,4 +371,79 @@ TEST_CASE("postgres: a change set larger than one statement's arrays is saved wh
   CHECK(raw.text("SELECT count(*) FROM picklejar.tombstone t JOIN picklejar.store s USING "
                  "(store_id) WHERE s.name = $1 AND t.revision = 2",
                  store_of(url)) == "1");
+}
+
+TEST_CASE("postgres: a store of format 1 is upgraded by a writable open, under its row lock") {
+  // As format 1 left it: the row at 1 and every digest signed with the key itself; one entry
+  // damaged. A writable open signs the good ones for the store's file_id, leaves the damaged
+  // one failing, and moves the row to format 2; a read-only open of format 1 is refused.
+  PostgresPlace place;
+  const std::string name = place.name("format-1");
+  const std::string key = "pg upgrade key";
+  SessionOptions options;
+  options.integrity_key = key;
+  std::string id;
+  {
+    Session s(name, options);
+    s.set("good", std::vector<int>{1, 2});
+    s.set("also", "fine");
+    s.set("bad", 3);
+    s.save();
+    id = s.file_info().file_id;
+  }
+  RawPg raw;
+  const std::string store = store_of(name);
+  raw.text("UPDATE picklejar.store SET format_version = 1, min_reader_version = 1 WHERE name = $1",
+           store);
+  const picklejar::store::Signer format1(std::string_view{key});  // no file id: format 1's rule
+  for (const std::string entry : {"good", "also"}) {
+    const std::string pickle_hex = raw.text(
+        "SELECT encode(pickle, 'hex') FROM picklejar.entry WHERE key = convert_to($2, 'UTF8') "
+        "AND store_id = (SELECT store_id FROM picklejar.store WHERE name = $1)",
+        store, entry);
+    std::string pickle;
+    for (std::size_t i = 0; i < pickle_hex.size(); i += 2)
+      pickle += static_cast<char>(std::stoi(pickle_hex.substr(i, 2), nullptr, 16));
+    const auto digest = format1.digest(entry, pickle);
+    std::string digest_hex;
+    for (const unsigned char b : digest) digest_hex += fmt::format("{:02x}", b);
+    raw.text(
+        "UPDATE picklejar.entry SET digest = decode($3, 'hex') WHERE key = "
+        "convert_to($2, 'UTF8') AND store_id = (SELECT store_id FROM picklejar.store "
+        "WHERE name = $1)",
+        store, entry, digest_hex);
+  }
+  raw.text(
+      "UPDATE picklejar.entry SET digest = decode(repeat('00', 32), 'hex') WHERE key = "
+      "'bad'::bytea AND store_id = (SELECT store_id FROM picklejar.store WHERE name = $1)",
+      store);
+  SessionOptions read_only = options;
+  read_only.mode = picklejar::OpenMode::read_only;
+  CHECK_THROWS_WITH_AS(Session(name, read_only), doctest::Contains("must first be upgraded"),
+                       picklejar::FormatError);
+  CHECK(raw.text("SELECT format_version FROM picklejar.store WHERE name = $1", store) == "1");
+
+  Session s(name, options);
+  CHECK(s.file_info().format_version == 2);
+  CHECK(s.file_info().revision == 2);
+  CHECK(s.file_info().file_id == id);  // the store keeps its id
+  CHECK(s.get<std::vector<int>>("good") == std::vector<int>{1, 2});
+  CHECK(s.get<std::string>("also") == "fine");
+  CHECK_THROWS_WITH_AS((void)s.find("bad"), doctest::Contains("'bad'"), picklejar::IntegrityError);
+  CHECK(raw.text("SELECT format_version || ' ' || min_reader_version FROM picklejar.store "
+                 "WHERE name = $1",
+                 store) == "2 2");
+  const auto entry_revision = [&](const char* entry) {
+    return raw.text(
+        "SELECT revision FROM picklejar.entry WHERE key = convert_to($2, 'UTF8') "
+        "AND store_id = (SELECT store_id FROM picklejar.store WHERE name = $1)",
+        store, std::string(entry));
+  };
+  CHECK(entry_revision("good") == "2");
+  CHECK(entry_revision("bad") == "1");
+  CHECK(raw.text("SELECT encode(digest, 'hex') FROM picklejar.entry WHERE key = 'bad'::bytea "
+                 "AND store_id = (SELECT store_id FROM picklejar.store WHERE name = $1)",
+                 store) == std::string(64, '0'));
+  Session again(name, read_only);
+  CHECK(again.get<std::string>("also") == "fine");
 }

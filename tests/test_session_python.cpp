@@ -42,14 +42,16 @@ def doc(heading, language):
 )py";
 
 // Python code that makes a session file at PATH by the doc alone: its schema, its meta rows,
-// digests by its formula, and the revision rules for one write of `entries` (a dict).
+// digests by its formula (the file's key derived from the key and its file_id), and the
+// revision rules for one write of `entries` (a dict).
 const char* kMakeByDoc = R"py(
-import hashlib, hmac, pickle, sqlite3, struct, time
-def digest(key, name, data):
+import hashlib, hmac, os, pickle, sqlite3, struct, time
+def digest(key, file_id, name, data):
     if key is None:
         return hashlib.sha256(data).digest()
+    file_key = hmac.new(key, b"picklejar file key" + file_id, "sha256").digest()
     encoded = name.encode("utf-8")
-    return hmac.new(key, struct.pack(">I", len(encoded)) + encoded + data, "sha256").digest()
+    return hmac.new(file_key, struct.pack(">I", len(encoded)) + encoded + data, "sha256").digest()
 
 def make_by_doc(path, entries, key=None, protocol=4):
     now = time.time_ns() // 1000
@@ -57,16 +59,18 @@ def make_by_doc(path, entries, key=None, protocol=4):
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("BEGIN IMMEDIATE")
     db.execute("PRAGMA application_id = 1347043666")
-    db.execute("PRAGMA user_version = 1")
+    db.execute("PRAGMA user_version = 2")
     for statement in doc("## Schema", "sql").split(";"):
         if statement.strip():
             db.execute(statement)
     key_id = None if key is None else hmac.new(key, b"picklejar key id", "sha256").digest()[:8].hex()
-    meta = {"format_version": 1, "min_reader_version": 1, "app_schema_version": 0,
+    file_id = os.urandom(16)
+    meta = {"format_version": 2, "min_reader_version": 2, "app_schema_version": 0,
             "default_protocol": protocol, "revision": 0, "purged_revision": 0,
             "created_us": now, "modified_us": now, "created_by": "python-by-doc 1",
             "writer_name": "python-by-doc", "writer_version": "1", "writer_app": "test",
-            "integrity_scheme": "sha256" if key is None else "hmac-sha256", "key_id": key_id}
+            "integrity_scheme": "sha256" if key is None else "hmac-sha256", "key_id": key_id,
+            "file_id": file_id.hex()}
     db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta.items())
     db.execute("COMMIT")
     # One write transaction, as "Revisions: how writers write" says.
@@ -80,7 +84,7 @@ def make_by_doc(path, entries, key=None, protocol=4):
                    "pickle = excluded.pickle, protocol = excluded.protocol, "
                    "digest = excluded.digest, revision = excluded.revision, "
                    "modified_us = excluded.modified_us",
-                   (name, data, protocol, digest(key, name, data), revision, now))
+                   (name, data, protocol, digest(key, file_id, name, data), revision, now))
         db.execute("DELETE FROM tombstones WHERE key = ?", (name,))
     for name, value in [("revision", revision), ("modified_us", now)]:
         db.execute("UPDATE meta SET value = ? WHERE name = ?", (value, name))
@@ -144,7 +148,7 @@ assert all(types[n] == "integer" for n in ["format_version", "min_reader_version
            "app_schema_version", "default_protocol", "revision", "purged_revision",
            "created_us", "modified_us"]), types
 assert all(types[n] == "text" for n in ["created_by", "writer_name", "writer_version",
-           "writer_app", "integrity_scheme"]), types
+           "writer_app", "integrity_scheme", "file_id"]), types
 meta = dict(db.execute("SELECT name, value FROM meta"))
 assert meta["revision"] == 3 and meta["writer_name"] == "picklejar-cpp", meta
 assert db.execute("SELECT revision FROM entries WHERE key = 'int'").fetchone() == (3,)

@@ -59,6 +59,8 @@ std::vector<Fact> facts(const Session& session, const std::string& file) {
       {"app schema version", number(info.app_schema_version), number(info.app_schema_version)},
       {"integrity scheme", info.integrity_scheme, json_string(info.integrity_scheme)},
       {"key id", info.key_id.value_or("-"), optional_json(info.key_id)},
+      {"file id", info.file_id.empty() ? "-" : info.file_id,
+       info.file_id.empty() ? "null" : json_string(info.file_id)},
       {"default protocol", number(info.default_protocol), number(info.default_protocol)},
       {"entries", number(session.size()), number(session.size())},
       {"pickle bytes", number(pickle_bytes), number(pickle_bytes)},
@@ -121,7 +123,7 @@ void add_info(CLI::App& app, int& status) {
       "Example:\n"
       "  picklejar info state.pj\n"
       "  file:               state.pj\n"
-      "  format version:     1\n"
+      "  format version:     2\n"
       "  app schema version: 0\n"
       "  integrity scheme:   sha256\n"
       "  ...\n"

@@ -108,7 +108,7 @@ void add_upgrade(CLI::App& app, int& status) {
   cmd->footer(
       "Example:\n"
       "  picklejar upgrade state.pj\n"
-      "  state.pj: file format version 1 is current; nothing to do\n"
+      "  state.pj: upgraded from file format version 1 to 2\n"
       "An older file format is upgraded in one transaction under the session's lock (a\n"
       "failure leaves the file as it was). A file of a newer format than this picklejar's is\n"
       "refused and left untouched. The application's own schema version (app_schema_version)\n"

@@ -180,6 +180,13 @@ void add_verify(CLI::App& app, int& status) {
       "and OrderedDict) pass. A progress bar is shown on stderr when it is a terminal and the\n"
       "file has 10,000 entries or 64 MiB of pickles. A store (postgresql://...?store=NAME) has\n"
       "no file schema or SQLite database to check: its entries are checked as a file's.\n"
+      "What passing proves: with --key-file, each entry was written by a holder of the key,\n"
+      "under its key name, in this file (its file id); without a key, only that nothing was\n"
+      "damaged by accident. What it cannot tell: an entry rolled back to an older version of\n"
+      "this file's, deleted or brought back; the whole file replaced by an older state of\n"
+      "itself or by another file with the same key (compare 'file id' of `picklejar info`\n"
+      "with one kept elsewhere); changed meta rows or tombstones (docs/FORMAT.md\n"
+      "\"Integrity\").\n"
       "Exit status: 0 all good, 4 a problem was found (or the integrity key does not match),\n"
       "1 the file could not be checked (not a session file, ...), 2 usage, 3 locked.");
   add_session_flags(*cmd, flags->session);

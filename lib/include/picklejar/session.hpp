@@ -239,12 +239,16 @@ struct SessionFileInfo {
   int default_protocol = 4;             // used unless SessionOptions::protocol is set
   std::string integrity_scheme;         // "sha256" or "hmac-sha256"
   std::optional<std::string> key_id;    // with hmac-sha256: the key's fingerprint
-  std::string journal_mode;             // SQLite's name: "wal" or "delete"
-  std::string synchronous;              // "full" or "normal"
-  bool read_only = false;               // opened with OpenMode::read_only
-  std::string created_by;               // "picklejar-cpp 0.1.0", the library that created the file
-  std::string writer;                   // "<name> <version>" of the last library that saved
-  std::string writer_app;               // SessionOptions::app_name of the last save
+  // The file's id (32 lowercase hex digits), bound into every HMAC digest: random at creation,
+  // carried by copy_from(). It tells files apart only if the application keeps it elsewhere:
+  // a file replaced by another, id included, shows that one's id (docs/FORMAT.md "Integrity").
+  std::string file_id;
+  std::string journal_mode;  // SQLite's name: "wal" or "delete"
+  std::string synchronous;   // "full" or "normal"
+  bool read_only = false;    // opened with OpenMode::read_only
+  std::string created_by;    // "picklejar-cpp 0.1.0", the library that created the file
+  std::string writer;        // "<name> <version>" of the last library that saved
+  std::string writer_app;    // SessionOptions::app_name of the last save
   std::chrono::system_clock::time_point created;   // when the file was created
   std::chrono::system_clock::time_point modified;  // of the last save
   // Sizes of the file now: read by file_info() in one read transaction (no lock file),
@@ -610,17 +614,22 @@ class PICKLEJAR_EXPORT Session {
   // session file with the same integrity key): its entries, pickles exactly as they are,
   // app_schema_version and default_protocol. One write transaction under the exclusive lock,
   // written as a save: keys the backup lacks are removed, other sessions see the restore as
-  // changes. Every backup entry is verified first (IntegrityError naming the key and the
-  // backup; nothing written). Needs no unsaved changes (StoreError). FormatError when
-  // `backup` is not a session file of this format, or when this session declares a
+  // changes. Every backup entry is verified first, under the backup's own format and file id
+  // (IntegrityError naming the key and the backup; nothing written), and written with its
+  // digest under this file's id, which the file keeps. Needs no unsaved changes (StoreError).
+  // FormatError when `backup` is not a session file of format 1 or 2, or when this session
+  // declares a
   // schema_version other than the backup's; IntegrityError when it was written with
   // another integrity key (rekey a copy of it first). StoreError in a read_only session or
   // inside transact().
   void restore_from(const std::filesystem::path& backup);
   // Makes the store hold what the open session `source` holds (a session file or a store on a
   // server, as `source` last loaded it): its entries with their pickles, protocols and digests
-  // byte for byte, its app_schema_version and default_protocol — `picklejar copy`. One write
-  // transaction under the exclusive lock, written as a save, as restore_from(). Unless
+  // byte for byte, its app_schema_version and default_protocol, and its file id (digests are
+  // bound to it, so they verify here as they are) — `picklejar copy`. One write transaction
+  // under the exclusive lock, written as a save, as restore_from(); other sessions open on
+  // this store stop at their next load or save (IntegrityError: its file id changed), as
+  // after a rekey, and must open it again. Unless
   // `replace`, the store must hold no entry once the lock is taken (StoreError; nothing
   // written); with it, keys `source` lacks are removed. Every entry is verified with
   // `source`'s key, and with this session's, before anything is written (IntegrityError naming
@@ -639,11 +648,11 @@ class PICKLEJAR_EXPORT Session {
   // Re-signs every entry with `new_key` (HMAC-SHA256; std::nullopt: plain SHA-256 digests),
   // after verifying each with the session's current key, in one write transaction under the
   // exclusive lock that also sets the meta rows integrity_scheme and key_id: a file without a
-  // key gets one, a keyed file changes its key or loses it. An entry that does not verify
-  // stops it (IntegrityError naming the key; nothing written). Afterwards this session uses
-  // the new key; other sessions open on the file must be opened again with it (their next
-  // load or save throws IntegrityError). Needs no unsaved changes (StoreError); StoreError in
-  // a read_only session or inside transact().
+  // key gets one, a keyed file changes its key or loses it; the file id stays. An entry that
+  // does not verify stops it (IntegrityError naming the key; nothing written). Afterwards
+  // this session uses the new key; other sessions open on the file must be opened again with
+  // it (their next load or save throws IntegrityError). Needs no unsaved changes
+  // (StoreError); StoreError in a read_only session or inside transact().
   void rekey(std::optional<std::string_view> new_key);
   // Sets the file's app_schema_version (meta row) without running a migration: for tools
   // that restore data of a known version (picklejar import). Saved as a write of its own, or

@@ -8,14 +8,19 @@
 #include <string>
 #include <string_view>
 
+#include "integrity.hpp"
+
 namespace picklejar::store {
 
 // Part of the on-disk format; never change.
 inline constexpr std::int32_t kApplicationId = 0x504A4152;  // "PJAR", PRAGMA application_id
 // The file format this library reads and writes (PRAGMA user_version, meta format_version).
-inline constexpr std::int64_t kFormatVersion = 1;
-// What stores written by this library record as min_reader_version.
-inline constexpr std::int64_t kMinReaderVersion = 1;
+inline constexpr std::int64_t kFormatVersion = 2;
+// What stores written by this library record as min_reader_version: format 1 readers
+// cannot verify format 2's digests.
+inline constexpr std::int64_t kMinReaderVersion = 2;
+// The first format whose digests are bound to the file's id (docs/FORMAT.md "Integrity").
+inline constexpr std::int64_t kFileIdFormat = 2;
 // A save at revision R deletes tombstones of revisions <= R - kTombstoneRetention.
 inline constexpr std::int64_t kTombstoneRetention = 10'000;
 inline constexpr std::string_view kWriterName = "picklejar-cpp";
@@ -42,7 +47,16 @@ struct Meta {
   std::string writer_app;
   std::string integrity_scheme;
   std::optional<std::string> key_id;
+  // The file's id: the meta row file_id (format 2 on), a PostgreSQL store's file_id column
+  // (every format). Empty in a format-1 file.
+  std::optional<StoreFileId> file_id;
 };
+
+// The id the digests of a store at `meta` are bound to: its file id from format 2 on, none
+// before (format 1 signs with the key itself).
+inline std::optional<StoreFileId> signing_file_id(const Meta& meta) {
+  return meta.format_version >= kFileIdFormat ? meta.file_id : std::nullopt;
+}
 
 // The revision a write transaction writes after `revision`: FormatError naming the store
 // `name` when `revision` is kMaxRevision already (the counter is spent; no writer may leave

@@ -94,6 +94,7 @@ Meta new_store_meta(const OpenRequest& request) {
   meta.writer_app = options.app_name;
   meta.integrity_scheme = std::string(scheme_name(request.signer.scheme()));
   if (!request.signer.key_id().empty()) meta.key_id = request.signer.key_id();
+  meta.file_id = new_file_id();
   return meta;
 }
 

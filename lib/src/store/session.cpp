@@ -300,6 +300,7 @@ SessionFileInfo Session::file_info() const {
   info.default_protocol = static_cast<int>(s.meta.default_protocol);
   info.integrity_scheme = s.meta.integrity_scheme;
   info.key_id = s.meta.key_id;
+  if (s.meta.file_id) info.file_id = store::file_id_hex(*s.meta.file_id);
   info.read_only = s.read_only;
   info.created_by = s.meta.created_by;
   info.writer = s.meta.writer_name + " " + s.meta.writer_version;

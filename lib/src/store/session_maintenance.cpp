@@ -30,7 +30,8 @@ void Session::rekey(std::optional<std::string_view> new_key) {
                      fmt::format("cannot rekey '{}' with unsaved changes: save() or discard() "
                                  "first",
                                  s.path_text));
-  store::Signer next(new_key);
+  // The file keeps its id: the new key signs for the same file.
+  store::Signer next = store::Signer(new_key).for_file(s.signer.file_id());
   const auto txn = s.backend->begin(store::TxnKind::write);
   s.refresh(store::TxnKind::write);
   s.view.begin_undo();

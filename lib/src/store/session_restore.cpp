@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 struct BackupContents {
   store::Meta meta;
   store::KeyMap<store::EntryPtr> entries;
+  // A copy takes its source's file id with its digests; a restore keeps the file's own.
+  bool adopt_file_id = false;
 };
 
 void check_backup_meta(const store::SessionState& s, const std::string& name,
@@ -27,10 +29,10 @@ void check_backup_meta(const store::SessionState& s, const std::string& name,
   if (found.kind != store::Inspection::Kind::picklejar)
     throw FormatError(name, std::nullopt,
                       fmt::format("cannot restore '{}' from '{}': it is empty", s.path_text, name));
-  if (found.format_version != store::kFormatVersion)
+  if (found.format_version < 1 || found.format_version > store::kFormatVersion)
     throw FormatError(name, std::nullopt,
                       fmt::format("cannot restore '{}' from '{}': its file format version {} is "
-                                  "not this picklejar's ({})",
+                                  "not one this picklejar reads (1 to {})",
                                   s.path_text, name, found.format_version, store::kFormatVersion));
   const store::Meta& meta = found.meta;
   if (meta.integrity_scheme != store::scheme_name(s.signer.scheme()) ||
@@ -52,7 +54,9 @@ void check_backup_meta(const store::SessionState& s, const std::string& name,
                     s.path_text, name, meta.app_schema_version, *s.options.schema_version));
 }
 
-// Every entry of the backup, verified with the session's key before anything is written.
+// Every entry of the backup, verified with the session's key under the backup's own rule (a
+// format-1 backup: no file id; format 2: the backup's id) before anything is written, and
+// signed for this file (the same bytes for a backup of this file: the same id).
 BackupContents read_backup(const store::SessionState& s, const fs::path& backup) {
   const std::string name = backup.string();
   std::error_code error;
@@ -63,14 +67,22 @@ BackupContents read_backup(const store::SessionState& s, const fs::path& backup)
       backup, store::db_limits(s.options),
       [&](const store::Inspection& found) { check_backup_meta(s, name, found); });
   BackupContents contents{file.found.meta, {}};
+  const std::optional<store::StoreFileId> backup_id = store::signing_file_id(file.found.meta);
+  const store::Signer in_backup = s.signer.for_file(backup_id);
+  const bool sign_again = backup_id != s.signer.file_id();
   for (auto& [key, entry] : file.entries) {
     entry->revision = 0;  // an unsaved change until the restore's save
     entry->modified_us = 0;
-    if (!s.signer.verify(key, entry->pickle, entry->digest.view()))
+    if (!in_backup.verify(key, entry->pickle, entry->digest.view()))
       throw IntegrityError(name, key,
                            fmt::format("cannot restore '{}' from '{}': key '{}' does not verify "
                                        "in the backup; nothing was restored",
                                        s.path_text, name, key));
+    if (sign_again) {
+      const store::Digest digest = s.signer.digest(key, entry->pickle);
+      entry->digest.assign(
+          std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+    }
     contents.entries.emplace(std::move(key), std::move(entry));
   }
   return contents;
@@ -93,9 +105,11 @@ std::optional<store::Written> write_contents(Session& self, store::SessionState&
   store::Meta target = s.meta;
   target.app_schema_version = contents.meta.app_schema_version;
   target.default_protocol = contents.meta.default_protocol;
+  if (contents.adopt_file_id) target.file_id = contents.meta.file_id;
   const bool schema = contents.meta.app_schema_version != s.meta.app_schema_version;
   const bool protocol = contents.meta.default_protocol != s.meta.default_protocol;
-  return s.write_pending(schema || protocol, target);
+  const bool file_id = target.file_id != s.meta.file_id;
+  return s.write_pending(schema || protocol || file_id, target);
 }
 
 // The write transaction of a restore or a copy; `check` runs under the lock, after the
@@ -105,11 +119,16 @@ void replace_contents(Session& self, store::SessionState& s, BackupContents& con
   const auto txn = s.backend->begin(store::TxnKind::write);
   s.refresh(store::TxnKind::write);
   if (check) check();
+  // A copy that brings another file id: this session signs for it once the copy is saved.
+  std::optional<store::Signer> signer;
+  if (contents.adopt_file_id && contents.meta.file_id != s.meta.file_id)
+    signer = s.signer.for_file(store::signing_file_id(contents.meta));
   s.view.begin_undo();
   try {
     auto written = write_contents(self, s, contents);
     txn->commit();
     s.view.end_undo();
+    if (signer) s.signer = std::move(*signer);
     if (written) s.finish_save(std::move(*written));
   } catch (...) {
     s.rollback_undo();
@@ -150,10 +169,11 @@ void check_copy_source(const store::SessionState& s, const store::SessionState& 
                     name, s.path_text, from.meta.app_schema_version, *s.options.schema_version));
 }
 
-// Every entry of `from`, verified with its key. The digests are written as they are, and
-// they verify in the destination too: check_copy_source() required the same scheme and key id.
+// Every entry of `from`, verified with its key. The digests are written as they are, with the
+// source's file id, so they verify in the destination too: check_copy_source() required the
+// same format, scheme and key id.
 BackupContents verified_copy(const store::SessionState& from) {
-  BackupContents contents{from.meta, {}};
+  BackupContents contents{from.meta, {}, true};
   for (const auto& [key, entry] : from.view.entries()) {
     from.check_digest(key, *entry);
     auto copy = std::make_shared<store::Entry>();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,20 @@ void check_key_change(const store::SessionState& s, const store::Meta& fresh) {
                                    s.path_text, name(s.meta), name(fresh)));
 }
 
+// Another program's copy_from() (`picklejar copy`) gave the file another's id: this session's
+// digests, bound to the old one, no longer verify anything written since.
+void check_file_id_change(const store::SessionState& s, const store::Meta& fresh) {
+  if (fresh.file_id == s.meta.file_id) return;
+  const auto id = [](const store::Meta& m) {
+    return m.file_id ? store::file_id_hex(*m.file_id) : std::string("none");
+  };
+  throw IntegrityError(s.path_text, std::nullopt,
+                       fmt::format("'{}': its file id changed while open ({} -> {}; another "
+                                   "program copied a session over it, `picklejar copy`): open "
+                                   "it again",
+                                   s.path_text, id(s.meta), id(fresh)));
+}
+
 void check_conflicts(const store::SessionState& s) {
   const std::vector<std::string> keys = s.view.conflicts();
   if (keys.empty()) return;
@@ -84,6 +99,7 @@ void store::SessionState::read_changes() {
   if (have_meta) {
     check_meta_change(*this, fresh);
     check_key_change(*this, fresh);
+    check_file_id_change(*this, fresh);
   }
   // Read everything first, apply after: a failed read leaves the session as it was.
   if (seen == 0 && view.entries().empty() && view.pending().empty()) {
@@ -91,7 +107,11 @@ void store::SessionState::read_changes() {
     store::KeyMap<EntryPtr> all = backend->read_all_entries();
     if (have_meta)  // a store created empty, then written by others: all of it is news
       for (const auto& [key, entry] : all) note_outside_change(key);
+    // From the first load on, digests are made and checked under the store's rule and id.
+    std::optional<store::Signer> bound;
+    if (!have_meta) bound = signer.for_file(store::signing_file_id(fresh));
     view.load(std::move(all));
+    if (bound) signer = std::move(*bound);
     meta = std::move(fresh);
     have_meta = true;
     seen = meta.revision;

@@ -247,7 +247,7 @@ std::int64_t PostgresBackend::purge_tombstones(std::int64_t revision, std::int64
   return r.affected() > 0 ? limit : purged;
 }
 
-void PostgresBackend::write_meta(const Meta&, const Meta& after) {
+void PostgresBackend::write_meta(const Meta& before, const Meta& after) {
   batch_.flush(*conn_);
   Params p;
   p.integer(store_id_)
@@ -267,6 +267,10 @@ void PostgresBackend::write_meta(const Meta&, const Meta& after) {
   }
   p.integer(after.format_version).integer(after.min_reader_version);
   conn_->exec(sql::kUpdateStore, p);
+  if (after.file_id && after.file_id != before.file_id)  // a copy took its source's id
+    conn_->exec(sql::kSetFileId,
+                Params().integer(store_id_).bytes(std::string_view(
+                    reinterpret_cast<const char*>(after.file_id->data()), after.file_id->size())));
   conn_->exec(sql::kNotify, Params().text(fmt::format("{}:{}", store_id_, after.revision)));
   row_ = after;
   wrote_ = true;

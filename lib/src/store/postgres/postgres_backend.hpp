@@ -82,6 +82,9 @@ class PostgresBackend final : public Backend {
   std::optional<Meta> find_store(const Meta* fresh);
   // The row of a read_store or lock_store result, checked (FormatError naming the store).
   Meta meta_of(const PgResult& row);
+  // Upgrades an older store's format to this library's, under the row lock (a store another
+  // client upgraded meanwhile is left as it is).
+  void upgrade(const OpenRequest& request);
   [[noreturn]] void unsupported(const char* what) const;
 
   std::string conninfo_;  // may hold a password: never shown

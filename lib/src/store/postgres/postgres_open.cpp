@@ -3,7 +3,8 @@
 // missing), the store's row found or created, and checked as a file's meta table is.
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
+
+#include <algorithm>
 
 #include <picklejar/error.hpp>
 
@@ -105,11 +106,17 @@ Meta PostgresBackend::meta_of(const PgResult& row) {
   m.writer_app = row.text(0, col::writer_app);
   m.integrity_scheme = row.text(0, col::integrity_scheme);
   if (!row.is_null(0, col::key_id)) m.key_id = row.text(0, col::key_id);
+  const std::string_view id = row.bytes(0, col::file_id);
+  if (id.size() == kFileIdSize) {
+    m.file_id.emplace();
+    std::copy(id.begin(), id.end(), m.file_id->begin());
+  }
   const auto bad = [this](const std::string& what) {
     throw FormatError(name(), std::nullopt,
                       fmt::format("malformed store row in '{}': {}", name(), what));
   };
   if (m.format_version < 1 || m.min_reader_version < 1) bad("a format version below 1");
+  if (!m.file_id) bad(fmt::format("a file_id of {} bytes, not {}", id.size(), kFileIdSize));
   if (m.app_schema_version < 0) bad("a negative app_schema_version");
   if (m.default_protocol < 0 || m.default_protocol > 5) bad("default_protocol outside 0-5");
   if (m.revision < 0 || m.revision > kMaxRevision) bad("revision out of range");
@@ -128,13 +135,10 @@ Meta PostgresBackend::meta_of(const PgResult& row) {
 std::optional<Meta> PostgresBackend::find_store(const Meta* fresh) {
   PgResult row = conn_->exec(sql::kReadStore, Params().text(store_));
   if (row.rows() == 0 && fresh != nullptr) {
-    std::string id(16, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(id.data()), 16) != 1)
-      throw StoreError(name(), std::nullopt,
-                       fmt::format("cannot create '{}': no random bytes for its file_id", name()));
+    const StoreFileId& id = fresh->file_id.value();  // new_store_meta() made it
     Params p;
     p.text(store_)
-        .bytes(id)
+        .bytes(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()))
         .integer(fresh->app_schema_version)
         .integer(fresh->default_protocol)
         .integer(fresh->created_us)
@@ -153,6 +157,43 @@ std::optional<Meta> PostgresBackend::find_store(const Meta* fresh) {
   }
   if (row.rows() == 0) return std::nullopt;
   return meta_of(row);
+}
+
+// docs/FORMAT-POSTGRES.md "Upgrading a store": one write transaction under the row lock,
+// as a save. Format 1 -> 2 binds digests to the store's file_id: each entry that verifies
+// under format 1's rule gets its format-2 digest and the upgrade's revision; one that does
+// not keeps its digest (it keeps failing its check). SHA-256 stores change only the row.
+void PostgresBackend::upgrade(const OpenRequest& request) {
+  const auto txn = begin(TxnKind::write);
+  const Meta before = *row_;  // as locked: another client may have upgraded it meanwhile
+  if (before.format_version >= kFormatVersion) return;  // rolled back: nothing written
+  if (before.format_version != 1)
+    throw FormatError(name(), std::nullopt,
+                      fmt::format("cannot open '{}': no upgrade from store format {}", name(),
+                                  before.format_version));
+  Meta after = before;
+  after.format_version = kFormatVersion;
+  after.min_reader_version = kMinReaderVersion;
+  after.revision = next_revision(name(), before.revision);
+  after.modified_us = now_us();
+  after.writer_name = std::string(kWriterName);
+  after.writer_version = std::string(library_version());
+  after.writer_app = request.options.app_name;
+  const Signer& key = request.signer;
+  if (key.scheme() == IntegrityScheme::hmac_sha256) {
+    const Signer old_rule = key.for_file(std::nullopt);
+    const Signer new_rule = key.for_file(signing_file_id(after));
+    for (auto& [name, entry] : read_entries_since(0)) {
+      if (!old_rule.verify(name, entry->pickle, entry->digest.view())) continue;
+      const Digest digest = new_rule.digest(name, entry->pickle);
+      entry->digest.assign(
+          std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+      put_entry(name, *entry, after.revision, after.modified_us);
+    }
+  }
+  after.purged_revision = purge_tombstones(after.revision, before.purged_revision);
+  write_meta(before, after);
+  txn->commit();
 }
 
 std::pair<std::unique_ptr<PostgresBackend>, OpenPlan> PostgresBackend::open(
@@ -176,12 +217,9 @@ std::pair<std::unique_ptr<PostgresBackend>, OpenPlan> PostgresBackend::open(
   const OpenRequest named{request.path, b.name(), request.options, request.signer};
   OpenPlan plan;
   check_format_version(named, meta->format_version, meta->min_reader_version, plan);
-  if (plan.upgrade)  // format 1 is the first: no store is older
-    throw FormatError(b.name(), std::nullopt,
-                      fmt::format("cannot open '{}': no upgrade from store format {}", b.name(),
-                                  meta->format_version));
   check_integrity_key(named, *meta);
   check_app_schema(named, *meta, plan);
+  if (plan.upgrade) b.upgrade(named);
   return {std::move(backend), plan};
 }
 

@@ -75,7 +75,7 @@ inline constexpr const char* kCreateStore =
     "INSERT INTO picklejar.store (name, file_id, format_version, min_reader_version,\n"
     "  app_schema_version, default_protocol, revision, purged_revision, created_us, modified_us,\n"
     "  created_by, writer_name, writer_version, writer_app, integrity_scheme, key_id)\n"
-    "VALUES ($1, $2, 1, 1, $3, $4, 0, 0, $5, $5, $6, $7, $8, $9, $10, $11)\n"
+    "VALUES ($1, $2, 2, 2, $3, $4, 0, 0, $5, $5, $6, $7, $8, $9, $10, $11)\n"
     "ON CONFLICT (name) DO NOTHING\n"
     "RETURNING store_id";
 
@@ -165,6 +165,10 @@ inline constexpr const char* kUpdateStore =
     "  min_reader_version = $13\n"
     "WHERE store_id = $1";
 
+// set_file_id
+inline constexpr const char* kSetFileId =
+    "UPDATE picklejar.store SET file_id = $2 WHERE store_id = $1";
+
 // notify
 inline constexpr const char* kNotify = "SELECT pg_notify('picklejar', $1)";
 
@@ -200,6 +204,7 @@ inline constexpr Named kAll[] = {
     {"erase_entries", kEraseEntries},
     {"purge_tombstones", kPurgeTombstones},
     {"update_store", kUpdateStore},
+    {"set_file_id", kSetFileId},
     {"notify", kNotify},
     {"listen", kListen},
 };

@@ -19,7 +19,8 @@ namespace picklejar::store {
 
 // Copies what `db` (a connection to `source`, outside any transaction, whose schema was
 // checked) reads now into `out` and checks the copy: SQLite's integrity check, the open-time format
-// check, and every entry's digest with `signer` (keys that do not verify are listed, not refused).
+// check, and every entry's digest with `signer`'s key under the copy's own rule and file id
+// (keys that do not verify are listed, not refused).
 // `db` may be a read-only connection. Throws FormatError / SqliteError when the copy fails a check
 // (then nothing is left behind), SqliteError or StoreError when it cannot be written.
 // `before_publishing`, when given, runs after the checks and before the rename; what it throws

@@ -61,8 +61,8 @@ constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
 // The meta rows this library reads (docs/FORMAT.md "Meta rows"), in the order they are
 // checked, each an INTEGER (within [min, max]: a writer adds 1 to the revision, protocols
-// are 0-5, times become nanosecond time points) or a TEXT member of Meta. key_id (TEXT or
-// NULL) is the last.
+// are 0-5, times become nanosecond time points) or a TEXT member of Meta. Then key_id (TEXT
+// or NULL) and file_id (TEXT, 32 lowercase hex digits; from format 2 on).
 struct MetaField {
   std::string_view name;
   std::int64_t Meta::*integer = nullptr;
@@ -85,7 +85,9 @@ constexpr MetaField kMetaFields[] = {
     {"writer_app", nullptr, &Meta::writer_app},
     {"integrity_scheme", nullptr, &Meta::integrity_scheme},
     {"key_id"},
+    {"file_id"},
 };
+constexpr std::size_t kFileIdField = std::size(kMetaFields) - 1;
 
 // Which fields a scan of the meta table found, and which of those had the wrong type or an
 // integer out of range (one bit per kMetaFields index).
@@ -93,6 +95,7 @@ struct MetaScan {
   std::uint32_t present = 0;
   std::uint32_t wrong_type = 0;
   std::uint32_t out_of_range = 0;
+  std::uint32_t malformed = 0;  // text that does not spell what the row holds
 };
 
 bool set_field(Meta& meta, std::size_t field, const Statement& row, MetaScan& scan) {
@@ -109,6 +112,12 @@ bool set_field(Meta& meta, std::size_t field, const Statement& row, MetaScan& sc
     meta.*f.text = row.column_text(1);
     return true;
   }
+  if (field == kFileIdField) {
+    if (type != SQLITE_TEXT) return false;
+    meta.file_id = parse_file_id(row.column_text(1));
+    if (!meta.file_id) scan.malformed |= 1u << field;
+    return true;
+  }
   if (type == SQLITE_TEXT) meta.key_id = std::string(row.column_text(1));
   return type == SQLITE_TEXT || type == SQLITE_NULL;
 }
@@ -117,6 +126,7 @@ bool set_field(Meta& meta, std::size_t field, const Statement& row, MetaScan& sc
 MetaScan scan_meta(Db& db, Meta& meta) {
   MetaScan scan;
   meta.key_id.reset();
+  meta.file_id.reset();
   auto q = db.query("SELECT name, value FROM meta");
   while (q->step()) {
     const std::string_view name = q->column_text(0);
@@ -139,6 +149,8 @@ void require_field(const Db& db, const MetaScan& scan, std::size_t field) {
   if ((scan.out_of_range & (1u << field)) != 0)
     not_picklejar(db, fmt::format("meta row '{}' is out of range (allowed: {} to {})", name,
                                   kMetaFields[field].min, kMetaFields[field].max));
+  if ((scan.malformed & (1u << field)) != 0)
+    not_picklejar(db, fmt::format("meta row '{}' is not 32 lowercase hex digits", name));
 }
 
 // The tables must have the columns this library reads; preparing the queries checks that.
@@ -263,7 +275,14 @@ Inspection inspect_current(Db& db) {
 Meta read_meta(Db& db) {
   Meta meta;
   const MetaScan scan = scan_meta(db, meta);
-  for (std::size_t i = 0; i < std::size(kMetaFields); ++i) require_field(db, scan, i);
+  for (std::size_t i = 0; i < std::size(kMetaFields); ++i)
+    if (i != kFileIdField) require_field(db, scan, i);
+  // Format 1 has no file id (a row of that name means nothing there).
+  if (meta.format_version >= kFileIdFormat) {
+    require_field(db, scan, kFileIdField);
+  } else {
+    meta.file_id.reset();
+  }
   if (meta.purged_revision > meta.revision)
     not_picklejar(db, fmt::format("meta row 'purged_revision' ({}) is above 'revision' ({})",
                                   meta.purged_revision, meta.revision));
@@ -320,6 +339,7 @@ void create_schema(Db& db, const Meta& meta) {
   } else {
     db.query("INSERT OR REPLACE INTO meta (name, value) VALUES ('key_id', NULL)")->run();
   }
+  if (meta.file_id) write_meta(db, "file_id", file_id_hex(*meta.file_id));
 }
 
 }  // namespace picklejar::store

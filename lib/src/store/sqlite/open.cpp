@@ -155,7 +155,9 @@ class SqliteOpen {
     const Inspection found = inspect_current(*b_.db_);
     const OpenPlan plan = decide(found);
     if (plan.create) create_schema(*b_.db_, new_store_meta(request_));
-    if (plan.upgrade) upgrade_format(*b_.db_, found.format_version, kFormatVersion, format_steps());
+    if (plan.upgrade)
+      upgrade_format(*b_.db_, found.format_version, kFormatVersion, format_steps(),
+                     request_.signer);
     txn.commit();
     b_.file_format_ = plan.create || plan.upgrade ? kFormatVersion : found.format_version;
     return plan;

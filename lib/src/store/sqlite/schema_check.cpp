@@ -15,7 +15,8 @@
 namespace picklejar::store {
 namespace {
 
-// File format 1 (docs/FORMAT.md "Schema" holds the same statements; tests compare the two).
+// File formats 1 and 2 (docs/FORMAT.md "Schema" holds the same statements; tests compare the
+// two). Format 2 changed the meta rows and digests, not the schema.
 constexpr SchemaObject kFormat1[] = {
     {"table", "meta", "meta", R"sql(CREATE TABLE meta (
   name TEXT PRIMARY KEY NOT NULL,
@@ -43,7 +44,7 @@ struct FormatSchema {
   std::int64_t version;
   std::span<const SchemaObject> objects;
 };
-constexpr FormatSchema kFormats[] = {{1, kFormat1}};
+constexpr FormatSchema kFormats[] = {{1, kFormat1}, {2, kFormat1}};
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 bool is_tight(char c) { return c == '(' || c == ')' || c == ','; }

@@ -324,6 +324,8 @@ void SqliteBackend::write_meta(const Meta& before, const Meta& after) {
       db_->query("INSERT OR REPLACE INTO meta (name, value) VALUES ('key_id', NULL)")->run();
     }
   }
+  if (before.file_id != after.file_id && after.file_id)  // a copy took its source's id
+    store::write_meta(*db_, "file_id", file_id_hex(*after.file_id));
 }
 
 // ---- the whole file
