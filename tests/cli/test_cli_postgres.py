@@ -97,10 +97,11 @@ def store_meta(name):
     with db() as conn:
         cur = conn.cursor()
         cur.execute("SELECT app_schema_version, default_protocol, integrity_scheme, key_id, "
-                    "revision, modified_us FROM picklejar.store WHERE name = %s", (name,))
+                    "revision, modified_us, encode(file_id, 'hex') FROM picklejar.store "
+                    "WHERE name = %s", (name,))
         row = cur.fetchone()
     keys = ("app_schema_version", "default_protocol", "integrity_scheme", "key_id", "revision",
-            "modified_us")
+            "modified_us", "file_id")
     return dict(zip(keys, row)) if row else None
 
 
@@ -119,7 +120,8 @@ def file_meta(path):
         m = dict(conn.execute("SELECT name, value FROM meta"))
     return {"app_schema_version": int(m["app_schema_version"]),
             "default_protocol": int(m["default_protocol"]),
-            "integrity_scheme": m["integrity_scheme"], "key_id": m["key_id"]}
+            "integrity_scheme": m["integrity_scheme"], "key_id": m["key_id"],
+            "file_id": m.get("file_id")}
 
 
 def tamper_store(name, key):
@@ -182,9 +184,10 @@ class CopyTest(Scratch):
         self.assertEqual(out, f"{source} -> {shown()}?store={name}: 4 entries copied (app schema "
                               "version 3, default protocol 2, hmac-sha256), revision 1\n")
         self.assertEqual(store_rows(name), file_rows(source))
-        for key, (data, _, stored) in store_rows(name).items():
-            self.assertEqual(stored, digest(KEY, key, data))  # FORMAT.md's formula, unchanged
         meta = store_meta(name)
+        self.assertEqual(meta["file_id"], file_meta(source)["file_id"])  # the copy takes it
+        for key, (data, _, stored) in store_rows(name).items():
+            self.assertEqual(stored, digest(KEY, key, data, meta["file_id"]))  # FORMAT.md's
         self.assertEqual((meta["app_schema_version"], meta["default_protocol"],
                           meta["integrity_scheme"], meta["key_id"]),
                          (3, 2, "hmac-sha256", key_id(KEY)))
@@ -331,7 +334,7 @@ class VerbsTest(Scratch):
                          "now the file's default protocol\n")
         self.assertEqual(store_rows(name)["b"][1], 0)
         self.assertEqual(self.ok(["upgrade", url]),
-                         f"{shown()}?store={name}: store format version 1 is current; nothing "
+                         f"{shown()}?store={name}: store format version 2 is current; nothing "
                          "to do\n")
         self.assertIn("signed with key id", self.ok(["rekey", url, "--new-key-file", "app.key"]))
         self.assertEqual(store_meta(name)["key_id"], key_id(KEY))

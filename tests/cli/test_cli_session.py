@@ -287,8 +287,9 @@ class Info(SessionCliTest):
         info = json.loads(self.ok("info", "--json", self.file))
         stored = rows(self.file)
         self.assertEqual(info, {
-            "file": self.file, "format_version": 1, "app_schema_version": 0,
-            "integrity_scheme": "sha256", "key_id": None, "default_protocol": 4,
+            "file": self.file, "format_version": 2, "app_schema_version": 0,
+            "integrity_scheme": "sha256", "key_id": None, "file_id": m["file_id"],
+            "default_protocol": 4,
             "entries": len(VALUES), "pickle_bytes": sum(len(r[0]) for r in stored.values()),
             "file_bytes": os.path.getsize(self.file),
             "wal_bytes": os.path.getsize(self.file + "-wal")
@@ -301,7 +302,8 @@ class Info(SessionCliTest):
         self.ok("set", self.file, "k", "--json", "1")
         lines = dict(line.split(":", 1) for line in self.ok("info", self.file).decode().splitlines())
         lines = {k: v.strip() for k, v in lines.items()}
-        self.assertEqual(lines["format version"], "1")
+        self.assertEqual(lines["format version"], "2")
+        self.assertEqual(lines["file id"], meta(self.file)["file_id"])
         self.assertEqual(lines["integrity scheme"], "sha256")
         self.assertEqual(lines["entries"], "1")
         self.assertEqual(lines["journal mode"], "wal")
@@ -318,7 +320,7 @@ class IntegrityKeys(SessionCliTest):
         self.assertEqual((m["integrity_scheme"], m["key_id"]),
                          ("hmac-sha256", key_id(b"\x00secret\nbytes")))
         data, _, stored_digest, *_ = rows(self.file)["k"]
-        self.assertEqual(stored_digest, digest(b"\x00secret\nbytes", "k", data))
+        self.assertEqual(stored_digest, digest(b"\x00secret\nbytes", "k", data, m["file_id"]))
         self.assertEqual(self.ok("get", "--key-file", key_file, self.file, "k"), b"[1]\n")
         one_line_error(self, run(["get", self.file, "k"]), 4, "integrity key",
                        key_id(b"\x00secret\nbytes"))
@@ -343,9 +345,28 @@ class UpgradeAndConvert(SessionCliTest):
         self.fill()
         before = rows(self.file)
         self.assertEqual(self.ok("upgrade", self.file).decode(),
-                         f"{self.file}: file format version 1 is current; nothing to do\n")
+                         f"{self.file}: file format version 2 is current; nothing to do\n")
         self.assertEqual(rows(self.file), before)
         self.assertEqual(meta(self.file)["revision"], 1)
+
+    def test_upgrade_of_a_format_1_file_binds_its_digests_to_a_new_file_id(self):
+        key = b"upgrade key"
+        key_file = self.write("k", key)
+        make_session(self.file, {"a": pickle.dumps([1]), "b": pickle.dumps("two")}, key=key,
+                     format_version=1)
+        before = rows(self.file)
+        one_line_error(self, run(["ls", "--key-file", key_file, self.file]), 1,
+                       "must first be upgraded")
+        self.assertEqual(self.ok("upgrade", "--key-file", key_file, self.file).decode(),
+                         f"{self.file}: upgraded from file format version 1 to 2\n")
+        m = meta(self.file)
+        self.assertEqual((m["format_version"], m["min_reader_version"], m["revision"]), (2, 2, 2))
+        self.assertRegex(m["file_id"], "^[0-9a-f]{32}$")
+        for name, (data, _, stored, revision, _) in rows(self.file).items():
+            self.assertEqual(data, before[name][0])
+            self.assertEqual(stored, digest(key, name, data, m["file_id"]))
+            self.assertEqual(revision, 2)
+        self.assertEqual(self.ok("ls", "--key-file", key_file, self.file), b"a\nb\n")
 
     def test_convert_protocol_reencodes_every_entry(self):
         self.fill()
@@ -390,7 +411,7 @@ class ReadmeExample(SessionCliTest):
         self.assertEqual(len(quoted), 2)  # get's and verify's comments quote whole lines
         for comment in quoted:
             self.assertIn("\n" + comment + "\n", out)
-        self.assertIn("state.pj: file format version 1 is current; nothing to do\n", out)
+        self.assertIn("state.pj: file format version 2 is current; nothing to do\n", out)
         expected = {"window": {"x": 10, "y": 20, "size": (640, 480)},
                     "recent": ["notes.txt", "todo.txt"]}
         self.assertEqual(values(self.path("copy.pj")), expected)

@@ -174,7 +174,7 @@ class Rekey(CliTest):
         self.assertEqual(found["integrity_scheme"], "sha256" if key is None else "hmac-sha256")
         self.assertEqual(found["key_id"], None if key is None else key_id(key))
         for name, row in rows(self.file).items():
-            self.assertEqual(row[2], digest(key, name, row[0]))
+            self.assertEqual(row[2], digest(key, name, row[0], found["file_id"]))
 
     def test_adds_changes_and_removes_the_key(self):
         self.assertIn("2 entries signed with key id " + key_id(b"first key"),

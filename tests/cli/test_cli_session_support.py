@@ -32,21 +32,35 @@ def doc(heading, language):
     return match.group(1)
 
 
-def digest(key, name, data):
-    """An entry's digest by FORMAT.md's "Integrity" formulas."""
+def digest(key, name, data, file_id=None):
+    """An entry's digest by FORMAT.md's "Integrity" formulas: format 2's, signed with the key
+    derived from `key` and `file_id` (the meta row's hex or the 16 bytes), or format 1's
+    without a file id."""
     if key is None:
         return hashlib.sha256(data).digest()
+    if file_id is not None:
+        raw = bytes.fromhex(file_id) if isinstance(file_id, str) else bytes(file_id)
+        key = hmac.new(key, b"picklejar file key" + raw, "sha256").digest()
     encoded = name.encode("utf-8")
     return hmac.new(key, struct.pack(">I", len(encoded)) + encoded + data, "sha256").digest()
+
+
+def file_digest(path, key, name, data):
+    """`name`'s digest in the session file `path`, bound to its file_id (format 2)."""
+    return digest(key, name, data, meta(path).get("file_id"))
 
 
 def key_id(key):
     return hmac.new(key, b"picklejar key id", "sha256").digest()[:8].hex()
 
 
-def make_session(path, pickles, key=None, protocol=4, format_version=1, min_reader_version=1):
-    """A session file made by FORMAT.md alone: its schema and meta rows, then one write
-    transaction of `pickles` ({key: pickle bytes}, or {key: (pickle bytes, protocol)})."""
+def make_session(path, pickles, key=None, protocol=4, format_version=2, min_reader_version=None):
+    """A session file made by FORMAT.md alone: its schema and meta rows (format 1: no file_id,
+    digests signed with the key itself), then one write transaction of `pickles` ({key: pickle
+    bytes}, or {key: (pickle bytes, protocol)})."""
+    if min_reader_version is None:
+        min_reader_version = min(format_version, 2)
+    file_id = os.urandom(16) if format_version >= 2 else None
     now = time.time_ns() // 1000
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
@@ -62,13 +76,15 @@ def make_session(path, pickles, key=None, protocol=4, format_version=1, min_read
             "created_by": "cli-test 1", "writer_name": "cli-test", "writer_version": "1",
             "writer_app": "tests", "integrity_scheme": "sha256" if key is None else "hmac-sha256",
             "key_id": None if key is None else key_id(key)}
+    if file_id is not None:
+        meta["file_id"] = file_id.hex()
     db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta.items())
     db.execute("COMMIT")
     db.execute("BEGIN IMMEDIATE")
     rows = []
     for name, data in pickles.items():
         data, entry_protocol = data if isinstance(data, tuple) else (data, protocol)
-        rows.append((name, data, entry_protocol, digest(key, name, data), 1, now))
+        rows.append((name, data, entry_protocol, digest(key, name, data, file_id), 1, now))
     db.executemany("INSERT INTO entries (key, pickle, protocol, digest, revision, modified_us) "
                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
     db.execute("UPDATE meta SET value = 1 WHERE name = 'revision'")
@@ -87,7 +103,7 @@ def plant(path, name, data, key=None, digest_bytes=None):
     with contextlib.closing(db):
         db.execute("INSERT OR REPLACE INTO entries (key, pickle, protocol, digest, revision, "
                    "modified_us) VALUES (?, ?, 4, ?, 1, 0)",
-                   (name, data, digest_bytes or digest(key, name, data)))
+                   (name, data, digest_bytes or file_digest(path, key, name, data)))
 
 
 def rows(path):

@@ -76,7 +76,7 @@ class Export(TransferTest):
         text = self.ok("export", self.file)
         document = json.loads(text)
         self.assertEqual(document, {
-            "picklejar_export": 1, "format_version": 1, "app_schema_version": 0,
+            "picklejar_export": 1, "format_version": 2, "app_schema_version": 0,
             "default_protocol": 4, "revision": 1, "entries": document["entries"]})
         self.assertEqual(list(document["entries"]), sorted(VALUES))
         for key in VALUES:

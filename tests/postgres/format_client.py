@@ -16,7 +16,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import psycopg2
 
-READER_FORMAT = 1  # the store format and layout version this client implements
+READER_LAYOUT = 1  # the layout version this client implements
+READER_FORMAT = 2  # the store (file) format version this client implements
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOC = os.environ.get("PICKLEJAR_FORMAT_POSTGRES_DOC",
                      os.path.join(HERE, "..", "..", "docs", "FORMAT-POSTGRES.md"))
@@ -79,10 +80,14 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"picklejar key id", "sha256").digest()[:8].hex()
 
 
-def digest(name: bytes, pickle: bytes, key: Optional[bytes]) -> bytes:
-    """FORMAT.md's digest of an entry (name = the key's UTF-8 bytes)."""
+def digest(name: bytes, pickle: bytes, key: Optional[bytes],
+           file_id: Optional[bytes] = None) -> bytes:
+    """FORMAT.md's digest of an entry (name = the key's UTF-8 bytes): format 2's with the
+    store's `file_id`, format 1's (signed with the key itself) without one."""
     if key is None:
         return hashlib.sha256(pickle).digest()
+    if file_id is not None:
+        key = hmac.new(key, b"picklejar file key" + bytes(file_id), "sha256").digest()
     return hmac.new(key, struct.pack(">I", len(name)) + name + pickle, "sha256").digest()
 
 
@@ -109,12 +114,12 @@ def ensure_tables(conn, writable: bool = True) -> Tuple[int, int]:
             cur.execute("ROLLBACK")
             raise
     version, min_reader = run(cur, "read_layout").fetchone()
-    if version > READER_FORMAT and READER_FORMAT < min_reader:
+    if version > READER_LAYOUT and READER_LAYOUT < min_reader:
         raise FormatError(f"tables of layout {version} need a reader of layout {min_reader}, "
-                          f"this one reads {READER_FORMAT}")
-    if version > READER_FORMAT and writable:
+                          f"this one reads {READER_LAYOUT}")
+    if version > READER_LAYOUT and writable:
         raise FormatError(f"tables of layout {version}: this program writes layout "
-                          f"{READER_FORMAT}, and may only read them")
+                          f"{READER_LAYOUT}, and may only read them")
     return version, min_reader
 
 
@@ -137,6 +142,10 @@ class Store:
     def store_id(self) -> int:
         return self.row["store_id"]
 
+    @property
+    def file_id(self) -> bytes:
+        return bytes(self.row["file_id"])
+
 
 def check_row(name: str, values, key: Optional[bytes], writable: bool) -> dict:
     """The store row, checked as "Opening a store" says."""
@@ -150,6 +159,9 @@ def check_row(name: str, values, key: Optional[bytes], writable: bool) -> dict:
         if row["min_reader_version"] > READER_FORMAT:
             raise FormatError(f"store {name!r} has format {row['format_version']} and needs a "
                               f"reader of format {row['min_reader_version']}")
+    if row["format_version"] < READER_FORMAT and not writable:
+        raise FormatError(f"store {name!r} has format {row['format_version']}: it must first "
+                          f"be upgraded to {READER_FORMAT} (open it writable)")
     ranges = [(row["format_version"] >= 1), (row["min_reader_version"] >= 1),
               (0 <= row["default_protocol"] <= 5), (0 <= row["revision"] <= MAX_REVISION),
               (0 <= row["purged_revision"] <= row["revision"]),
@@ -184,7 +196,43 @@ def create_store(conn, name: str, key: Optional[bytes] = None, app_schema_versio
 
 def open_store(conn, name: str, key: Optional[bytes] = None, writable: bool = True) -> Store:
     values = run(conn.cursor(), "read_store", name).fetchone()
-    return Store(name, check_row(name, values, key, writable), key, writable)
+    store = Store(name, check_row(name, values, key, writable), key, writable)
+    if store.row["format_version"] < READER_FORMAT:
+        upgrade(conn, store)
+        store.row = check_row(name, run(conn.cursor(), "read_store", name).fetchone(), key,
+                              writable)
+    return store
+
+
+def upgrade(conn, store: Store) -> None:
+    """"Format 1 -> 2" of the page, under the row lock: entries that verify by format 1's
+    rule are written again with their format-2 digest; the others keep theirs."""
+    cur = conn.cursor()
+    run(cur, "begin_write")
+    try:
+        run(cur, "write_settings", "5000ms", "on")
+        row = check_row(store.name, run(cur, "lock_store", store.name).fetchone(), store.key,
+                        True)
+        if row["format_version"] != 1:  # another client upgraded it meanwhile
+            cur.execute("ROLLBACK")
+            return
+        r, t, sid = row["revision"] + 1, now_us(), row["store_id"]
+        signed = []
+        for k, p, proto, d, _, _ in run(cur, "entries_since", sid, 0).fetchall():
+            k, p, d = bytes(k), bytes(p), bytes(d)
+            if store.key is not None and hmac.compare_digest(digest(k, p, store.key), d):
+                signed.append((k, p, proto, digest(k, p, store.key, bytes(row["file_id"]))))
+        if signed:
+            run(cur, "put_entries", sid, [k for k, *_ in signed], [p for _, p, _, _ in signed],
+                [proto for _, _, proto, _ in signed], [d for *_, d in signed], r, t)
+        run(cur, "update_store", sid, r, row["purged_revision"], t, "format-test", "1",
+            "upgrade", row["app_schema_version"], row["default_protocol"],
+            row["integrity_scheme"], row["key_id"], 2, 2)
+        run(cur, "notify", f"{sid}:{r}")
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
 
 
 @dataclass
@@ -203,7 +251,7 @@ def strict_key(store: str, raw) -> str:
 
 
 def verified(store: Store, name: str, pickle: bytes, stored: bytes) -> bytes:
-    expected = digest(name.encode("utf-8"), pickle, store.key)
+    expected = digest(name.encode("utf-8"), pickle, store.key, store.file_id)
     if not hmac.compare_digest(expected, stored):
         raise IntegrityError(f"store {store.name!r}: entry {name!r} does not verify")
     return pickle
@@ -218,6 +266,8 @@ def read_changes(conn, store: Store, since: int) -> Snapshot:
                         store.writable)
         if row["format_version"] != store.row["format_version"]:
             raise FormatError(f"store {store.name!r} changed format while open")
+        if bytes(row["file_id"]) != store.file_id:
+            raise IntegrityError(f"store {store.name!r}: its file id changed while open")
         snap = Snapshot(row["revision"])
         if row["revision"] != since:
             for k, p, proto, d, rev, _ in run(cur, "entries_since", store.store_id, since):
@@ -264,7 +314,7 @@ def write(conn, store: Store, change: Optional[Change] = None, *, lock_timeout: 
         if sets:
             run(cur, "put_entries", sid, [k for k, _ in sets], [p for _, (p, _) in sets],
                 [protocol for _, (_, protocol) in sets],
-                [digest(k, p, store.key) for k, (p, _) in sets], r, t)
+                [digest(k, p, store.key, bytes(row["file_id"])) for k, (p, _) in sets], r, t)
             run(cur, "drop_tombstones", sid, [k for k, _ in sets])
             wrote = True
         if gone and run(cur, "erase_entries", sid, gone, r).rowcount > 0:
@@ -289,9 +339,11 @@ def write(conn, store: Store, change: Optional[Change] = None, *, lock_timeout: 
         raise
 
 
-def copy_entries(conn, store: Store, rows: Iterable[Tuple[str, bytes, int, bytes]]) -> int:
-    """Writes (key, pickle, protocol, digest) rows as they are, digests included, in one
-    write transaction: how an entry moves from a file to a store."""
+def copy_entries(conn, store: Store, rows: Iterable[Tuple[str, bytes, int, bytes]],
+                 file_id: bytes) -> int:
+    """Writes (key, pickle, protocol, digest) rows as they are, digests included, and the
+    source's `file_id` they are bound to, in one write transaction: how entries move from a
+    file to a store."""
     cur = conn.cursor()
     run(cur, "begin_write")
     run(cur, "write_settings", "5000ms", "on")
@@ -305,6 +357,8 @@ def copy_entries(conn, store: Store, rows: Iterable[Tuple[str, bytes, int, bytes
     run(cur, "update_store", sid, r, row["purged_revision"], t, "format-test", "1", "copy",
         row["app_schema_version"], row["default_protocol"], row["integrity_scheme"],
         row["key_id"], row["format_version"], row["min_reader_version"])
+    run(cur, "set_file_id", sid, file_id)
     run(cur, "notify", f"{sid}:{r}")
     cur.execute("COMMIT")
+    store.row = dict(row, file_id=file_id)
     return r

@@ -120,7 +120,7 @@ class FormatPostgresTest(unittest.TestCase):
             "delete_store", "begin_read", "entries_since", "tombstones_since", "all_keys",
             "store_revision", "store_sizes", "write_settings", "lock_store", "put_entries",
             "drop_tombstones", "erase_entries", "purge_tombstones",
-            "update_store", "notify", "listen"})
+            "update_store", "set_file_id", "notify", "listen"})
         for name, sql in pj.BLOCKS.items():  # data only ever as parameters
             for literal in re.findall(r"'([^']*)'", sql):
                 self.assertNotIn("$", literal, name)
@@ -151,7 +151,8 @@ class FormatPostgresTest(unittest.TestCase):
         store = self.new_store()
         self.assertIsNone(pj.create_store(self.conn, store.name))  # the name is taken
         self.assertEqual(store.row["revision"], 0)
-        self.assertEqual(store.row["format_version"], 1)
+        self.assertEqual(store.row["format_version"], 2)
+        self.assertEqual(store.row["min_reader_version"], 2)
         self.assertEqual(len(bytes(store.row["file_id"])), 16)
         other = self.new_store(key=b"k")
         names = [n for n, *_ in pj.run(self.conn.cursor(), "list_stores")]
@@ -279,22 +280,49 @@ class FormatPostgresTest(unittest.TestCase):
     def test_a_store_of_a_newer_format_is_refused(self) -> None:
         store = self.new_store()
         cur = self.conn.cursor()
-        cur.execute("UPDATE picklejar.store SET format_version = 2, min_reader_version = 2 "
+        cur.execute("UPDATE picklejar.store SET format_version = 3, min_reader_version = 3 "
                     "WHERE store_id = %s", (store.store_id,))
-        with self.assertRaisesRegex(pj.FormatError, "format 2"):
+        with self.assertRaisesRegex(pj.FormatError, "format 3"):
             pj.open_store(self.conn, store.name)
-        with self.assertRaisesRegex(pj.FormatError, "needs a reader of format 2"):
+        with self.assertRaisesRegex(pj.FormatError, "needs a reader of format 3"):
             pj.open_store(self.conn, store.name, writable=False)
-        with self.assertRaisesRegex(pj.FormatError, "format 2"):
+        with self.assertRaisesRegex(pj.FormatError, "format 3"):
             pj.write(self.conn, store, {"a": p(1)})
         self.assertEqual(pj.run(cur, "store_revision", store.store_id).fetchone(), (0,))
         # A newer format that older readers may read: read-only, never written.
-        cur.execute("UPDATE picklejar.store SET min_reader_version = 1 WHERE store_id = %s",
+        cur.execute("UPDATE picklejar.store SET min_reader_version = 2 WHERE store_id = %s",
                     (store.store_id,))
         readonly = pj.open_store(self.conn, store.name, writable=False)
         self.assertEqual(pj.read_changes(self.conn, readonly, 0).revision, 0)
-        with self.assertRaisesRegex(pj.FormatError, "this program writes format 1"):
+        with self.assertRaisesRegex(pj.FormatError, "this program writes format 2"):
             pj.open_store(self.conn, store.name)
+
+    def test_a_format_1_store_is_upgraded_under_the_row_lock(self) -> None:
+        key = b"upgrade key"
+        store = self.new_store(key=key)
+        pj.write(self.conn, store, {"good": p(1), "bad": p(2)})
+        cur = self.conn.cursor()
+        # As format 1 left it: the row at 1, digests signed with the key itself, one damaged.
+        cur.execute("UPDATE picklejar.store SET format_version = 1, min_reader_version = 1 "
+                    "WHERE store_id = %s", (store.store_id,))
+        cur.execute("UPDATE picklejar.entry SET digest = %s WHERE store_id = %s AND key = %s",
+                    (pj.digest(b"good", p(1)[0], key), store.store_id, b"good"))
+        cur.execute("UPDATE picklejar.entry SET digest = %s WHERE store_id = %s AND key = %s",
+                    (bytes(32), store.store_id, b"bad"))
+        with self.assertRaisesRegex(pj.FormatError, "must first be upgraded"):
+            pj.open_store(self.conn, store.name, key, writable=False)
+        upgraded = pj.open_store(self.conn, store.name, key)
+        self.assertEqual((upgraded.row["format_version"], upgraded.row["min_reader_version"]),
+                         (2, 2))
+        self.assertEqual(upgraded.row["revision"], 2)
+        self.assertEqual(upgraded.file_id, store.file_id)  # the store keeps its id
+        snap = pj.read_changes(self.conn, upgraded, 0)
+        self.assertEqual(pickle.loads(pj.verified(upgraded, "good", snap.entries["good"][0],
+                                                  snap.entries["good"][2])), 1)
+        self.assertEqual(snap.entries["good"][3], 2)
+        self.assertEqual((snap.entries["bad"][2], snap.entries["bad"][3]), (bytes(32), 1))
+        with self.assertRaisesRegex(pj.IntegrityError, "does not verify"):
+            pj.verified(upgraded, "bad", snap.entries["bad"][0], snap.entries["bad"][2])
 
     def test_tables_of_a_newer_layout_are_refused(self) -> None:
         database = fresh_database(self)
@@ -426,13 +454,15 @@ class FormatPostgresTest(unittest.TestCase):
                 self.assertGreaterEqual(len(rows), 2)
                 store = self.new_store(key=integrity)
                 self.assertEqual(store.row["key_id"], meta["key_id"])
-                pj.copy_entries(self.conn, store, rows)
+                file_id = bytes.fromhex(meta["file_id"])
+                pj.copy_entries(self.conn, store, rows, file_id)
+                self.assertEqual(store.file_id, file_id)
                 snap = pj.read_changes(self.conn, store, 0)
                 for name, data, protocol, d in rows:
                     got, got_protocol, got_digest, _ = snap.entries[name]
                     self.assertEqual((got, got_protocol, got_digest), (data, protocol, d))
                     pj.verified(store, name, got, got_digest)  # raises if it does not
-                    self.assertEqual(pj.digest(name.encode(), got, integrity), d)
+                    self.assertEqual(pj.digest(name.encode(), got, integrity, file_id), d)
                 # The same bytes written by this page's put_entries get the file's digest.
                 again = pj.Store(store.name, store.row, integrity)
                 pj.write(self.conn, again, {name: (data, protocol) for name, data, protocol, _
