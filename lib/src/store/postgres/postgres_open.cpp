@@ -159,14 +159,17 @@ std::optional<Meta> PostgresBackend::find_store(const Meta* fresh) {
   return meta_of(row);
 }
 
-// docs/FORMAT-POSTGRES.md "Upgrading a store": one write transaction under the row lock,
-// as a save. Format 1 -> 2 binds digests to the store's file_id: each entry that verifies
-// under format 1's rule gets its format-2 digest and the upgrade's revision; one that does
-// not keeps its digest (it keeps failing its check). SHA-256 stores change only the row.
+// docs/FORMAT-POSTGRES.md "App schema migrations and format upgrades of a store": one write
+// transaction under the row lock, as a save. Format 1 -> 2 binds digests to the store's
+// file_id: each entry that verifies under format 1's rule gets its format-2 digest and the
+// upgrade's revision; one that does not keeps its digest (it keeps failing its check).
+// SHA-256 stores change only the row.
 void PostgresBackend::upgrade(const OpenRequest& request) {
   const auto txn = begin(TxnKind::write);
   const Meta before = *row_;  // as locked: another client may have upgraded it meanwhile
-  if (before.format_version >= kFormatVersion) return;  // rolled back: nothing written
+  OpenPlan now;               // decided again: refused if it became newer than this library
+  check_format_version(request, before.format_version, before.min_reader_version, now);
+  if (!now.upgrade) return;  // rolled back: nothing written
   if (before.format_version != 1)
     throw FormatError(name(), std::nullopt,
                       fmt::format("cannot open '{}': no upgrade from store format {}", name(),
