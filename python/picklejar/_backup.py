@@ -15,7 +15,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Union
 
 from . import _format, _rows, _sqlite
-from ._format import FORMAT_VERSION, Meta
+from ._format import Meta
 from ._integrity import Signer
 from .errors import FormatError, IntegrityError, StoreError
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
 _INFIX = ".backup-"
 _STAMP = re.compile(r"\d{8}T\d{6}\.\d{6}Z\Z")  # 20261207T084233.645309Z: sorts by time
 _STAMP_FORMAT = "%Y%m%dT%H%M%S.%fZ"
+# The file formats restore() reads a backup of: each entry is verified under its backup's rule.
+RESTORABLE_FORMATS = (1, 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +117,9 @@ def _check_copy(copy: str, source: str, signer: Signer, timeout: float) -> Backu
         if problems:
             raise FormatError(f"the backup of '{source}' fails SQLite's integrity check: "
                               f"{problems[0]}", source)
+        # Under the copy's own rule: an automatic backup copies the file before its format
+        # upgrade and before the session's first look at its id.
+        signer = signer.for_file(found.meta.file_id_bytes())
         entries, unverified = 0, []
         with _sqlite.transaction(db, write=False) as txn:
             for key, data, digest in db.execute(
@@ -243,10 +248,10 @@ def _check_backup_meta(state: "State", name: str, found: _format.Inspection) -> 
     path = state.path
     if found.kind != "picklejar":
         raise FormatError(f"cannot restore '{path}' from '{name}': it is empty", name)
-    if found.format_version != FORMAT_VERSION:
+    if found.format_version not in RESTORABLE_FORMATS:
         raise FormatError(f"cannot restore '{path}' from '{name}': its file format version "
-                          f"{found.format_version} is not this picklejar's ({FORMAT_VERSION})",
-                          name)
+                          f"{found.format_version} is not one this picklejar restores from "
+                          f"({', '.join(map(str, RESTORABLE_FORMATS))})", name)
     meta = found.meta
     if meta.integrity_scheme != state.signer.scheme or meta.key_id != state.signer.key_id:
         theirs = f"with key id {meta.key_id}" if meta.key_id else "without a key"
@@ -263,22 +268,27 @@ def _check_backup_meta(state: "State", name: str, found: _format.Inspection) -> 
 
 
 def read_backup(state: "State", backup: str) -> "tuple[Meta, Dict[str, Any]]":
-    """The backup's meta and every entry, verified with the session's key."""
+    """The backup's meta and every entry: verified with the session's key under the backup's
+    rule (format 1: no file id; format 2: the backup's file_id), and signed under the live
+    file's (the same digest when the backup is one of this file)."""
     from ._state import Entry  # a cycle at import time otherwise
 
     found = read_file_meta(backup, state.options.lock_timeout)
     _check_backup_meta(state, backup, found)
     db = _sqlite.connect(backup, "ro", state.options.lock_timeout)
     entries: Dict[str, Any] = {}
+    theirs, ours = state.signer.for_file(found.meta.file_id_bytes()), state.signer
     try:
         with _sqlite.transaction(db, write=False) as txn:
             for row in db.execute(f"SELECT {_format.ENTRY_COLUMNS} FROM entries"):
                 key = _rows.row_key(row[0], "entries", backup)
                 data, digest, protocol, _, _ = _rows.entry_columns(row, key, backup)
-                if not state.signer.verify(key, data, digest):
+                if not theirs.verify(key, data, digest):
                     raise IntegrityError(f"cannot restore '{state.path}' from '{backup}': key "
                                          f"'{key}' does not verify in the backup; nothing was "
                                          "restored", backup, key)
+                if ours is not theirs:
+                    digest = ours.digest(key, data)
                 entries[key] = Entry(data, digest, protocol, 0, 0)
             txn.commit()
     finally:

@@ -1,6 +1,7 @@
 """The session file's layout (docs/FORMAT.md is the contract): identification pragmas, the
-three tables, the meta rows, and the read-only inspection that decides whether a file may be
-opened at all. Mirrors lib/src/store/format.cpp."""
+three tables, the meta rows, the read-only inspection that decides whether a file may be
+opened at all, and the upgrades from older formats. Mirrors lib/src/store/sqlite/format.cpp
+and format_steps.cpp."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from typing import (Any, Callable, Dict, Iterable, List, NamedTuple, Optional, S
                     Tuple)
 
 from . import _file_name, _schema, _sqlite
+from ._integrity import FILE_ID_SIZE, Signer
 from .errors import FormatError
 
 # Part of the on-disk format; never change.
 APPLICATION_ID = 0x504A4152  # "PJAR", PRAGMA application_id
 # The file format this module reads and writes (PRAGMA user_version, meta format_version).
-FORMAT_VERSION = 1
-# What files written by this module record as min_reader_version.
-MIN_READER_VERSION = 1
+# Format 2 binds the file's id (meta row file_id) into every HMAC (_integrity.py).
+FORMAT_VERSION = 2
+# What files written by this module record as min_reader_version: a format-1 reader would
+# check format 2's HMACs under the wrong key.
+MIN_READER_VERSION = 2
 # A save at revision R deletes tombstones of revisions <= R - TOMBSTONE_RETENTION.
 TOMBSTONE_RETENTION = 10_000
 WRITER_NAME = "picklejar-python"
@@ -60,6 +64,18 @@ class Meta:
     writer_app: str = ""
     integrity_scheme: str = ""
     key_id: Optional[str] = None
+    # From format 2 on: the file's id, 32 lowercase hex digits (a store's file_id as hex);
+    # "" for a format-1 file, which has none.
+    file_id: str = ""
+
+    def file_id_bytes(self) -> Optional[bytes]:
+        """The id the file's digests are bound to: None under format 1, which binds none."""
+        return bytes.fromhex(self.file_id) if self.format_version >= 2 else None
+
+
+def new_file_id() -> str:
+    """A new file's id (meta row file_id): 16 random bytes as 32 lowercase hex digits."""
+    return os.urandom(FILE_ID_SIZE).hex()
 
 
 # The INTEGER meta rows and their allowed ranges: a writer adds 1 to the revision, protocols
@@ -150,10 +166,30 @@ def read_meta(db: sqlite3.Connection, path: str) -> Meta:
 
 def meta_from_rows(rows: Dict[str, Any], path: str) -> Meta:
     """The Meta of ``rows`` (name -> value, as the meta table or a store's row holds them),
-    checking the documented type and range of each (FormatError naming ``path`` otherwise)."""
+    checking the documented type and range of each (FormatError naming ``path`` otherwise).
+    The row file_id is read (and required) from format 2 on."""
     meta = _well_formed_meta(rows)
-    if meta is not None:
-        return meta
+    return meta if meta is not None else _checked_meta(rows, path)
+
+
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def _is_file_id(value: Any) -> bool:
+    return type(value) is str and len(value) == 2 * FILE_ID_SIZE and \
+        _HEX_DIGITS.issuperset(value)
+
+
+def _file_id_row(rows: Dict[str, Any], path: str) -> str:
+    value: str = _meta_row(rows, path, "file_id", str)
+    if not _is_file_id(value):
+        raise not_picklejar(path, f"meta row 'file_id' is not {2 * FILE_ID_SIZE} lowercase hex "
+                                  "digits")
+    return value
+
+
+def _checked_meta(rows: Dict[str, Any], path: str) -> Meta:
+    """read_meta's checks one row at a time, naming the first row that fails."""
     meta = Meta()
     for name in _INT_ROWS:
         setattr(meta, name, _meta_row(rows, path, name, int))
@@ -163,16 +199,20 @@ def meta_from_rows(rows: Dict[str, Any], path: str) -> Meta:
     if meta.purged_revision > meta.revision:
         raise not_picklejar(path, f"meta row 'purged_revision' ({meta.purged_revision}) is "
                                   f"above 'revision' ({meta.revision})")
+    if meta.format_version >= 2:
+        meta.file_id = _file_id_row(rows, path)
     return meta
 
 
-_META_FIELDS = (*_INT_ROWS, *_TEXT_ROWS, "key_id")
+# Meta's fields in order (_well_formed_meta builds it by position).
+_META_FIELDS = (*_INT_ROWS, *_TEXT_ROWS, "key_id", "file_id")
 _INT_RANGES = tuple(_INT_ROWS.values())
 
 
 def _well_formed_meta(rows: Dict[str, Any]) -> Optional[Meta]:
-    """The Meta of ``rows`` when every row passes read_meta's checks (one pass for the
-    common case); None otherwise, and read_meta names what is wrong."""
+    """The Meta of ``rows`` when every row passes read_meta's checks and there is a
+    well-formed file_id (one pass for the common case); None otherwise, and read_meta names
+    what is wrong (a format-1 file, which has no file_id, is read row by row)."""
     try:
         values = [rows[name] for name in _META_FIELDS]
     except KeyError:
@@ -181,11 +221,11 @@ def _well_formed_meta(rows: Dict[str, Any]) -> Optional[Meta]:
         if type(value) is not int or (low is not None and value < low) or \
                 (high is not None and value > high):
             return None
-    for value in values[len(_INT_RANGES):-1]:
+    for value in values[len(_INT_RANGES):-2]:
         if type(value) is not str:
             return None
-    key_id = values[-1]
-    if (key_id is not None and type(key_id) is not str) or \
+    key_id = values[-2]
+    if (key_id is not None and type(key_id) is not str) or not _is_file_id(values[-1]) or \
             rows["purged_revision"] > rows["revision"]:
         return None
     return Meta(*values)
@@ -327,20 +367,56 @@ def create_schema(db: sqlite3.Connection, meta: Meta) -> None:
         db.execute(statement)
     for name in (*_INT_ROWS, *_TEXT_ROWS, "key_id"):
         write_meta(db, name, getattr(meta, name))
+    if meta.format_version >= 2:
+        write_meta(db, "file_id", meta.file_id)
 
 
 # ---- format upgrades (docs/FORMAT.md "Versions") ----
 
+@dataclasses.dataclass(frozen=True)
+class Upgrade:
+    """What a format step works with: the file's connection (inside the upgrade's write
+    transaction), its name in messages, the session's signer (its key, under no file's rule
+    yet) and the revision the upgrade writes."""
+
+    db: sqlite3.Connection
+    path: str
+    signer: Signer
+    revision: int
+
+
 class FormatStep(NamedTuple):
-    """One file format upgrade: rewrites a file at format ``from_version`` into ``to_version``."""
+    """One file format upgrade: rewrites a file at format ``from_version`` into
+    ``to_version``, which readers older than ``min_reader_version`` must not read."""
 
     from_version: int
     to_version: int
-    apply: Callable[[sqlite3.Connection], None]
+    min_reader_version: int
+    apply: Callable[[Upgrade], None]
 
 
-# The upgrades this module knows, oldest first. Format 1 is the first format: none yet.
-FORMAT_STEPS: Sequence[FormatStep] = ()
+def _bind_file_id(upgrade: Upgrade) -> None:
+    """1 -> 2: a new random file id, and every entry that verifies under format 1's HMAC
+    re-signed under the file's derived key at the upgrade's revision (so incremental readers
+    see it change). An entry that does not verify keeps its digest: it keeps failing its
+    check (damage stays detected, nothing is dropped). sha256 digests do not change."""
+    db = upgrade.db
+    file_id = new_file_id()
+    write_meta(db, "file_id", file_id)
+    row = db.execute("SELECT value FROM meta WHERE name = 'integrity_scheme'").fetchone()
+    if upgrade.signer.key_id is None or row is None or row[0] != upgrade.signer.scheme:
+        return  # sha256 (the open checked the scheme and key against the signer's)
+    old, new = upgrade.signer.for_file(None), upgrade.signer.for_file(bytes.fromhex(file_id))
+    resigned = []
+    for key, data, digest in db.execute("SELECT key, pickle, digest FROM entries"):
+        if type(key) is str and type(data) is bytes and type(digest) is bytes and \
+                old.verify(key, data, digest):
+            resigned.append((new.digest(key, data), upgrade.revision, key))
+    db.executemany("UPDATE entries SET digest = ?, revision = ? WHERE key = ?", resigned)
+
+
+# The upgrades this module knows, oldest first.
+FORMAT_STEPS: Sequence[FormatStep] = (FormatStep(1, 2, 2, _bind_file_id),)
 
 
 def version_chain(steps: Sequence[Any], from_version: int, to_version: int,
@@ -361,13 +437,20 @@ def version_chain(steps: Sequence[Any], from_version: int, to_version: int,
 
 
 def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_version: int,
-                   steps: Sequence[FormatStep] = FORMAT_STEPS) -> None:
-    """Inside the caller's write transaction: applies the steps from ``from_version`` to
-    ``to_version``, records the new version and bumps the revision, as every change does."""
-    for step in version_chain(steps, from_version, to_version,
-                              lambda version: f"no upgrade from file format version {version} "
-                                              f"to {to_version}", path):
-        step.apply(db)
+                   signer: Signer, steps: Sequence[FormatStep] = FORMAT_STEPS) -> None:
+    """Inside the caller's write transaction (under the writers' lock): applies the steps
+    from ``from_version`` to ``to_version`` with the session's ``signer``, records the new
+    version and min_reader_version and bumps the revision, as every change does; the steps
+    write what they change at that revision."""
+    chain: List[FormatStep] = version_chain(
+        steps, from_version, to_version,
+        lambda version: f"no upgrade from file format version {version} to {to_version}",
+        path)
+    revision = next_revision(path, read_revision(db, path))
+    for step in chain:
+        step.apply(Upgrade(db, path, signer, revision))
     db.execute(f"PRAGMA user_version = {int(to_version)}")
-    write_meta(db, "format_version", to_version)
-    write_meta(db, "revision", next_revision(path, read_revision(db, path)))
+    rows: List[Tuple[str, Any]] = [("format_version", to_version), ("revision", revision)]
+    if chain:
+        rows.append(("min_reader_version", chain[-1].min_reader_version))
+    write_meta_rows(db, rows)

@@ -37,7 +37,9 @@ def rekey(state: "State", new_key: Any) -> None:
     if state.pending:
         raise StoreError(f"cannot rekey '{state.path}' with unsaved changes: save() or "
                          "discard() first", state.path)
-    following = Signer(None if new_key is None else as_key_bytes(new_key))
+    # The file keeps its id: the new key signs under the same file's rule.
+    following = Signer(None if new_key is None else as_key_bytes(new_key),
+                       state.signer.file_id)
     with state.store.writing("cannot rekey") as txn:
         state.refresh()
         state.undo = {}

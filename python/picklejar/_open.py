@@ -245,6 +245,7 @@ def _new_file_meta(state: State) -> _format.Meta:
         writer_app=options.app_name,
         integrity_scheme=state.signer.scheme,
         key_id=state.signer.key_id,
+        file_id=_format.new_file_id(),
     )
 
 
@@ -260,7 +261,8 @@ def _create_or_upgrade(state: State) -> Plan:
         if plan.create:
             _format.create_schema(db, _new_file_meta(state))
         if plan.upgrade:
-            _format.upgrade_format(db, state.path, found.format_version, FORMAT_VERSION)
+            _format.upgrade_format(db, state.path, found.format_version, FORMAT_VERSION,
+                                   state.signer)
         txn.commit()
     store.file_format = FORMAT_VERSION if plan.create or plan.upgrade else found.format_version
     return plan

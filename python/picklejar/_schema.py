@@ -47,7 +47,8 @@ _FORMAT_1 = (
     SchemaObject("index", "tombstones_revision", "tombstones",
                  "CREATE INDEX tombstones_revision ON tombstones (revision)"),
 )
-_FORMATS: Dict[int, Tuple[SchemaObject, ...]] = {1: _FORMAT_1}
+# Format 2 changed the digests and added a meta row, not the schema.
+_FORMATS: Dict[int, Tuple[SchemaObject, ...]] = {1: _FORMAT_1, 2: _FORMAT_1}
 
 
 def format_objects(version: int) -> Tuple[SchemaObject, ...]:

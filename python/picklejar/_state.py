@@ -145,7 +145,7 @@ class State:
             raise IntegrityError(
                 f"integrity check failed for key '{printable(key)}' in '{self.path}': "
                 + ("its HMAC-SHA256 does not match its name and pickle (changed, moved from "
-                   "another key, or written with another key)"
+                   "another key or from another file, or written with another key)"
                    if self.signer.scheme == HMAC_SHA256
                    else "its SHA-256 does not match its pickle"),
                 self.path, key,
@@ -273,6 +273,10 @@ class State:
                 f"open (this session uses {self.meta.format_version}): open it again",
                 self.path,
             )
+        if fresh.file_id != self.meta.file_id:
+            raise IntegrityError(f"'{self.path}': its file id changed while open (another "
+                                 "program copied a session over it, `picklejar copy`): open it "
+                                 "again", self.path)
         if (fresh.integrity_scheme, fresh.key_id) != (self.meta.integrity_scheme,
                                                        self.meta.key_id):
             def name(meta: Meta) -> str:
@@ -298,6 +302,8 @@ class State:
         fresh = store.read_meta()
         if self.have_meta:
             self._check_meta_change(fresh)
+        else:  # the first look: this file's digests are bound to its id (format 2)
+            self.signer = self.signer.for_file(fresh.file_id_bytes())
         # Read everything first, apply after: a failed read leaves the session as it was.
         changed = store.entries_since(self.seen)
         erased: List[str] = []

@@ -68,6 +68,11 @@ class SessionInfo:
     default_protocol: int
     integrity_scheme: str  # "sha256" or "hmac-sha256"
     key_id: Optional[str]  # with hmac-sha256: the key's fingerprint
+    # The file's id (meta row file_id; a store's file_id), 32 lowercase hex digits: random at
+    # creation (or at the upgrade to format 2), kept by rekey, backups and restores. Every
+    # HMAC is bound to it, so entries cannot move between files signed with the same key;
+    # an application that must tell its files apart compares it with one kept elsewhere.
+    file_id: str
     journal_mode: str  # SQLite's name: "wal" or "delete"
     synchronous: str  # "full" or "normal"
     read_only: bool
@@ -488,6 +493,7 @@ class Session(_MappingBase):
             default_protocol=meta.default_protocol,
             integrity_scheme=meta.integrity_scheme,
             key_id=meta.key_id,
+            file_id=meta.file_id,
             journal_mode=getattr(state.store, "journal_mode", ""),
             synchronous=getattr(state.store, "synchronous", ""),
             read_only=state.read_only,

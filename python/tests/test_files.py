@@ -79,27 +79,27 @@ class FileCheckTest(ScratchTest):
 
     def test_newer_format_is_read_only_when_min_reader_version_allows(self) -> None:
         self.make_session({"k": "v"})
-        self.edit("PRAGMA user_version = 2",
-                  "UPDATE meta SET value = 2 WHERE name = 'format_version'",
+        self.edit("PRAGMA user_version = 3",
+                  "UPDATE meta SET value = 3 WHERE name = 'format_version'",
                   "INSERT INTO meta VALUES ('a_future_row', 'kept')",
                   "CREATE TABLE a_future_table (x)")
-        self.assert_refused("its file format version 2 is newer than this picklejar's .1.; it "
+        self.assert_refused("its file format version 3 is newer than this picklejar's .2.; it "
                             "may be opened read_only", modes=("create", "read_write"))
         before = snapshot(self.path())
         with Session(self.path(), mode="read_only") as s:
             self.assertEqual(dict(s), {"k": "v"})
-            self.assertEqual(s.info.format_version, 2)
+            self.assertEqual(s.info.format_version, 3)
             s.load()
         self.assertEqual(snapshot(self.path()), before)
 
     def test_newer_format_needing_a_newer_reader(self) -> None:
         self.make_session()
-        self.edit("PRAGMA user_version = 3",
-                  "UPDATE meta SET value = 3 WHERE name = 'format_version'",
-                  "UPDATE meta SET value = 2 WHERE name = 'min_reader_version'",
+        self.edit("PRAGMA user_version = 4",
+                  "UPDATE meta SET value = 4 WHERE name = 'format_version'",
+                  "UPDATE meta SET value = 3 WHERE name = 'min_reader_version'",
                   "DROP TABLE entries")  # a future format may change anything else
-        self.assert_refused("its file format version 3 is newer than this picklejar's .1.; "
-                            "reading it needs format version 2 or later")
+        self.assert_refused("its file format version 4 is newer than this picklejar's .2.; "
+                            "reading it needs format version 3 or later")
 
     def test_meta_rows_missing_or_mistyped(self) -> None:
         cases = (
@@ -110,8 +110,8 @@ class FileCheckTest(ScratchTest):
              "meta row 'writer_name' has the wrong type"),
             ("UPDATE meta SET value = x'00' WHERE name = 'key_id'",
              "meta row 'key_id' has the wrong type"),
-            ("UPDATE meta SET value = 2 WHERE name = 'format_version'",
-             "PRAGMA user_version is 1 but meta format_version is 2"),
+            ("UPDATE meta SET value = 3 WHERE name = 'format_version'",
+             "PRAGMA user_version is 2 but meta format_version is 3"),
             ("DROP TABLE tombstones", "its schema is not a session file's: table 'tombstones': "
                                       "missing"),
             ("ALTER TABLE entries DROP COLUMN modified_us", "table 'entries': it differs"),

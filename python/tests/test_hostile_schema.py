@@ -206,7 +206,7 @@ class HostileSchemaTest(ScratchTest):
                                    "'i''  j')"),
                          "CHECK(x = ' a  b ' AND \"c  d\" = [e  f] AND `g  h` = 'i''  j')")
         self.assertEqual(normalize("a - -1"), "a - -1")
-        self.assertEqual(_schema.format_objects(2), ())
+        self.assertEqual(_schema.format_objects(3), ())
 
 
 class HardenedConnectionTest(ScratchTest):

@@ -41,10 +41,12 @@ class IntegrityTest(ScratchTest):
         self.save({"ключ": [1, 2]}, integrity_key=KEY)
         ((name, data, digest),) = sql(self.path(), "SELECT key, pickle, digest FROM entries")
         encoded = name.encode("utf-8")
-        expected = hmac.new(KEY, struct.pack(">I", len(encoded)) + encoded + data,
+        rows = meta(self.path())
+        file_key = hmac.new(KEY, b"picklejar file key" + bytes.fromhex(rows["file_id"]),
+                            "sha256").digest()  # format 2: the file's own key
+        expected = hmac.new(file_key, struct.pack(">I", len(encoded)) + encoded + data,
                             "sha256").digest()
         self.assertEqual(digest, expected)
-        rows = meta(self.path())
         self.assertEqual(rows["integrity_scheme"], "hmac-sha256")
         self.assertEqual(rows["key_id"],
                          hmac.new(KEY, b"picklejar key id", "sha256").digest()[:8].hex())

@@ -148,7 +148,7 @@ class MappingTest(ScratchTest):
     def test_info_and_repr(self) -> None:
         s = self.session(app_name="tests")
         info = s.info
-        self.assertEqual((info.format_version, info.revision, info.default_protocol), (1, 0, 4))
+        self.assertEqual((info.format_version, info.revision, info.default_protocol), (2, 0, 4))
         self.assertEqual((info.journal_mode, info.synchronous), ("wal", "normal"))
         self.assertEqual(info.created_by, f"picklejar-python {picklejar.__version__}")
         self.assertEqual(info.integrity_scheme, "sha256")

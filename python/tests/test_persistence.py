@@ -36,7 +36,8 @@ class PersistenceTest(ScratchTest):
             slow = _format.read_meta(s._state.store.db, self.path())
         self.assertEqual(fast, slow)
         for name, bad in (("revision", "7"), ("default_protocol", 6), ("writer_app", 1),
-                          ("key_id", 2), ("purged_revision", 10 ** 6)):
+                          ("key_id", 2), ("purged_revision", 10 ** 6),
+                          ("file_id", "A" + rows["file_id"][1:]), ("file_id", b"0" * 32)):
             with self.subTest(name=name):
                 self.assertIsNone(_format._well_formed_meta({**rows, name: bad}))
         self.assertIsNone(_format._well_formed_meta({k: v for k, v in rows.items()
@@ -45,8 +46,9 @@ class PersistenceTest(ScratchTest):
     def test_a_new_file_has_every_meta_row(self) -> None:
         self.session(app_name="maker")
         rows = meta(self.path())
-        self.assertEqual(rows["format_version"], 1)
-        self.assertEqual(rows["min_reader_version"], 1)
+        self.assertEqual(rows["format_version"], 2)
+        self.assertEqual(rows["min_reader_version"], 2)
+        self.assertRegex(rows["file_id"], "^[0-9a-f]{32}$")
         self.assertEqual((rows["revision"], rows["purged_revision"]), (0, 0))
         self.assertEqual(rows["app_schema_version"], 0)
         self.assertEqual(rows["default_protocol"], 4)
@@ -57,7 +59,7 @@ class PersistenceTest(ScratchTest):
         self.assertEqual(rows["integrity_scheme"], "sha256")
         self.assertIsNone(rows["key_id"])
         self.assertEqual(sql(self.path(), "PRAGMA application_id"), [(0x504A4152,)])
-        self.assertEqual(sql(self.path(), "PRAGMA user_version"), [(1,)])
+        self.assertEqual(sql(self.path(), "PRAGMA user_version"), [(2,)])
         self.assertEqual(sql(self.path(), "PRAGMA journal_mode"), [("wal",)])
 
     def test_each_save_is_one_revision(self) -> None:

@@ -26,7 +26,7 @@ DOC = {
     "create_store": """INSERT INTO picklejar.store (name, file_id, format_version, min_reader_version,
   app_schema_version, default_protocol, revision, purged_revision, created_us, modified_us,
   created_by, writer_name, writer_version, writer_app, integrity_scheme, key_id)
-VALUES ($1, $2, 1, 1, $3, $4, 0, 0, $5, $5, $6, $7, $8, $9, $10, $11)
+VALUES ($1, $2, 2, 2, $3, $4, 0, 0, $5, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (name) DO NOTHING
 RETURNING store_id
 """,
