@@ -32,7 +32,7 @@ class OpeningTest(unittest.TestCase):
         row = store_row(name)
         self.assertEqual((row["revision"], row["format_version"], row["integrity_scheme"],
                           row["writer_app"], len(bytes(row["file_id"]))),
-                         (1, 1, "sha256", "first", 16))
+                         (1, 2, "sha256", "first", 16))
         with self.assertRaisesRegex(StoreError, "no such store"):
             Session(socket_url(unique("missing")), mode="read_write")
         self.assertEqual(store_row(unique("missing")), {})  # nothing was created
@@ -48,14 +48,14 @@ class OpeningTest(unittest.TestCase):
         name = unique("newer")
         with Session(socket_url(name)) as s:
             s["x"] = 1
-        execute("UPDATE picklejar.store SET format_version = 2, min_reader_version = 2 "
+        execute("UPDATE picklejar.store SET format_version = 3, min_reader_version = 3 "
                 "WHERE name = %s", (name,))
         for mode in ("read_write", "read_only"):
             with self.subTest(mode), self.assertRaises(FormatError) as caught:
                 Session(socket_url(name), mode=mode)
             self.assertIn(f"store={name}", str(caught.exception))
-            self.assertIn("2", str(caught.exception))
-        execute("UPDATE picklejar.store SET min_reader_version = 1 WHERE name = %s", (name,))
+            self.assertIn("3", str(caught.exception))
+        execute("UPDATE picklejar.store SET min_reader_version = 2 WHERE name = %s", (name,))
         with self.assertRaisesRegex(FormatError, "read_only"):
             Session(socket_url(name))
         with Session(socket_url(name), mode="read_only") as s:
@@ -80,10 +80,10 @@ class OpeningTest(unittest.TestCase):
             s["x"] = 1
             s.save()
             # what a format upgrade does: a new revision (FORMAT-POSTGRES.md)
-            execute("UPDATE picklejar.store SET format_version = 2, revision = revision + 1 "
+            execute("UPDATE picklejar.store SET format_version = 3, revision = revision + 1 "
                     "WHERE name = %s", (name,))
             s["x"] = 2
-            with self.assertRaisesRegex(FormatError, "format version 2"):
+            with self.assertRaisesRegex(FormatError, "format version 3"):
                 s.save()
             s.discard()
         self.assertEqual(store_row(name)["revision"], 2)
@@ -128,9 +128,17 @@ class IntegrityTest(unittest.TestCase):
             with self.subTest(hmac=key is not None):
                 path = os.path.join(directory, f"{key is not None}.pj")
                 name = unique(f"identical-{key is not None}")
-                for where in (path, socket_url(name)):
-                    with Session(where, integrity_key=key, protocol=2) as s:
-                        s["état/1"] = value
+                with Session(path, integrity_key=key, protocol=2) as s:
+                    s["état/1"] = value
+                    file_id = s.info.file_id
+                Session(socket_url(name), integrity_key=key).close()
+                # the same id, as `picklejar copy` gives the destination (FORMAT.md: the id
+                # is in every HMAC, so stores of other ids hold other digests)
+                execute("UPDATE picklejar.store SET file_id = %s WHERE name = %s",
+                        (bytes.fromhex(file_id), name))
+                with Session(socket_url(name), integrity_key=key, protocol=2) as s:
+                    self.assertEqual(s.info.file_id, file_id)
+                    s["état/1"] = value
                 db = sqlite3.connect(path)
                 in_file = db.execute("SELECT pickle, protocol, digest FROM entries WHERE key = ?",
                                      ("état/1",)).fetchone()

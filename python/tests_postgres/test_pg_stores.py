@@ -72,10 +72,10 @@ class ListStoresTest(unittest.TestCase):
         stores = picklejar.list_stores(database_url(database))
         self.assertEqual([store.name for store in stores], sorted(names))  # code point order
         first = stores[[store.name for store in stores].index("a")]
-        self.assertEqual(first, StoreInfo("a", 1, 2, modified, "hmac-sha256"))
+        self.assertEqual(first, StoreInfo("a", 2, 2, modified, "hmac-sha256"))
         row = store_row("b", database)
         self.assertEqual(stores[[st.name for st in stores].index("b")],
-                         StoreInfo("b", 1, 0, datetime.datetime(1970, 1, 1,
+                         StoreInfo("b", 2, 0, datetime.datetime(1970, 1, 1,
                                    tzinfo=datetime.timezone.utc) +
                                    datetime.timedelta(microseconds=row["modified_us"]),
                                    "sha256"))
