@@ -1,7 +1,7 @@
 """The chain of the application's own schema migrations, run once under the store's
 exclusive lock (docs/FORMAT.md "The application's schema"; mirrors
 lib/src/store/migrations.cpp), and the end of every open. Upgrades of the file format are
-_format.py's (files only)."""
+_format.py's (files) and _backends/postgres_open.py's (stores)."""
 
 from __future__ import annotations
 

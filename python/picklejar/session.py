@@ -177,7 +177,9 @@ class Session(_MappingBase):
         what differs from a file).
 
         - ``mode``: ``"create"`` (default: create the file when missing or 0 bytes long),
-          ``"read_write"`` (the file must exist) or ``"read_only"`` (never writes it).
+          ``"read_write"`` (the file must exist) or ``"read_only"`` (never writes it). A
+          file of an older format (1) is upgraded by the first open that may write it, and
+          refused read_only until then.
         - ``lock_timeout``: seconds (or a timedelta) to wait for the lock file and SQLite's
           own locks before LockTimeout; default 5. Zero tries once.
         - ``protocol``: pickle protocol 0-5 for the entries this session writes; default the
@@ -193,7 +195,9 @@ class Session(_MappingBase):
           even when processes race, in one transaction. A newer file is refused unless
           read_only.
         - ``integrity_key``: secret bytes for HMAC-SHA256 entry digests (default: SHA-256,
-          which detects corruption, not tampering). Never stored; the file records its key id.
+          which detects corruption, not tampering), under a key derived from it and the
+          file's id (``info.file_id``), so entries of another file signed with the same key
+          do not verify. Never stored; the file records its key id.
         - ``app_name``: recorded in the file by every save (meta row writer_app).
         - ``classes``: classes (or functions) pickles may name besides the safe defaults
           (built-in containers and scalars, datetime, Decimal, UUID, OrderedDict, pathlib
@@ -481,8 +485,8 @@ class Session(_MappingBase):
 
     @property
     def info(self) -> SessionInfo:
-        """The file's versions and writers as last seen, and its sizes now (one read transaction,
-        no lock file: SqliteError)."""
+        """The file's versions, id and writers as last seen, and its sizes now (one read
+        transaction, no lock file: SqliteError)."""
         state = self._state
         meta = state.meta
         return SessionInfo(
@@ -617,7 +621,10 @@ class Session(_MappingBase):
         snapshot (one read transaction: readers take no lock file), and returns the keys they changed
         since the previous load() or wait_for_change() returned — those that save(),
         transact(), increment() and add() brought in meanwhile included. Unsaved changes stay
-        on top (a key listed may be hidden by this session's own unsaved change to it)."""
+        on top (a key listed may be hidden by this session's own unsaved change to it).
+        Once another program re-keyed the file, or copied another session over it (the file
+        id changed), this and every later load or save raises IntegrityError (FormatError once
+        it upgraded the file's format): open it again."""
         state = self._state
         state.require_outside_transaction("load")
         state.sync_writeback()  # in-place changes are unsaved changes: they stay on top
@@ -735,6 +742,7 @@ class Session(_MappingBase):
         temporary name, synced, checked (SQLite's integrity check, the format check of
         opening, every entry's digest: keys that do not verify are listed in the result),
         given the file's permission bits and renamed to ``path``, replacing a file there.
+        The copy is the same file: it keeps the file's id (``info.file_id``).
         Unsaved changes are not in it. StoreError for this session's own files or a path with
         a "-wal" beside it, inside transact(). ``cp`` of a file in use may miss saves still in
         the -wal file, or copy half a write."""
@@ -750,10 +758,13 @@ class Session(_MappingBase):
         session file with the same integrity key): its entries (pickles exactly as they are),
         app_schema_version and default_protocol, in one write transaction under the exclusive
         lock, written as a save that other sessions see as changes; keys the backup lacks are
-        removed. Every backup entry is verified first (IntegrityError naming the key; nothing
-        written). Needs no unsaved changes. FormatError when ``backup`` is not a session file
-        of this format, or this session declares another schema_version; IntegrityError when
-        it was written with another integrity key."""
+        removed. Every backup entry is verified first, under the backup's own rule (file
+        format 1, or format 2 with the backup's file id: IntegrityError naming the key;
+        nothing written), and written with its digest under this file's id, which stays (the
+        same digest when the backup is a copy of this file). Needs no unsaved changes.
+        FormatError when ``backup`` is not a session file of format 1 or 2, or this session
+        declares another schema_version; IntegrityError when it was written with another
+        integrity key."""
         state = self._state
         state.require_writable("restore")
         state.require_outside_transaction("restore")
@@ -775,8 +786,8 @@ class Session(_MappingBase):
     def rekey(self, new_key: Union[bytes, str, None]) -> None:
         """Re-signs every entry with ``new_key`` (HMAC-SHA256; None: plain SHA-256 digests)
         after verifying each with the current key, in one write transaction under the exclusive
-        lock that also sets the meta rows integrity_scheme and key_id. An entry that does not
-        verify stops it (IntegrityError naming the key; nothing written). Afterwards this
+        lock that also sets the meta rows integrity_scheme and key_id; the file keeps its id.
+        An entry that does not verify stops it (IntegrityError naming the key; nothing written). Afterwards this
         session uses the new key; other sessions open on the file must be opened again with it
         (their next load or save raises IntegrityError). Needs no unsaved changes."""
         state = self._state

@@ -76,7 +76,8 @@ class Store:
 
     def set_meta(self, name: str, value: Any) -> None:
         """Inside writing(): a meta row this transaction changes (app_schema_version,
-        default_protocol, integrity_scheme, key_id)."""
+        default_protocol, integrity_scheme, key_id; a store's format upgrade: format_version,
+        min_reader_version)."""
         raise NotImplementedError
 
     def write_revision(self, revision: int, now: int, upserts: Sequence[Upsert],
