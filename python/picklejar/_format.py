@@ -377,12 +377,13 @@ def create_schema(db: sqlite3.Connection, meta: Meta) -> None:
 class Upgrade:
     """What a format step works with: the file's connection (inside the upgrade's write
     transaction), its name in messages, the session's signer (its key, under no file's rule
-    yet) and the revision the upgrade writes."""
+    yet), and the revision and time the upgrade writes."""
 
     db: sqlite3.Connection
     path: str
     signer: Signer
     revision: int
+    now_us: int
 
 
 class FormatStep(NamedTuple):
@@ -397,8 +398,8 @@ class FormatStep(NamedTuple):
 
 def _bind_file_id(upgrade: Upgrade) -> None:
     """1 -> 2: a new random file id, and every entry that verifies under format 1's HMAC
-    re-signed under the file's derived key at the upgrade's revision (so incremental readers
-    see it change). An entry that does not verify keeps its digest: it keeps failing its
+    re-signed under the file's derived key, stamped with the upgrade's revision and time (so
+    incremental readers see it change). An entry that does not verify keeps its digest: it keeps failing its
     check (damage stays detected, nothing is dropped). sha256 digests do not change."""
     db = upgrade.db
     file_id = new_file_id()
@@ -411,8 +412,9 @@ def _bind_file_id(upgrade: Upgrade) -> None:
     for key, data, digest in db.execute("SELECT key, pickle, digest FROM entries"):
         if type(key) is str and type(data) is bytes and type(digest) is bytes and \
                 old.verify(key, data, digest):
-            resigned.append((new.digest(key, data), upgrade.revision, key))
-    db.executemany("UPDATE entries SET digest = ?, revision = ? WHERE key = ?", resigned)
+            resigned.append((new.digest(key, data), upgrade.revision, upgrade.now_us, key))
+    db.executemany("UPDATE entries SET digest = ?, revision = ?, modified_us = ? WHERE key = ?",
+                   resigned)
 
 
 # The upgrades this module knows, oldest first.
@@ -440,17 +442,18 @@ def upgrade_format(db: sqlite3.Connection, path: str, from_version: int, to_vers
                    signer: Signer, steps: Sequence[FormatStep] = FORMAT_STEPS) -> None:
     """Inside the caller's write transaction (under the writers' lock): applies the steps
     from ``from_version`` to ``to_version`` with the session's ``signer``, records the new
-    version and min_reader_version and bumps the revision, as every change does; the steps
-    write what they change at that revision."""
+    version and min_reader_version and bumps the revision and modified_us, as every change
+    does; the steps write what they change at that revision."""
     chain: List[FormatStep] = version_chain(
         steps, from_version, to_version,
         lambda version: f"no upgrade from file format version {version} to {to_version}",
         path)
-    revision = next_revision(path, read_revision(db, path))
+    revision, now = next_revision(path, read_revision(db, path)), now_us()
     for step in chain:
-        step.apply(Upgrade(db, path, signer, revision))
+        step.apply(Upgrade(db, path, signer, revision, now))
     db.execute(f"PRAGMA user_version = {int(to_version)}")
-    rows: List[Tuple[str, Any]] = [("format_version", to_version), ("revision", revision)]
+    rows: List[Tuple[str, Any]] = [("format_version", to_version), ("revision", revision),
+                                   ("modified_us", now)]
     if chain:
         rows.append(("min_reader_version", chain[-1].min_reader_version))
     write_meta_rows(db, rows)

@@ -263,6 +263,9 @@ class UpgradeTest(ScratchTest):
             self.assertEqual(new[name], (data, hmac_digest(derived_key(KEY, file_id), name, data),
                                          4))
         self.assertEqual(new["damaged"], old["damaged"])  # kept as it was, still failing
+        stamps = dict(sql(self.path(), "SELECT key, modified_us FROM entries"))
+        self.assertEqual(stamps["good"], rows["modified_us"])  # the upgrade's time
+        self.assertGreater(rows["modified_us"], stamps["damaged"])
         with Session(self.path(), integrity_key=KEY, mode="read_only") as s:
             self.assertEqual(s["good"], [1, 2])
             with self.assertRaises(IntegrityError):
