@@ -273,10 +273,11 @@ class State:
                 f"open (this session uses {self.meta.format_version}): open it again",
                 self.path,
             )
-        if fresh.file_id != self.meta.file_id:
-            raise IntegrityError(f"'{self.path}': its file id changed while open (another "
-                                 "program copied a session over it, `picklejar copy`): open it "
-                                 "again", self.path)
+        if fresh.file_id != self.meta.file_id:  # its digests are bound to another id now
+            raise IntegrityError(f"'{self.path}': its file id changed while open "
+                                 f"({self.meta.file_id or 'none'} -> {fresh.file_id or 'none'}; "
+                                 "another program copied a session over it, `picklejar copy`): "
+                                 "open it again", self.path)
         if (fresh.integrity_scheme, fresh.key_id) != (self.meta.integrity_scheme,
                                                        self.meta.key_id):
             def name(meta: Meta) -> str:

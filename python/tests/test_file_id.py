@@ -187,13 +187,14 @@ class FileIdTest(ScratchTest):
                     s["k"] = 1
                     s.save()
                     # what `picklejar copy` onto an open file does: another id, a new revision
-                    sql(path, "UPDATE meta SET value = ? WHERE name = 'file_id'",
-                        (os.urandom(16).hex(),))
+                    old, new = s.info.file_id, os.urandom(16).hex()
+                    sql(path, "UPDATE meta SET value = ? WHERE name = 'file_id'", (new,))
                     sql(path, "UPDATE meta SET value = value + 1 WHERE name = 'revision'")
                     s["k"] = 2
                     with self.assertRaisesRegex(
                             IntegrityError, f"'{path}': its file id changed while open "
-                                            r"\(another program copied a session over it"):
+                                            rf"\({old} -> {new}; another program copied a "
+                                            "session over it, `picklejar copy`\): open it again"):
                         if doing == "load":
                             s.load()
                         elif doing == "save":
