@@ -194,7 +194,7 @@ class FileIdTest(ScratchTest):
                     with self.assertRaisesRegex(
                             IntegrityError, f"'{path}': its file id changed while open "
                                             rf"\({old} -> {new}; another program copied a "
-                                            "session over it, `picklejar copy`\): open it again"):
+                                            r"session over it, `picklejar copy`\): open it again"):
                         if doing == "load":
                             s.load()
                         elif doing == "save":
