@@ -399,8 +399,9 @@ class FormatStep(NamedTuple):
 def _bind_file_id(upgrade: Upgrade) -> None:
     """1 -> 2: a new random file id, and every entry that verifies under format 1's HMAC
     re-signed under the file's derived key, stamped with the upgrade's revision and time (so
-    incremental readers see it change). An entry that does not verify keeps its digest: it keeps failing its
-    check (damage stays detected, nothing is dropped). sha256 digests do not change."""
+    incremental readers see it change). An entry that does not verify keeps its digest: it
+    keeps failing its check (damage stays detected, nothing is dropped). sha256 digests do not
+    change."""
     db = upgrade.db
     file_id = new_file_id()
     write_meta(db, "file_id", file_id)

@@ -787,9 +787,10 @@ class Session(_MappingBase):
         """Re-signs every entry with ``new_key`` (HMAC-SHA256; None: plain SHA-256 digests)
         after verifying each with the current key, in one write transaction under the exclusive
         lock that also sets the meta rows integrity_scheme and key_id; the file keeps its id.
-        An entry that does not verify stops it (IntegrityError naming the key; nothing written). Afterwards this
-        session uses the new key; other sessions open on the file must be opened again with it
-        (their next load or save raises IntegrityError). Needs no unsaved changes."""
+        An entry that does not verify stops it (IntegrityError naming the key; nothing
+        written). Afterwards this session uses the new key; other sessions open on the file
+        must be opened again with it (their next load or save raises IntegrityError). Needs no
+        unsaved changes."""
         state = self._state
         state.require_writable("rekey")
         state.require_outside_transaction("rekey")

@@ -314,9 +314,9 @@ class PostgresStore(Store):
             if row is None and self.options.mode == OpenMode.create and not self.read_only:
                 m = new_meta
                 cur.execute(SQL["create_store"], params(
-                    self.name, bytes.fromhex(m.file_id), m.app_schema_version, m.default_protocol,
-                    m.created_us, m.created_by, m.writer_name, m.writer_version, m.writer_app,
-                    m.integrity_scheme, m.key_id))
+                    self.name, bytes.fromhex(m.file_id), m.app_schema_version,
+                    m.default_protocol, m.created_us, m.created_by, m.writer_name,
+                    m.writer_version, m.writer_app, m.integrity_scheme, m.key_id))
                 cur.execute(SQL["read_store"], params(self.name))
                 row = cur.fetchone()
             if row is None:
