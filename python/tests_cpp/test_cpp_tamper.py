@@ -114,12 +114,12 @@ class TamperTest(ScratchTest):
     def test_a_newer_format_is_read_only_for_both(self) -> None:
         run_tool("save", self.path(), "k", "1")
         db = raw(self.path())
-        db.execute("PRAGMA user_version = 2")
-        db.execute("UPDATE meta SET value = 2 WHERE name = 'format_version'")
+        db.execute("PRAGMA user_version = 3")
+        db.execute("UPDATE meta SET value = 3 WHERE name = 'format_version'")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.close()
         before = snapshot(self.path())
-        message = "its file format version 2 is newer than this picklejar's .1.; it may be " \
+        message = "its file format version 3 is newer than this picklejar's .2.; it may be " \
                   "opened read_only"
         with self.assertRaisesRegex(FormatError, message):
             Session(self.path())
