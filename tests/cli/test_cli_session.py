@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import re
+import sqlite3
 import subprocess
 import tempfile
 import unittest
@@ -66,15 +67,17 @@ class FilesAndModes(SessionCliTest):
     def bits(self, path):
         return os.stat(path).st_mode & 0o777
 
-    def test_file_mode_reaches_the_session_its_wal_shm_and_lock_file(self):
-        self.ok("set", "--file-mode", "600", self.file, "token", "--json", '"secret"')
-        for suffix in ("", ".lock"):
-            self.assertEqual(self.bits(self.file + suffix), 0o600, suffix)
+    def test_file_mode_reaches_the_session_and_its_lock_file(self):
+        # The -wal and -shm are gone when the command exits (the library's tests check them).
+        # Under umask 022, so that without --file-mode the database would be 0644.
         old = os.umask(0o022)
         try:
+            self.ok("set", "--file-mode", "600", self.file, "token", "--json", '"secret"')
             self.ok("set", self.path("plain.pj"), "k", "--json", "1")
         finally:
             os.umask(old)
+        for suffix in ("", ".lock"):
+            self.assertEqual(self.bits(self.file + suffix), 0o600, suffix)
         self.assertEqual(self.bits(self.path("plain.pj")), 0o644)
         for bad in ("400", "1600", "6x0"):
             result = run(["set", "--file-mode", bad, self.path("bad.pj"), "k", "--json", "1"])
@@ -264,6 +267,25 @@ class SetAndRm(SessionCliTest):
         while value != [1]:
             value, depth = value[0], depth + 1
         self.assertEqual(depth, 10000)
+
+    def test_set_of_another_schema_version_leaves_the_file_as_it_was(self):
+        # A rollback-mode file (as on a network file system) of app schema version 3: the
+        # read-write open would switch it to WAL (header bytes 18-19) and make its lock file.
+        make_session(self.file, {"a": pickle.dumps(1, 4)})
+        db = sqlite3.connect(self.file, isolation_level=None)
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute("UPDATE meta SET value = 3 WHERE name = 'app_schema_version'")
+        db.close()
+        with open(self.file, "rb") as f:
+            before = f.read()
+        self.assertEqual(before[18:20], b"\x01\x01")  # rollback journal, not WAL
+        one_line_error(self, run(["set", "--schema-version", "4", self.file, "b", "--json",
+                                  "1"]), 1, "has app schema version 3, not 4: nothing set")
+        with open(self.file, "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(os.listdir(self.dir), ["s.pj"])  # no .lock, -wal, -shm or -journal
+        self.ok("set", "--schema-version", "3", self.file, "b", "--json", "1")
+        self.assertEqual(values(self.file), {"a": 1, "b": 1})
 
     def test_rm_removes_every_key_or_none(self):
         self.fill()
