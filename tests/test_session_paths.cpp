@@ -1,7 +1,8 @@
 // Issue 15: file names, symbolic links, file modes, read-only places and refused files, and
 // writers that neither readers nor another user can starve. Cross-language where the
-// contract is shared (Python opens what C++ wrote under the same odd names).
+// contract is shared (each language opens what the other wrote under the same odd names).
 
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
@@ -65,10 +66,9 @@ std::vector<std::string> names_in(const fs::path& dir) {
   return names;
 }
 
-}  // namespace
-
-TEST_CASE("Paths: a file name means that file, in C++ and Python alike") {
-  const std::vector<std::string> names = {
+// Names SQLite would read as URIs or with parameters, and bytes a shell or URI would mangle.
+std::vector<std::string> odd_names() {
+  return {
       "file:uri.pj",
       "file:mem.pj?mode=memory",
       "file:x.pj?nolock=1&immutable=1",
@@ -80,7 +80,19 @@ TEST_CASE("Paths: a file name means that file, in C++ and Python alike") {
       "-dash.pj",
       std::string(247, 'n'),  // the longest: its "-journal" file still fits NAME_MAX
   };
-  for (const std::string& name : names) {
+}
+
+// True when the tests run as root and can act as kOtherUser; otherwise says so, visibly.
+bool can_be_other_user(const char* what) {
+  if (::geteuid() == 0) return true;
+  MESSAGE("not run as root: cannot check " << what << " as another user (CI runs as root)");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("Paths: a file name means that file, in C++ and Python alike") {
+  for (const std::string& name : odd_names()) {
     CAPTURE(name);
     ScratchDir dir;
     in_directory(dir.path(), [&] {
@@ -114,13 +126,55 @@ TEST_CASE("Paths: a file name means that file, in C++ and Python alike") {
   }
 }
 
+TEST_CASE("Paths: Python creates a session under each odd name; C++ opens and reads it") {
+  for (const std::string& name : odd_names()) {
+    CAPTURE(name);
+    ScratchDir dir;
+    const std::string out = picklejar::test::run_python(
+        "import os, picklejar\n"
+        "os.chdir(" +
+        picklejar::test::py_bytes(dir.path().string()) +
+        ")\n"
+        "name = " +
+        picklejar::test::py_bytes(name) +
+        ".decode()\n"
+        "with picklejar.Session(name, durability='fast') as s:\n"
+        "    s['name'] = name\n"
+        "    s.save()\n"
+        "print(sorted(os.listdir('.')) == sorted([name, name + '.lock']))\n");
+    CHECK(out == "True\n");
+    in_directory(dir.path(), [&] {
+      Session s(name, fast(OpenMode::read_write));
+      CHECK(s.get<std::string>("name") == name);
+      CHECK(s.file_info().revision == 1);
+      s.set("cpp", 1);
+      s.save();
+    });
+    std::vector<std::string> expected = {name, name + ".lock"};
+    std::sort(expected.begin(), expected.end());
+    CHECK(names_in(dir.path()) == expected);
+  }
+}
+
 TEST_CASE("Paths: a name too long for its -journal or .lock file is refused, creating nothing") {
   ScratchDir dir;
-  const std::string name(248, 'n');  // 248 + "-journal" > NAME_MAX (255)
-  for (const OpenMode mode : {OpenMode::create, OpenMode::read_write, OpenMode::read_only}) {
-    CHECK_THROWS_WITH_AS(Session(dir / name, fast(mode)),
-                         doctest::Contains("session file names may be at most 247 bytes"),
-                         picklejar::StoreError);
+  // 247 + "-journal" is NAME_MAX (255); 251 + ".lock" is too; 256 is over NAME_MAX itself.
+  // The limit counts bytes, not characters: an emoji is 4 bytes in UTF-8.
+  std::string emojis;  // 62 characters, 248 bytes
+  for (int i = 0; i < 62; ++i) emojis += "\xF0\x9F\x98\x80";
+  const std::vector<std::string> names = {std::string(248, 'n'), std::string(251, 'n'),
+                                          std::string(256, 'n'),
+                                          std::string(244, 'n') + emojis.substr(0, 4), emojis};
+  for (const std::string& name : names) {
+    CAPTURE(name.size());
+    const std::string length = "its name is " + std::to_string(name.size()) + " bytes long";
+    for (const OpenMode mode : {OpenMode::create, OpenMode::read_write, OpenMode::read_only}) {
+      CHECK_THROWS_WITH_AS(Session(dir / name, fast(mode)), doctest::Contains(length.c_str()),
+                           picklejar::StoreError);
+      CHECK_THROWS_WITH_AS(Session(dir / name, fast(mode)),
+                           doctest::Contains("session file names may be at most 247 bytes"),
+                           picklejar::StoreError);
+    }
   }
   CHECK(names_in(dir.path()).empty());
 }
@@ -154,11 +208,26 @@ TEST_CASE("Paths: symbolic links another user planted are never followed") {
     CHECK(Session(dir / "link.pj", follow).get<int>("a") == 1);
   }
   SUBCASE("a lock file owned by another user") {
-    if (::geteuid() != 0) return;  // only root can give a file away
+    if (!can_be_other_user("a lock file owned by another user")) return;  // chown needs root
     std::ofstream(dir / "state.pj.lock") << "";
     REQUIRE(::chown((dir / "state.pj.lock").c_str(), kOtherUser, kOtherUser) == 0);
     CHECK_THROWS_WITH_AS(Session(dir / "state.pj", fast(OpenMode::create)),
                          doctest::Contains("it belongs to user 65534"), picklejar::StoreError);
+  }
+  SUBCASE("a lock file owned by the database's owner, not the caller, is used") {
+    if (!can_be_other_user("a lock file owned by the database's owner")) return;
+    {
+      Session s(dir / "state.pj", fast(OpenMode::create));
+      s.set("a", 1);
+      s.save();
+    }
+    for (const char* suffix : {"", ".lock"})
+      REQUIRE(::chown((dir / ("state.pj" + std::string(suffix))).c_str(), kOtherUser, kOtherUser) ==
+              0);
+    Session s(dir / "state.pj", fast(OpenMode::read_write));
+    s.set("a", 2);
+    s.save();
+    CHECK(Session(dir / "state.pj", fast(OpenMode::read_only)).get<int>("a") == 2);
   }
 }
 
@@ -170,11 +239,13 @@ TEST_CASE("Paths: SessionOptions::file_mode sets the bits of every file a sessio
     return st.st_mode & 0777;
   };
   SUBCASE("0600 on request, -wal and -shm too; the lock file as well") {
+    const mode_t old_mask = ::umask(022);  // without file_mode: 0644
     SessionOptions options = fast(OpenMode::create);
     options.file_mode = 0600;
     Session s(dir / "a.pj", options);
     s.set("token", "secret");
     s.save();
+    ::umask(old_mask);
     CHECK(bits(dir / "a.pj") == 0600);
     CHECK(bits(dir / "a.pj-wal") == 0600);
     CHECK(bits(dir / "a.pj-shm") == 0600);
@@ -254,6 +325,8 @@ TEST_CASE("Paths: a user who may only read the lock file cannot keep writers out
   }
   fs::permissions(file, static_cast<fs::perms>(0644));
   fs::permissions(dir / "a.pj.lock", static_cast<fs::perms>(0644));
+  if (!can_be_other_user("the lock file held by another user"))
+    MESSAGE("the shared lock below is held by this same user");
   picklejar::test::Signal locked;
   picklejar::test::Signal done;
   const pid_t holder = picklejar::test::fork_child([&] {
@@ -282,6 +355,58 @@ TEST_CASE("Paths: a user who may only read the lock file cannot keep writers out
   CHECK(seconds < 10);
   done.notify();
   CHECK(picklejar::test::wait_child(holder) == 0);
+  CHECK(Session(file, fast(OpenMode::read_only)).get<int>("a") == 2);
+}
+
+TEST_CASE("Paths: with file_mode 0600 another user cannot take a lock that delays a save") {
+  // SQLite's own locks are not the lock file's: whoever can read a session's -shm can hold
+  // its WAL write lock (byte 120) and make every save fail with "database is locked"
+  // (FORMAT.md, "Lock protocol"). With 0600 another user cannot open any of its files.
+  if (!can_be_other_user("files of mode 0600")) return;
+  ScratchDir dir;
+  fs::permissions(dir.path(), static_cast<fs::perms>(0755));
+  const auto file = dir / "a.pj";
+  const mode_t old_mask = ::umask(022);  // without file_mode: 0644, which the child could read
+  SessionOptions options = fast(OpenMode::create);
+  options.file_mode = 0600;
+  options.lock_timeout = std::chrono::seconds(2);
+  Session s(file, options);  // kept open: its -wal and -shm exist
+  s.set("a", 1);
+  s.save();
+  ::umask(old_mask);
+  REQUIRE(fs::exists(dir / "a.pj-shm"));
+  picklejar::test::Signal tried;
+  picklejar::test::Signal done;
+  const pid_t other = picklejar::test::fork_child([&] {
+    become_other_user();
+    struct stat st {};  // the directories let it in: a refusal below is the files' own bits
+    if (::stat(file.c_str(), &st) != 0) return 100;
+    int refused = 0;  // files the other user could not open, each with EACCES
+    for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
+      const int fd = ::open((file.string() + suffix).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 && errno == EACCES) ++refused;
+      if (fd < 0) continue;
+      struct flock lock {};  // what it would do: hold a read lock on the bytes SQLite uses
+      lock.l_type = F_RDLCK;
+      lock.l_whence = SEEK_SET;
+      lock.l_start = std::string(suffix) == "-shm" ? 120 : 0;
+      lock.l_len = std::string(suffix) == "-shm" ? 1 : 0;
+      (void)::fcntl(fd, F_SETLK, &lock);
+    }
+    tried.notify();
+    done.wait();
+    return refused;
+  });
+  tried.wait();
+  const auto start = std::chrono::steady_clock::now();
+  s.set("a", 2);
+  CHECK_NOTHROW(s.save());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  MESSAGE("save with another user trying the files of mode 0600: " << seconds << " s");
+  CHECK(seconds < 1);
+  done.notify();
+  CHECK(picklejar::test::wait_child(other) == 4);  // the database, -wal, -shm and lock file
   CHECK(Session(file, fast(OpenMode::read_only)).get<int>("a") == 2);
 }
 

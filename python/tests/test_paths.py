@@ -33,6 +33,15 @@ def other_user() -> str:
     return OTHER_USER
 
 
+def runs_as_root(test: unittest.TestCase, what: str) -> bool:
+    """True when the tests run as root and can act as another user; otherwise says so."""
+    if os.geteuid() == 0:
+        return True
+    print(f"\nnot run as root: cannot check {what} as another user (CI runs as root)",
+          file=sys.stderr)
+    return False
+
+
 def bits(path: str) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
@@ -56,10 +65,17 @@ class FileNameTest(ScratchTest):
                 os.chdir(here)
 
     def test_a_name_too_long_for_its_journal_is_refused_creating_nothing(self) -> None:
-        for mode in ("create", "read_write", "read_only"):
-            with self.assertRaisesRegex(StoreError, "session file names may be at most 247 "
-                                                    "bytes"):
-                Session(self.path("n" * 248), mode=mode)
+        # 247 + "-journal" is NAME_MAX (255); 251 + ".lock" is too; 256 is over NAME_MAX
+        # itself. The limit counts bytes, not characters: an emoji is 4 bytes in UTF-8.
+        names = ["n" * 248, "n" * 251, "n" * 256, "n" * 244 + "\U0001F600", "\U0001F600" * 62]
+        for name in names:
+            length = len(os.fsencode(name))
+            for mode in ("create", "read_write", "read_only"):
+                with self.subTest(length=length, mode=mode):
+                    with self.assertRaisesRegex(StoreError, f"its name is {length} bytes long.*"
+                                                            "session file names may be at most "
+                                                            "247 bytes"):
+                        Session(self.path(name), mode=mode)
         self.assertEqual(os.listdir(self.dir), [])
 
 
@@ -102,14 +118,33 @@ class SymlinkTest(ScratchTest):
         with self.assertRaisesRegex(StoreError, f"it belongs to user {uid}"):
             Session(self.path("state.pj"))
 
+    def test_a_lock_file_owned_by_the_databases_owner_is_used(self) -> None:
+        if not runs_as_root(self, "a lock file owned by the database's owner"):
+            return
+        with Session(self.path("state.pj")) as s:
+            s["a"] = 1
+            s.save()
+        uid = pwd.getpwnam(other_user()).pw_uid
+        for suffix in ("", ".lock"):
+            os.chown(self.path("state.pj") + suffix, uid, -1)
+        with Session(self.path("state.pj"), mode="read_write") as s:
+            s["a"] = 2
+            s.save()
+        with Session(self.path("state.pj"), mode="read_only") as s:
+            self.assertEqual(s["a"], 2)
+
 
 class FileModeTest(ScratchTest):
     def test_file_mode_0600_reaches_wal_shm_and_lock_file(self) -> None:
-        with Session(self.path(), file_mode=0o600, durability="fast") as s:
-            s["token"] = "secret"
-            s.save()
-            for suffix in ("", "-wal", "-shm", ".lock"):
-                self.assertEqual(bits(self.path() + suffix), 0o600, suffix)
+        old = os.umask(0o022)  # without file_mode: 0644
+        try:
+            with Session(self.path(), file_mode=0o600, durability="fast") as s:
+                s["token"] = "secret"
+                s.save()
+                for suffix in ("", "-wal", "-shm", ".lock"):
+                    self.assertEqual(bits(self.path() + suffix), 0o600, suffix)
+        finally:
+            os.umask(old)
 
     def test_0600_by_default_with_an_integrity_key(self) -> None:
         old = os.umask(0o022)
@@ -176,6 +211,29 @@ import fcntl, os, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
 fcntl.lockf(fd, fcntl.LOCK_SH, 0, 0, os.SEEK_SET)
 print("locked", flush=True)
+sys.stdin.read()
+"""
+
+# Tries to open a session's files as another user and, where it can, holds a read lock on the
+# bytes SQLite locks (the -shm's byte 120 is the WAL write lock); prints how many opens failed
+# with EACCES, then waits until its stdin closes.
+TRY_TO_LOCK = """
+import errno, fcntl, os, sys
+os.stat(sys.argv[1])  # the directories let it in: a refusal below is the files' own bits
+refused, kept = 0, []
+for suffix in ("", "-wal", "-shm", ".lock"):
+    try:
+        fd = os.open(sys.argv[1] + suffix, os.O_RDONLY)
+    except PermissionError:
+        refused += 1
+        continue
+    kept.append(fd)
+    start, length = (120, 1) if suffix == "-shm" else (0, 0)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, length, start, os.SEEK_SET)
+    except OSError:
+        pass
+print(refused, flush=True)
 sys.stdin.read()
 """
 
@@ -253,13 +311,14 @@ class StarvationTest(ScratchTest):
         # The lock file as older versions made it (0644): readable by everyone.
         os.chmod(self.path(), 0o644)
         os.chmod(self.path() + ".lock", 0o644)
-        if os.geteuid() == 0:
+        if runs_as_root(self, "the lock file held by another user"):
             holder = subprocess.Popen(
                 # /usr/bin/python3: pyenv's interpreter lives under /root.
                 ["runuser", "-u", other_user(), "--", "/usr/bin/python3", "-c",
                  HOLD_SHARED_READ_ONLY, self.path() + ".lock"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         else:
+            print("the shared lock below is held by this same user", file=sys.stderr)
             holder = start_python(HOLD_SHARED_READ_ONLY, self.path() + ".lock")
         try:
             self.assertEqual(holder.stdout.readline(), "locked\n")
@@ -278,6 +337,42 @@ class StarvationTest(ScratchTest):
             holder.stdout.close()
         with Session(self.path(), mode="read_only") as s:
             self.assertEqual((s["a"], s["b"]), (2, 3))
+
+    def test_with_file_mode_0600_another_user_cannot_delay_a_save(self) -> None:
+        # SQLite's own locks are not the lock file's: whoever can read a session's -shm can
+        # hold its WAL write lock and make every save fail with "database is locked"
+        # (docs/FORMAT.md, "Lock protocol"). With 0600 another user cannot open its files.
+        if not runs_as_root(self, "files of mode 0600"):
+            return
+        os.chmod(self.dir, 0o755)
+        old = os.umask(0o022)  # without file_mode: 0644, which the other user could read
+        try:
+            s = Session(self.path(), file_mode=0o600, lock_timeout=2)
+        finally:
+            os.umask(old)
+        with s:  # kept open: its -wal and -shm exist
+            s["a"] = 1
+            s.save()
+            self.assertTrue(os.path.exists(self.path() + "-shm"))
+            other = subprocess.Popen(
+                ["runuser", "-u", other_user(), "--", "/usr/bin/python3", "-c", TRY_TO_LOCK,
+                 self.path()], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            try:
+                refused = other.stdout.readline()
+                start = time.monotonic()
+                s["a"] = 2
+                s.save()
+                took = time.monotonic() - start
+            finally:
+                other.stdin.close()
+                other.wait(timeout=60)
+                other.stdout.close()
+        print(f"\nsave with another user trying the files of mode 0600: {took:.3f} s",
+              file=sys.stderr)
+        self.assertEqual(refused, "4\n")  # the database, -wal, -shm and lock file
+        self.assertLess(took, 1)
+        with Session(self.path(), mode="read_only") as s:
+            self.assertEqual(s["a"], 2)
 
     def test_readers_reopening_a_big_file_never_time_a_writer_out(self) -> None:
         with Session(self.path(), durability="fast") as s:
