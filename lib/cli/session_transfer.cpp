@@ -144,6 +144,15 @@ Entries read_document(const std::string& text, ExportFacts& facts) {
   return entries;
 }
 
+std::runtime_error other_schema_version(const ImportFlags& flags, std::int64_t current,
+                                        std::int64_t wanted) {
+  return std::runtime_error(fmt::format(
+      "'{}' has app schema version {} and the document {}: nothing imported "
+      "(--schema-version N imports and sets the file's version to N; --force imports and "
+      "keeps {})",
+      shown_name(flags.session.file), current, wanted, current));
+}
+
 // The app schema version the import leaves the file at: the document's (or --schema-version)
 // for a file it creates or when told; an existing file of another version is refused unless
 // --force, which keeps the file's.
@@ -154,12 +163,23 @@ void settle_schema_version(Session& s, const ImportFlags& flags, std::int64_t wa
   if (created || flags.schema_version) {
     s.set_app_schema_version(wanted);
   } else if (!flags.force) {
-    throw std::runtime_error(fmt::format(
-        "'{}' has app schema version {} and the document {}: nothing imported "
-        "(--schema-version N imports and sets the file's version to N; --force imports and "
-        "keeps {})",
-        shown_name(flags.session.file), current, wanted, current));
+    throw other_schema_version(flags, current, wanted);
   }
+}
+
+// Refuses an existing file of another app schema version before the read-write open, which
+// would switch a rollback-mode file to WAL and make its lock file: a refused file is left byte
+// for byte as it was (FORMAT.md). settle_schema_version checks again in the transaction, for
+// a file another process changes in between.
+void refuse_other_schema_version(const ImportFlags& flags, std::int64_t wanted) {
+  if (flags.schema_version || flags.force) return;
+  std::int64_t current = 0;
+  try {
+    current = open_session(flags.session, OpenMode::read_only).file_info().app_schema_version;
+  } catch (const std::exception&) {
+    return;  // what a reader cannot open, the read-write open reports (or upgrades)
+  }
+  if (current != wanted) throw other_schema_version(flags, current, wanted);
 }
 
 void import_entries(Session& session, const Entries& entries, const ImportFlags& flags,
@@ -210,6 +230,7 @@ int run_import(const ImportFlags& flags) {
   const std::optional<int> protocol =
       flags.protocol ? flags.protocol : (existed ? std::nullopt : facts.default_protocol);
   try {
+    if (existed) refuse_other_schema_version(flags, wanted_schema);
     Session session = open_session(flags.session, OpenMode::create, protocol);
     try {
       import_entries(session, entries, flags, wanted_schema, !existed);

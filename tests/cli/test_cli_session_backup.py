@@ -8,6 +8,7 @@ import os
 import pickle
 import re
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -257,6 +258,24 @@ class SchemaVersions(CliTest):
         both = run(["import", "--schema-version", "2", "--force", self.file, "-"], doc)
         self.assertEqual(both.returncode, 2, both)  # one or the other
         self.assertEqual(file_state(self.file), before)
+
+    def test_an_import_refused_for_its_version_leaves_a_rollback_mode_file_as_it_was(self):
+        # The read-write open would switch it to WAL (header bytes 18-19) and make its lock
+        # file: the refusal comes first.
+        doc = b'{"picklejar_export": 1, "app_schema_version": 2, "entries": {"k": 1}}'
+        self.ok("set", "--schema-version", "1", self.file, "old", "--json", "0")
+        db = sqlite3.connect(self.file, isolation_level=None)
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.close()
+        os.remove(self.file + ".lock")
+        with open(self.file, "rb") as f:
+            before = f.read()
+        self.assertEqual(before[18:20], b"\x01\x01")  # rollback journal, not WAL
+        one_line_error(self, run(["import", self.file, "-"], doc), 1,
+                       "has app schema version 1 and the document 2")
+        with open(self.file, "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(os.listdir(self.dir), ["s.pj"])  # no .lock, -wal, -shm or -journal
 
     def test_set_gives_a_new_file_a_schema_version_and_guards_an_existing_one(self):
         self.ok("set", "--schema-version", "2", self.file, "launches", "--json", "5")
