@@ -18,7 +18,8 @@ from ._format import Meta
 from ._integrity import HMAC_SHA256, Signer
 from ._options import ConflictPolicy, OpenMode, Options
 from ._safe_pickle import Allowlist, safe_loads
-from ._write_check import check_loadable, may_name_globals, pickled, registered_hint
+from ._write_check import (check_loadable, may_exceed_limits, may_name_globals, pickled,
+                           registered_hint)
 from .errors import ConflictError, DecodeError, ForbiddenGlobal, FormatError
 from .errors import IntegrityError, StoreError, printable
 
@@ -168,10 +169,13 @@ class State:
                data: Optional[bytes] = None) -> Entry:
         """The entry ``value`` becomes under ``key``, changing nothing: pickled now (unless
         ``data`` is its pickle already) and checked to load back through this session's
-        allowlist (EncodeError naming key and file otherwise)."""
+        allowlist and within its DecodeLimits (EncodeError naming key, file and limit
+        otherwise)."""
         if data is None:
             data = pickled(value, protocol, key, self.path)
-        if may_name_globals(data, protocol) and not self.options.trusted_unsafe_pickle:
+        if not self.options.trusted_unsafe_pickle and (
+                may_name_globals(data, protocol)
+                or may_exceed_limits(data, protocol, self.options.limits)):
             check_loadable(data, self.allowlist, self.options.classes, key, self.path,
                            self.options.limits)
         return Entry(data, self.signer.digest(key, data), protocol, 0, 0, value)

@@ -13,15 +13,23 @@ the pickle is loaded through the allowlist, exactly as the session will load it:
 is exact (a global reached through builtins.getattr, a registered class whose
 ``__setstate__`` fails, a value over the session's DecodeLimits), at the cost of one load:
 the pre-scan (Python speed) and the unpickling (C speed, about what pickling cost).
+
+Plain data is also held to the session's DecodeLimits, without that load where it cannot
+matter (:func:`may_exceed_limits`, as the C++ ``check_decodable``): a list nested 10,001 deep
+pickles fine, and every load of it would raise LimitError. The pickler's recursion limit does
+not bound that depth: a list of 10,001 lists, each holding the one before, pickles with a
+recursion of three (each inner list is a memo reference), and reads 10,002 deep.
 """
 
 from __future__ import annotations
 
 import copyreg
 import pickle
-from typing import Any, Optional, Sequence, Tuple
+import re
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from ._limits import DecodeLimits
+from ._prescan_fast import _MULTI_BYTE
 from ._safe_pickle import Allowlist, global_name_of, safe_loads
 from .errors import EncodeError, ForbiddenGlobal, printable
 
@@ -36,6 +44,96 @@ def may_name_globals(data: bytes, protocol: int) -> bool:
     # copyreg's private registry (what copyreg.add_extension fills): not in typeshed
     return bool(copyreg._extension_registry) and any(  # type: ignore[attr-defined]
         op in data for op in _EXT_OPCODES)
+
+
+# Opcodes that can make a value one level deeper than any before them: those that make a
+# container or object, or add to one (the pre-scan's Node.depth: a scalar or empty container
+# is 1 deep, anything else one more than its deepest item). Other opcodes push scalars, read
+# the memo or frame the pickle.
+_DEEPENING = b"]})\x8fldt\x85\x86\x87\x91aesu\x90bR\x81\x92oic\x93\x82\x83\x84\x96PQ"
+_MARK = b"("
+_MEMO = b"pqr\x94"  # PUT, BINPUT, LONG_BINPUT, MEMOIZE
+_COUNTED = _DEEPENING + _MARK + _MEMO
+_NOT_COUNTED = bytes(b for b in range(256) if b not in _COUNTED)
+
+
+def may_exceed_limits(data: bytes, protocol: int, limits: DecodeLimits) -> bool:
+    """False when the pickle ``data`` cannot reach any of ``limits`` (then it loads within
+    them); True when it might, and only a load can tell.
+
+    By size, as the C++ ``check_decodable``: n bytes hold at most n opcodes, so a pickle of
+    at most max_depth and max_memo_entries bytes can nest no deeper and store no more; and
+    one short enough (per byte at most one item, one payload byte, 8 values, 1 KiB) reaches
+    no limit on what a load makes. Between the two, the bytes that could be the opcodes that
+    deepen, open a MARK or store to the memo are counted (an upper bound: argument bytes
+    count too), a C-speed pass that builds nothing. Not bounded here: max_hash_work (dict
+    keys whose hashes collide, chains of shared tuples as keys), which only the pre-scan
+    counts."""
+    size = len(data)
+    sizes = _sizes.get(id(limits))
+    if sizes is None or sizes[0] is not limits:
+        sizes = _remember(limits)
+    if size <= sizes[1]:
+        return False
+    if size > sizes[2] or (protocol < 2 and size > limits.max_int_digits):
+        return True
+    counted = data.translate(None, _NOT_COUNTED)
+    if len(counted) <= min(limits.max_depth - 1, limits.max_memo_entries):
+        return False
+    return _over(counted, 0, limits) if protocol < 4 else _over_opcodes(data, limits)
+
+
+def _over(opcodes: bytes, memoized: int, limits: DecodeLimits) -> bool:
+    """Whether ``opcodes`` (counted bytes: a superset of the opcodes that deepen, open a MARK
+    or store to the memo, and ``memoized`` more stores) may reach max_depth or
+    max_memo_entries."""
+    return (len(opcodes.translate(None, _MARK + _MEMO)) + 1 > limits.max_depth
+            or opcodes.count(_MARK) > limits.max_depth
+            or len(opcodes) - len(opcodes.translate(None, _MEMO)) + memoized
+            > limits.max_memo_entries)
+
+
+def _over_opcodes(data: bytes, limits: DecodeLimits) -> bool:
+    """:func:`_over` for the opcodes alone, their arguments skipped, for a protocol 4-5 pickle
+    the pre-scan's fast path can tokenize (strings and bytes under 256 bytes, ints, floats,
+    memo reads, FRAMEs, and 1-byte opcodes; ``_prescan_fast``): the skeleton is then the
+    opcodes in order, each counted argument a V. Anything else may (True)."""
+    global _tokens
+    if _tokens is None:
+        _tokens = re.compile(_MULTI_BYTE + rb"|\x95.{8}", re.DOTALL)
+    if len(data) < 2 or data[0] != 0x80:
+        return True
+    skeleton, tokens = _tokens.subn(b"V", data[2:])
+    if skeleton.translate(None, _ONE_BYTE_OPCODES) or skeleton.count(b"V") != tokens:
+        return True  # an opcode with an argument it does not skip, or a V of the pickle's
+    # A token may end with the MEMOIZE after a string or LONG1: count one for each.
+    return _over(skeleton.translate(None, _NOT_COUNTED), tokens, limits)
+
+
+# The opcodes that take no argument (at protocols 4-5), and V for a token.
+_ONE_BYTE_OPCODES = (b"]})\x8fldt\x85\x86\x87\x91aesu\x90bR\x81\x92o\x93Q"
+                     b"(\x94N\x88\x89.012V")
+_tokens: Any = None
+
+
+_PER_BYTE_NODES = 8
+_PER_BYTE_TOTAL = 1024
+_FIXED_TOTAL = 1 << 20
+
+# Per DecodeLimits object (by identity): (limits, the longest pickle that can reach no
+# limit, the longest that can reach none but max_depth and max_memo_entries).
+_sizes: Dict[int, Tuple[DecodeLimits, int, int]] = {}
+
+
+def _remember(limits: DecodeLimits) -> Tuple[DecodeLimits, int, int]:
+    counted = min(limits.max_input_bytes, limits.max_container_items,
+                  limits.max_allocation_bytes, limits.max_objects // _PER_BYTE_NODES,
+                  max(limits.max_total_bytes - _FIXED_TOTAL, 0) // _PER_BYTE_TOTAL)
+    if len(_sizes) >= 64:
+        _sizes.clear()
+    sizes = _sizes[id(limits)] = (
+        limits, min(counted, limits.max_depth - 1, limits.max_memo_entries), counted)
+    return sizes
 
 
 def registered_hint(classes: Sequence[Any], module: str, name: str) -> str:
@@ -87,4 +185,5 @@ def pickled(value: Any, protocol: int, key: str, path: str) -> bytes:
         raise EncodeError(f"cannot save key '{printable(key)}' in '{path}': {e}") from e
 
 
-__all__: Tuple[str, ...] = ("check_loadable", "may_name_globals", "pickled", "registered_hint")
+__all__: Tuple[str, ...] = ("check_loadable", "may_exceed_limits", "may_name_globals", "pickled",
+                            "registered_hint")

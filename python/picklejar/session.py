@@ -208,7 +208,11 @@ class Session(_MappingBase):
           options reads.
         - ``limits``: a :class:`DecodeLimits` (the C++ ``DecodeLimits``: same names and
           defaults, the default) that every entry's pickle is checked against by a pre-scan
-          before it is unpickled; exceeding one raises LimitError. The pre-scan also refuses
+          before it is unpickled; exceeding one raises LimitError. Writes are checked
+          against them too: setting a value whose pickle would exceed one (a list nested
+          deeper than ``max_depth``) raises EncodeError naming key, file and limit, and changes
+          nothing (``max_hash_work`` only when the pickle is loaded to check it: see
+          ``_write_check``). The pre-scan also refuses
           malformed framing and calls of the allowed callables in forms CPython's pickler
           never writes. Registered ``classes`` are outside these guarantees.
         - ``trusted_unsafe_pickle``: load entries with plain ``pickle.loads``, which runs any
@@ -515,8 +519,10 @@ class Session(_MappingBase):
     # ---- changing (in memory until save()) ----------------------------------------------------
 
     def __setitem__(self, key: str, value: Any) -> None:
-        """Pickles ``value`` now (EncodeError when it cannot be pickled) and makes it the entry
-        under ``key``. StoreError in a read-only session."""
+        """Pickles ``value`` now (EncodeError when it cannot be pickled, or when this session
+        could not load its pickle back: a global outside the allowlist, a limit of
+        ``limits`` exceeded) and makes it the entry under ``key``. StoreError in a read-only
+        session."""
         state = self._state
         state.require_writable("set a key in")
         _check_key(key)
