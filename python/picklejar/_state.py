@@ -18,8 +18,7 @@ from ._format import Meta
 from ._integrity import HMAC_SHA256, Signer
 from ._options import ConflictPolicy, OpenMode, Options
 from ._safe_pickle import Allowlist, safe_loads
-from ._write_check import (check_loadable, may_exceed_limits, may_name_globals, pickled,
-                           registered_hint)
+from ._write_check import check_loadable, needs_load, pickled, registered_hint
 from .errors import ConflictError, DecodeError, ForbiddenGlobal, FormatError
 from .errors import IntegrityError, StoreError, printable
 
@@ -173,9 +172,8 @@ class State:
         otherwise)."""
         if data is None:
             data = pickled(value, protocol, key, self.path)
-        if not self.options.trusted_unsafe_pickle and (
-                may_name_globals(data, protocol)
-                or may_exceed_limits(data, protocol, self.options.limits)):
+        if not self.options.trusted_unsafe_pickle and \
+                needs_load(data, protocol, self.options.limits):
             check_loadable(data, self.allowlist, self.options.classes, key, self.path,
                            self.options.limits)
         return Entry(data, self.signer.digest(key, data), protocol, 0, 0, value)

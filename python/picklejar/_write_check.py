@@ -8,14 +8,15 @@ instead, with an EncodeError that says what to register.
 
 Plain data costs nothing: CPython's pickler names a global only with STACK_GLOBAL (byte 0x93)
 at protocols 4-5, GLOBAL ("c") at 0-3, or EXT1/2/4 (0x82-0x84) for copyreg's extension
-registry, so a pickle without those bytes names none (:func:`may_name_globals`). Otherwise
-the pickle is loaded through the allowlist, exactly as the session will load it: the answer
+registry, so a pickle without those bytes names none (:func:`may_name_globals`; for a long
+protocol 4-5 pickle, :func:`needs_load` looks for STACK_GLOBAL among its opcodes only, not
+in their arguments). Otherwise the pickle is loaded through the allowlist, exactly as the session will load it: the answer
 is exact (a global reached through builtins.getattr, a registered class whose
 ``__setstate__`` fails, a value over the session's DecodeLimits), at the cost of one load:
 the pre-scan (Python speed) and the unpickling (C speed, about what pickling cost).
 
 Plain data is also held to the session's DecodeLimits, without that load where it cannot
-matter (:func:`may_exceed_limits`, as the C++ ``check_decodable``): a list nested 10,001 deep
+matter (:func:`needs_load`, as the C++ ``check_decodable``): a list nested 10,001 deep
 pickles fine, and every load of it would raise LimitError. The pickler's recursion limit does
 not bound that depth: a list of 10,001 lists, each holding the one before, pickles with a
 recursion of three (each inner list is a memo reference), and reads 10,002 deep.
@@ -57,30 +58,41 @@ _COUNTED = _DEEPENING + _MARK + _MEMO
 _NOT_COUNTED = bytes(b for b in range(256) if b not in _COUNTED)
 
 
-def may_exceed_limits(data: bytes, protocol: int, limits: DecodeLimits) -> bool:
-    """False when the pickle ``data`` cannot reach any of ``limits`` (then it loads within
-    them); True when it might, and only a load can tell.
+def needs_load(data: bytes, protocol: int, limits: DecodeLimits) -> bool:
+    """False when a session with ``limits`` loads the pickle ``data`` (written by CPython's
+    pickler at ``protocol``) within them and without resolving a global; True when only a
+    load (:func:`check_loadable`) can tell.
 
     By size, as the C++ ``check_decodable``: n bytes hold at most n opcodes, so a pickle of
-    at most max_depth and max_memo_entries bytes can nest no deeper and store no more; and
-    one short enough (per byte at most one item, one payload byte, 8 values, 1 KiB) reaches
-    no limit on what a load makes. Between the two, the bytes that could be the opcodes that
-    deepen, open a MARK or store to the memo are counted (an upper bound: argument bytes
-    count too), a C-speed pass that builds nothing. Not bounded here: max_hash_work (dict
-    keys whose hashes collide, chains of shared tuples as keys), which only the pre-scan
-    counts."""
+    fewer than max_depth and at most max_memo_entries bytes can nest no deeper and store no
+    more; and one short enough (per byte at most one item, one payload byte, 8 values,
+    1 KiB) reaches no limit on what a load makes. Between the two, the bytes that could be
+    the opcodes that deepen, open a MARK or store to the memo are counted (an upper bound:
+    argument bytes count too), a C-speed pass that builds nothing; when that bound is too
+    high, or a byte could be a global, a protocol 4-5 pickle is tokenized (its arguments
+    skipped: exact). Not bounded here: max_hash_work (dict keys whose hashes collide, chains
+    of shared tuples as keys), which only the pre-scan counts."""
     size = len(data)
     sizes = _sizes.get(id(limits))
     if sizes is None or sizes[0] is not limits:
         sizes = _remember(limits)
     if size <= sizes[1]:
-        return False
+        return may_name_globals(data, protocol)
     if size > sizes[2] or (protocol < 2 and size > limits.max_int_digits):
         return True
-    counted = data.translate(None, _NOT_COUNTED)
-    if len(counted) <= min(limits.max_depth - 1, limits.max_memo_entries):
-        return False
-    return _over(counted, 0, limits) if protocol < 4 else _over_opcodes(data, limits)
+    if not may_name_globals(data, protocol):
+        counted = data.translate(None, _NOT_COUNTED)
+        if len(counted) <= min(limits.max_depth - 1, limits.max_memo_entries) or \
+                not _over(counted, 0, limits):
+            return False
+    if protocol < 4:
+        return True
+    opcodes = _opcodes(data)
+    if opcodes is None:
+        return True
+    skeleton, tokens = opcodes
+    # A token may end with the MEMOIZE after a string or LONG1: count one for each.
+    return b"\x93" in skeleton or _over(skeleton.translate(None, _NOT_COUNTED), tokens, limits)
 
 
 def _over(opcodes: bytes, memoized: int, limits: DecodeLimits) -> bool:
@@ -93,21 +105,20 @@ def _over(opcodes: bytes, memoized: int, limits: DecodeLimits) -> bool:
             > limits.max_memo_entries)
 
 
-def _over_opcodes(data: bytes, limits: DecodeLimits) -> bool:
-    """:func:`_over` for the opcodes alone, their arguments skipped, for a protocol 4-5 pickle
-    the pre-scan's fast path can tokenize (strings and bytes under 256 bytes, ints, floats,
-    memo reads, FRAMEs, and 1-byte opcodes; ``_prescan_fast``): the skeleton is then the
-    opcodes in order, each counted argument a V. Anything else may (True)."""
+def _opcodes(data: bytes) -> Optional[Tuple[bytes, int]]:
+    """The opcodes of a protocol 4-5 pickle in order, each counted argument (and a MEMOIZE
+    after a string or LONG1) replaced by V, and how many were: for a pickle the pre-scan's
+    fast path can tokenize (strings and bytes under 256 bytes, ints, floats, memo reads,
+    FRAMEs, and 1-byte opcodes; ``_prescan_fast``). None for any other."""
     global _tokens
     if _tokens is None:
         _tokens = re.compile(_MULTI_BYTE + rb"|\x95.{8}", re.DOTALL)
     if len(data) < 2 or data[0] != 0x80:
-        return True
+        return None
     skeleton, tokens = _tokens.subn(b"V", data[2:])
     if skeleton.translate(None, _ONE_BYTE_OPCODES) or skeleton.count(b"V") != tokens:
-        return True  # an opcode with an argument it does not skip, or a V of the pickle's
-    # A token may end with the MEMOIZE after a string or LONG1: count one for each.
-    return _over(skeleton.translate(None, _NOT_COUNTED), tokens, limits)
+        return None  # an opcode with an argument it does not skip, or a V of the pickle's
+    return skeleton, tokens
 
 
 # The opcodes that take no argument (at protocols 4-5), and V for a token.
@@ -158,7 +169,7 @@ def registered_hint(classes: Sequence[Any], module: str, name: str) -> str:
 def check_loadable(data: bytes, allowlist: Allowlist, classes: Sequence[Any], key: str,
                    path: str, limits: Optional[DecodeLimits] = None) -> None:
     """EncodeError naming key and file unless a session with ``allowlist`` and ``limits``
-    loads ``data`` (call it when :func:`may_name_globals`)."""
+    loads ``data`` (call it when :func:`needs_load`)."""
     try:
         safe_loads(data, allowlist, limits)
     except ForbiddenGlobal as e:
@@ -185,5 +196,5 @@ def pickled(value: Any, protocol: int, key: str, path: str) -> bytes:
         raise EncodeError(f"cannot save key '{printable(key)}' in '{path}': {e}") from e
 
 
-__all__: Tuple[str, ...] = ("check_loadable", "may_exceed_limits", "may_name_globals", "pickled",
+__all__: Tuple[str, ...] = ("check_loadable", "may_name_globals", "needs_load", "pickled",
                             "registered_hint")

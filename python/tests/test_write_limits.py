@@ -12,7 +12,7 @@ import contextlib
 
 from picklejar import DecodeLimits, EncodeError, Session
 from picklejar._safe_pickle import Allowlist, safe_loads
-from picklejar._write_check import may_exceed_limits
+from picklejar._write_check import needs_load
 
 from support import ScratchTest, snapshot
 
@@ -124,15 +124,28 @@ class WriteLimitsTest(ScratchTest):
         with Session(self.path()) as s:
             self.assertEqual(dict(s), {"kept": 1})
 
-    def test_the_bound_agrees_with_the_reader(self) -> None:
-        # may_exceed_limits says False only for pickles the reader accepts.
+    def test_needs_load_is_false_only_for_what_the_reader_accepts(self) -> None:
         limits = DecodeLimits(max_depth=30, max_memo_entries=40)
         values = [nested(d) for d in (1, 29, 30, 31, 40)] + [
             [str(i) for i in range(n)] for n in (39, 40, 41, 80)] + [
-            {f"k{i}": [nested(i % 35), "text " * i] for i in range(60)}]
+            {f"k{i}": [nested(i % 35), "text " * i, i * 1.5] for i in range(n)}
+            for n in (20, 60)] + [
+            [Unlisted()], {f"k{i}": ("x" * 300, i) for i in range(40)}]
         for value in values:
             for protocol in range(6):
                 data = pickle.dumps(value, protocol)
-                if not may_exceed_limits(data, protocol, limits):
+                if not needs_load(data, protocol, limits):
                     with self.subTest(protocol=protocol, size=len(data)):
                         safe_loads(data, Allowlist(), limits)
+
+    def test_a_long_pickle_naming_a_global_is_loaded(self) -> None:
+        value = {f"key{i}": [i, f"value {i}", i * 1.5] for i in range(1500)}
+        value["obj"] = Unlisted()  # type: ignore[assignment]
+        for protocol in range(6):
+            with self.subTest(protocol=protocol):
+                self.assertTrue(needs_load(pickle.dumps(value, protocol), protocol,
+                                           DecodeLimits()))
+
+
+class Unlisted:
+    pass
