@@ -51,7 +51,8 @@ def may_name_globals(data: bytes, protocol: int) -> bool:
 # container or object, or add to one (the pre-scan's Node.depth: a scalar or empty container
 # is 1 deep, anything else one more than its deepest item). Other opcodes push scalars, read
 # the memo or frame the pickle.
-_DEEPENING = b"]})\x8fldt\x85\x86\x87\x91aesu\x90bR\x81\x92oic\x93\x82\x83\x84\x96PQ"
+_DEEPENING = (b"]})\x8fldt\x85\x86\x87\x91aesu\x90bR\x81\x92oic\x93\x82\x83\x84PQ"
+              b"\x96\x97\x98")  # and BYTEARRAY8, NEXT_BUFFER, READONLY_BUFFER
 _MARK = b"("
 _MEMO = b"pqr\x94"  # PUT, BINPUT, LONG_BINPUT, MEMOIZE
 _COUNTED = _DEEPENING + _MARK + _MEMO
@@ -76,9 +77,11 @@ def needs_load(data: bytes, protocol: int, limits: DecodeLimits) -> bool:
     sizes = _sizes.get(id(limits))
     if sizes is None or sizes[0] is not limits:
         sizes = _remember(limits)
+    if protocol < 2 and size > limits.max_int_digits:
+        return True  # INT/LONG text: a digit a byte
     if size <= sizes[1]:
         return may_name_globals(data, protocol)
-    if size > sizes[2] or (protocol < 2 and size > limits.max_int_digits):
+    if size > sizes[2]:
         return True
     if not may_name_globals(data, protocol):
         counted = data.translate(None, _NOT_COUNTED)
