@@ -4,11 +4,10 @@ unchanged and nothing written; what the limits allow is saved and reads back."""
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import sys
 from typing import Any, Iterator
-
-import contextlib
 
 from picklejar import DecodeLimits, EncodeError, Session
 from picklejar._safe_pickle import Allowlist, safe_loads
