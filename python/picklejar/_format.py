@@ -267,6 +267,10 @@ def look_at(db: sqlite3.Connection, path: str, file: str, size: int) -> None:
         e = _sqlite.as_sqlite_error(caught)
         code = _sqlite.error_code(e)
         if code is not None and code & 0xFF in (_sqlite.SQLITE_NOTADB, _sqlite.SQLITE_CORRUPT):
+            # The file alone may be mid-checkpoint (a writer killed while copying WAL frames
+            # back) while its WAL is whole: inspect() reads through it.
+            if _file_name.wal_has_frames(file):
+                return
             raise not_picklejar(path, _sqlite.error_text(e)) from caught
         raise e from caught
 

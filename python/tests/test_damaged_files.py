@@ -10,6 +10,7 @@ import os
 import pickle
 import random
 import shutil
+import sqlite3
 import sys
 import tempfile
 import tracemalloc
@@ -251,3 +252,28 @@ class ByteFlipTest(ScratchTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TornCheckpointTest(ScratchTest):
+    def test_a_file_torn_by_a_checkpoint_its_wal_whole_opens_and_reads(self) -> None:
+        # A writer killed while checkpointing leaves the file's own pages of two states; its
+        # WAL is whole and readers read through it. The first look reads the file alone and
+        # must not call it damaged.
+        path = self.path()
+        with Session(path) as s:
+            for i in range(200):
+                s[f"k{i:03}"] = chr(ord("a") + i % 26) * 500
+        keeper = sqlite3.connect(path)  # open meanwhile: its WAL is not checkpointed away
+        self.addCleanup(keeper.close)
+        keeper.execute("PRAGMA journal_mode = WAL")
+        keeper.execute("PRAGMA wal_autocheckpoint = 0")
+        keeper.execute("VACUUM")  # every page of the file again, in the WAL
+        size = os.path.getsize(path)
+        self.assertGreater(size, 4096)
+        with open(path, "r+b") as f:  # all but the header: a half-copied file
+            f.seek(100)
+            f.write(b"\xff" * (size - 100))
+        for mode in ("read_only", "read_write"):
+            with self.subTest(mode=mode), Session(path, mode=mode) as s:
+                self.assertEqual(len(s), 200)
+                self.assertEqual(s["k025"], "z" * 500)

@@ -248,8 +248,11 @@ Inspection look_at(const FileName& name, const DbLimits& limits) {
     if (app_id != kApplicationId && !wal_has_frames(name.file)) refuse_application_id(*db, app_id);
     txn.commit();
   } catch (const SqliteError& e) {
-    if (is_damage(e.code())) not_picklejar(*db, sqlite3_errstr(e.code()));
-    throw;
+    // The file alone may be mid-checkpoint (a writer killed while copying WAL frames back
+    // leaves pages of two states in it) while its WAL is whole: inspect() reads through it.
+    if (is_damage(e.code()) && !wal_has_frames(name.file))
+      not_picklejar(*db, sqlite3_errstr(e.code()));
+    if (!is_damage(e.code())) throw;
   }
   return found;
 }

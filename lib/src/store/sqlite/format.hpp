@@ -28,7 +28,8 @@ struct Inspection {
 // What `name` holds, found before any connection that could change anything opens it:
 // missing; empty (0 bytes, and only then); or, read through an immutable connection (no
 // locks, no -wal or -shm made), not an SQLite database or another application's database
-// (unless a non-empty -wal may hold a newer page 1): FormatError naming the file. Kind
+// (unless a non-empty -wal may hold a newer page 1, or the file is damaged only on its own:
+// mid-checkpoint, its WAL whole): FormatError naming the file. Kind
 // picklejar means "inspect() decides". StoreError for a symbolic link (unless followed) or a
 // file that is not a regular file, and when stat() fails.
 Inspection look_at(const FileName& name, const DbLimits& limits);
